@@ -1,0 +1,113 @@
+import { NO_KILL, parseKillSwitch, type KillSwitch } from '../kill/kill-switch';
+import type { Clock } from '../ports/clock';
+import type { ConfigSnapshot, ConfigStore, RawConfigSource } from '../ports/config-store';
+import type { Logger } from '../ports/logger';
+import type { RolloutConfig } from './config-schema';
+import { parseConfig } from './parse-config';
+
+/** Options of {@link CachedConfigStore}. */
+export interface CachedConfigStoreOptions {
+  /** How long a read is served from the isolate before KV is read again. */
+  ttlMs: number;
+  clock: Clock;
+  logger: Logger;
+  /** Served when no valid config has ever been read. */
+  safeDefault: RolloutConfig;
+}
+
+interface CacheEntry {
+  snapshot: ConfigSnapshot;
+  fetchedAt: number;
+}
+
+/**
+ * The in-isolate config cache. At most one KV read per TTL period, whatever the request rate:
+ * a request that finds the cache expired reads KV while concurrent requests are served the
+ * previous snapshot; on a cold isolate they share the one read. A failed or invalid read is
+ * cached like a good one, so a broken KV is not hammered. Problems are logged once per incident.
+ */
+export class CachedConfigStore implements ConfigStore {
+  private entry: CacheEntry | undefined;
+  private lastGood: RolloutConfig | undefined;
+  private inFlight: Promise<ConfigSnapshot> | undefined;
+  private lastProblem: string | undefined;
+  private lastKillText: string | null = null;
+
+  constructor(
+    private readonly source: RawConfigSource,
+    private readonly options: CachedConfigStoreOptions,
+  ) {}
+
+  read(): Promise<ConfigSnapshot> {
+    const now = this.options.clock.now();
+    if (this.entry && now - this.entry.fetchedAt < this.options.ttlMs)
+      return Promise.resolve(this.entry.snapshot);
+    if (this.inFlight) return this.entry ? Promise.resolve(this.entry.snapshot) : this.inFlight;
+    this.inFlight = this.refresh().finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  prime(config: RolloutConfig): void {
+    this.lastGood = config;
+    const kill = this.entry?.snapshot.kill ?? NO_KILL;
+    this.entry = { snapshot: { config, kill, source: 'kv' }, fetchedAt: this.options.clock.now() };
+  }
+
+  private async refresh(): Promise<ConfigSnapshot> {
+    const snapshot = await this.load();
+    this.entry = { snapshot, fetchedAt: this.options.clock.now() };
+    return snapshot;
+  }
+
+  private async load(): Promise<ConfigSnapshot> {
+    let raw: { config: string | null; kill: string | null };
+    try {
+      raw = await this.source.readRaw();
+    } catch (error) {
+      this.problem(`config store unreachable: ${String((error as Error)?.message ?? error)}`);
+      // Keep the last kill switch: a KV outage must not lift a kill.
+      return this.fallback(this.entry?.snapshot.kill ?? NO_KILL);
+    }
+    const kill = this.parseKill(raw.kill);
+    if (raw.config === null) {
+      this.problem('no config in KV (key "config"); serving the vars');
+      return this.fallback(kill);
+    }
+    const parsed = parseConfig(raw.config);
+    if (!parsed.ok) {
+      this.problem(`invalid config in KV: ${parsed.issues.slice(0, 5).join('; ')}`);
+      return this.fallback(kill);
+    }
+    this.recovered();
+    this.lastGood = parsed.config;
+    return { config: parsed.config, kill, source: 'kv' };
+  }
+
+  private fallback(kill: KillSwitch): ConfigSnapshot {
+    if (this.lastGood) return { config: this.lastGood, kill, source: 'last-known-good' };
+    return { config: this.options.safeDefault, kill, source: 'safe-default' };
+  }
+
+  private parseKill(text: string | null): KillSwitch {
+    const kill = parseKillSwitch(text);
+    if (text !== this.lastKillText) {
+      this.lastKillText = text;
+      if (kill.unknownTokens.length)
+        this.options.logger.warn('kill switch has unknown tokens, ignored', { tokens: kill.unknownTokens });
+      if (text !== null) this.options.logger.warn('kill switch active', { value: text.slice(0, 256) });
+    }
+    return kill;
+  }
+
+  private problem(message: string): void {
+    if (message === this.lastProblem) return;
+    this.lastProblem = message;
+    this.options.logger.error(message, { servedFrom: this.lastGood ? 'last-known-good' : 'safe-default' });
+  }
+
+  private recovered(): void {
+    if (this.lastProblem === undefined) return;
+    this.options.logger.info('config store recovered', { after: this.lastProblem });
+    this.lastProblem = undefined;
+  }
+}

@@ -1,0 +1,39 @@
+import * as z from 'zod/mini';
+import { RolloutConfigSchema, type RolloutConfig } from './config-schema';
+
+/** A parse result that never throws: either the config or readable issues. */
+export type ConfigParseResult = { ok: true; config: RolloutConfig } | { ok: false; issues: string[] };
+
+/**
+ * Parses a config from raw KV text or an already-decoded value.
+ *
+ * @example
+ * const result = parseConfig(await kv.get('config'));
+ * if (!result.ok) log(result.issues);
+ */
+export function parseConfig(raw: unknown): ConfigParseResult {
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      return { ok: false, issues: [`config is not valid JSON: ${(error as Error).message}`] };
+    }
+  }
+  const result = RolloutConfigSchema.safeParse(value);
+  return result.success
+    ? { ok: true, config: result.data }
+    : { ok: false, issues: formatIssues(result.error) };
+}
+
+/**
+ * Turns zod issues into `path: message` lines for 400 bodies and logs.
+ *
+ * @example
+ * formatIssues(error); // ['rollout.percent: percent must be at most 100']
+ */
+export function formatIssues(error: z.core.$ZodError): string[] {
+  return error.issues.map(
+    (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`,
+  );
+}

@@ -1,0 +1,20 @@
+/**
+ * The platform-free core of edge-rollout: everything here runs on any Web-standard runtime and
+ * imports no Worker binding types.
+ */
+export { fnv1a32 } from './hashing/fnv1a32';
+export { bucket, inPercent, BUCKETS } from './hashing/bucket';
+export { assignCohort, type Cohort, type CohortAssignment, type CohortReason } from './cohort/assign-cohort';
+export { evaluateFlags, flagValues, type FlagResult, type FlagReason } from './flags/evaluate-flags';
+export { RolloutConfigSchema, FlagSchema, BusinessRouteSchema } from './config/config-schema';
+export type { RolloutConfig, RolloutConfigInput, FlagConfig, BusinessRoute } from './config/config-schema';
+export { parseConfig, formatIssues } from './config/parse-config';
+export { safeDefaultConfig } from './config/safe-default';
+export { parseKillSwitch, KILL_SWITCH_KEY, NO_KILL, type KillSwitch } from './kill/kill-switch';
+export { decideVisitor, type VisitorDecision } from './split/decide-visitor';
+export { DEFAULT_THRESHOLDS, resolveThresholds, type Thresholds } from './guard/thresholds';
+export type { ConfigStore, ConfigSnapshot, RawConfigSource } from './ports/config-store';
+export type { MetricsSink } from './ports/metrics-sink';
+export type { ErrorReporter } from './ports/error-reporter';
+export type { Clock } from './ports/clock';
+export type { Logger } from './ports/logger';

@@ -1,0 +1,83 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What an echo origin reports about the request it received. */
+export interface EchoBody {
+  origin: string;
+  method: string;
+  path: string;
+  query: string;
+  headers: Record<string, string | string[] | undefined>;
+  bodyBytes: number;
+}
+
+/**
+ * A real HTTP origin on 127.0.0.1 for tests. By path:
+ * `/status/NNN` answers NNN; `/hang` never answers; `/reset` drops the connection;
+ * `/redirect` answers 302 to its own absolute URL; `/cookies` sets two cookies; `/html` serves a
+ * page; `/cache` answers `Cache-Control: public, max-age=600`; anything else echoes the request
+ * as JSON. Request bodies are counted while streaming, never buffered.
+ */
+export async function startEchoOrigin(
+  name: string,
+): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const server = createServer((req, res) => void handle(name, req, res));
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function handle(name: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let bodyBytes = 0;
+  for await (const chunk of req) bodyBytes += (chunk as Buffer).length;
+  const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+  const status = /^\/status\/(\d{3})$/.exec(url.pathname);
+  if (status) return json(res, Number(status[1]), { origin: name, status: Number(status[1]) });
+  switch (url.pathname) {
+    case '/hang':
+      return; // never answers: the Worker's timeout must fire
+    case '/reset':
+      req.socket.destroy();
+      return;
+    case '/redirect':
+      res.writeHead(302, { location: `http://${req.headers.host}/landing?from=${name}` }).end();
+      return;
+    case '/cookies':
+      res.setHeader('set-cookie', ['a=1; Path=/', 'b=2; Path=/; HttpOnly']);
+      return json(res, 200, { origin: name });
+    case '/html':
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><html><head><title>${name}</title></head><body>${name}</body></html>`);
+      return;
+    case '/cache':
+      res.setHeader('cache-control', 'public, max-age=600, s-maxage=3600');
+      return json(res, 200, { origin: name });
+  }
+  const body: EchoBody = {
+    origin: name,
+    method: req.method ?? '',
+    path: url.pathname,
+    query: url.search,
+    headers: req.headers,
+    bodyBytes,
+  };
+  json(res, 200, body);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    connection: 'x-origin-private',
+    'x-origin-private': 'hop',
+  });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,132 @@
+import { env } from 'cloudflare:workers';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { inject } from 'vitest';
+import { CachedConfigStore } from '../../src/config/cached-config-store';
+import { safeDefaultConfig } from '../../src/config/safe-default';
+import { parseSettings } from '../../src/env/parse-settings';
+import type { Clock } from '../../src/ports/clock';
+import type { Logger } from '../../src/ports/logger';
+import { nullErrorReporter } from '../../src/ports/error-reporter';
+import { RecordingMetricsSink } from '../../src/ports/metrics-sink';
+import type { AppDeps } from '../../worker/app-deps';
+import { createApp } from '../../worker/app';
+import type { Env } from '../../worker/env';
+import { KvRawConfigSource } from '../../worker/kv-raw-config-source';
+
+/** A clock the test moves by hand. */
+export class ManualClock implements Clock {
+  constructor(public ms = Date.UTC(2026, 10, 25, 12)) {}
+  now(): number {
+    return this.ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+/** A logger that keeps every line, so tests can count incidents. */
+export class RecordingLogger implements Logger {
+  readonly lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+  info(message: string, fields?: Record<string, unknown>) {
+    this.lines.push({ level: 'info', message, fields });
+  }
+  warn(message: string, fields?: Record<string, unknown>) {
+    this.lines.push({ level: 'warn', message, fields });
+  }
+  error(message: string, fields?: Record<string, unknown>) {
+    this.lines.push({ level: 'error', message, fields });
+  }
+}
+
+/** Counts reads on a KV namespace while passing them through to the real (Miniflare) one. */
+export function countingKv(kv: KVNamespace): { kv: KVNamespace; reads: () => number } {
+  let reads = 0;
+  const proxy = new Proxy(kv, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop === 'get' && typeof value === 'function') {
+        return (...args: unknown[]) => {
+          reads++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { kv: proxy, reads: () => reads };
+}
+
+/** Vars for tests: the loopback echo origins started by the global setup. */
+export function testVars(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    STABLE_ORIGIN: `http://127.0.0.1:${inject('stablePort')}`,
+    CANARY_ORIGIN: `http://127.0.0.1:${inject('canaryPort')}`,
+    DEFAULT_FLAGS: '{"fileStorage":false,"templates":false,"emailDelivery":false,"analytics":true}',
+    ADMIN_TOKEN: 'test-admin-token-0123456789',
+    OVERRIDE_SECRET: 'test-override-secret',
+    CONFIG_CACHE_SECONDS: '5',
+    ...overrides,
+  };
+}
+
+/** An app wired like production, but to loopback origins, a manual clock and recording ports. */
+export function testApp(
+  options: { vars?: Record<string, string>; kv?: KVNamespace; deps?: Partial<AppDeps> } = {},
+) {
+  const vars = testVars(options.vars);
+  const parsed = parseSettings(vars);
+  if (!parsed.ok) throw new Error(parsed.issues.join('; '));
+  const clock = new ManualClock();
+  const logger = new RecordingLogger();
+  const metrics = new RecordingMetricsSink();
+  const kv = options.kv ?? (env as unknown as Env).ROLLOUT;
+  const store = new CachedConfigStore(new KvRawConfigSource(kv), {
+    ttlMs: parsed.settings.CONFIG_CACHE_SECONDS * 1000,
+    clock,
+    logger,
+    safeDefault: safeDefaultConfig(parsed.settings.DEFAULT_FLAGS),
+  });
+  const deps: AppDeps = {
+    settings: parsed.settings,
+    store,
+    clock,
+    logger,
+    fetch: (input, init) => fetch(input, init),
+    metrics,
+    errorReporterFor: () => nullErrorReporter,
+    workerVersion: 'test-version',
+    readOverride: async () => undefined,
+    ...options.deps,
+  };
+  const app = createApp(deps);
+  const testEnv = { ...(env as unknown as Env), ...vars, ROLLOUT: kv } as Env;
+  async function request(input: string | Request, init?: RequestInit): Promise<Response> {
+    const req =
+      typeof input === 'string' ? new Request(new URL(input, 'https://app.example.com'), init) : input;
+    const ctx = createExecutionContext();
+    const response = await app.fetch(req, testEnv, ctx);
+    await waitOnExecutionContext(ctx);
+    return response;
+  }
+  return { app, deps, clock, logger, metrics, store, kv, env: testEnv, request };
+}
+
+/** Writes a config to the real Miniflare KV. */
+export async function putConfig(kv: KVNamespace, config: unknown): Promise<void> {
+  await kv.put('config', typeof config === 'string' ? config : JSON.stringify(config));
+}
+
+/** A valid config for tests: N % canary and the four invoicing flags. */
+export function configAt(percent: number, extra: Record<string, unknown> = {}) {
+  return {
+    version: 1,
+    rollout: { percent, salt: 'launch-1', state: percent > 0 ? 'ramping' : 'idle' },
+    flags: {
+      fileStorage: { enabled: true, percent: 50 },
+      templates: { enabled: true, percent: 50 },
+      emailDelivery: { enabled: false },
+      analytics: { enabled: true, percent: 100 },
+    },
+    ...extra,
+  };
+}

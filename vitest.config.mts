@@ -1,0 +1,32 @@
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { defineConfig } from 'vitest/config';
+
+// Three layers: unit tests of the core in Node; integration tests through the Worker in
+// workerd with real Miniflare KV from wrangler.toml; e2e tests against real origins on loopback.
+const workerd = (name: string, include: string[], globalSetup?: string[]) => ({
+  extends: false as const,
+  plugins: [
+    cloudflareTest({
+      main: './worker/index.ts',
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        bindings: { ADMIN_TOKEN: 'test-admin-token-0123456789', OVERRIDE_SECRET: 'test-override-secret' },
+      },
+    }),
+  ],
+  test: { name, include, globalSetup, testTimeout: 30_000, hookTimeout: 30_000 },
+});
+
+export default defineConfig({
+  test: {
+    projects: [
+      { extends: false, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
+      workerd(
+        'integration',
+        ['test/integration/**/*.test.ts'],
+        ['./test/support/loopback-origins.global-setup.ts'],
+      ),
+      workerd('e2e', ['test/e2e/**/*.test.ts'], ['./test/support/loopback-origins.global-setup.ts']),
+    ],
+  },
+});

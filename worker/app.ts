@@ -1,0 +1,26 @@
+import { Hono } from 'hono';
+import type { AppDeps } from './app-deps';
+import { splitHandler } from './split-handler';
+
+/**
+ * The Hono app: the admin API under the configured prefix, the splitter everywhere else.
+ *
+ * @example
+ * const app = createApp(deps);
+ * return app.fetch(request, env, ctx);
+ */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  const prefix = deps.settings.ADMIN_PREFIX;
+  // The admin prefix is never proxied, so the origin cannot shadow (or be probed through) it.
+  app.all(`${prefix}/*`, (c) => c.json({ error: 'not found' }, 404));
+  app.all('*', splitHandler(deps));
+  app.onError((error, c) => {
+    deps.logger.error('unhandled error', { error: String(error), path: new URL(c.req.url).pathname });
+    return c.json(
+      { error: 'internal error in edge-rollout', detail: String((error as Error)?.message ?? error) },
+      502,
+    );
+  });
+  return app;
+}

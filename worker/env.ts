@@ -1,0 +1,25 @@
+/** The Worker's bindings, vars and secrets (see wrangler.toml and .dev.vars.example). */
+export interface Env {
+  /** Config, kill switch, audit log, config history. */
+  ROLLOUT: KVNamespace;
+  /** Per-request data points; absent in some local setups. */
+  METRICS?: AnalyticsEngineDataset;
+  /** The deployed Worker version. */
+  CF_VERSION_METADATA?: WorkerVersionMetadata;
+  STABLE_ORIGIN: string;
+  CANARY_ORIGIN: string;
+  DEFAULT_FLAGS?: string;
+  ADMIN_PREFIX?: string;
+  CONFIG_CACHE_SECONDS?: string;
+  ENVIRONMENT?: string;
+  ADMIN_TOKEN?: string;
+  OVERRIDE_SECRET?: string;
+  ACCESS_TEAM_DOMAIN?: string;
+  ACCESS_AUD?: string;
+  SENTRY_DSN?: string;
+  SENTRY_SAMPLE_RATE?: string;
+  CF_ACCOUNT_ID?: string;
+  CF_API_TOKEN?: string;
+  ANALYTICS_SQL_BASE_URL?: string;
+  GUARD_WEBHOOK_URL?: string;
+}

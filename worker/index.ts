@@ -1,0 +1,30 @@
+import type { Hono } from 'hono';
+import { createApp } from './app';
+import type { Env } from './env';
+import { misconfiguredResponse } from './misconfigured-response';
+import { buildRuntime } from './runtime';
+
+// One app per env object: the env is stable for an isolate's life, so the config cache and
+// parsed settings are built once, not per request.
+const apps = new WeakMap<Env, { app: Hono } | { issues: string[] }>();
+
+function appFor(env: Env): { app: Hono } | { issues: string[] } {
+  let entry = apps.get(env);
+  if (!entry) {
+    const runtime = buildRuntime(env);
+    entry = runtime.ok ? { app: createApp(runtime.deps) } : { issues: runtime.issues };
+    if (!runtime.ok)
+      console.error(
+        JSON.stringify({ level: 'error', message: 'edge-rollout misconfigured', issues: runtime.issues }),
+      );
+    apps.set(env, entry);
+  }
+  return entry;
+}
+
+export default {
+  fetch(request, env, ctx) {
+    const entry = appFor(env);
+    return 'app' in entry ? entry.app.fetch(request, env, ctx) : misconfiguredResponse(entry.issues);
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,122 @@
+import type { Context } from 'hono';
+import type { Cohort } from '../src/cohort/assign-cohort';
+import { buildClientResponseHeaders } from '../src/headers/client-response-headers';
+import { buildOriginRequestHeaders } from '../src/headers/origin-request-headers';
+import { proxyToOrigin, type ProxyOutcome } from '../src/proxy/proxy-to-origin';
+import { upstreamFailureResponse } from '../src/proxy/upstream-failure-response';
+import { decideVisitor, type VisitorDecision } from '../src/split/decide-visitor';
+import type { AppDeps } from './app-deps';
+import { injectFlagsBootstrap } from './html-flags-bootstrap';
+import { requestOutcome } from './request-outcome';
+import type { ConfigSnapshot } from '../src/ports/config-store';
+
+/**
+ * The splitter: decides the visitor's cohort and flags, proxies to that origin (with failover
+ * to stable for GET/HEAD), and records one metric per request off the response path.
+ */
+export function splitHandler(deps: AppDeps) {
+  return async function split(c: Context): Promise<Response> {
+    const started = deps.clock.now();
+    const request = c.req.raw;
+    const publicUrl = new URL(request.url);
+    const snapshot = await deps.store.read();
+    const decision = decideVisitor(request.headers, snapshot, await deps.readOverride(request));
+    const origins: Record<Cohort, string> = {
+      stable: snapshot.config.origins?.stable ?? deps.settings.STABLE_ORIGIN,
+      canary: snapshot.config.origins?.canary ?? deps.settings.CANARY_ORIGIN,
+    };
+    const webSocket = request.headers.get('upgrade')?.toLowerCase() === 'websocket';
+    const visitorIp = request.headers.get('cf-connecting-ip');
+    const outcome = await proxyToOrigin(
+      {
+        request,
+        publicUrl,
+        cohort: decision.assignment.cohort,
+        origins,
+        headersFor: (cohort) =>
+          buildOriginRequestHeaders(request.headers, {
+            cohort,
+            flags: decision.flagValues,
+            publicUrl,
+            visitorIp,
+            webSocket,
+          }),
+        failoverStatuses: snapshot.config.failover.statuses,
+        timeoutMs: snapshot.config.failover.timeoutMs,
+      },
+      deps.fetch,
+      deps.clock,
+    );
+    const response = clientResponse(outcome, decision, snapshot, origins, publicUrl);
+    recordMetric(deps, c, {
+      started,
+      outcome,
+      decision,
+      snapshot,
+      status: response.status,
+      method: request.method,
+    });
+    return response;
+  };
+}
+
+function clientResponse(
+  outcome: ProxyOutcome,
+  decision: VisitorDecision,
+  snapshot: ConfigSnapshot,
+  origins: Record<Cohort, string>,
+  publicUrl: URL,
+): Response {
+  if (!outcome.response) {
+    const failure = upstreamFailureResponse(outcome.failure!);
+    if (decision.setCookie) failure.headers.append('set-cookie', decision.setCookie);
+    return failure;
+  }
+  // A WebSocket handshake response carries the socket itself; it is passed through untouched.
+  if (outcome.response.status === 101) return outcome.response;
+  const headers = buildClientResponseHeaders(outcome.response.headers, {
+    cohort: outcome.servedBy,
+    setCookie: decision.setCookie,
+    originBase: new URL(origins[outcome.servedBy]),
+    publicOrigin: publicUrl.origin,
+  });
+  const response = new Response(outcome.response.body, {
+    status: outcome.response.status,
+    statusText: outcome.response.statusText,
+    headers,
+  });
+  return snapshot.config.bootstrapFlags ? injectFlagsBootstrap(response, decision.flagValues) : response;
+}
+
+interface MetricInput {
+  started: number;
+  outcome: ProxyOutcome;
+  decision: VisitorDecision;
+  snapshot: ConfigSnapshot;
+  status: number;
+  method: string;
+}
+
+function recordMetric(deps: AppDeps, c: Context, input: MetricInput): void {
+  const cf = (c.req.raw as { cf?: { colo?: unknown; country?: unknown } }).cf;
+  try {
+    deps.metrics.record({
+      cohort: input.outcome.servedBy,
+      assignedCohort: input.decision.assignment.cohort,
+      configVersion: input.snapshot.config.version,
+      workerVersion: deps.workerVersion,
+      method: input.method,
+      route: 'other',
+      status: input.status,
+      outcome: requestOutcome(input.outcome, input.status),
+      colo: typeof cf?.colo === 'string' ? cf.colo : 'local',
+      country: typeof cf?.country === 'string' ? cf.country : 'XX',
+      totalMs: deps.clock.now() - input.started,
+      upstreamMs: input.outcome.upstreamMs,
+      failover: input.outcome.failover,
+    });
+  } catch (error) {
+    // Metrics are best effort: a broken sink must never cost the visitor a response.
+    deps.logger.warn('metrics sink failed', { error: String(error) });
+  }
+}
