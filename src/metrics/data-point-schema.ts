@@ -1,0 +1,86 @@
+import type { RequestMetric } from './request-metric';
+
+/**
+ * The Analytics Engine data point, column by column. This module is the single source of truth:
+ * the sink writes with it, and the dashboards, alert rules and the guard's SQL are generated from
+ * (or checked against) it. Columns are only ever appended: reordering would silently change the
+ * meaning of every stored row.
+ */
+export const BLOB_COLUMNS = {
+  cohort: 'blob1',
+  configVersion: 'blob2',
+  workerVersion: 'blob3',
+  method: 'blob4',
+  route: 'blob5',
+  statusClass: 'blob6',
+  outcome: 'blob7',
+  colo: 'blob8',
+  country: 'blob9',
+  /** `success` | `failure` for business routes and events, `none` elsewhere. */
+  routeResult: 'blob10',
+} as const;
+
+/** Numeric columns. */
+export const DOUBLE_COLUMNS = {
+  totalMs: 'double1',
+  upstreamMs: 'double2',
+  status: 'double3',
+  failover: 'double4',
+} as const;
+
+/** The index: one cohort per data point, so per-cohort queries sample evenly. */
+export const INDEX_COLUMN = 'index1';
+
+/** The route name for requests that match no business route. */
+export const OTHER_ROUTE = 'other';
+
+/** A data point as `writeDataPoint` takes it. */
+export interface DataPoint {
+  indexes: [string];
+  blobs: string[];
+  doubles: number[];
+}
+
+/**
+ * Encodes a request metric in column order.
+ *
+ * @example
+ * toDataPoint(metric).blobs[0]; // 'canary'
+ */
+export function toDataPoint(metric: RequestMetric): DataPoint {
+  const routeResult =
+    metric.routeSuccess === undefined ? 'none' : metric.routeSuccess ? 'success' : 'failure';
+  const blobs: Record<keyof typeof BLOB_COLUMNS, string> = {
+    cohort: metric.cohort,
+    configVersion: String(metric.configVersion),
+    workerVersion: metric.workerVersion,
+    method: metric.method,
+    route: metric.route,
+    statusClass: metric.status === 0 ? 'none' : `${Math.floor(metric.status / 100)}xx`,
+    outcome: metric.outcome,
+    colo: metric.colo,
+    country: metric.country,
+    routeResult,
+  };
+  const doubles: Record<keyof typeof DOUBLE_COLUMNS, number> = {
+    totalMs: metric.totalMs,
+    upstreamMs: metric.upstreamMs,
+    status: metric.status,
+    failover: metric.failover ? 1 : 0,
+  };
+  return {
+    indexes: [metric.cohort],
+    blobs: inColumnOrder(BLOB_COLUMNS, blobs),
+    doubles: inColumnOrder(DOUBLE_COLUMNS, doubles),
+  };
+}
+
+function inColumnOrder<K extends string, V>(columns: Record<K, string>, values: Record<K, V>): V[] {
+  return (Object.keys(columns) as K[])
+    .sort((a, b) => columnNumber(columns[a]) - columnNumber(columns[b]))
+    .map((key) => values[key]);
+}
+
+function columnNumber(column: string): number {
+  return Number(column.replace(/\D/g, ''));
+}
