@@ -27,6 +27,18 @@ export default defineConfig({
         ['./test/support/loopback-origins.global-setup.ts'],
       ),
       workerd('e2e', ['test/e2e/**/*.test.ts'], ['./test/support/loopback-origins.global-setup.ts']),
+      // Node-side tests that run the real Worker under `wrangler dev`: CLI, scripts, soak, faults.
+      {
+        extends: false,
+        test: {
+          name: 'system',
+          include: ['test/system/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });
