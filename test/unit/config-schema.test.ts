@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/parse-config';
+import { safeDefaultConfig } from '../../src/config/safe-default';
+import { parseSettings } from '../../src/env/parse-settings';
+
+const valid = { version: 3, rollout: { percent: 10, salt: 'launch-1' } };
+
+describe('config schema', () => {
+  it('fills defaults for stickiness, flags, failover and routes', () => {
+    const result = parseConfig(JSON.stringify(valid));
+    expect(result.ok && result.config).toMatchObject({
+      rollout: { percent: 10, state: 'idle', bakeMinutes: 15 },
+      stickiness: { cookieName: 'rollout_id', maxAgeSeconds: 2_592_000 },
+      failover: { statuses: [502, 503, 504], timeoutMs: 10_000 },
+      flags: {},
+      routes: [],
+      bootstrapFlags: false,
+    });
+  });
+
+  it.each([
+    ['broken JSON', '{"version":'],
+    ['percent above 100', { ...valid, rollout: { percent: 100.5, salt: 's' } }],
+    ['percent with three decimals', { ...valid, rollout: { percent: 10.005, salt: 's' } }],
+    ['negative percent', { ...valid, rollout: { percent: -1, salt: 's' } }],
+    ['percent as a string', { ...valid, rollout: { percent: '10', salt: 's' } }],
+    ['unknown top-level field', { ...valid, extra: true }],
+    ['unknown rollout state', { ...valid, rollout: { percent: 1, salt: 's', state: 'live' } }],
+    ['bad flag name', { ...valid, flags: { 'bad name': { enabled: true } } }],
+    [
+      'origin with credentials',
+      { ...valid, origins: { stable: 'https://u:p@a.example', canary: 'https://b.example' } },
+    ],
+    ['non-http origin', { ...valid, origins: { stable: 'ftp://a.example', canary: 'https://b.example' } }],
+    ['failover status outside 5xx', { ...valid, failover: { statuses: [404] } }],
+    ['version missing', { rollout: valid.rollout }],
+    ['an array', [valid]],
+  ])('rejects %s with readable issues', (_name, input) => {
+    const result = parseConfig(typeof input === 'string' ? input : JSON.stringify(input));
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.issues.length).toBeGreaterThan(0);
+  });
+
+  it('accepts two-decimal percents without float noise', () => {
+    for (const percent of [0.01, 0.29, 10.01, 33.33, 99.99]) {
+      expect(parseConfig({ ...valid, rollout: { percent, salt: 's' } }).ok).toBe(true);
+    }
+  });
+
+  it('builds a safe default: 0 % canary, flags at their declared defaults', () => {
+    const config = safeDefaultConfig({ analytics: true, templates: false });
+    expect(config.rollout.percent).toBe(0);
+    expect(config.flags.analytics).toMatchObject({ enabled: false, default: true });
+    expect(config.flags.templates).toMatchObject({ enabled: false, default: false });
+  });
+});
+
+describe('settings (env vars)', () => {
+  const vars = { STABLE_ORIGIN: 'http://127.0.0.1:1', CANARY_ORIGIN: 'http://127.0.0.1:2' };
+
+  it('parses the vars with defaults', () => {
+    const result = parseSettings({ ...vars, ROLLOUT: {} });
+    expect(result.ok && result.settings).toMatchObject({
+      ADMIN_PREFIX: '/__rollout',
+      CONFIG_CACHE_SECONDS: 5,
+      DEFAULT_FLAGS: {},
+    });
+  });
+
+  it.each([
+    ['STABLE_ORIGIN', { ...vars, STABLE_ORIGIN: 'not a url' }],
+    ['CANARY_ORIGIN', { STABLE_ORIGIN: vars.STABLE_ORIGIN }],
+    ['DEFAULT_FLAGS', { ...vars, DEFAULT_FLAGS: '{"a":' }],
+    ['DEFAULT_FLAGS', { ...vars, DEFAULT_FLAGS: '{"a":"yes"}' }],
+    ['CONFIG_CACHE_SECONDS', { ...vars, CONFIG_CACHE_SECONDS: 'five' }],
+    ['ADMIN_PREFIX', { ...vars, ADMIN_PREFIX: 'rollout' }],
+  ])('names %s when it is invalid', (name, input) => {
+    const result = parseSettings(input);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.issues.join('\n')).toContain(name);
+  });
+});

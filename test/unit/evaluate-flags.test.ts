@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { assignCohort } from '../../src/cohort/assign-cohort';
+import type { FlagConfig } from '../../src/config/config-schema';
+import { evaluateFlags, flagValues } from '../../src/flags/evaluate-flags';
+import { newVisitorId } from '../../src/identity/visitor-id';
+import { NO_KILL, parseKillSwitch } from '../../src/kill/kill-switch';
+
+const flag = (over: Partial<FlagConfig>): FlagConfig => ({
+  enabled: true,
+  percent: 100,
+  default: false,
+  ...over,
+});
+const visitors = Array.from({ length: 10_000 }, () => newVisitorId());
+
+describe('evaluateFlags', () => {
+  it('selects nearly independent sets for two flags at 50 %', () => {
+    const flags = { fileStorage: flag({ percent: 50 }), templates: flag({ percent: 50 }) };
+    let a = 0;
+    let b = 0;
+    let both = 0;
+    for (const id of visitors) {
+      const values = flagValues(evaluateFlags(flags, id, NO_KILL));
+      if (values.fileStorage) a++;
+      if (values.templates) b++;
+      if (values.fileStorage && values.templates) both++;
+    }
+    const n = visitors.length;
+    expect(Math.abs(a / n - 0.5)).toBeLessThan(0.015);
+    expect(Math.abs(b / n - 0.5)).toBeLessThan(0.015);
+    // Independent 50 % sets overlap on about 25 %; identical sets would overlap on 50 %.
+    expect(Math.abs(both / n - 0.25)).toBeLessThan(0.015);
+  });
+
+  it('splits a flag independently of the routing cohort', () => {
+    const flags = { templates: flag({ percent: 50 }) };
+    let canaryWithFlag = 0;
+    for (const id of visitors) {
+      const routed = assignCohort({
+        visitorId: id,
+        percent: 50,
+        salt: 'launch-1',
+        state: 'ramping',
+        killed: false,
+      });
+      if (routed.cohort === 'canary' && evaluateFlags(flags, id, NO_KILL).templates!.value) canaryWithFlag++;
+    }
+    expect(Math.abs(canaryWithFlag / visitors.length - 0.25)).toBeLessThan(0.015);
+  });
+
+  it('gives reasons: STATIC at 100 %, SPLIT/DEFAULT below, DISABLED when off, KILLED by the kill switch', () => {
+    const id = visitors[0]!;
+    expect(evaluateFlags({ a: flag({}) }, id, NO_KILL).a).toEqual({ value: true, reason: 'STATIC' });
+    expect(evaluateFlags({ a: flag({ enabled: false, default: true }) }, id, NO_KILL).a).toEqual({
+      value: true,
+      reason: 'DISABLED',
+    });
+    expect(evaluateFlags({ a: flag({}) }, id, parseKillSwitch('flag:a')).a).toEqual({
+      value: false,
+      reason: 'KILLED',
+    });
+    expect(evaluateFlags({ a: flag({}) }, id, parseKillSwitch('flags')).a).toEqual({
+      value: false,
+      reason: 'KILLED',
+    });
+    const reasons = new Set(
+      visitors.slice(0, 200).map((v) => evaluateFlags({ a: flag({ percent: 50 }) }, v, NO_KILL).a!.reason),
+    );
+    expect(reasons).toEqual(new Set(['SPLIT', 'DEFAULT']));
+  });
+});
