@@ -18,6 +18,8 @@ export const BLOB_COLUMNS = {
   country: 'blob9',
   /** `success` | `failure` for business routes and events, `none` elsewhere. */
   routeResult: 'blob10',
+  /** The cohort first chosen for the visitor: `canary` for a failover that stable served. */
+  assignedCohort: 'blob11',
 } as const;
 
 /** Numeric columns. */
@@ -26,6 +28,8 @@ export const DOUBLE_COLUMNS = {
   upstreamMs: 'double2',
   status: 'double3',
   failover: 'double4',
+  /** How many occurrences the point stands for: 1 for a request, the `count` of a reported event. */
+  occurrences: 'double5',
 } as const;
 
 /** The index: one cohort per data point, so per-cohort queries sample evenly. */
@@ -61,12 +65,14 @@ export function toDataPoint(metric: RequestMetric): DataPoint {
     colo: metric.colo,
     country: metric.country,
     routeResult,
+    assignedCohort: metric.assignedCohort,
   };
   const doubles: Record<keyof typeof DOUBLE_COLUMNS, number> = {
     totalMs: metric.totalMs,
     upstreamMs: metric.upstreamMs,
     status: metric.status,
     failover: metric.failover ? 1 : 0,
+    occurrences: metric.occurrences ?? 1,
   };
   return {
     indexes: [metric.cohort],

@@ -27,4 +27,6 @@ export interface RequestMetric {
   totalMs: number;
   upstreamMs: number;
   failover: boolean;
+  /** How many occurrences this record stands for (a reported event's `count`); 1 when absent. */
+  occurrences?: number;
 }
