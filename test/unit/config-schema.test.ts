@@ -80,3 +80,17 @@ describe('settings (env vars)', () => {
     expect(!result.ok && result.issues.join('\n')).toContain(name);
   });
 });
+
+describe('the demo config', () => {
+  it('is a valid config with the four invoicing flags', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const result = parseConfig(await readFile('scripts/demo/demo-config.json', 'utf8'));
+    expect(result.ok).toBe(true);
+    expect(result.ok && Object.keys(result.config.flags)).toEqual([
+      'fileStorage',
+      'templates',
+      'emailDelivery',
+      'analytics',
+    ]);
+  });
+});
