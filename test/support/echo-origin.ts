@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
+import type { AddressInfo, Socket } from 'node:net';
 
 /** What an echo origin reports about the request it received. */
 export interface EchoBody {
@@ -22,6 +23,7 @@ export async function startEchoOrigin(
   name: string,
 ): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => void handle(name, req, res));
+  server.on('upgrade', (req: IncomingMessage, socket: Socket) => greetWebSocket(name, req, socket));
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
@@ -80,4 +82,17 @@ function json(res: ServerResponse, status: number, body: unknown): void {
     'x-origin-private': 'hop',
   });
   res.end(JSON.stringify(body));
+}
+
+/** Completes a WebSocket handshake (RFC 6455) and sends one unmasked text frame. */
+function greetWebSocket(name: string, req: IncomingMessage, socket: Socket): void {
+  const key = String(req.headers['sec-websocket-key'] ?? '');
+  const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+  socket.write(
+    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+  );
+  const payload = Buffer.from(`hello from ${name}`);
+  socket.write(Buffer.concat([Buffer.from([0x81, payload.length]), payload]));
+  socket.on('error', () => socket.destroy());
+  socket.on('data', () => {}); // client frames are not interpreted
 }
