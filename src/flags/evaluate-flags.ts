@@ -1,15 +1,27 @@
 import type { FlagConfig } from '../config/config-schema';
-import { bucket, inPercent } from '../hashing/bucket';
+import { seededBucket } from '../hashing/bucket';
 import type { KillSwitch } from '../kill/kill-switch';
+import { compileFlags, type CompiledFlag } from './compiled-flags';
 
 /** Why a flag has its value (OpenFeature reasons, plus KILLED for the kill switch). */
 export type FlagReason = 'STATIC' | 'SPLIT' | 'DEFAULT' | 'DISABLED' | 'KILLED';
 
 /** One flag's evaluation. Evaluation never throws. */
 export interface FlagResult {
-  value: boolean;
-  reason: FlagReason;
+  readonly value: boolean;
+  readonly reason: FlagReason;
 }
+
+// Results are shared immutable values: evaluation allocates nothing per flag.
+const RESULT = {
+  killed: Object.freeze({ value: false, reason: 'KILLED' }),
+  static: Object.freeze({ value: true, reason: 'STATIC' }),
+  split: Object.freeze({ value: true, reason: 'SPLIT' }),
+  disabledOn: Object.freeze({ value: true, reason: 'DISABLED' }),
+  disabledOff: Object.freeze({ value: false, reason: 'DISABLED' }),
+  defaultOn: Object.freeze({ value: true, reason: 'DEFAULT' }),
+  defaultOff: Object.freeze({ value: false, reason: 'DEFAULT' }),
+} as const satisfies Record<string, FlagResult>;
 
 /**
  * Evaluates every flag for one visitor. Each flag hashes with its own seed (its name by
@@ -25,16 +37,21 @@ export function evaluateFlags(
   kill: KillSwitch,
 ): Record<string, FlagResult> {
   const results: Record<string, FlagResult> = {};
-  for (const [name, flag] of Object.entries(flags)) results[name] = evaluateFlag(name, flag, visitorId, kill);
+  for (const compiled of compileFlags(flags))
+    results[compiled.name] = evaluateFlag(compiled, visitorId, kill);
   return results;
 }
 
-function evaluateFlag(name: string, flag: FlagConfig, visitorId: string, kill: KillSwitch): FlagResult {
-  if (kill.allFlags || kill.flags.has(name)) return { value: false, reason: 'KILLED' };
-  if (!flag.enabled) return { value: flag.default, reason: 'DISABLED' };
-  if (flag.percent >= 100) return { value: true, reason: 'STATIC' };
-  if (inPercent(bucket(flag.seed ?? name, visitorId), flag.percent)) return { value: true, reason: 'SPLIT' };
-  return { value: flag.default, reason: 'DEFAULT' };
+function evaluateFlag(
+  { name, flag, seedHash, threshold }: CompiledFlag,
+  visitorId: string,
+  kill: KillSwitch,
+): FlagResult {
+  if (kill.allFlags || kill.flags.has(name)) return RESULT.killed;
+  if (!flag.enabled) return flag.default ? RESULT.disabledOn : RESULT.disabledOff;
+  if (threshold >= 10_000) return RESULT.static;
+  if (seededBucket(seedHash, visitorId) < threshold) return RESULT.split;
+  return flag.default ? RESULT.defaultOn : RESULT.defaultOff;
 }
 
 /**
@@ -45,6 +62,6 @@ function evaluateFlag(name: string, flag: FlagConfig, visitorId: string, kill: K
  */
 export function flagValues(results: Readonly<Record<string, FlagResult>>): Record<string, boolean> {
   const values: Record<string, boolean> = {};
-  for (const [name, result] of Object.entries(results)) values[name] = result.value;
+  for (const name in results) values[name] = results[name]!.value;
   return values;
 }

@@ -1,4 +1,4 @@
-import { fnv1a32 } from './fnv1a32';
+import { fnv1a32, fnv1a32Decimal } from './fnv1a32';
 
 /** Number of buckets: percent × 100, so a percent with two decimals maps to whole buckets. */
 export const BUCKETS = 10_000;
@@ -14,7 +14,18 @@ export const BUCKETS = 10_000;
  * bucket('salt-2026', 'visitor-123'); // an integer in [0, 9999]
  */
 export function bucket(seed: string, id: string): number {
-  return fnv1a32(String(fnv1a32(seed + id))) % BUCKETS;
+  return seededBucket(fnv1a32(seed), id);
+}
+
+/**
+ * {@link bucket} with the seed already hashed (`fnv1a32(seed)`), for hot paths that bucket many
+ * ids under one seed. Same results, frozen by the same vectors.
+ *
+ * @example
+ * seededBucket(fnv1a32('salt-2026'), 'visitor-123') === bucket('salt-2026', 'visitor-123'); // true
+ */
+export function seededBucket(seedHash: number, id: string): number {
+  return fnv1a32Decimal(fnv1a32(id, seedHash)) % BUCKETS;
 }
 
 /**

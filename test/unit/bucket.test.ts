@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 // GrowthBook's own hash, read from its package: the vectors must match the reference, not ourselves.
 import { hash as growthbookHash } from '../../node_modules/@growthbook/growthbook/dist/esm/util.mjs';
 import { bucket, fnv1a32, inPercent } from '../../src/index';
+import { seededBucket } from '../../src/hashing/bucket';
+import { fnv1a32Decimal } from '../../src/hashing/fnv1a32';
 import vectors from './bucket-vectors.json';
 
 describe('bucket(seed, id)', () => {
@@ -11,6 +13,23 @@ describe('bucket(seed, id)', () => {
 
   it.each(vectors)('matches GrowthBook hash v2 × 10000 for ($seed, $id)', ({ seed, id }) => {
     expect(bucket(seed, id)).toBe(Math.round((growthbookHash(seed, id, 2) as number) * 10000));
+  });
+
+  it.each(vectors)(
+    'gives the same bucket from a pre-hashed seed for ($seed, $id)',
+    ({ seed, id, bucket: expected }) => {
+      expect(seededBucket(fnv1a32(seed), id)).toBe(expected);
+    },
+  );
+
+  it('hashes the decimal form of a uint32 without building the string', () => {
+    for (const value of [0, 7, 10, 99_999, 100_000, 2_147_483_648, 4_294_967_295]) {
+      expect(fnv1a32Decimal(value)).toBe(fnv1a32(String(value)));
+    }
+    for (let i = 0; i < 10_000; i++) {
+      const value = Math.floor(Math.random() * 2 ** 32);
+      expect(fnv1a32Decimal(value)).toBe(fnv1a32(String(value)));
+    }
   });
 
   it('hashes UTF-16 code units with the FNV-1a 32-bit constants', () => {
