@@ -10,6 +10,8 @@ import type { FetchFunction } from '../src/proxy/fetch-upstream';
 /** Everything the Hono app needs, built once per isolate (tests build their own). */
 export interface AppDeps {
   settings: Settings;
+  /** The ROLLOUT namespace: config, kill switch, history and audit log (admin writes). */
+  kv: KVNamespace;
   store: ConfigStore;
   clock: Clock;
   logger: Logger;

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { createAdminApp } from './admin/admin-app';
 import type { AppDeps } from './app-deps';
 import { splitHandler } from './split-handler';
 
@@ -12,6 +13,7 @@ import { splitHandler } from './split-handler';
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const prefix = deps.settings.ADMIN_PREFIX;
+  app.route(prefix, createAdminApp(deps));
   // The admin prefix is never proxied, so the origin cannot shadow (or be probed through) it.
   app.all(`${prefix}/*`, (c) => c.json({ error: 'not found' }, 404));
   app.all('*', splitHandler(deps));

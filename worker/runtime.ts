@@ -5,6 +5,7 @@ import { systemClock } from '../src/ports/clock';
 import { nullErrorReporter } from '../src/ports/error-reporter';
 import { consoleLogger, safeLogger } from '../src/ports/logger';
 import type { MetricsSink } from '../src/ports/metrics-sink';
+import { overrideReader } from './admin/override-reader';
 import type { AppDeps } from './app-deps';
 import type { Env } from './env';
 import { KvRawConfigSource } from './kv-raw-config-source';
@@ -31,6 +32,7 @@ export function buildRuntime(env: Env): RuntimeResult {
   });
   const deps: AppDeps = {
     settings,
+    kv: env.ROLLOUT,
     store,
     clock: systemClock,
     logger,
@@ -38,7 +40,7 @@ export function buildRuntime(env: Env): RuntimeResult {
     metrics: noopMetrics,
     errorReporterFor: () => nullErrorReporter,
     workerVersion: env.CF_VERSION_METADATA?.id ?? 'dev',
-    readOverride: async () => undefined,
+    readOverride: overrideReader(settings.OVERRIDE_SECRET, systemClock),
   };
   return { ok: true, deps };
 }

@@ -10,6 +10,7 @@ import { nullErrorReporter } from '../../src/ports/error-reporter';
 import { RecordingMetricsSink } from '../../src/ports/metrics-sink';
 import type { AppDeps } from '../../worker/app-deps';
 import { createApp } from '../../worker/app';
+import { overrideReader } from '../../worker/admin/override-reader';
 import type { Env } from '../../worker/env';
 import { KvRawConfigSource } from '../../worker/kv-raw-config-source';
 
@@ -88,6 +89,7 @@ export function testApp(
   });
   const deps: AppDeps = {
     settings: parsed.settings,
+    kv,
     store,
     clock,
     logger,
@@ -95,7 +97,7 @@ export function testApp(
     metrics,
     errorReporterFor: () => nullErrorReporter,
     workerVersion: 'test-version',
-    readOverride: async () => undefined,
+    readOverride: overrideReader(parsed.settings.OVERRIDE_SECRET, clock),
     ...options.deps,
   };
   const app = createApp(deps);

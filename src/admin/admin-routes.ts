@@ -1,0 +1,194 @@
+import * as z from 'zod/mini';
+import { FlagNameSchema } from '../config/names';
+import { RolloutConfigSchema } from '../config/config-schema';
+import {
+  AuditQuerySchema,
+  ConfigBodySchema,
+  FlagBodySchema,
+  KillBodySchema,
+  OverrideLinkBodySchema,
+  OverrideQuerySchema,
+  PercentBodySchema,
+  ReasonBodySchema,
+} from './admin-bodies';
+import {
+  AuditPageSchema,
+  HealthSchema,
+  KillResultSchema,
+  OverrideLinkSchema,
+  StateBodySchema,
+  WriteResultSchema,
+} from './admin-responses';
+
+/** A schema with the name it has under `components.schemas`. */
+export interface NamedSchema {
+  name: string;
+  schema: z.core.$ZodType;
+}
+
+/** One admin route, described once for the OpenAPI document and the route-coverage test. */
+export interface AdminRouteSpec {
+  method: 'get' | 'put' | 'post' | 'delete';
+  /** The path under the admin prefix, in Hono syntax (`/flags/:name`). */
+  path: string;
+  summary: string;
+  /** Whether the route needs admin credentials. */
+  auth: boolean;
+  params?: Record<string, z.core.$ZodType>;
+  query?: z.core.$ZodType;
+  body?: NamedSchema & { required: boolean };
+  /** Whether `If-Match: <version>` is honoured. */
+  ifMatch?: boolean;
+  success: { status: 200 | 302; description: string; body?: NamedSchema };
+  errors: readonly number[];
+}
+
+const writeResult: NamedSchema = { name: 'WriteResult', schema: WriteResultSchema };
+const reasonBody = { name: 'ReasonBody', schema: ReasonBodySchema, required: false };
+const writeErrors = [400, 401, 409, 412, 429, 503] as const;
+
+const transitionRoute = (path: string, summary: string): AdminRouteSpec => ({
+  method: 'post',
+  path,
+  summary,
+  auth: true,
+  body: reasonBody,
+  ifMatch: true,
+  success: { status: 200, description: 'the new version', body: writeResult },
+  errors: writeErrors,
+});
+
+/** The components every document carries, whether or not a route names them directly. */
+export const SHARED_SCHEMAS: readonly NamedSchema[] = [
+  { name: 'RolloutConfig', schema: RolloutConfigSchema },
+];
+
+/**
+ * Every admin route under the prefix. The Hono sub-app registers exactly these (a test compares
+ * the two), and the OpenAPI document is generated from this table and its zod schemas.
+ *
+ * @example
+ * ADMIN_ROUTES.map((route) => `${route.method} ${route.path}`);
+ */
+export const ADMIN_ROUTES: readonly AdminRouteSpec[] = [
+  {
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness; needs no credentials and reveals nothing',
+    auth: false,
+    success: { status: 200, description: 'alive', body: { name: 'Health', schema: HealthSchema } },
+    errors: [],
+  },
+  {
+    method: 'get',
+    path: '/state',
+    summary: 'Current config, version, lifecycle state, kill switch and guard verdict, read from KV',
+    auth: true,
+    success: { status: 200, description: 'the state', body: { name: 'State', schema: StateBodySchema } },
+    errors: [401, 429, 503],
+  },
+  {
+    method: 'put',
+    path: '/percent',
+    summary: 'Set the canary percent (0–100, two decimals)',
+    auth: true,
+    body: { name: 'PercentBody', schema: PercentBodySchema, required: true },
+    ifMatch: true,
+    success: { status: 200, description: 'the new version', body: writeResult },
+    errors: writeErrors,
+  },
+  {
+    method: 'put',
+    path: '/config',
+    summary: 'Replace the whole config',
+    auth: true,
+    body: { name: 'ConfigBody', schema: ConfigBodySchema, required: true },
+    ifMatch: true,
+    success: { status: 200, description: 'the new version', body: writeResult },
+    errors: writeErrors,
+  },
+  {
+    method: 'put',
+    path: '/flags/:name',
+    summary: "Turn a flag's rollout on or off, optionally at a percent",
+    auth: true,
+    params: { name: FlagNameSchema },
+    body: { name: 'FlagBody', schema: FlagBodySchema, required: true },
+    ifMatch: true,
+    success: { status: 200, description: 'the new version', body: writeResult },
+    errors: writeErrors,
+  },
+  transitionRoute('/promote', 'Send everyone to the canary (ramping or paused → promoted)'),
+  transitionRoute('/finalize', 'Make the canary the new stable origin (promoted → finalized)'),
+  transitionRoute('/abort', 'Send everyone back to stable (ramping, paused or promoted → aborted)'),
+  transitionRoute('/pause', 'Hold the percent (ramping → paused)'),
+  transitionRoute('/resume', 'Release a hold (paused → ramping)'),
+  transitionRoute('/undo', 'Restore the previous version as a new version'),
+  {
+    method: 'put',
+    path: '/kill',
+    summary: 'Set the kill switch: stop the canary and/or force flags off',
+    auth: true,
+    body: { name: 'KillBody', schema: KillBodySchema, required: true },
+    ifMatch: true,
+    success: {
+      status: 200,
+      description: 'the kill switch now in force',
+      body: { name: 'KillResult', schema: KillResultSchema },
+    },
+    errors: [400, 401, 412, 429, 503],
+  },
+  {
+    method: 'delete',
+    path: '/kill',
+    summary: 'Lift the kill switch',
+    auth: true,
+    body: reasonBody,
+    ifMatch: true,
+    success: {
+      status: 200,
+      description: 'the kill switch now in force',
+      body: { name: 'KillResult', schema: KillResultSchema },
+    },
+    errors: [400, 401, 412, 429, 503],
+  },
+  {
+    method: 'get',
+    path: '/audit',
+    summary: 'The audit log, newest first, paged by cursor',
+    auth: true,
+    query: AuditQuerySchema,
+    success: { status: 200, description: 'one page', body: { name: 'AuditPage', schema: AuditPageSchema } },
+    errors: [400, 401, 429, 503],
+  },
+  {
+    method: 'post',
+    path: '/override-link',
+    summary: 'Create a signed link that pins the browser opening it to a cohort',
+    auth: true,
+    body: { name: 'OverrideLinkBody', schema: OverrideLinkBodySchema, required: true },
+    success: {
+      status: 200,
+      description: 'the link',
+      body: { name: 'OverrideLink', schema: OverrideLinkSchema },
+    },
+    errors: [400, 401, 429, 503],
+  },
+  {
+    method: 'get',
+    path: '/override',
+    summary: 'Open an override link: sets the rollout_override cookie and redirects to /',
+    auth: false,
+    query: OverrideQuerySchema,
+    success: { status: 302, description: 'cookie set; redirect to /' },
+    errors: [400, 403, 503],
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document',
+    auth: true,
+    success: { status: 200, description: 'OpenAPI 3.1' },
+    errors: [401, 429, 503],
+  },
+];

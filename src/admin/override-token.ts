@@ -1,0 +1,74 @@
+import type { Cohort } from '../cohort/assign-cohort';
+
+/** The cookie that carries a verified override token on every later request. */
+export const OVERRIDE_COOKIE = 'rollout_override';
+
+/** A verified override: the cohort to pin and when the pin ends. */
+export interface VerifiedOverride {
+  cohort: Cohort;
+  /** Seconds since the epoch. */
+  expiresAt: number;
+}
+
+/** Signs and verifies QA override tokens with one HMAC key. */
+export interface OverrideTokens {
+  sign(cohort: Cohort, expiresAt: number): Promise<string>;
+  /** The override, or undefined when the token is malformed, tampered with or expired. */
+  verify(token: string, nowMs: number): Promise<VerifiedOverride | undefined>;
+}
+
+const TOKEN_PATTERN = /^(stable|canary)\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
+// Binds signatures to this use and format version, so the secret can never sign anything else.
+const CONTEXT = 'edge-rollout override v1:';
+
+/**
+ * Override tokens: `<cohort>.<expiry in epoch seconds>.<base64url HMAC-SHA256>` over the cohort
+ * and expiry. URL- and cookie-safe as is. The key is imported once; verification is
+ * `crypto.subtle.verify`, which compares in constant time.
+ *
+ * @example
+ * const tokens = overrideTokens(env.OVERRIDE_SECRET);
+ * const token = await tokens.sign('canary', Math.floor(Date.now() / 1000) + 3600);
+ * await tokens.verify(token, Date.now()); // { cohort: 'canary', expiresAt: ... }
+ */
+export function overrideTokens(secret: string): OverrideTokens {
+  const encoder = new TextEncoder();
+  const key = crypto.subtle.importKey(
+    'raw',
+    encoder.encode(secret),
+    { name: 'HMAC', hash: 'SHA-256' },
+    false,
+    ['sign', 'verify'],
+  );
+  const message = (cohort: string, expiresAt: string) => encoder.encode(`${CONTEXT}${cohort}.${expiresAt}`);
+  return {
+    async sign(cohort, expiresAt) {
+      const signature = await crypto.subtle.sign('HMAC', await key, message(cohort, String(expiresAt)));
+      return `${cohort}.${expiresAt}.${toBase64Url(new Uint8Array(signature))}`;
+    },
+    async verify(token, nowMs) {
+      const match = TOKEN_PATTERN.exec(token);
+      if (!match) return undefined;
+      const [, cohort, expiry, signature] = match as unknown as [string, Cohort, string, string];
+      const expiresAt = Number(expiry);
+      if (expiresAt * 1000 <= nowMs) return undefined;
+      const signatureBytes = fromBase64Url(signature);
+      // Only the canonical encoding counts: base64's spare low bits must not give a second spelling.
+      if (toBase64Url(signatureBytes) !== signature) return undefined;
+      const valid = await crypto.subtle.verify('HMAC', await key, signatureBytes, message(cohort, expiry));
+      return valid ? { cohort, expiresAt } : undefined;
+    },
+  };
+}
+
+function toBase64Url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+}
+
+function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+}

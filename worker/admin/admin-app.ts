@@ -1,0 +1,80 @@
+import { Hono } from 'hono';
+import {
+  ConfigBodySchema,
+  FlagBodySchema,
+  PercentBodySchema,
+  ReasonBodySchema,
+} from '../../src/admin/admin-bodies';
+import { FlagNameSchema } from '../../src/config/names';
+import type { AppDeps } from '../app-deps';
+import { adminAuth } from './admin-auth';
+import type { AdminEnv } from './admin-env';
+import { AdminError, adminErrorHandler } from './admin-error';
+import { commandContext, commandHandler } from './command-routes';
+import { killHandler, unkillHandler } from './kill-routes';
+import { openOverrideHandler, overrideLinkHandler } from './override-routes';
+import { auditHandler, openApiHandler, stateHandler } from './read-routes';
+
+const TRANSITIONS = ['promote', 'finalize', 'abort', 'pause', 'resume', 'undo'] as const;
+
+/**
+ * The admin API as a Hono sub-app, mounted under ADMIN_PREFIX. Every route except `/health` and
+ * `/override` needs credentials; the routes are exactly those of src/admin/admin-routes.ts.
+ *
+ * @example
+ * app.route(settings.ADMIN_PREFIX, createAdminApp(deps));
+ */
+export function createAdminApp(deps: AppDeps): Hono<AdminEnv> {
+  const admin = new Hono<AdminEnv>();
+  const auth = adminAuth({ settings: deps.settings, clock: deps.clock, logger: deps.logger });
+  const ctx = commandContext(deps);
+  admin.onError(adminErrorHandler(deps.logger));
+  // Admin answers are per-caller and change with every write: no cache may keep them.
+  admin.use('*', async function noStore(c, next) {
+    await next();
+    c.header('cache-control', 'no-store');
+  });
+
+  admin.get('/health', (c) => c.json({ ok: true }));
+  admin.get('/state', auth, stateHandler(deps));
+  admin.put(
+    '/percent',
+    auth,
+    commandHandler(ctx, PercentBodySchema, true, (body) => ({ type: 'set-percent', percent: body.percent })),
+  );
+  admin.put(
+    '/config',
+    auth,
+    commandHandler(ctx, ConfigBodySchema, true, (body) => ({ type: 'replace-config', config: body })),
+  );
+  admin.put(
+    '/flags/:name',
+    auth,
+    commandHandler(ctx, FlagBodySchema, true, (body, c) => {
+      const name = FlagNameSchema.safeParse(c.req.param('name'));
+      if (!name.success)
+        throw new AdminError(
+          400,
+          'invalid flag name',
+          name.error.issues.map((i) => i.message),
+        );
+      const percent = body.percent === undefined ? {} : { percent: body.percent };
+      return { type: 'set-flag', name: name.data, enabled: body.enabled, ...percent };
+    }),
+  );
+  for (const type of TRANSITIONS)
+    admin.post(
+      `/${type}`,
+      auth,
+      commandHandler(ctx, ReasonBodySchema, false, (body) =>
+        type === 'abort' && body.reason ? { type, reason: body.reason } : { type },
+      ),
+    );
+  admin.put('/kill', auth, killHandler(ctx));
+  admin.delete('/kill', auth, unkillHandler(ctx));
+  admin.get('/audit', auth, auditHandler(deps));
+  admin.post('/override-link', auth, overrideLinkHandler(deps));
+  admin.get('/override', openOverrideHandler(deps));
+  admin.get('/openapi.json', auth, openApiHandler(deps.settings.ADMIN_PREFIX));
+  return admin;
+}

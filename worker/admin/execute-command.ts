@@ -1,0 +1,126 @@
+import type { AdminCommand } from '../../src/admin/admin-command';
+import { applyCommand } from '../../src/admin/apply-command';
+import { randomText } from '../../src/admin/random-text';
+import { historyKey } from '../../src/admin/storage-keys';
+import type { RolloutConfig } from '../../src/config/config-schema';
+import { CONFIG_KEY } from '../kv-raw-config-source';
+import { recordAudit } from './audit-log';
+import type { CommandContext, CommandOptions } from './command-context';
+import { readHistory } from './config-history';
+import { KvWriteError, writeWithRetry } from './kv-retry';
+import { storedConfig, type StoredConfig } from './stored-config';
+
+export type { AdminCommand } from '../../src/admin/admin-command';
+export type { CommandContext, CommandOptions } from './command-context';
+
+/** The outcome of a command: the new and the previous config, or an HTTP-ready failure. */
+export type CommandResult =
+  | { ok: true; config: RolloutConfig; previous: RolloutConfig }
+  | {
+      ok: false;
+      status: 400 | 409 | 412 | 503;
+      error: string;
+      issues?: string[];
+      retryAfterSeconds?: number;
+    };
+
+/**
+ * The one path every config change takes (admin routes, CLI, Cron guard). It reads the config
+ * fresh from KV, applies the pure command, and on success writes `history:<v>` then `config`
+ * (retrying KV's per-key rate limit), then one audit entry, and primes this isolate's cache.
+ * A failed write changes nothing: history is written first and removed again if `config` fails.
+ *
+ * @example
+ * const result = await executeCommand(ctx, { type: 'abort', reason: 'p95 breach' }, { actor: 'guard' });
+ * if (!result.ok) return c.json({ error: result.error }, result.status);
+ */
+export async function executeCommand(
+  ctx: CommandContext,
+  command: AdminCommand,
+  options: CommandOptions,
+): Promise<CommandResult> {
+  let current: StoredConfig;
+  try {
+    current = storedConfig(await ctx.kv.get(CONFIG_KEY, 'text'), ctx.settings);
+  } catch (error) {
+    ctx.logger.error('admin command: KV read failed', { error: String(error) });
+    return { ok: false, status: 503, error: 'KV is unavailable; nothing changed', retryAfterSeconds: 5 };
+  }
+  if (current.status === 'invalid' && command.type !== 'replace-config' && command.type !== 'undo')
+    return {
+      ok: false,
+      status: 409,
+      error: 'the config in KV is invalid; replace it with PUT /config (or undo)',
+      issues: current.issues,
+    };
+  const previous = current.config;
+  if (options.ifMatch !== undefined && options.ifMatch !== previous.version)
+    return {
+      ok: false,
+      status: 412,
+      error: `If-Match ${options.ifMatch} is not the current version ${previous.version}`,
+    };
+  const applied = applyCommand(previous, command, {
+    now: ctx.clock.now(),
+    newSalt: () => randomText(16),
+    origins: { stable: ctx.settings.STABLE_ORIGIN, canary: ctx.settings.CANARY_ORIGIN },
+    undoTarget: command.type === 'undo' ? await readHistory(ctx.kv, previous.version - 1) : undefined,
+  });
+  if (!applied.ok) return applied;
+  const config = applied.config;
+  const failure = await writeVersion(ctx, current, config);
+  if (failure) return failure;
+  ctx.store.prime(config);
+  const reason = options.reason ?? (command.type === 'abort' ? command.reason : undefined);
+  await recordAudit(ctx, {
+    actor: options.actor,
+    action: command.type,
+    before: previous,
+    after: config,
+    version: config.version,
+    reason,
+  });
+  return { ok: true, config, previous };
+}
+
+async function writeVersion(
+  ctx: CommandContext,
+  current: StoredConfig,
+  config: RolloutConfig,
+): Promise<Extract<CommandResult, { ok: false }> | undefined> {
+  const text = JSON.stringify(config);
+  const key = historyKey(config.version);
+  try {
+    // The first write also keeps the starting point, so even it can be undone.
+    if (current.status === 'absent')
+      await writeWithRetry(
+        historyKey(current.config.version),
+        () => ctx.kv.put(historyKey(current.config.version), JSON.stringify(current.config)),
+        ctx.retryDelaysMs,
+      );
+    await writeWithRetry(key, () => ctx.kv.put(key, text), ctx.retryDelaysMs);
+  } catch (error) {
+    return writeFailed(ctx, error);
+  }
+  try {
+    await writeWithRetry(CONFIG_KEY, () => ctx.kv.put(CONFIG_KEY, text), ctx.retryDelaysMs);
+  } catch (error) {
+    // The version never became current: its history entry must not outlive it.
+    await ctx.kv.delete(key).catch(() => undefined);
+    return writeFailed(ctx, error);
+  }
+  return undefined;
+}
+
+function writeFailed(ctx: CommandContext, error: unknown): Extract<CommandResult, { ok: false }> {
+  const rateLimited = error instanceof KvWriteError && error.rateLimited;
+  ctx.logger.error('admin command: KV write failed, nothing changed', { error: String(error), rateLimited });
+  return rateLimited
+    ? {
+        ok: false,
+        status: 503,
+        error: 'KV rate limit (one write per second per key); nothing changed, retry',
+        retryAfterSeconds: 2,
+      }
+    : { ok: false, status: 503, error: 'KV write failed; nothing changed', retryAfterSeconds: 5 };
+}

@@ -1,0 +1,68 @@
+import type * as z from 'zod/mini';
+import { formatIssues } from '../../src/config/parse-config';
+import { AdminError } from './admin-error';
+
+/** Admin bodies larger than this are refused before they are parsed. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Reads a request body as JSON and validates it: oversized (over 64 KiB, counted while
+ * streaming, whatever Content-Length claims), non-UTF-8, non-JSON and schema-invalid bodies all
+ * throw a 400 {@link AdminError} with the issues. An empty optional body parses as `{}`.
+ *
+ * @example
+ * const body = await readJsonBody(c.req.raw, PercentBodySchema, { required: true });
+ */
+export async function readJsonBody<S extends z.ZodMiniType>(
+  request: Request,
+  schema: S,
+  { required }: { required: boolean },
+): Promise<z.infer<S>> {
+  const text = await readText(request);
+  if (text.trim() === '' && required) throw new AdminError(400, 'a JSON body is required');
+  let value: unknown = {};
+  if (text.trim() !== '') {
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new AdminError(400, 'body is not valid JSON', [String((error as Error).message)]);
+    }
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) throw new AdminError(400, 'invalid body', formatIssues(result.error));
+  return result.data;
+}
+
+async function readText(request: Request): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new AdminError(400, 'body is not valid UTF-8');
+  }
+}
+
+function tooLarge(): AdminError {
+  return new AdminError(400, `body exceeds ${MAX_BODY_BYTES / 1024} KiB`);
+}
