@@ -10,6 +10,8 @@ export interface LocalWorker {
   port: number;
   /** The folder holding the local KV state (`--persist-to`). */
   persistDir: string;
+  /** The pid of the `npx wrangler dev` process (its workerd processes are descendants). */
+  pid: number;
   /** Everything wrangler printed so far. */
   output(): string;
   stop(): Promise<void>;
@@ -91,7 +93,7 @@ export async function startLocalWorker(
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${log}`);
     try {
       await fetch(`${url}/__rollout/health`, { signal: AbortSignal.timeout(1000) });
-      return { url, port, persistDir, output: () => log, stop };
+      return { url, port, pid: child.pid!, persistDir, output: () => log, stop };
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
