@@ -2,15 +2,13 @@ import { CachedConfigStore } from '../src/config/cached-config-store';
 import { safeDefaultConfig } from '../src/config/safe-default';
 import { parseSettings } from '../src/env/parse-settings';
 import { systemClock } from '../src/ports/clock';
-import { nullErrorReporter } from '../src/ports/error-reporter';
 import { consoleLogger, safeLogger } from '../src/ports/logger';
-import type { MetricsSink } from '../src/ports/metrics-sink';
 import { overrideReader } from './admin/override-reader';
 import type { AppDeps } from './app-deps';
 import type { Env } from './env';
 import { KvRawConfigSource } from './kv-raw-config-source';
-
-const noopMetrics: MetricsSink = { record: () => {} };
+import { metricsSinkFor } from './metrics/analytics-engine-sink';
+import { errorReporterFactory } from './sentry/error-reporter-factory';
 
 /** Per-isolate deps, or the issues that make the Worker's vars unusable. */
 export type RuntimeResult = { ok: true; deps: AppDeps } | { ok: false; issues: string[] };
@@ -30,6 +28,7 @@ export function buildRuntime(env: Env): RuntimeResult {
     logger,
     safeDefault: safeDefaultConfig(settings.DEFAULT_FLAGS),
   });
+  const workerVersion = env.CF_VERSION_METADATA?.id ?? 'dev';
   const deps: AppDeps = {
     settings,
     kv: env.ROLLOUT,
@@ -37,9 +36,9 @@ export function buildRuntime(env: Env): RuntimeResult {
     clock: systemClock,
     logger,
     fetch: (input, init) => fetch(input, init),
-    metrics: noopMetrics,
-    errorReporterFor: () => nullErrorReporter,
-    workerVersion: env.CF_VERSION_METADATA?.id ?? 'dev',
+    metrics: metricsSinkFor(env.METRICS, logger),
+    errorReporterFor: errorReporterFactory(settings, workerVersion, logger),
+    workerVersion,
     readOverride: overrideReader(settings.OVERRIDE_SECRET, systemClock),
   };
   return { ok: true, deps };

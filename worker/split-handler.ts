@@ -9,18 +9,30 @@ import type { AppDeps } from './app-deps';
 import { injectFlagsBootstrap } from './html-flags-bootstrap';
 import { requestOutcome } from './request-outcome';
 import type { ConfigSnapshot } from '../src/ports/config-store';
+import type { ErrorReporter } from '../src/ports/error-reporter';
+import { classifyRoute } from '../src/metrics/business-routes';
+import { failoverWarning } from './sentry/failover-warning';
 
 /**
  * The splitter: decides the visitor's cohort and flags, proxies to that origin (with failover
  * to stable for GET/HEAD), and records one metric per request off the response path.
+ * Exceptions are reported (tagged with what was known: config version, cohort) and rethrown to
+ * the app's error handler; canary failovers become rate-limited warnings.
  */
 export function splitHandler(deps: AppDeps) {
-  return async function split(c: Context): Promise<Response> {
+  const warnFailover = failoverWarning(deps.clock);
+  async function proxied(
+    c: Context,
+    reporter: ErrorReporter,
+    tags: Record<string, string>,
+  ): Promise<Response> {
     const started = deps.clock.now();
     const request = c.req.raw;
     const publicUrl = new URL(request.url);
     const snapshot = await deps.store.read();
+    tags.config_version = String(snapshot.config.version);
     const decision = decideVisitor(request.headers, snapshot, await deps.readOverride(request));
+    tags.cohort = decision.assignment.cohort;
     const origins: Record<Cohort, string> = {
       stable: snapshot.config.origins?.stable ?? deps.settings.STABLE_ORIGIN,
       canary: snapshot.config.origins?.canary ?? deps.settings.CANARY_ORIGIN,
@@ -48,6 +60,7 @@ export function splitHandler(deps: AppDeps) {
       deps.clock,
     );
     const response = clientResponse(outcome, decision, snapshot, origins, publicUrl);
+    if (outcome.failover) warnFailover(reporter, { tags: { ...tags }, extra: { path: publicUrl.pathname } });
     recordMetric(deps, c, {
       started,
       outcome,
@@ -55,8 +68,29 @@ export function splitHandler(deps: AppDeps) {
       snapshot,
       status: response.status,
       method: request.method,
+      pathname: publicUrl.pathname,
     });
     return response;
+  }
+  return async function split(c: Context): Promise<Response> {
+    const reporter = deps.errorReporterFor(c.req.raw, waitUntilOf(c));
+    const tags: Record<string, string> = {};
+    try {
+      return await proxied(c, reporter, tags);
+    } catch (error) {
+      reporter.captureException(error, { tags });
+      throw error;
+    }
+  };
+}
+
+function waitUntilOf(c: Context): (promise: Promise<unknown>) => void {
+  return (promise) => {
+    try {
+      c.executionCtx.waitUntil(promise);
+    } catch {
+      // No execution context (the app called outside a Worker): the send is simply not awaited.
+    }
   };
 }
 
@@ -95,18 +129,21 @@ interface MetricInput {
   snapshot: ConfigSnapshot;
   status: number;
   method: string;
+  pathname: string;
 }
 
 function recordMetric(deps: AppDeps, c: Context, input: MetricInput): void {
   const cf = (c.req.raw as { cf?: { colo?: unknown; country?: unknown } }).cf;
   try {
+    const business = classifyRoute(input.snapshot.config, input.method, input.pathname, input.status);
     deps.metrics.record({
       cohort: input.outcome.servedBy,
       assignedCohort: input.decision.assignment.cohort,
       configVersion: input.snapshot.config.version,
       workerVersion: deps.workerVersion,
       method: input.method,
-      route: 'other',
+      route: business.route,
+      routeSuccess: business.routeSuccess,
       status: input.status,
       outcome: requestOutcome(input.outcome, input.status),
       colo: typeof cf?.colo === 'string' ? cf.colo : 'local',

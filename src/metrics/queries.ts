@@ -1,0 +1,205 @@
+import { BLOB_COLUMNS as BLOB, DOUBLE_COLUMNS as DOUBLE } from './data-point-schema';
+import { EVENT_METHOD } from './outcome-events';
+
+/**
+ * SQL for the Analytics Engine SQL API, built only from the column names in
+ * data-point-schema.ts. Dashboards, alert rules and the guard all read through these builders,
+ * so a metric means the same thing everywhere. Every count is weighted by `_sample_interval`
+ * (Analytics Engine samples at high volume; a stored row may stand for many requests).
+ */
+
+/** Analytics Engine's per-row sampling weight. */
+export const SAMPLE_INTERVAL = '_sample_interval';
+
+/** The dataset names wrangler.toml declares; anything else is refused before it reaches SQL. */
+const DATASET_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * Quotes a value for SQL. Only identifier-like values are accepted (route names, cohorts,
+ * outcomes): the builders never need more, and refusing the rest rules out injection.
+ *
+ * @example
+ * sqlString('email_delivery'); // "'email_delivery'"
+ */
+export function sqlString(value: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value))
+    throw new Error(`not a safe SQL literal: ${JSON.stringify(value)}`);
+  return `'${value}'`;
+}
+
+/** Checks a dataset name and returns it, for use after `FROM`. */
+export function datasetName(name: string): string {
+  if (!DATASET_NAME.test(name) && name !== '${dataset}') throw new Error(`not a dataset name: ${name}`);
+  return name;
+}
+
+/** Row filters, by meaning. */
+export const WHERE = {
+  /** A proxied request (not a reported event). */
+  request: `${BLOB.method} != ${sqlString(EVENT_METHOD)}`,
+  /** A request that was not served cleanly by its assigned cohort: 5xx, no response, or failover. */
+  failed: `${BLOB.outcome} != 'ok'`,
+  failover: `${BLOB.outcome} = 'failover'`,
+  serverError: `${BLOB.statusClass} = '5xx'`,
+  clientError: `${BLOB.statusClass} = '4xx'`,
+  route: (name: string) => `${BLOB.route} = ${sqlString(name)}`,
+  succeeded: `${BLOB.routeResult} = 'success'`,
+  failedOutcome: `${BLOB.routeResult} = 'failure'`,
+  judged: `${BLOB.routeResult} != 'none'`,
+  cohort: (cohort: 'stable' | 'canary') => `${BLOB.assignedCohort} = ${sqlString(cohort)}`,
+} as const;
+
+/** Joins filters with AND. */
+export function all(...conditions: string[]): string {
+  return conditions.map((condition) => `(${condition})`).join(' AND ');
+}
+
+/**
+ * The estimated number of requests (rows × sampling weight), optionally only where `condition`.
+ *
+ * @example
+ * weightedCount(WHERE.failed); // "SUM(if((blob7 != 'ok'), _sample_interval, 0))"
+ */
+export function weightedCount(condition?: string): string {
+  return condition === undefined ? `SUM(${SAMPLE_INTERVAL})` : `SUM(if(${condition}, ${SAMPLE_INTERVAL}, 0))`;
+}
+
+/** The estimated number of occurrences (events carry a count in `double5`) where `condition`. */
+export function weightedOccurrences(condition: string): string {
+  return `SUM(if(${condition}, ${SAMPLE_INTERVAL} * ${DOUBLE.occurrences}, 0))`;
+}
+
+/**
+ * A sampling-weighted quantile. With a condition, non-matching rows get weight 0, so one query
+ * can mix requests and events without the events' zero latencies pulling the quantile down.
+ *
+ * @example
+ * weightedQuantile(0.95, 'double1'); // 'quantileExactWeighted(0.95)(double1, _sample_interval)'
+ */
+export function weightedQuantile(level: number, column: string, condition?: string): string {
+  const weight = condition === undefined ? SAMPLE_INTERVAL : `if(${condition}, ${SAMPLE_INTERVAL}, 0)`;
+  return `quantileExactWeighted(${level})(${column}, ${weight})`;
+}
+
+/** `100 × part / whole`, as a percentage. */
+export function percentOf(part: string, whole: string): string {
+  return `${part} * 100 / ${whole}`;
+}
+
+/**
+ * Per-cohort aggregates shared by the guard and the alert rules. Events count by their
+ * `occurrences` (an event may stand for many deliveries); requests by rows. Cohorts are the visitor's assigned cohort, so a canary failure that
+ * stable served still counts against the canary.
+ */
+export const COHORT_AGGREGATES = {
+  requests: weightedCount(WHERE.request),
+  errors: weightedCount(all(WHERE.request, WHERE.failed)),
+  p95_ms: weightedQuantile(0.95, DOUBLE.totalMs, WHERE.request),
+  email_delivered: weightedOccurrences(all(WHERE.route('email_delivery'), WHERE.succeeded)),
+  email_failed: weightedOccurrences(all(WHERE.route('email_delivery'), WHERE.failedOutcome)),
+  uploads_ok: weightedOccurrences(all(WHERE.route('file_upload'), WHERE.succeeded)),
+  uploads_failed: weightedOccurrences(all(WHERE.route('file_upload'), WHERE.failedOutcome)),
+} as const;
+
+/** Which rows the guard judges: the last N minutes, or since a moment (a step's start). */
+export type StatsWindow = { lastMinutes: number } | { sinceEpochSeconds: number };
+
+function windowCondition(window: StatsWindow): string {
+  if ('lastMinutes' in window) {
+    if (!Number.isInteger(window.lastMinutes) || window.lastMinutes < 1)
+      throw new Error('lastMinutes must be ≥ 1');
+    return `timestamp > NOW() - INTERVAL '${window.lastMinutes}' MINUTE`;
+  }
+  if (!Number.isInteger(window.sinceEpochSeconds) || window.sinceEpochSeconds < 0)
+    throw new Error('sinceEpochSeconds must be a whole number of seconds');
+  return `timestamp >= toDateTime(${window.sinceEpochSeconds})`;
+}
+
+/**
+ * The guard's query: one row per assigned cohort with `cohort`, `requests`, `errors`, `p95_ms`,
+ * `email_delivered`, `email_failed`, `uploads_ok` and `uploads_failed`, all sampling-weighted.
+ * It ends in `FORMAT JSON` for the SQL API (Grafana's datasource adds its own, so the panel
+ * builders below do not).
+ *
+ * @example
+ * await sqlApi(cohortStatsQuery({ dataset: 'edge_rollout', window: { lastMinutes: 5 } }));
+ */
+export function cohortStatsQuery(options: { dataset: string; window: StatsWindow }): string {
+  const columns = Object.entries(COHORT_AGGREGATES).map(
+    ([alias, expression]) => `  ${expression} AS ${alias}`,
+  );
+  return [
+    'SELECT',
+    `  ${BLOB.assignedCohort} AS cohort,`,
+    columns.join(',\n'),
+    `FROM ${datasetName(options.dataset)}`,
+    `WHERE ${windowCondition(options.window)}`,
+    'GROUP BY cohort',
+    'FORMAT JSON',
+  ].join('\n');
+}
+
+/** One value of a Grafana time series query: an SQL expression and its column alias. */
+export interface SeriesValue {
+  expression: string;
+  alias: string;
+}
+
+/**
+ * A Grafana time series over the Altinity ClickHouse datasource: `$timeSeries` buckets by the
+ * panel interval, `$timeFilter` limits to the dashboard range, one series per `by` value.
+ *
+ * @example
+ * timeSeriesQuery({ dataset: '${dataset}', values: [{ expression: weightedCount(), alias: 'requests' }] });
+ */
+export function timeSeriesQuery(options: {
+  dataset: string;
+  values: readonly SeriesValue[];
+  where?: readonly string[];
+  by?: 'cohort' | 'route';
+}): string {
+  const by = options.by ?? 'cohort';
+  const byColumn = by === 'cohort' ? BLOB.assignedCohort : BLOB.route;
+  const filters = ['$timeFilter', ...(options.where ?? []).map((condition) => `(${condition})`)];
+  return [
+    'SELECT',
+    '  $timeSeries AS t,',
+    `  ${byColumn} AS ${by},`,
+    options.values.map((value) => `  ${value.expression} AS ${value.alias}`).join(',\n'),
+    `FROM ${datasetName(options.dataset)}`,
+    `WHERE ${filters.join(' AND ')}`,
+    `GROUP BY t, ${by}`,
+    'ORDER BY t',
+  ].join('\n');
+}
+
+/**
+ * An alert query: one point per assigned cohort, aggregated over the whole alert window
+ * (`$timeFilter` is the rule's relative time range), kept only when `minimum` (an aggregate
+ * alias) is large enough to judge.
+ *
+ * @example
+ * windowAlertQuery({ dataset: 'edge_rollout', value: {...}, support: { alias: 'requests', expression: ..., minimum: 50 } });
+ */
+export function windowAlertQuery(options: {
+  dataset: string;
+  value: SeriesValue;
+  support: SeriesValue & { minimum: number };
+  where?: readonly string[];
+}): string {
+  const filters = ['$timeFilter', ...(options.where ?? []).map((condition) => `(${condition})`)];
+  return [
+    `SELECT t, cohort, ${options.value.alias}`,
+    'FROM (',
+    '  SELECT',
+    '    toUInt32(max(timestamp)) * 1000 AS t,',
+    `    ${BLOB.assignedCohort} AS cohort,`,
+    `    ${options.support.expression} AS ${options.support.alias},`,
+    `    ${options.value.expression} AS ${options.value.alias}`,
+    `  FROM ${datasetName(options.dataset)}`,
+    `  WHERE ${filters.join(' AND ')}`,
+    '  GROUP BY cohort',
+    ')',
+    `WHERE ${options.support.alias} >= ${Number(options.support.minimum)}`,
+  ].join('\n');
+}
