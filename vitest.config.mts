@@ -26,7 +26,11 @@ export default defineConfig({
         ['test/integration/**/*.test.ts'],
         ['./test/support/loopback-origins.global-setup.ts', './test/support/sentry-receiver.global-setup.ts'],
       ),
-      workerd('e2e', ['test/e2e/**/*.test.ts'], ['./test/support/loopback-origins.global-setup.ts']),
+      workerd(
+        'e2e',
+        ['test/e2e/**/*.test.ts'],
+        ['./test/support/loopback-origins.global-setup.ts', './test/support/fake-sql-api.global-setup.ts'],
+      ),
       // Node-side tests that run the real Worker under `wrangler dev`: CLI, scripts, soak, faults.
       {
         extends: false,

@@ -3,6 +3,7 @@ import { createApp } from './app';
 import type { Env } from './env';
 import { misconfiguredResponse } from './misconfigured-response';
 import { buildRuntime } from './runtime';
+import { scheduled } from './scheduled';
 
 // One app per env object: the env is stable for an isolate's life, so the config cache and
 // parsed settings are built once, not per request.
@@ -27,4 +28,6 @@ export default {
     const entry = appFor(env);
     return 'app' in entry ? entry.app.fetch(request, env, ctx) : misconfiguredResponse(entry.issues);
   },
+  // The guard: automated canary analysis every minute (docs/GUARD.md).
+  scheduled,
 } satisfies ExportedHandler<Env>;

@@ -19,6 +19,8 @@ export const DEFAULT_THRESHOLDS = {
   minRequests: 50,
   /** The canary's error rate must also exceed stable's by this many points to count as a breach. */
   stableMarginPercent: 0.5,
+  /** Email delivery and upload rates built on fewer outcomes than this are not judged. */
+  minOutcomeSamples: 10,
 } as const;
 
 /** Per-launch overrides of {@link DEFAULT_THRESHOLDS}; every field is optional. */
@@ -30,6 +32,7 @@ export const ThresholdsSchema = z.strictObject({
   maxUploadFailurePercent: z.optional(z.number().check(z.gte(0), z.lte(100))),
   minRequests: z.optional(z.int().check(z.gte(1), z.lte(10_000_000))),
   stableMarginPercent: z.optional(z.number().check(z.gte(0), z.lte(100))),
+  minOutcomeSamples: z.optional(z.int().check(z.gte(1), z.lte(10_000_000))),
 });
 
 /** Thresholds with every field resolved. */

@@ -1,0 +1,101 @@
+import type { RolloutConfig } from '../config/config-schema';
+import { advanceStep } from './advance-step';
+import { analyzeCanary } from './analyze-canary';
+import type { GuardDeps } from './guard-deps';
+import { handleBreach } from './handle-breach';
+import { planStep } from './step-schedule';
+import { describeWindow, type StatsWindow } from './stats-window';
+import { resolveThresholds } from './thresholds';
+import type { GuardAction, GuardVerdictRecord, ScheduleStatus } from './verdict';
+
+/** What one run did: skipped (with why), or judged and recorded. */
+export type GuardRunResult = { ran: false; why: string } | { ran: true; record: GuardVerdictRecord };
+
+// States in which canary traffic flows and is worth judging.
+const JUDGED_STATES = new Set(['ramping', 'paused', 'promoted']);
+
+/**
+ * One guard run (every minute on the Cron Trigger):
+ * 1. skip unless a canary is live (ramping, paused or promoted, percent > 0, not killed) in a
+ *    config actually read from KV;
+ * 2. read both cohorts over the last `errorWindowMinutes` and judge them ({@link analyzeCanary});
+ * 3. breach → abort and notify, once per incident; healthy → maybe advance the step schedule;
+ *    inconclusive → nothing; unreadable data → `unknown`, nothing, one error report per outage;
+ * 4. store the verdict, its numbers and the action under `guard:verdict`.
+ *
+ * @example
+ * const result = await runGuard(deps);
+ */
+export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
+  const snapshot = await deps.readConfig();
+  const { config } = snapshot;
+  if (snapshot.source !== 'kv')
+    return {
+      ran: false,
+      why: `config comes from the ${snapshot.source}; the guard acts only on the stored config`,
+    };
+  if (!JUDGED_STATES.has(config.rollout.state) || config.rollout.percent <= 0)
+    return {
+      ran: false,
+      why: `no live canary (rollout ${config.rollout.state} at ${config.rollout.percent} %)`,
+    };
+  if (snapshot.kill.canary) return { ran: false, why: 'the kill switch stops the canary' };
+
+  const thresholds = resolveThresholds(config.thresholds);
+  const window: StatsWindow = { lastMinutes: thresholds.errorWindowMinutes };
+  const at = new Date(deps.clock.now()).toISOString();
+  const [previous, read] = await Promise.all([deps.state.readVerdict(), deps.stats.read(window)]);
+
+  if (!read.ok) {
+    reportUnreadable(deps, read.error, previous);
+    const record: GuardVerdictRecord = {
+      status: 'unknown',
+      reason: read.error,
+      at,
+      action: { type: 'none', why: 'no data, no action' },
+      schedule: scheduleStatus(config, deps.clock.now()),
+    };
+    await deps.state.writeVerdict(record);
+    return { ran: true, record };
+  }
+  if (previous?.status === 'unknown')
+    deps.logger.info('guard can read metrics again', { since: previous.at });
+
+  const verdict = analyzeCanary(read.stats, thresholds, describeWindow(window));
+  let action: GuardAction;
+  let schedule = scheduleStatus(config, deps.clock.now());
+  if (verdict.status === 'breach') {
+    action = await handleBreach(deps, config, verdict);
+  } else if (verdict.status === 'healthy') {
+    const step = await advanceStep(deps, config, thresholds, verdict);
+    action = step.action;
+    schedule = step.schedule ?? schedule;
+  } else {
+    action = { type: 'none', why: verdict.reason };
+  }
+  const record: GuardVerdictRecord = { ...verdict, at, action, schedule };
+  await deps.state.writeVerdict(record);
+  deps.logger.info('guard verdict', {
+    status: verdict.status,
+    action: action.type,
+    percent: config.rollout.percent,
+  });
+  return { ran: true, record };
+}
+
+// One error report per outage: the first unreadable run reports, later ones only log.
+function reportUnreadable(deps: GuardDeps, error: string, previous: GuardVerdictRecord | undefined): void {
+  if (previous?.status === 'unknown') {
+    deps.logger.warn('guard still cannot read metrics; no action', { error, since: previous.at });
+    return;
+  }
+  deps.logger.error('guard cannot read metrics; no action', { error });
+  deps.reporter.captureMessage(`edge-rollout guard cannot read Analytics Engine: ${error}`, 'error', {
+    tags: { component: 'guard' },
+  });
+}
+
+function scheduleStatus(config: RolloutConfig, nowMs: number): ScheduleStatus | undefined {
+  const plan = planStep(config.rollout, nowMs);
+  return plan.kind === 'none' ? undefined : plan.status;
+}

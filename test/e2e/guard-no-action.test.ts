@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import type { ErrorReporter } from '../../src/ports/error-reporter';
+import { createScheduledHandler } from '../../worker/scheduled';
+import worker from '../../worker/index';
+import { RECENT_SQL, guardWorld, statsAnswer } from '../support/fake-sql-api-guard-world';
+import { RecordingLogger } from '../support/test-app';
+
+const T = Date.UTC(2026, 10, 25, 12, 3, 0);
+
+/** The worker's own handler with the reporter and logger observable. */
+function observedHandler() {
+  const reports: { kind: string; message: string }[] = [];
+  const reporter: ErrorReporter = {
+    captureException: (error) => void reports.push({ kind: 'exception', message: String(error) }),
+    captureMessage: (message, level) => void reports.push({ kind: level, message }),
+  };
+  const logger = new RecordingLogger();
+  return { handler: createScheduledHandler({ reporter, logger }), reports, logger };
+}
+
+describe('guard: runs that must change nothing', () => {
+  it('keeps a low-traffic canary as it is: inconclusive, no change, no notice', async () => {
+    const world = await guardWorld();
+    await world.putConfig({
+      version: 5,
+      rollout: { steps: [10, 50], bakeMinutes: 1, stepStartedAt: new Date(T - 3_600_000).toISOString() },
+    });
+    await world.answer([{ sql: RECENT_SQL, answer: statsAnswer({ requests: 20, errors: 20, p95Ms: 9000 }) }]);
+    await world.run(worker.scheduled, T);
+
+    const config = await world.config();
+    expect(config.version).toBe(5);
+    expect(config.rollout).toMatchObject({ percent: 10, state: 'ramping' });
+    expect(await world.audit()).toEqual([]);
+    expect(await world.webhookCalls()).toEqual([]);
+    expect(await world.verdict()).toMatchObject({
+      status: 'inconclusive',
+      reason: 'too little canary traffic: 20 requests in the window, 50 needed',
+      action: { type: 'none' },
+    });
+  });
+
+  it.each([
+    [
+      'an API 500',
+      { status: 500, body: '{"errors":[{"code":10000,"message":"internal"}]}' },
+      'SQL API answered 500',
+    ],
+    ['malformed JSON', { body: '{"meta": [' }, 'SQL API answered non-JSON'],
+    ['JSON of the wrong shape', { json: { result: [] } }, 'SQL API answer has an unexpected shape'],
+  ])('makes no change on %s, and reports it exactly once', async (_, answer, error) => {
+    const world = await guardWorld();
+    const { handler, reports, logger } = observedHandler();
+    await world.putConfig({ version: 5 });
+    await world.answer([{ sql: RECENT_SQL, answer }]);
+    await world.run(handler, T);
+    await world.run(handler, T + 60_000);
+
+    expect((await world.config()).version).toBe(5);
+    expect(await world.audit()).toEqual([]);
+    expect(await world.webhookCalls()).toEqual([]);
+    expect(reports).toEqual([
+      { kind: 'error', message: expect.stringContaining(`guard cannot read Analytics Engine: ${error}`) },
+    ]);
+    expect(logger.lines.filter((line) => line.level === 'error')).toHaveLength(1);
+    expect(await world.verdict()).toMatchObject({
+      status: 'unknown',
+      reason: expect.stringContaining(error),
+    });
+    expect(await world.queries()).toHaveLength(2);
+  });
+
+  it('is disabled without SQL API credentials, says so once, and touches nothing', async () => {
+    const world = await guardWorld({ CF_API_TOKEN: '' });
+    const { handler, logger } = observedHandler();
+    await world.putConfig({ version: 5 });
+    await world.answer([{ sql: RECENT_SQL, answer: statsAnswer({ requests: 1200, errors: 96 }) }]);
+    await world.run(handler, T);
+    await world.run(handler, T + 60_000);
+
+    expect(logger.lines).toEqual([
+      {
+        level: 'warn',
+        message: 'guard disabled',
+        fields: { reason: expect.stringContaining('CF_API_TOKEN') },
+      },
+    ]);
+    expect(await world.queries()).toEqual([]);
+    expect(await world.verdict()).toBeNull();
+    expect((await world.config()).rollout.state).toBe('ramping');
+  });
+});

@@ -1,0 +1,307 @@
+import { describe, expect, it } from 'vitest';
+import { RolloutConfigSchema, type RolloutConfig } from '../../src/config/config-schema';
+import { EMPTY_COHORT_STATS, type CohortStats } from '../../src/guard/cohort-stats';
+import type { GuardDeps } from '../../src/guard/guard-deps';
+import type { GuardCommandResult } from '../../src/guard/guard-ports';
+import type { GuardMessage } from '../../src/guard/guard-message';
+import type { GuardIncident } from '../../src/guard/incident';
+import type { WindowStatsResult } from '../../src/guard/read-window-stats';
+import { runGuard } from '../../src/guard/run-guard';
+import type { StatsWindow } from '../../src/guard/stats-window';
+import type { GuardVerdictRecord } from '../../src/guard/verdict';
+import { NO_KILL } from '../../src/kill/kill-switch';
+import type { ConfigSource } from '../../src/ports/config-store';
+
+const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+const MIN = 60_000;
+
+const healthy: Partial<CohortStats> = { requests: 1000, errors: 2, p95Ms: 400 };
+const failing: Partial<CohortStats> = { requests: 1000, errors: 80, p95Ms: 400 };
+const stable: Partial<CohortStats> = { requests: 9000, errors: 9, p95Ms: 350 };
+
+function stats(canary: Partial<CohortStats>): WindowStatsResult {
+  return {
+    ok: true,
+    stats: { canary: { ...EMPTY_COHORT_STATS, ...canary }, stable: { ...EMPTY_COHORT_STATS, ...stable } },
+  };
+}
+
+/** In-memory stand-ins for the guard's ports; the commands move the config like executeCommand does. */
+function world(
+  rollout: Record<string, unknown> = {},
+  options: { source?: ConfigSource; kill?: boolean } = {},
+) {
+  let config: RolloutConfig = RolloutConfigSchema.parse({
+    version: 3,
+    rollout: {
+      percent: 10,
+      salt: 's',
+      state: 'ramping',
+      stepStartedAt: new Date(T0).toISOString(),
+      ...rollout,
+    },
+  });
+  let now = T0;
+  const recent: { result: WindowStatsResult } = { result: stats(healthy) };
+  const bake: { result: WindowStatsResult } = { result: stats(healthy) };
+  const windows: StatsWindow[] = [];
+  const commands: { type: string; percent?: number; ifMatch?: number; reason: string }[] = [];
+  const failNextCommands: GuardCommandResult[] = [];
+  const store: { verdict?: GuardVerdictRecord; incident?: GuardIncident } = {};
+  const notices: GuardMessage[] = [];
+  const reports: string[] = [];
+  const logs: { level: string; message: string }[] = [];
+  const move = (rolloutChange: Partial<RolloutConfig['rollout']>): GuardCommandResult => {
+    const failure = failNextCommands.shift();
+    if (failure) return failure;
+    config = {
+      ...config,
+      version: config.version + 1,
+      rollout: { ...config.rollout, ...rolloutChange },
+    };
+    return { ok: true, version: config.version };
+  };
+  const log = (level: string) => (message: string) => logs.push({ level, message });
+  const deps: GuardDeps = {
+    readConfig: async () => ({
+      config,
+      kill: options.kill ? { ...NO_KILL, canary: true } : NO_KILL,
+      source: options.source ?? 'kv',
+    }),
+    stats: {
+      read: async (window) => {
+        windows.push(window);
+        return 'lastMinutes' in window ? recent.result : bake.result;
+      },
+    },
+    commands: {
+      abort: async (reason) => {
+        commands.push({ type: 'abort', reason });
+        return move({ state: 'aborted', percent: 0 });
+      },
+      setPercent: async (percent, { ifMatch, reason }) => {
+        commands.push({ type: 'set-percent', percent, ifMatch, reason });
+        return move({ percent, stepStartedAt: new Date(now).toISOString() });
+      },
+    },
+    state: {
+      readVerdict: async () => store.verdict,
+      writeVerdict: async (record) => void (store.verdict = record),
+      readIncident: async () => store.incident,
+      writeIncident: async (incident) => void (store.incident = incident),
+    },
+    notifier: { notify: async (message) => void notices.push(message) },
+    reporter: {
+      captureException: (e) => void reports.push(String(e)),
+      captureMessage: (m) => void reports.push(m),
+    },
+    logger: { info: log('info'), warn: log('warn'), error: log('error') },
+    clock: { now: () => now },
+  };
+  return {
+    deps,
+    recent,
+    bake,
+    windows,
+    commands,
+    failNextCommands,
+    store,
+    notices,
+    reports,
+    logs,
+    config: () => config,
+    setConfig: (next: RolloutConfig) => void (config = next),
+    at: (ms: number) => void (now = ms),
+  };
+}
+
+describe('runGuard', () => {
+  it('aborts a breaching canary, notifies once, reports once and records the incident', async () => {
+    const w = world();
+    w.recent.result = stats(failing);
+    const result = await runGuard(w.deps);
+    expect(result.ran && result.record).toMatchObject({
+      status: 'breach',
+      action: { type: 'aborted', version: 4 },
+    });
+    expect(w.commands).toEqual([
+      { type: 'abort', reason: expect.stringMatching(/^guard: canary error rate 8\.00 %/) },
+    ]);
+    expect(w.config().rollout.state).toBe('aborted');
+    expect(w.notices).toHaveLength(1);
+    expect(w.notices[0]!.text).toContain('aborted the canary at 10 %');
+    expect(w.reports).toEqual([expect.stringContaining('guard aborted the canary')]);
+    expect(w.store.incident).toMatchObject({ configVersion: 3, abortedVersion: 4, percent: 10 });
+    expect(w.store.verdict).toMatchObject({ status: 'breach', at: new Date(T0).toISOString() });
+  });
+
+  it('does nothing more once the canary is aborted', async () => {
+    const w = world();
+    w.recent.result = stats(failing);
+    await runGuard(w.deps);
+    const again = await runGuard(w.deps);
+    expect(again).toEqual({ ran: false, why: 'no live canary (rollout aborted at 0 %)' });
+    expect(w.commands).toHaveLength(1);
+    expect(w.notices).toHaveLength(1);
+    expect(w.windows).toHaveLength(1);
+  });
+
+  it('does not abort or notify twice when a lagging read still shows the config it aborted', async () => {
+    const w = world();
+    w.recent.result = stats(failing);
+    const before = w.config();
+    await runGuard(w.deps);
+    w.setConfig(before); // KV in another location still serves version 3, ramping
+    const again = await runGuard(w.deps);
+    expect(again.ran && again.record.action).toEqual({
+      type: 'none',
+      why: 'incident already handled: aborted at config v4',
+    });
+    expect(w.commands).toHaveLength(1);
+    expect(w.notices).toHaveLength(1);
+    expect(w.reports).toHaveLength(1);
+  });
+
+  it('treats a breach on a config newer than the aborted one as a new incident', async () => {
+    const w = world();
+    w.recent.result = stats(failing);
+    await runGuard(w.deps);
+    w.setConfig({
+      ...w.config(),
+      version: 7,
+      rollout: { ...w.config().rollout, state: 'ramping', percent: 5 },
+    });
+    await runGuard(w.deps);
+    expect(w.commands.map((c) => c.type)).toEqual(['abort', 'abort']);
+    expect(w.notices).toHaveLength(2);
+    expect(w.store.incident).toMatchObject({ configVersion: 7, abortedVersion: 8 });
+  });
+
+  it('announces a failed abort once, then retries quietly every run', async () => {
+    const w = world();
+    w.recent.result = stats(failing);
+    w.failNextCommands.push(
+      { ok: false, status: 503, error: 'KV unavailable' },
+      { ok: false, status: 503, error: 'KV unavailable' },
+    );
+    const first = await runGuard(w.deps);
+    expect(first.ran && first.record.action).toEqual({ type: 'abort-failed', error: '503 KV unavailable' });
+    await runGuard(w.deps);
+    expect(w.notices.map((n) => n.text)).toEqual([
+      expect.stringContaining('could not abort: 503 KV unavailable'),
+    ]);
+    expect(w.reports).toHaveLength(1);
+    const third = await runGuard(w.deps);
+    expect(third.ran && third.record.action).toEqual({ type: 'aborted', version: 4 });
+    expect(w.commands).toHaveLength(3);
+    expect(w.notices).toHaveLength(2);
+  });
+
+  it('leaves a paused rollout to ops, even on a breach', async () => {
+    const w = world({ state: 'paused' });
+    w.recent.result = stats(failing);
+    const result = await runGuard(w.deps);
+    expect(result.ran && result.record).toMatchObject({ status: 'breach', action: { type: 'none' } });
+    expect(w.commands).toEqual([]);
+    expect(w.notices).toEqual([]);
+  });
+
+  it('takes no action on an inconclusive verdict', async () => {
+    const w = world({ steps: [10, 50, 100] });
+    w.at(T0 + 60 * MIN);
+    w.recent.result = stats({ requests: 12, errors: 12 });
+    const result = await runGuard(w.deps);
+    expect(result.ran && result.record).toMatchObject({ status: 'inconclusive', action: { type: 'none' } });
+    expect(w.commands).toEqual([]);
+    expect(w.notices).toEqual([]);
+  });
+
+  it('records unreadable data as unknown, acts on nothing, and reports once per outage', async () => {
+    const w = world();
+    w.recent.result = { ok: false, error: 'SQL API answered 500: boom' };
+    const first = await runGuard(w.deps);
+    expect(first.ran && first.record).toMatchObject({
+      status: 'unknown',
+      reason: 'SQL API answered 500: boom',
+    });
+    await runGuard(w.deps);
+    expect(w.reports).toEqual([
+      'edge-rollout guard cannot read Analytics Engine: SQL API answered 500: boom',
+    ]);
+    expect(w.logs.filter((l) => l.level === 'error')).toHaveLength(1);
+    expect(w.commands).toEqual([]);
+    w.recent.result = stats(healthy);
+    await runGuard(w.deps);
+    expect(w.logs.map((l) => l.message)).toContain('guard can read metrics again');
+    w.recent.result = { ok: false, error: 'again' };
+    await runGuard(w.deps);
+    expect(w.reports).toHaveLength(2);
+  });
+
+  it.each([
+    [{ source: 'safe-default' as const }, 'config comes from the safe-default'],
+    [{ source: 'last-known-good' as const }, 'config comes from the last-known-good'],
+    [{ kill: true }, 'the kill switch stops the canary'],
+  ])('skips without querying when %o', async (options, why) => {
+    const w = world({}, options);
+    w.recent.result = stats(failing);
+    const result = await runGuard(w.deps);
+    expect(result.ran).toBe(false);
+    if (!result.ran) expect(result.why).toContain(why);
+    expect(w.windows).toEqual([]);
+  });
+
+  it('advances one step after the bake time when both the recent and the bake window are healthy', async () => {
+    const w = world({ steps: [10, 50, 100], bakeMinutes: 15 });
+    w.at(T0 + 14 * MIN);
+    const early = await runGuard(w.deps);
+    expect(early.ran && early.record.action).toEqual({ type: 'none', why: 'baking: 1 min left at 10 %' });
+    expect(w.commands).toEqual([]);
+
+    w.at(T0 + 15 * MIN);
+    const due = await runGuard(w.deps);
+    expect(due.ran && due.record.action).toEqual({ type: 'advanced', from: 10, to: 50, version: 4 });
+    expect(w.commands).toEqual([
+      { type: 'set-percent', percent: 50, ifMatch: 3, reason: 'guard: healthy for 15 min at 10 %' },
+    ]);
+    expect(w.windows).toContainEqual({ sinceEpochSeconds: T0 / 1000 });
+    expect(w.notices.map((n) => n.text)).toEqual([
+      expect.stringContaining('advanced the canary 10 % → 50 %'),
+    ]);
+    expect(due.ran && due.record.schedule).toEqual({
+      current: 50,
+      next: 100,
+      bakeEndsAt: new Date(T0 + 30 * MIN).toISOString(),
+      note: 'advanced 10 % → 50 %',
+    });
+
+    w.at(T0 + 16 * MIN);
+    await runGuard(w.deps);
+    expect(w.commands).toHaveLength(1); // the new step bakes from its own start
+  });
+
+  it('does not advance when the bake window as a whole breached', async () => {
+    const w = world({ steps: [10, 50], bakeMinutes: 15 });
+    w.at(T0 + 20 * MIN);
+    w.bake.result = stats({ requests: 3000, errors: 3, p95Ms: 2600 });
+    const result = await runGuard(w.deps);
+    expect(result.ran && result.record.action).toMatchObject({
+      type: 'none',
+      why: expect.stringContaining('bake window not healthy: canary p95 2600 ms'),
+    });
+    expect(w.commands).toEqual([]);
+  });
+
+  it('reports a refused advance without retrying it blindly', async () => {
+    const w = world({ steps: [10, 50], bakeMinutes: 15 });
+    w.at(T0 + 20 * MIN);
+    w.failNextCommands.push({ ok: false, status: 412, error: 'version mismatch' });
+    const result = await runGuard(w.deps);
+    expect(result.ran && result.record.action).toEqual({
+      type: 'advance-failed',
+      to: 50,
+      error: '412 version mismatch',
+    });
+    expect(w.notices).toEqual([]);
+  });
+});

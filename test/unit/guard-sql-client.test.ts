@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAnalyticsSqlClient } from '../../src/guard/analytics-sql-client';
+import { readWindowStats } from '../../src/guard/read-window-stats';
+import { cohortStatsQuery } from '../../src/metrics/queries';
+import { startFakeSqlApi } from '../support/fake-sql-api';
+import { cohortStatsAnswer, fakeSqlApi, newAccountId } from '../support/fake-sql-api-control';
+
+let fake: Awaited<ReturnType<typeof startFakeSqlApi>>;
+let api: ReturnType<typeof fakeSqlApi>;
+const token = 'sql-read-token';
+
+beforeAll(async () => {
+  fake = await startFakeSqlApi();
+  api = fakeSqlApi(`http://127.0.0.1:${fake.port}`);
+});
+afterAll(() => fake.close());
+
+function client(account: string, timeoutMs?: number) {
+  return createAnalyticsSqlClient({
+    baseUrl: `${api.baseUrl}/`,
+    accountId: account,
+    apiToken: token,
+    fetch: (input, init) => fetch(input, init),
+    timeoutMs,
+  });
+}
+
+describe('Analytics Engine SQL API client', () => {
+  it('POSTs the SQL as the body to the account endpoint with the bearer token', async () => {
+    const account = newAccountId();
+    await api.script(account, token, [
+      { answer: { json: { meta: [], data: [{ message: 'hi' }], rows: 1 } } },
+    ]);
+    const result = await client(account).query("SELECT 'hi' AS message FORMAT JSON");
+    expect(result).toEqual({ ok: true, rows: [{ message: 'hi' }] });
+    const [request] = await api.requests(account);
+    expect(request).toEqual({
+      method: 'POST',
+      authorization: `Bearer ${token}`,
+      contentType: 'text/plain',
+      sql: "SELECT 'hi' AS message FORMAT JSON",
+    });
+  });
+
+  it('reports an HTTP error with its status and a snippet of the body, never the token', async () => {
+    const account = newAccountId();
+    await api.script(account, token, [
+      { answer: { status: 500, body: 'internal error: storage unavailable' } },
+    ]);
+    const result = await client(account).query('SELECT 1');
+    expect(result).toEqual({ ok: false, error: 'SQL API answered 500: internal error: storage unavailable' });
+    expect(JSON.stringify(result)).not.toContain(token);
+  });
+
+  it('reports a refused token as an error', async () => {
+    const account = newAccountId();
+    await api.script(account, 'another-token', [{ answer: { json: {} } }]);
+    const result = await client(account).query('SELECT 1');
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatch(/^SQL API answered 403: .*Authentication error/);
+  });
+
+  it('reports a non-JSON answer as an error', async () => {
+    const account = newAccountId();
+    await api.script(account, token, [{ answer: { body: '<html>bad gateway</html>' } }]);
+    expect(await client(account).query('SELECT 1')).toEqual({
+      ok: false,
+      error: 'SQL API answered non-JSON: <html>bad gateway</html>',
+    });
+  });
+
+  it('reports JSON of the wrong shape as an error naming the problem', async () => {
+    const account = newAccountId();
+    await api.script(account, token, [{ answer: { json: { data: 'nope' } } }]);
+    const result = await client(account).query('SELECT 1');
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatch(/^SQL API answer has an unexpected shape: (meta|data)/);
+  });
+
+  it('gives up after its timeout', async () => {
+    const account = newAccountId();
+    await api.script(account, token, [{ answer: { hang: true } }]);
+    const started = Date.now();
+    const result = await client(account, 300).query('SELECT 1');
+    expect(result).toEqual({ ok: false, error: 'SQL API did not answer within 300 ms' });
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('reports an unreachable API as an error', async () => {
+    const unreachable = createAnalyticsSqlClient({
+      baseUrl: 'http://127.0.0.1:1',
+      accountId: newAccountId(),
+      apiToken: token,
+      fetch: (input, init) => fetch(input, init),
+    });
+    const result = await unreachable.query('SELECT 1');
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatch(/^SQL API unreachable/);
+  });
+});
+
+describe('readWindowStats', () => {
+  it('sends the shared cohort-stats query and reads both cohorts from the wire format', async () => {
+    const account = newAccountId();
+    const window = { lastMinutes: 5 };
+    const sql = cohortStatsQuery({ dataset: 'edge_rollout', window });
+    await api.script(account, token, [
+      {
+        sql,
+        answer: {
+          json: cohortStatsAnswer({
+            canary: { requests: 512, errors: 12, p95Ms: 812.5, emailDelivered: 40, emailFailed: 2 },
+            stable: { requests: 4608, errors: 9, p95Ms: 640, uploadsOk: 30, uploadsFailed: 1 },
+          }),
+        },
+      },
+    ]);
+    const result = await readWindowStats(client(account), 'edge_rollout', window);
+    expect(result).toEqual({
+      ok: true,
+      stats: {
+        canary: {
+          requests: 512,
+          errors: 12,
+          p95Ms: 812.5,
+          emailDelivered: 40,
+          emailFailed: 2,
+          uploadsOk: 0,
+          uploadsFailed: 0,
+        },
+        stable: {
+          requests: 4608,
+          errors: 9,
+          p95Ms: 640,
+          emailDelivered: 0,
+          emailFailed: 0,
+          uploadsOk: 30,
+          uploadsFailed: 1,
+        },
+      },
+    });
+    expect((await api.requests(account)).map((r) => r.sql)).toEqual([sql]);
+  });
+
+  it('counts a cohort with no row as no traffic, and a null p95 as 0', async () => {
+    const account = newAccountId();
+    const answer = cohortStatsAnswer({ stable: { requests: 100 } });
+    (answer.data[0] as { p95Ms: number | null }).p95Ms = null;
+    await api.script(account, token, [{ answer: { json: answer } }]);
+    const result = await readWindowStats(client(account), 'edge_rollout', {
+      sinceEpochSeconds: 1_764_072_000,
+    });
+    expect(result.ok && result.stats.canary.requests).toBe(0);
+    expect(result.ok && result.stats.stable).toMatchObject({ requests: 100, p95Ms: 0 });
+    const [request] = await api.requests(account);
+    expect(request!.sql).toContain('toDateTime(1764072000)');
+  });
+
+  it('fails the whole read when a row is malformed', async () => {
+    const account = newAccountId();
+    const answer = cohortStatsAnswer({ canary: { requests: 100 } });
+    (answer.data[0] as Record<string, unknown>).errors = 'many';
+    await api.script(account, token, [{ answer: { json: answer } }]);
+    const result = await readWindowStats(client(account), 'edge_rollout', { lastMinutes: 5 });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatch(/^SQL API row malformed: errors/);
+  });
+});

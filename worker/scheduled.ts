@@ -1,0 +1,82 @@
+import { parseSettings } from '../src/env/parse-settings';
+import type { SqlFetch } from '../src/guard/analytics-sql-client';
+import { parseGuardSettings } from '../src/guard/guard-settings';
+import { runGuard } from '../src/guard/run-guard';
+import type { Clock } from '../src/ports/clock';
+import type { ErrorReporter } from '../src/ports/error-reporter';
+import { consoleLogger, safeLogger, type Logger } from '../src/ports/logger';
+import type { Env } from './env';
+import { buildGuardDeps } from './guard/build-guard-deps';
+import { errorReporterFactory } from './sentry/error-reporter-factory';
+
+/** What tests (and only tests) swap out; everything else is wired as in production. */
+export interface ScheduledOverrides {
+  logger?: Logger;
+  reporter?: ErrorReporter;
+  clock?: Clock;
+  fetch?: SqlFetch;
+}
+
+/** The Worker's `scheduled` handler. */
+export type ScheduledHandler = (
+  controller: ScheduledController,
+  env: Env,
+  ctx: ExecutionContext,
+) => Promise<void>;
+
+/**
+ * Builds the Cron Trigger handler: one guard run per invocation. A disabled guard (no SQL API
+ * credentials) is logged once per isolate, not every minute. The run's clock is the trigger's
+ * `scheduledTime`, so bake times are measured against the schedule (and tests can set it).
+ * Nothing escapes: an unexpected error is logged and reported, never thrown at the runtime.
+ *
+ * @example
+ * export default { fetch, scheduled: createScheduledHandler() } satisfies ExportedHandler<Env>;
+ */
+export function createScheduledHandler(overrides: ScheduledOverrides = {}): ScheduledHandler {
+  const logger = overrides.logger ?? safeLogger(consoleLogger);
+  let announced: string | undefined;
+  const once = (message: string, reason: string): void => {
+    if (announced === reason) return;
+    announced = reason;
+    logger.warn(message, { reason });
+  };
+
+  return async function scheduled(controller, env, ctx) {
+    const guard = parseGuardSettings(env as unknown as Record<string, unknown>);
+    if (!guard.enabled) return once('guard disabled', guard.reason);
+    const parsed = parseSettings(env as unknown as Record<string, unknown>);
+    if (!parsed.ok) return once('guard idle: the Worker vars are invalid', parsed.issues.join('; '));
+    announced = undefined;
+
+    const reporter =
+      overrides.reporter ??
+      errorReporterFactory(
+        parsed.settings,
+        env.CF_VERSION_METADATA?.id ?? 'dev',
+        logger,
+      )(
+        // Sentry's context is request-shaped; a cron run is described by its trigger.
+        new Request(`https://scheduled.invalid/?cron=${encodeURIComponent(controller.cron)}`),
+        (promise) => ctx.waitUntil(promise),
+      );
+    const clock = overrides.clock ?? { now: () => controller.scheduledTime };
+    const fetchFn: SqlFetch = overrides.fetch ?? ((input, init) => fetch(input, init));
+    try {
+      const deps = buildGuardDeps(env, parsed.settings, guard.settings, {
+        clock,
+        logger,
+        reporter,
+        fetch: fetchFn,
+      });
+      const result = await runGuard(deps);
+      if (!result.ran) logger.info('guard skipped', { why: result.why });
+    } catch (error) {
+      logger.error('guard run failed', { error: String((error as Error)?.stack ?? error) });
+      reporter.captureException(error, { tags: { component: 'guard' } });
+    }
+  };
+}
+
+/** The production handler. */
+export const scheduled: ScheduledHandler = createScheduledHandler();
