@@ -29,7 +29,11 @@ export default defineConfig({
       workerd(
         'e2e',
         ['test/e2e/**/*.test.ts'],
-        ['./test/support/loopback-origins.global-setup.ts', './test/support/fake-sql-api.global-setup.ts'],
+        [
+          './test/support/loopback-origins.global-setup.ts',
+          './test/support/fake-sql-api.global-setup.ts',
+          './test/support/sentry-receiver.global-setup.ts',
+        ],
       ),
       // Node-side tests that run the real Worker under `wrangler dev`: CLI, scripts, soak, faults.
       {

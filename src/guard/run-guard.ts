@@ -86,7 +86,7 @@ export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
 // One error report per outage: the first unreadable run reports, later ones only log.
 function reportUnreadable(deps: GuardDeps, error: string, previous: GuardVerdictRecord | undefined): void {
   if (previous?.status === 'unknown') {
-    deps.logger.warn('guard still cannot read metrics; no action', { error, since: previous.at });
+    deps.logger.warn('guard still cannot read metrics; no action', { error, lastFailedAt: previous.at });
     return;
   }
   deps.logger.error('guard cannot read metrics; no action', { error });
