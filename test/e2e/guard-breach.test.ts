@@ -92,6 +92,20 @@ describe('guard: a breaching canary (worker.scheduled, real KV, fake SQL API, we
     expect((await world.config()).version).toBe(9);
   });
 
+  it('treats a corrupt verdict or incident in KV as absent and still aborts', async () => {
+    const world = await guardWorld();
+    await world.putConfig({ version: 5 });
+    await world.kv.put('guard:verdict', 'not json');
+    await world.kv.put('guard:incident', JSON.stringify({ configVersion: 'five' }));
+    await world.answer([{ sql: RECENT_SQL, answer: statsAnswer({ requests: 1200, errors: 96 }) }]);
+    await world.run(worker.scheduled, T);
+
+    expect((await world.config()).rollout.state).toBe('aborted');
+    expect(await world.webhookCalls()).toHaveLength(1);
+    expect(await world.incident()).toMatchObject({ configVersion: 5, abortedVersion: 6 });
+    expect(await world.verdict()).toMatchObject({ status: 'breach' });
+  });
+
   it('still aborts when the webhook fails', async () => {
     const world = await guardWorld();
     await world.webhookAnswers(500);
