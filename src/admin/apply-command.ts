@@ -1,5 +1,5 @@
 import { RolloutConfigSchema, type RolloutConfig } from '../config/config-schema';
-import { formatIssues } from '../config/parse-config';
+import { describeIssues } from './describe-issues';
 import type { RolloutState } from '../config/rollout-state';
 import type { AdminCommand } from './admin-command';
 import { ConfigBodySchema, type ConfigBody } from './admin-bodies';
@@ -102,7 +102,7 @@ function withRollout(
 function replaced(current: RolloutConfig, input: unknown): Draft {
   const parsed = ConfigBodySchema.safeParse(input);
   if (!parsed.success)
-    return { ok: false, status: 400, error: 'invalid config', issues: formatIssues(parsed.error) };
+    return { ok: false, status: 400, error: 'invalid config', issues: describeIssues(parsed.error) };
   const body = parsed.data;
   if (body.version !== undefined && body.version !== current.version)
     return {
@@ -145,7 +145,7 @@ function nextVersion(current: RolloutConfig, draft: RolloutConfig, now: number):
       ok: false,
       status: 400,
       error: 'the change would make the config invalid',
-      issues: formatIssues(result.error),
+      issues: describeIssues(result.error),
     };
   return { ok: true, config: result.data };
 }

@@ -5,6 +5,7 @@ import {
   PercentBodySchema,
   ReasonBodySchema,
 } from '../../src/admin/admin-bodies';
+import { describeIssues } from '../../src/admin/describe-issues';
 import { FlagNameSchema } from '../../src/config/names';
 import type { AppDeps } from '../app-deps';
 import { adminAuth } from './admin-auth';
@@ -52,12 +53,7 @@ export function createAdminApp(deps: AppDeps): Hono<AdminEnv> {
     auth,
     commandHandler(ctx, FlagBodySchema, true, (body, c) => {
       const name = FlagNameSchema.safeParse(c.req.param('name'));
-      if (!name.success)
-        throw new AdminError(
-          400,
-          'invalid flag name',
-          name.error.issues.map((i) => i.message),
-        );
+      if (!name.success) throw new AdminError(400, 'invalid flag name', describeIssues(name.error));
       const percent = body.percent === undefined ? {} : { percent: body.percent };
       return { type: 'set-flag', name: name.data, enabled: body.enabled, ...percent };
     }),

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { ActorLabelSchema } from '../../src/admin/admin-bodies';
-import { formatIssues } from '../../src/config/parse-config';
+import { describeIssues } from '../../src/admin/describe-issues';
 import type { Settings } from '../../src/env/settings-schema';
 import type { Clock } from '../../src/ports/clock';
 import type { Logger } from '../../src/ports/logger';
@@ -56,7 +56,7 @@ export function adminAuth({
     if (label === null) return 'token';
     const parsed = ActorLabelSchema.safeParse(label);
     if (!parsed.success)
-      throw new AdminError(400, 'invalid x-rollout-actor header', formatIssues(parsed.error));
+      throw new AdminError(400, 'invalid x-rollout-actor header', describeIssues(parsed.error));
     return `token:${parsed.data}`;
   }
 

@@ -1,7 +1,7 @@
 import type { Handler } from 'hono';
 import { OverrideLinkBodySchema, OverrideQuerySchema } from '../../src/admin/admin-bodies';
 import { OVERRIDE_COOKIE, overrideTokens } from '../../src/admin/override-token';
-import { formatIssues } from '../../src/config/parse-config';
+import { describeIssues } from '../../src/admin/describe-issues';
 import type { AppDeps } from '../app-deps';
 import type { AdminEnv } from './admin-env';
 import { AdminError } from './admin-error';
@@ -43,7 +43,7 @@ export function openOverrideHandler(deps: AppDeps): Handler<AdminEnv> {
   return async function openOverrideLink(c) {
     if (!tokens) throw disabled();
     const query = OverrideQuerySchema.safeParse(c.req.query());
-    if (!query.success) throw new AdminError(400, 'invalid override link', formatIssues(query.error));
+    if (!query.success) throw new AdminError(400, 'invalid override link', describeIssues(query.error));
     const now = deps.clock.now();
     const override = await tokens.verify(query.data.token, now);
     if (!override) throw new AdminError(403, 'invalid or expired override link');

@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { formatIssues } from '../../src/config/parse-config';
+import { describeIssues } from '../../src/admin/describe-issues';
 import { AdminError } from './admin-error';
 
 /** Admin bodies larger than this are refused before they are parsed. */
@@ -29,7 +29,7 @@ export async function readJsonBody<S extends z.ZodMiniType>(
     }
   }
   const result = schema.safeParse(value);
-  if (!result.success) throw new AdminError(400, 'invalid body', formatIssues(result.error));
+  if (!result.success) throw new AdminError(400, 'invalid body', describeIssues(result.error));
   return result.data;
 }
 

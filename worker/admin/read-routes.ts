@@ -1,7 +1,7 @@
 import type { Handler } from 'hono';
 import { AuditQuerySchema } from '../../src/admin/admin-bodies';
 import { buildOpenApiDocument } from '../../src/admin/openapi-document';
-import { formatIssues } from '../../src/config/parse-config';
+import { describeIssues } from '../../src/admin/describe-issues';
 import type { AppDeps } from '../app-deps';
 import type { AdminEnv } from './admin-env';
 import { AdminError } from './admin-error';
@@ -31,7 +31,7 @@ export function stateHandler(deps: AppDeps): Handler<AdminEnv> {
 export function auditHandler(deps: AppDeps): Handler<AdminEnv> {
   return async function readAudit(c) {
     const query = AuditQuerySchema.safeParse(c.req.query());
-    if (!query.success) throw new AdminError(400, 'invalid query', formatIssues(query.error));
+    if (!query.success) throw new AdminError(400, 'invalid query', describeIssues(query.error));
     const { limit, cursor } = query.data;
     try {
       return c.json(await listAuditEntries(deps.kv, limit, cursor, deps.logger));

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { IfMatchSchema } from '../../src/admin/admin-bodies';
-import { formatIssues } from '../../src/config/parse-config';
+import { describeIssues } from '../../src/admin/describe-issues';
 import type { AdminEnv } from './admin-env';
 import { AdminError } from './admin-error';
 import type { CommandOptions } from './command-context';
@@ -17,7 +17,7 @@ export function commandOptions(c: Context<AdminEnv>, reason?: string): CommandOp
   let ifMatch: number | undefined;
   if (header !== undefined) {
     const parsed = IfMatchSchema.safeParse(header.trim());
-    if (!parsed.success) throw new AdminError(400, 'invalid If-Match header', formatIssues(parsed.error));
+    if (!parsed.success) throw new AdminError(400, 'invalid If-Match header', describeIssues(parsed.error));
     ifMatch = parsed.data;
   }
   return {
