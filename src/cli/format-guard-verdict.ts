@@ -32,15 +32,11 @@ export function formatGuardVerdict(guard: unknown): string[] {
   if (text(guard.reason)) lines.push(`  reason: ${guard.reason}`);
   const cohorts = (['canary', 'stable'] as const).filter((name) => isRecord(numbers[name]));
   if (cohorts.length > 0) {
-    const keys = [
-      ...new Set(
-        cohorts.flatMap((name) =>
-          Object.keys(numbers[name] as Loose).filter((k) => isFigure((numbers[name] as Loose)[k])),
-        ),
-      ),
-    ];
-    const rows = cohorts.map((name) => [name, ...keys.map((k) => figure((numbers[name] as Loose)[k]))]);
-    lines.push(...indent(formatTable(['cohort', ...keys], rows)));
+    // One row per figure, one column per cohort: the figures vary by guard version, cohorts don't.
+    const figures = cohorts.map((name) => numbers[name] as Loose);
+    const keys = [...new Set(figures.flatMap((f) => Object.keys(f).filter((k) => isFigure(f[k]))))];
+    const rows = keys.map((key) => [key, ...figures.map((f) => (key in f ? figure(f[key]) : ''))]);
+    lines.push(...indent(formatTable(['', ...cohorts], rows)));
   }
   if (isRecord(numbers.thresholds)) {
     const limits = Object.entries(numbers.thresholds).map(([k, v]) => `${k} ${figure(v)}`);

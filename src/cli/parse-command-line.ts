@@ -90,7 +90,9 @@ function namePositionals(spec: CommandSpec, args: readonly string[]): CommandInp
   const named: CommandInput = {};
   const variadic = spec.positionals.at(-1)?.endsWith('...');
   const fixed = variadic ? spec.positionals.slice(0, -1) : spec.positionals;
-  if (args.length < fixed.length || (!variadic && args.length > fixed.length)) {
+  // A variadic positional takes one value or more.
+  const least = fixed.length + (variadic ? 1 : 0);
+  if (args.length < least || (!variadic && args.length > fixed.length)) {
     const wanted = spec.positionals.map((p) => `<${p}>`).join(' ') || 'no arguments';
     throw new UsageError(`${spec.name} takes ${wanted}, got ${args.length} argument(s)`, spec.name);
   }
