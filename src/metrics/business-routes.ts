@@ -10,7 +10,8 @@ export interface RouteClassification {
   routeSuccess?: boolean;
 }
 
-interface CompiledRoute {
+/** A business route ready to match: its pathname pattern compiled once. */
+export interface CompiledRoute {
   name: string;
   method: string;
   path: RegExp;
@@ -21,7 +22,15 @@ interface CompiledRoute {
 // changes, so patterns compile once per config, never per request, and old ones are collected.
 const compiledByConfig = new WeakMap<object, readonly CompiledRoute[]>();
 
-function compiledRoutes(config: { readonly routes: readonly BusinessRoute[] }): readonly CompiledRoute[] {
+/**
+ * The config's routes with their patterns compiled, memoized per config object.
+ *
+ * @example
+ * businessRouteMatchers(config) === businessRouteMatchers(config); // true: compiled once
+ */
+export function businessRouteMatchers(config: {
+  readonly routes: readonly BusinessRoute[];
+}): readonly CompiledRoute[] {
   let compiled = compiledByConfig.get(config);
   if (!compiled) {
     compiled = config.routes.map((route) => ({
@@ -60,7 +69,7 @@ export function classifyRoute(
   pathname: string,
   status: number,
 ): RouteClassification {
-  for (const route of compiledRoutes(config)) {
+  for (const route of businessRouteMatchers(config)) {
     if (route.method === method && route.path.test(pathname))
       return { route: route.name, routeSuccess: routeSucceeded(route.success, status) };
   }

@@ -1,0 +1,126 @@
+import {
+  FieldColorModeId,
+  ThresholdsMode,
+  type DataSourceRef,
+  type Panel,
+  type Threshold,
+} from '@grafana/schema';
+import { DATASOURCE_TYPE } from './datasource';
+
+/** Panels read through the dashboard's `datasource` variable, so an import can pick any instance. */
+export const PANEL_DATASOURCE = { type: DATASOURCE_TYPE, uid: '${datasource}' } satisfies DataSourceRef;
+
+/** A limit drawn on a panel: values above `max` (or below `min`) are red. */
+export type PanelLimit = { max: number } | { min: number };
+
+/** What a time series panel shows. */
+export interface SeriesPanelSpec {
+  title: string;
+  description: string;
+  sql: string;
+  /** A Grafana unit id: `reqps`, `ms`, `percent`, `short`… */
+  unit: string;
+  limit?: PanelLimit;
+}
+
+// Fixed colours so canary and stable read the same on every panel.
+const COHORT_COLOURS = { canary: 'orange', stable: 'green' } as const;
+
+/**
+ * The Altinity datasource's query model for raw SQL over Analytics Engine: `timestamp` is the
+ * DateTime column behind `$timeSeries`/`$timeFilter`, and there is no Date column.
+ *
+ * @example
+ * panel.targets = [altinityTarget('A', sql)];
+ */
+export function altinityTarget(
+  refId: string,
+  sql: string,
+  datasource: { type: string; uid: string } = PANEL_DATASOURCE,
+) {
+  return {
+    refId,
+    datasource,
+    rawQuery: true,
+    query: sql,
+    format: 'time_series',
+    dateTimeType: 'DATETIME',
+    dateTimeColDataType: 'timestamp',
+    dateColDataType: '',
+    round: '0s',
+    intervalFactor: 1,
+    extrapolate: false,
+    skip_comments: true,
+  };
+}
+
+function thresholdSteps(limit: PanelLimit | undefined): Threshold[] {
+  if (!limit) return [{ color: 'green', value: null }];
+  return 'max' in limit
+    ? [
+        { color: 'green', value: null },
+        { color: 'red', value: limit.max },
+      ]
+    : [
+        { color: 'red', value: null },
+        { color: 'green', value: limit.min },
+      ];
+}
+
+/**
+ * A time series panel, one series per cohort (or route), the limit drawn as a line.
+ *
+ * @example
+ * seriesPanel(1, { x: 0, y: 0 }, { title: 'p95', description: '…', sql, unit: 'ms', limit: { max: 2000 } });
+ */
+export function seriesPanel(id: number, at: { x: number; y: number }, spec: SeriesPanelSpec): Panel {
+  return {
+    id,
+    type: 'timeseries',
+    title: spec.title,
+    description: spec.description,
+    datasource: PANEL_DATASOURCE,
+    gridPos: { x: at.x, y: at.y, w: 12, h: 8 },
+    interval: '1m',
+    targets: [altinityTarget('A', spec.sql)],
+    fieldConfig: {
+      defaults: {
+        unit: spec.unit,
+        min: 0,
+        thresholds: { mode: ThresholdsMode.Absolute, steps: thresholdSteps(spec.limit) },
+        custom: {
+          drawStyle: 'line',
+          lineWidth: 2,
+          fillOpacity: 0,
+          spanNulls: false,
+          thresholdsStyle: { mode: spec.limit ? 'line' : 'off' },
+        },
+      },
+      overrides: Object.entries(COHORT_COLOURS).map(([cohort, colour]) => ({
+        matcher: { id: 'byName', options: cohort },
+        properties: [{ id: 'color', value: { mode: FieldColorModeId.Fixed, fixedColor: colour } }],
+      })),
+    },
+    options: {
+      legend: {
+        showLegend: true,
+        displayMode: 'table',
+        placement: 'bottom',
+        calcs: ['mean', 'max', 'lastNotNull'],
+      },
+      tooltip: { mode: 'multi', sort: 'desc' },
+    },
+  };
+}
+
+/**
+ * Lays panels out two per row, in order.
+ *
+ * @example
+ * const panels = twoColumns([spec1, spec2, spec3]);
+ */
+export function twoColumns(specs: readonly SeriesPanelSpec[]): Panel[] {
+  return specs.map((spec, index) =>
+    seriesPanel(index + 1, { x: (index % 2) * 12, y: Math.floor(index / 2) * 8 }, spec),
+  );
+}
