@@ -4,7 +4,6 @@ import { defineConfig } from 'vitest/config';
 // Three layers: unit tests of the core in Node; integration tests through the Worker in
 // workerd with real Miniflare KV from wrangler.toml; e2e tests against real origins on loopback.
 const workerd = (name: string, include: string[], globalSetup?: string[]) => ({
-  extends: false as const,
   plugins: [
     cloudflareTest({
       main: './worker/index.ts',
@@ -20,7 +19,7 @@ const workerd = (name: string, include: string[], globalSetup?: string[]) => ({
 export default defineConfig({
   test: {
     projects: [
-      { extends: false, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
       workerd(
         'integration',
         ['test/integration/**/*.test.ts'],
@@ -37,7 +36,6 @@ export default defineConfig({
       ),
       // Node-side tests that run the real Worker under `wrangler dev`: CLI, scripts, soak, faults.
       {
-        extends: false,
         test: {
           name: 'system',
           include: ['test/system/**/*.test.ts'],

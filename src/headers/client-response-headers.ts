@@ -1,6 +1,7 @@
 import type { Cohort } from '../cohort/assign-cohort';
 import { privateCacheControl } from './cache-policy';
 import { hopByHopHeaders } from './hop-by-hop';
+import { setCookies } from './set-cookies';
 import { COHORT_HEADER, isRolloutHeader } from './rollout-headers';
 
 /** What the Worker adds to an origin response. */
@@ -27,7 +28,7 @@ export function buildClientResponseHeaders(upstream: Headers, context: ClientRes
   }
   // Headers iteration folds Set-Cookie in some runtimes; getSetCookie() keeps each one apart.
   headers.delete('set-cookie');
-  for (const cookie of upstream.getSetCookie()) headers.append('set-cookie', cookie);
+  for (const cookie of setCookies(upstream)) headers.append('set-cookie', cookie);
   if (context.setCookie) headers.append('set-cookie', context.setCookie);
 
   const cacheControl = privateCacheControl(upstream.get('cache-control'));

@@ -1,3 +1,4 @@
+import { setCookies } from '../../src/headers/set-cookies';
 import { describe, expect, it } from 'vitest';
 import type { EchoBody } from '../support/echo-origin';
 import { configAt, putConfig, testApp } from '../support/test-app';
@@ -105,7 +106,7 @@ describe('proxy', () => {
     expect(redirect.status).toBe(302);
     expect(redirect.headers.get('location')).toBe('https://app.example.com/landing?from=stable');
     const cookies = await request('/cookies');
-    expect(cookies.headers.getSetCookie()).toEqual([
+    expect(setCookies(cookies.headers)).toEqual([
       'a=1; Path=/',
       'b=2; Path=/; HttpOnly',
       expect.stringMatching(/^rollout_id=/),

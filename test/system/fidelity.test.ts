@@ -1,3 +1,4 @@
+import { setCookies } from '../../src/headers/set-cookies';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEchoOrigin, type EchoBody } from '../support/echo-origin';
@@ -68,7 +69,7 @@ describe('fidelity through the real Worker (wrangler dev, loopback origins)', ()
 
   it('delivers every Set-Cookie separately, and redirects to the browser unfollowed', async () => {
     const cookies = await fetch(`${worker.url}/cookies`);
-    expect(cookies.headers.getSetCookie()).toEqual([
+    expect(setCookies(cookies.headers)).toEqual([
       'a=1; Path=/',
       'b=2; Path=/; HttpOnly',
       expect.stringMatching(

@@ -1,3 +1,4 @@
+import { setCookies } from '../../src/headers/set-cookies';
 import { describe, expect, it } from 'vitest';
 import { privateCacheControl } from '../../src/headers/cache-policy';
 import { buildClientResponseHeaders } from '../../src/headers/client-response-headers';
@@ -69,7 +70,7 @@ describe('client response headers', () => {
       ...base,
       setCookie: 'rollout_id=abcdefgh; Path=/',
     });
-    expect(headers.getSetCookie()).toEqual([
+    expect(setCookies(headers)).toEqual([
       'a=1; Path=/',
       'b=2; Path=/; HttpOnly',
       'rollout_id=abcdefgh; Path=/',
