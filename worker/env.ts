@@ -21,5 +21,6 @@ export interface Env {
   CF_ACCOUNT_ID?: string;
   CF_API_TOKEN?: string;
   ANALYTICS_SQL_BASE_URL?: string;
+  ANALYTICS_DATASET?: string;
   GUARD_WEBHOOK_URL?: string;
 }
