@@ -76,15 +76,17 @@ export function toDataPoint(metric: RequestMetric): DataPoint {
   };
   return {
     indexes: [metric.cohort],
-    blobs: inColumnOrder(BLOB_COLUMNS, blobs),
-    doubles: inColumnOrder(DOUBLE_COLUMNS, doubles),
+    blobs: BLOB_ORDER.map((key) => blobs[key]),
+    doubles: DOUBLE_ORDER.map((key) => doubles[key]),
   };
 }
 
-function inColumnOrder<K extends string, V>(columns: Record<K, string>, values: Record<K, V>): V[] {
-  return (Object.keys(columns) as K[])
-    .sort((a, b) => columnNumber(columns[a]) - columnNumber(columns[b]))
-    .map((key) => values[key]);
+// Sorted once at load: toDataPoint runs on every request.
+const BLOB_ORDER = columnOrder(BLOB_COLUMNS);
+const DOUBLE_ORDER = columnOrder(DOUBLE_COLUMNS);
+
+function columnOrder<K extends string>(columns: Record<K, string>): K[] {
+  return (Object.keys(columns) as K[]).sort((a, b) => columnNumber(columns[a]) - columnNumber(columns[b]));
 }
 
 function columnNumber(column: string): number {
