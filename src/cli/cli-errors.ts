@@ -82,3 +82,21 @@ function describeCause(cause: unknown): string {
   }
   return String(cause);
 }
+
+/** Every failure the CLI reports with its own exit code. */
+export type CliError = UsageError | ApiError | UnreachableError | UnreadableResponseError;
+
+/**
+ * Whether an error is one the CLI expects (and so has an exit code), rather than a bug.
+ *
+ * @example
+ * const code = isCliError(error) ? error.exitCode : EXIT_CODES.api;
+ */
+export function isCliError(error: unknown): error is CliError {
+  return (
+    error instanceof UsageError ||
+    error instanceof ApiError ||
+    error instanceof UnreachableError ||
+    error instanceof UnreadableResponseError
+  );
+}

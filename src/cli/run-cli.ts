@@ -1,5 +1,5 @@
 import { createAdminClient } from './admin-client';
-import { ApiError, UnreachableError, UnreadableResponseError, UsageError } from './cli-errors';
+import { ApiError, isCliError, UnreachableError, UsageError } from './cli-errors';
 import type { CliCommand } from './cli-command';
 import { COMMAND_SPECS } from './command-specs';
 import { resolveConnection, type Connection } from './connection-options';
@@ -62,11 +62,7 @@ function reportFailure(
     err(usageLine(COMMAND_SPECS.find((spec) => spec.name === error.command)));
     return error.exitCode;
   }
-  if (
-    error instanceof ApiError ||
-    error instanceof UnreachableError ||
-    error instanceof UnreadableResponseError
-  ) {
+  if (isCliError(error)) {
     err(`error: ${error.message}`);
     if (error instanceof ApiError) {
       for (const issue of error.issues) err(`  ${issue}`);
