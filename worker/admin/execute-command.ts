@@ -89,27 +89,23 @@ async function writeVersion(
   config: RolloutConfig,
 ): Promise<Extract<CommandResult, { ok: false }> | undefined> {
   const text = JSON.stringify(config);
-  const key = historyKey(config.version);
+  // The first write also keeps the starting point (version 0), so even it can be undone.
+  const history: [string, string][] = [[historyKey(config.version), text]];
+  if (current.status === 'absent')
+    history.unshift([historyKey(current.config.version), JSON.stringify(current.config)]);
+  const written: string[] = [];
   try {
-    // The first write also keeps the starting point, so even it can be undone.
-    if (current.status === 'absent')
-      await writeWithRetry(
-        historyKey(current.config.version),
-        () => ctx.kv.put(historyKey(current.config.version), JSON.stringify(current.config)),
-        ctx.retryDelaysMs,
-      );
-    await writeWithRetry(key, () => ctx.kv.put(key, text), ctx.retryDelaysMs);
-  } catch (error) {
-    return writeFailed(ctx, error);
-  }
-  try {
+    for (const [key, value] of history) {
+      await writeWithRetry(key, () => ctx.kv.put(key, value), ctx.retryDelaysMs);
+      written.push(key);
+    }
     await writeWithRetry(CONFIG_KEY, () => ctx.kv.put(CONFIG_KEY, text), ctx.retryDelaysMs);
+    return undefined;
   } catch (error) {
-    // The version never became current: its history entry must not outlive it.
-    await ctx.kv.delete(key).catch(() => undefined);
+    // The version never became current: its history must not outlive it.
+    await Promise.all(written.map((key) => ctx.kv.delete(key).catch(() => undefined)));
     return writeFailed(ctx, error);
   }
-  return undefined;
 }
 
 function writeFailed(ctx: CommandContext, error: unknown): Extract<CommandResult, { ok: false }> {

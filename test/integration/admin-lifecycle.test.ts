@@ -1,0 +1,249 @@
+import { env } from 'cloudflare:workers';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { RolloutConfig } from '../../src/config/config-schema';
+import { testApp } from '../support/test-app';
+
+const TOKEN = 'test-admin-token-0123456789';
+const kv = (env as unknown as { ROLLOUT: KVNamespace }).ROLLOUT;
+
+function client() {
+  const app = testApp();
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await app.request(`/__rollout${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+  };
+  return { ...app, call };
+}
+
+async function stored(): Promise<RolloutConfig | null> {
+  return kv.get<RolloutConfig>('config', 'json');
+}
+
+beforeEach(async () => {
+  for (const key of (await kv.list()).keys) await kv.delete(key.name);
+});
+
+describe('rollout lifecycle through the admin API', () => {
+  it('walks idle → ramping → paused → ramping → promoted → finalized → a new ramp → aborted', async () => {
+    const { call, clock } = client();
+    const steps: [string, string, unknown, string, number][] = [
+      ['PUT', '/percent', { percent: 10 }, 'ramping', 10],
+      ['PUT', '/percent', { percent: 50 }, 'ramping', 50],
+      ['POST', '/pause', undefined, 'paused', 50],
+      ['POST', '/resume', undefined, 'ramping', 50],
+      ['POST', '/promote', { reason: 'healthy for 2 days' }, 'promoted', 100],
+      ['POST', '/finalize', undefined, 'finalized', 0],
+      ['PUT', '/percent', { percent: 5 }, 'ramping', 5],
+      ['POST', '/abort', { reason: 'p95 too high' }, 'aborted', 0],
+      ['PUT', '/percent', { percent: 1 }, 'ramping', 1],
+      ['PUT', '/percent', { percent: 0 }, 'idle', 0],
+    ];
+    let version = 0;
+    for (const [method, path, body, state, percent] of steps) {
+      clock.advance(1000);
+      const response = await call(method, path, body);
+      expect(response.status, `${method} ${path}`).toBe(200);
+      version++;
+      expect(response.body.version).toBe(version);
+      expect(response.body.config.rollout).toMatchObject({ state, percent });
+      expect(response.headers.get('etag')).toBe(`"${version}"`);
+      expect(await stored()).toEqual(response.body.config);
+    }
+  });
+
+  it('finalize makes the canary origin the stable one and reshuffles with a fresh salt', async () => {
+    const { call, deps } = client();
+    await call('PUT', '/percent', { percent: 20 });
+    const promoted = await call('POST', '/promote');
+    const finalized = await call('POST', '/finalize');
+    expect(finalized.status).toBe(200);
+    expect(finalized.body.config.origins).toEqual({
+      stable: deps.settings.CANARY_ORIGIN,
+      canary: deps.settings.CANARY_ORIGIN,
+    });
+    expect(finalized.body.config.rollout.salt).not.toBe(promoted.body.config.rollout.salt);
+    expect(finalized.body.config.rollout.salt).toMatch(/^[a-z0-9]{16}$/);
+  });
+
+  it.each([
+    ['abort while idle', [], 'POST', '/abort', undefined, 'idle'],
+    ['pause while idle', [], 'POST', '/pause', undefined, 'idle'],
+    ['resume while ramping', [['PUT', '/percent', { percent: 5 }]], 'POST', '/resume', undefined, 'ramping'],
+    ['promote while idle', [], 'POST', '/promote', undefined, 'idle'],
+    [
+      'finalize while ramping',
+      [['PUT', '/percent', { percent: 5 }]],
+      'POST',
+      '/finalize',
+      undefined,
+      'ramping',
+    ],
+    [
+      'set a percent while paused',
+      [
+        ['PUT', '/percent', { percent: 5 }],
+        ['POST', '/pause'],
+      ],
+      'PUT',
+      '/percent',
+      { percent: 50 },
+      'paused',
+    ],
+    [
+      'set a percent while promoted',
+      [
+        ['PUT', '/percent', { percent: 5 }],
+        ['POST', '/promote'],
+      ],
+      'PUT',
+      '/percent',
+      { percent: 50 },
+      'promoted',
+    ],
+    [
+      'abort twice',
+      [
+        ['PUT', '/percent', { percent: 5 }],
+        ['POST', '/abort'],
+      ],
+      'POST',
+      '/abort',
+      undefined,
+      'aborted',
+    ],
+  ] as [string, [string, string, unknown?][], string, string, unknown, string][])(
+    'refuses to %s with 409 naming the state, changing nothing',
+    async (_name, setup, method, path, body, state) => {
+      const { call } = client();
+      for (const [m, p, b] of setup) expect((await call(m, p, b)).status).toBe(200);
+      const before = await kv.get('config');
+      const auditBefore = (await kv.list({ prefix: 'audit:' })).keys.length;
+      const response = await call(method, path, body);
+      expect(response.status).toBe(409);
+      expect(response.body.error).toContain(`the rollout is ${state}`);
+      expect(await kv.get('config')).toBe(before);
+      expect((await kv.list({ prefix: 'audit:' })).keys.length).toBe(auditBefore);
+    },
+  );
+
+  it('says "resume first" when a paused rollout is asked for a new percent', async () => {
+    const { call } = client();
+    await call('PUT', '/percent', { percent: 5 });
+    await call('POST', '/pause');
+    expect((await call('PUT', '/percent', { percent: 10 })).body.error).toContain('resume first');
+  });
+});
+
+describe('If-Match and versions', () => {
+  it('answers 412 when If-Match names another version, and changes nothing', async () => {
+    const { call } = client();
+    await call('PUT', '/percent', { percent: 5 });
+    await call('PUT', '/percent', { percent: 10 });
+    const before = await kv.get('config');
+    for (const [method, path, body] of [
+      ['PUT', '/percent', { percent: 20 }],
+      ['PUT', '/flags/templates', { enabled: true }],
+      ['POST', '/pause', undefined],
+      ['PUT', '/config', { rollout: { percent: 1, salt: 'x' } }],
+      ['PUT', '/kill', { canary: true }],
+      ['DELETE', '/kill', undefined],
+    ] as const) {
+      const response = await call(method, path, body, { 'if-match': '1' });
+      expect(response.status, `${method} ${path}`).toBe(412);
+      expect(response.body.error).toContain('current version 2');
+    }
+    expect(await kv.get('config')).toBe(before);
+    expect(await kv.get('kill')).toBeNull();
+  });
+
+  it('applies a write whose If-Match (bare or as the quoted ETag) is the current version', async () => {
+    const { call } = client();
+    const first = await call('PUT', '/percent', { percent: 5 });
+    const etag = first.headers.get('etag')!;
+    expect((await call('PUT', '/percent', { percent: 10 }, { 'if-match': etag })).status).toBe(200);
+    expect((await call('PUT', '/percent', { percent: 15 }, { 'if-match': '2' })).status).toBe(200);
+    expect((await stored())?.version).toBe(3);
+  });
+
+  it('treats a version inside a PUT /config body like If-Match', async () => {
+    const { call } = client();
+    await call('PUT', '/percent', { percent: 5 });
+    const stale = await call('PUT', '/config', { version: 0, rollout: { percent: 1, salt: 'x' } });
+    expect(stale.status).toBe(412);
+    const current = await call('PUT', '/config', { version: 1, rollout: { percent: 1, salt: 'x' } });
+    expect(current.status).toBe(200);
+    expect(current.body.version).toBe(2);
+  });
+});
+
+describe('GET /state and flags', () => {
+  it('reports version, state, percent, kill switch, source and guard verdict, read from KV', async () => {
+    const { call } = client();
+    const empty = await call('GET', '/state');
+    expect(empty.body).toMatchObject({
+      version: 0,
+      state: 'idle',
+      percent: 0,
+      source: 'safe-default',
+      guard: null,
+      kill: { canary: false, allFlags: false, flags: [], raw: null },
+    });
+    await call('PUT', '/percent', { percent: 25 });
+    await kv.put('kill', 'flag:templates');
+    await kv.put('guard:verdict', JSON.stringify({ verdict: 'healthy', at: '2026-11-25T12:00:00Z' }));
+    const state = await call('GET', '/state');
+    expect(state.body).toMatchObject({
+      version: 1,
+      state: 'ramping',
+      percent: 25,
+      source: 'kv',
+      kill: { canary: false, allFlags: false, flags: ['templates'], raw: 'flag:templates' },
+      guard: { verdict: 'healthy' },
+    });
+    expect(state.body.config).toEqual(await stored());
+    expect(state.headers.get('etag')).toBe('"1"');
+  });
+
+  it('shows an invalid stored config as such: issues, what is served, and only PUT /config or undo allowed', async () => {
+    const { call } = client();
+    await call('PUT', '/percent', { percent: 25 });
+    await kv.put('config', JSON.stringify({ version: 7, rollout: { percent: 'lots' } }));
+    const state = await call('GET', '/state');
+    expect(state.body.version).toBe(7);
+    expect(state.body.source).not.toBe('kv');
+    expect(state.body.issues).toEqual(expect.arrayContaining([expect.stringContaining('rollout.percent')]));
+    const refused = await call('PUT', '/percent', { percent: 30 });
+    expect(refused.status).toBe(409);
+    const repaired = await call('PUT', '/config', { rollout: { percent: 30, salt: 'fixed' } });
+    expect(repaired.status).toBe(200);
+    expect(repaired.body.version).toBe(8);
+  });
+
+  it('creates and updates flags with PUT /flags/:name', async () => {
+    const { call } = client();
+    const created = await call('PUT', '/flags/templates', { enabled: true, percent: 30 });
+    expect(created.body.config.flags.templates).toEqual({ enabled: true, percent: 30, default: false });
+    const off = await call('PUT', '/flags/templates', { enabled: false });
+    expect(off.body.config.flags.templates).toEqual({ enabled: false, percent: 30, default: false });
+    expect((await stored())?.flags.templates?.enabled).toBe(false);
+  });
+
+  it('serves the new config to this isolate at once after a write', async () => {
+    const { call, request } = client();
+    expect((await request('/page')).headers.get('x-rollout-cohort')).toBe('stable');
+    await call('PUT', '/percent', { percent: 100 });
+    // No clock advance: the write primed the isolate cache.
+    expect((await request('/page')).headers.get('x-rollout-cohort')).toBe('canary');
+  });
+
+  it('keeps unknown admin paths a 404 and never proxies them to the origin', async () => {
+    const { call } = client();
+    const response = await call('GET', '/nope');
+    expect(response.status).toBe(404);
+    expect(response.body).toEqual({ error: 'not found' });
+  });
+});
