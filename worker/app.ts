@@ -19,10 +19,8 @@ export function createApp(deps: AppDeps): Hono {
   app.all('*', splitHandler(deps));
   app.onError((error, c) => {
     deps.logger.error('unhandled error', { error: String(error), path: new URL(c.req.url).pathname });
-    return c.json(
-      { error: 'internal error in edge-rollout', detail: String((error as Error)?.message ?? error) },
-      502,
-    );
+    // Internals stay in the logs (and Sentry); the visitor gets a plain answer.
+    return c.json({ error: 'edge-rollout could not serve this request' }, 502);
   });
   return app;
 }

@@ -4,6 +4,7 @@ import { buildClientResponseHeaders } from '../src/headers/client-response-heade
 import { buildOriginRequestHeaders } from '../src/headers/origin-request-headers';
 import { proxyToOrigin, type ProxyOutcome } from '../src/proxy/proxy-to-origin';
 import { upstreamFailureResponse } from '../src/proxy/upstream-failure-response';
+import { failOpenRequest } from '../src/proxy/fail-open-request';
 import { decideVisitor, type VisitorDecision } from '../src/split/decide-visitor';
 import type { AppDeps } from './app-deps';
 import { injectFlagsBootstrap } from './html-flags-bootstrap';
@@ -16,8 +17,8 @@ import { failoverWarning } from './sentry/failover-warning';
 /**
  * The splitter: decides the visitor's cohort and flags, proxies to that origin (with failover
  * to stable for GET/HEAD), and records one metric per request off the response path.
- * Exceptions are reported (tagged with what was known: config version, cohort) and rethrown to
- * the app's error handler; canary failovers become rate-limited warnings.
+ * Exceptions in our own code are reported (tagged with what was known: config version, cohort)
+ * and the request fails open to stable; canary failovers become rate-limited warnings.
  */
 export function splitHandler(deps: AppDeps) {
   const warnFailover = failoverWarning(deps.clock);
@@ -79,7 +80,11 @@ export function splitHandler(deps: AppDeps) {
       return await proxied(c, reporter, tags);
     } catch (error) {
       reporter.captureException(error, { tags });
-      throw error;
+      deps.logger.error('splitter failed; serving stable directly', { error: String(error) });
+      const fallback = failOpenRequest(c.req.raw, deps.settings.STABLE_ORIGIN);
+      if (!fallback) throw error;
+      const response = await deps.fetch(fallback.url, fallback.init);
+      return new Response(response.body, response);
     }
   };
 }
