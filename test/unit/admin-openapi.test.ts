@@ -1,9 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import * as prettier from 'prettier';
 import { describe, expect, it } from 'vitest';
 import { ADMIN_ROUTES } from '../../src/admin/admin-routes';
 import { buildOpenApiDocument } from '../../src/admin/openapi-document';
+import committed from '../../src/admin/openapi.json';
+
+const COMMITTED_PATH = fileURLToPath(new URL('../../src/admin/openapi.json', import.meta.url));
 
 describe('OpenAPI document', () => {
   const document = buildOpenApiDocument('/__rollout');
+
+  it('is committed as src/admin/openapi.json exactly as generated (regenerate with `vitest run -u`)', async () => {
+    // The Worker serves the committed file: generating it at run time would ship zod's JSON
+    // Schema generator (~12 KiB gzip) in the bundle for one rarely read route.
+    const options = { ...(await prettier.resolveConfig(COMMITTED_PATH)), parser: 'json' };
+    const generated = await prettier.format(JSON.stringify(document), options);
+    await expect(generated).toMatchFileSnapshot(COMMITTED_PATH);
+    expect(committed).toEqual(document);
+  });
 
   it('is OpenAPI 3.1 served under the admin prefix', () => {
     expect(document.openapi).toBe('3.1.0');

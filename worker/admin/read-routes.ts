@@ -1,6 +1,6 @@
 import type { Handler } from 'hono';
 import { AuditQuerySchema } from '../../src/admin/admin-bodies';
-import { buildOpenApiDocument } from '../../src/admin/openapi-document';
+import openApiDocument from '../../src/admin/openapi.json';
 import { describeIssues } from '../../src/admin/describe-issues';
 import type { AppDeps } from '../app-deps';
 import type { AdminEnv } from './admin-env';
@@ -44,15 +44,17 @@ export function auditHandler(deps: AppDeps): Handler<AdminEnv> {
 }
 
 /**
- * `GET /openapi.json`, generated from the route table and zod schemas on first use, then kept.
+ * `GET /openapi.json`: the document generated from the route table and zod schemas
+ * (src/admin/openapi.json, kept equal to the generator's output by a test), with this
+ * deployment's prefix as its server. Serialized once per isolate.
  *
  * @example
  * admin.get('/openapi.json', auth, openApiHandler('/__rollout'));
  */
 export function openApiHandler(prefix: string): Handler<AdminEnv> {
-  let document: string | undefined;
+  let body: string | undefined;
   return function serveOpenApi(c) {
-    document ??= JSON.stringify(buildOpenApiDocument(prefix));
-    return c.body(document, 200, { 'content-type': 'application/json' });
+    body ??= JSON.stringify({ ...openApiDocument, servers: [{ url: prefix }] });
+    return c.body(body, 200, { 'content-type': 'application/json' });
   };
 }
