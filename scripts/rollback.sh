@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# Rolls a launch back: the canary stops in KV first (instant for users), then the Worker's code
+# goes back a version, then both are verified. See --help and docs/CLI.md.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+usage() {
+  cat <<'EOF'
+Usage: scripts/rollback.sh [options]
+
+Step 1  Stop the canary in KV, instant for users: `npx rollout abort`. When the admin API is
+        down or failing, the kill switch instead, keeping any flag kills already in force:
+        wrangler kv key put --binding=ROLLOUT kill "canary ..." --remote --env <env>
+Step 2  `wrangler rollback [version]`: the Worker's code goes back to the previous version.
+        This does NOT revert KV: the config, the flags and the kill switch stay as step 1 left
+        them (lift the kill switch later with `npx rollout kill off`).
+Step 3  Verify: `npx rollout status` shows the rollout aborted (or the canary killed), and fresh
+        requests to the Worker answer `x-rollout-cohort: stable`. Retried until --verify-timeout.
+
+Options:
+  --env NAME               wrangler environment (default: production)
+  --url URL                the Worker's URL (default: $ROLLOUT_URL)
+  --version ID             the Worker version to roll back to (default: the previous one)
+  --reason TEXT            why; kept in the audit log and the rollback message
+  --skip-worker-rollback   steps 1 and 3 only (the Worker's own code is fine)
+  --check-path PATH        the path requested in step 3 (default: /)
+  --verify-timeout SECS    how long step 3 keeps trying (default: 120: a KV write takes up to
+                           ~60 s to reach every location)
+  --dry-run                print every step; run nothing, change nothing
+  -h, --help               this help
+
+Environment: ROLLOUT_TOKEN (required), ROLLOUT_URL, ROLLOUT_ACTOR (default: rollback.sh).
+Exit codes: 0 rolled back and verified; 1 a step or the verification failed; 2 bad arguments.
+EOF
+}
+
+ENV_NAME=production
+URL=${ROLLOUT_URL:-}
+VERSION=""
+REASON="rollback.sh"
+SKIP_WORKER=0
+CHECK_PATH=/
+VERIFY_TIMEOUT=120
+DRY_RUN=0
+
+die_usage() {
+  echo "error: $*" >&2
+  echo "usage: scripts/rollback.sh [options] (see --help)" >&2
+  exit 2
+}
+
+# Called as `need_value "$@"` before reading $2, in the main shell so that die_usage exits it.
+need_value() {
+  [[ $# -ge 2 && -n "$2" && "$2" != --* ]] || die_usage "$1 needs a value"
+}
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --env) need_value "$@" && ENV_NAME=$2 && shift 2 ;;
+    --url) need_value "$@" && URL=$2 && shift 2 ;;
+    --version) need_value "$@" && VERSION=$2 && shift 2 ;;
+    --reason) need_value "$@" && REASON=$2 && shift 2 ;;
+    --skip-worker-rollback) SKIP_WORKER=1 && shift ;;
+    --check-path) need_value "$@" && CHECK_PATH=$2 && shift 2 ;;
+    --verify-timeout) need_value "$@" && VERIFY_TIMEOUT=$2 && shift 2 ;;
+    --dry-run) DRY_RUN=1 && shift ;;
+    -h | --help) usage && exit 0 ;;
+    *) die_usage "unknown argument: $1" ;;
+  esac
+done
+
+URL_RE='^https?://[^[:space:]]+$'
+[[ $ENV_NAME =~ ^[A-Za-z0-9_-]{1,64}$ ]] || die_usage "--env must be 1-64 chars of [A-Za-z0-9_-]"
+[[ -n $URL ]] || die_usage "no Worker URL: pass --url or set ROLLOUT_URL"
+[[ $URL =~ $URL_RE ]] || die_usage "--url must be an http(s) URL"
+URL=${URL%/}
+[[ -z $VERSION || $VERSION =~ ^[0-9A-Za-z-]{1,64}$ ]] || die_usage "--version must be a Worker version id"
+[[ ${#REASON} -le 500 && $REASON != *$'\n'* ]] || die_usage "--reason must be one line of at most 500 chars"
+[[ $CHECK_PATH =~ ^/[^[:space:]]*$ ]] || die_usage "--check-path must start with /"
+[[ $VERIFY_TIMEOUT =~ ^[0-9]{1,4}$ ]] || die_usage "--verify-timeout must be a whole number of seconds"
+[[ $DRY_RUN == 1 || -n ${ROLLOUT_TOKEN:-} ]] || die_usage "ROLLOUT_TOKEN is not set"
+
+export ROLLOUT_URL=$URL ROLLOUT_ACTOR=${ROLLOUT_ACTOR:-rollback.sh} ROLLOUT_ENV=$ENV_NAME
+ENV_ARGS=(--env "$ENV_NAME")
+FAILED=()
+
+rollout() { node "$ROOT/bin/rollout.mjs" "$@"; }
+# A wrangler first on PATH wins (the script tests put a stub there); else the project's own.
+wrangler_cmd() {
+  if command -v wrangler >/dev/null 2>&1; then wrangler "$@"; else npx --no wrangler "$@"; fi
+}
+
+step() { printf '\n==> %s\n' "$*"; }
+ok() { printf '     ✔ %s\n' "$*"; }
+bad() { printf '     ✘ %s\n' "$*"; }
+indent() { sed 's/^/       /'; }
+would() {
+  printf '     would run:'
+  printf ' %q' "$@"
+  printf '\n'
+}
+
+# Reads `rollout status --json` on stdin: exit 0 (and says why) when no visitor is on the canary.
+STOPPED_CHECK='
+const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
+if (s.kill && s.kill.canary) console.log(`the kill switch stops the canary (state ${s.state})`);
+else if (s.state === "aborted" || s.state === "idle" || s.percent === 0) console.log(`${s.state} at ${s.percent} %`);
+else {
+  console.log(`${s.state} at ${s.percent} %: the canary is still live`);
+  process.exit(1);
+}
+'
+
+kv_kill() {
+  local current value token tokens=()
+  # PUT replaces the value: keep the flag kills already in force next to `canary`.
+  current=$(wrangler_cmd kv key get --binding=ROLLOUT kill --remote "${ENV_ARGS[@]}" 2>/dev/null | tail -n 1) || current=""
+  read -r -a tokens <<<"${current//,/ }"
+  value=canary
+  for token in "${tokens[@]}"; do
+    [[ $token =~ ^(flags|all|flag:[A-Za-z][A-Za-z0-9_.-]{0,63})$ ]] && value+=" $token"
+  done
+  if wrangler_cmd kv key put --binding=ROLLOUT kill "$value" --remote "${ENV_ARGS[@]}" 2>&1 | indent; then
+    ok "kill switch set in KV: \"$value\" (reaches every location within ~60 s)"
+  else
+    bad "the KV kill switch could not be written either"
+    FAILED+=("stop the canary")
+  fi
+}
+
+[[ $DRY_RUN == 1 ]] && printf 'DRY RUN: nothing below is run, nothing changes.\n'
+printf 'Rolling back %s (wrangler env %s): %s\n' "$URL" "$ENV_NAME" "$REASON"
+
+step "1/3 Stop the canary (KV abort, instant for users)"
+if [[ $DRY_RUN == 1 ]]; then
+  would npx rollout abort --reason "$REASON"
+  printf '     if the admin API is down or failing:\n'
+  would wrangler kv key put --binding=ROLLOUT kill "canary" --remote "${ENV_ARGS[@]}"
+elif output=$(rollout abort --reason "$REASON" 2>&1); then
+  indent <<<"$output"
+  ok "aborted through the admin API"
+else
+  indent <<<"$output"
+  # Refused (409: nothing live) or failed: the canary may already be stopped.
+  if status=$(rollout status --json 2>/dev/null) && why=$(node -e "$STOPPED_CHECK" <<<"$status"); then
+    ok "the canary is already stopped: $why"
+  else
+    printf '     the admin API cannot stop the canary: the kill switch in KV instead\n'
+    kv_kill
+  fi
+fi
+
+step "2/3 Roll back the Worker's code (wrangler rollback; this does NOT revert KV)"
+ROLLBACK_ARGS=(rollback)
+[[ -n $VERSION ]] && ROLLBACK_ARGS+=("$VERSION")
+ROLLBACK_ARGS+=("${ENV_ARGS[@]}" --message "$REASON" -y)
+if [[ $SKIP_WORKER == 1 ]]; then
+  printf '     skipped (--skip-worker-rollback)\n'
+elif [[ $DRY_RUN == 1 ]]; then
+  would wrangler "${ROLLBACK_ARGS[@]}"
+elif wrangler_cmd "${ROLLBACK_ARGS[@]}" 2>&1 | indent; then
+  ok "Worker rolled back to ${VERSION:-the previous version}"
+else
+  bad "wrangler rollback failed"
+  FAILED+=("Worker rollback")
+fi
+
+step "3/3 Verify: the rollout is stopped and visitors get stable"
+if [[ $DRY_RUN == 1 ]]; then
+  would npx rollout status --json
+  would curl -sS -D - -o /dev/null "$URL$CHECK_PATH"
+  printf '\nDry run done: nothing was run or changed.\n'
+  exit 0
+fi
+deadline=$((SECONDS + VERIFY_TIMEOUT))
+while :; do
+  status_line="" cohort_line="" status_ok=0 cohort_ok=0
+  if status=$(rollout status --json 2>&1) && status_line=$(node -e "$STOPPED_CHECK" <<<"$status"); then
+    status_ok=1
+  elif [[ -z $status_line ]]; then
+    status_line="status unreadable: $(head -n 1 <<<"$status")"
+  fi
+  # Five fresh visitors (no cookie), so a sticky canary cookie cannot hide the answer.
+  cohorts=""
+  for _ in 1 2 3 4 5; do
+    cohort=$(curl -sS -o /dev/null -D - --max-time 10 "$URL$CHECK_PATH" 2>/dev/null | tr -d '\r' |
+      awk 'tolower($1) == "x-rollout-cohort:" { print $2 }') || cohort="(no answer)"
+    cohorts+="$cohort"$'\n'
+  done
+  stable_count=$(grep -c '^stable$' <<<"$cohorts" || true)
+  cohort_line="$stable_count of 5 fresh requests to $CHECK_PATH answered x-rollout-cohort: stable"
+  [[ $stable_count == 5 ]] && cohort_ok=1
+  if [[ $status_ok == 1 && $cohort_ok == 1 ]] || ((SECONDS >= deadline)); then break; fi
+  remaining=$((deadline - SECONDS))
+  sleep $((remaining < 5 ? (remaining > 1 ? remaining : 1) : 5))
+done
+if [[ $status_ok == 1 ]]; then ok "status: $status_line"; else bad "status: $status_line" && FAILED+=("verification"); fi
+if [[ $cohort_ok == 1 ]]; then ok "$cohort_line"; else bad "$cohort_line" && FAILED+=("verification"); fi
+
+if [[ ${#FAILED[@]} -eq 0 ]]; then
+  printf '\nRolled back and verified. The kill switch or aborted state stays until you change it.\n'
+else
+  printf '\nRollback incomplete: %s failed. See docs/CLI.md (rollback.sh).\n' "$(printf '%s\n' "${FAILED[@]}" | sort -u | paste -sd, -)" >&2
+  exit 1
+fi
