@@ -5,6 +5,7 @@ import { buildOriginRequestHeaders } from '../src/headers/origin-request-headers
 import { proxyToOrigin, type ProxyOutcome } from '../src/proxy/proxy-to-origin';
 import { upstreamFailureResponse } from '../src/proxy/upstream-failure-response';
 import { failOpenRequest } from '../src/proxy/fail-open-request';
+import { parseOrigin } from '../src/proxy/origin-target';
 import { decideVisitor, type VisitorDecision } from '../src/split/decide-visitor';
 import type { AppDeps } from './app-deps';
 import { injectFlagsBootstrap } from './html-flags-bootstrap';
@@ -116,7 +117,7 @@ function clientResponse(
   const headers = buildClientResponseHeaders(outcome.response.headers, {
     cohort: outcome.servedBy,
     setCookie: decision.setCookie,
-    originBase: new URL(origins[outcome.servedBy]),
+    originBase: parseOrigin(origins[outcome.servedBy]).url,
     publicOrigin: publicUrl.origin,
   });
   const response = new Response(outcome.response.body, {

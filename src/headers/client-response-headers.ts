@@ -1,8 +1,7 @@
 import type { Cohort } from '../cohort/assign-cohort';
 import { privateCacheControl } from './cache-policy';
 import { hopByHopHeaders } from './hop-by-hop';
-import { setCookies } from './set-cookies';
-import { COHORT_HEADER, isRolloutHeader } from './rollout-headers';
+import { COHORT_HEADER, FLAGS_HEADER } from './rollout-headers';
 
 /** What the Worker adds to an origin response. */
 export interface ClientResponseContext {
@@ -15,22 +14,15 @@ export interface ClientResponseContext {
 }
 
 /**
- * Builds the headers returned to the client: origin headers (every `Set-Cookie` kept) minus
- * hop-by-hop and rollout headers, shared caching downgraded, redirects to the origin's own
- * host rewritten to the public host, plus `x-rollout-cohort`.
+ * Builds the headers returned to the client: origin headers (every `Set-Cookie` kept, since the
+ * list is copied natively) minus hop-by-hop headers, shared caching downgraded, redirects to the
+ * origin's own host rewritten to the public host, plus `x-rollout-cohort`.
  */
 export function buildClientResponseHeaders(upstream: Headers, context: ClientResponseContext): Headers {
-  const drop = hopByHopHeaders(upstream);
-  const headers = new Headers();
-  for (const [name, value] of upstream) {
-    if (drop.has(name) || isRolloutHeader(name)) continue;
-    headers.append(name, value);
-  }
-  // Headers iteration folds Set-Cookie in some runtimes; getSetCookie() keeps each one apart.
-  headers.delete('set-cookie');
-  for (const cookie of setCookies(upstream)) headers.append('set-cookie', cookie);
+  const headers = new Headers(upstream);
+  for (const name of hopByHopHeaders(upstream)) headers.delete(name);
+  headers.delete(FLAGS_HEADER);
   if (context.setCookie) headers.append('set-cookie', context.setCookie);
-
   const cacheControl = privateCacheControl(upstream.get('cache-control'));
   if (cacheControl !== null) headers.set('cache-control', cacheControl);
   const location = upstream.get('location');

@@ -14,28 +14,27 @@ export interface OriginRequestContext {
   webSocket: boolean;
 }
 
-const FORWARDED_HEADERS = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded'];
+// A client-supplied X-Forwarded-For cannot be verified; only CF-Connecting-IP can.
+const UNVERIFIABLE = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded', 'host'];
 
 /**
  * Builds the headers sent to the origin: client headers minus hop-by-hop, client-sent rollout
  * headers and unverifiable forwarding headers; plus the cohort, the flags and X-Forwarded-*.
+ * The list is copied natively and then trimmed: on the per-request path that is much cheaper
+ * than appending header by header from script.
  *
  * @example
  * buildOriginRequestHeaders(request.headers, { cohort: 'canary', flags: { templates: true }, ... });
  */
 export function buildOriginRequestHeaders(inbound: Headers, context: OriginRequestContext): Headers {
-  const drop = context.webSocket ? new Set<string>() : hopByHopHeaders(inbound);
-  const headers = new Headers();
-  for (const [name, value] of inbound) {
-    // A client-supplied X-Forwarded-For cannot be verified; only CF-Connecting-IP can.
-    if (drop.has(name) || isRolloutHeader(name) || FORWARDED_HEADERS.includes(name) || name === 'host')
-      continue;
-    headers.append(name, value);
-  }
+  const headers = new Headers(inbound);
+  if (!context.webSocket) for (const name of hopByHopHeaders(inbound)) headers.delete(name);
+  for (const name of UNVERIFIABLE) headers.delete(name);
+  for (const name of inbound.keys()) if (isRolloutHeader(name)) headers.delete(name);
   headers.set(COHORT_HEADER, context.cohort);
   headers.set(FLAGS_HEADER, JSON.stringify(context.flags));
   headers.set('x-forwarded-host', context.publicUrl.host);
-  headers.set('x-forwarded-proto', context.publicUrl.protocol.replace(':', ''));
+  headers.set('x-forwarded-proto', context.publicUrl.protocol === 'https:' ? 'https' : 'http');
   if (context.visitorIp) headers.set('x-forwarded-for', context.visitorIp);
   return headers;
 }
