@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFaultOrigin, type FaultOrigin, type FaultOriginEcho } from '../support/fault-origin';
+import { startMiniflareWorker, type MiniflareWorker } from '../support/miniflare-worker';
+import { adminClient, type AdminAnswer, type AdminClient } from '../support/soak-admin';
+import { inLanes, soakClient, type SoakResponse } from '../support/soak-client';
+import { cohortSequenceViolations, type OpWindow } from '../support/soak-cohort-sequence';
+import { expectedCohortMismatches, type StableWindow } from '../support/soak-expected-cohort';
+import { SoakVisitor } from '../support/soak-visitor';
+
+const TOKEN = 'soak-ramp-token-0123456789';
+const VISITORS = 3000;
+const ROUNDS = 7; // every visitor comes back 7 times: 21,000 requests
+const CONCURRENCY = 32;
+const DEFAULT_FLAG_NAMES = ['fileStorage', 'templates', 'emailDelivery', 'analytics'];
+
+/** One step of the operator's script, run when `at` requests have completed. */
+interface OpStep {
+  at: number;
+  label: string;
+  /** The percent in effect once the step is done (ramp steps only). */
+  percent?: number;
+  run(admin: AdminClient): Promise<AdminAnswer>;
+}
+
+const flag = (name: string, enabled: boolean, percent?: number) => (admin: AdminClient) =>
+  admin.call('PUT', `/flags/${name}`, percent === undefined ? { enabled } : { enabled, percent });
+
+// One operator: ramp steps and flag flips in one sequence, while visitors keep browsing.
+const SCRIPT: OpStep[] = [
+  { at: 1500, label: 'flag templates on at 50 %', run: flag('templates', true, 50) },
+  { at: 2500, label: 'percent 10', percent: 10, run: (a) => a.call('PUT', '/percent', { percent: 10 }) },
+  { at: 4000, label: 'flag emailDelivery on', run: flag('emailDelivery', true) },
+  { at: 5500, label: 'percent 50', percent: 50, run: (a) => a.call('PUT', '/percent', { percent: 50 }) },
+  { at: 7000, label: 'flag templates off', run: flag('templates', false) },
+  { at: 8500, label: 'percent 100', percent: 100, run: (a) => a.call('PUT', '/percent', { percent: 100 }) },
+  { at: 10_000, label: 'flag newCheckout on at 25 %', run: flag('newCheckout', true, 25) },
+  { at: 11_500, label: 'flag fileStorage on', run: flag('fileStorage', true) },
+  {
+    at: 13_000,
+    label: 'abort',
+    percent: 0,
+    run: (a) => a.call('POST', '/abort', { reason: 'soak: abort after 100 %' }),
+  },
+  { at: 15_000, label: 'flag emailDelivery off', run: flag('emailDelivery', false) },
+  { at: 17_000, label: 'flag templates on', run: flag('templates', true) },
+];
+
+function requestFor(index: number): { method: string; path: string; body?: string } {
+  if (index % 20 === 0) return { method: 'POST', path: `/api/invoices`, body: `{"n":${index}}` };
+  if (index % 20 === 1) return { method: 'HEAD', path: `/assets/app-${index % 7}.js` };
+  return { method: 'GET', path: `/api/invoices/${index % 97}?page=${index % 3}` };
+}
+
+/** Why a response is not a clean 2xx from the origin of its cohort, or undefined. */
+function problemWith(response: SoakResponse, method: string): string | undefined {
+  if (response.error) return `no response: ${response.error}`;
+  if (response.status !== 200) return `status ${response.status}: ${response.body.slice(0, 200)}`;
+  const cohort = response.headers['x-rollout-cohort'];
+  if (cohort !== 'stable' && cohort !== 'canary') return `x-rollout-cohort ${String(cohort)}`;
+  if (method === 'HEAD') return undefined;
+  const echo = JSON.parse(response.body) as FaultOriginEcho;
+  if (echo.origin !== cohort) return `served by ${echo.origin} but labelled ${cohort}`;
+  if (echo.headers['x-rollout-cohort'] !== cohort) return 'origin saw another cohort header';
+  const flags = JSON.parse(String(echo.headers['x-feature-flags'])) as unknown;
+  if (typeof flags !== 'object' || flags === null || Array.isArray(flags))
+    return `x-feature-flags is not a JSON object: ${String(echo.headers['x-feature-flags'])}`;
+  const entries = Object.entries(flags);
+  if (!entries.every(([, value]) => typeof value === 'boolean'))
+    return `x-feature-flags has a non-boolean value: ${JSON.stringify(flags)}`;
+  if (!DEFAULT_FLAG_NAMES.every((name) => name in flags)) return `x-feature-flags lacks a flag`;
+  return undefined;
+}
+
+describe('ramp soak: 21,000 requests from 3,000 cookie-holding visitors while ops ramp 0 → 10 → 50 → 100 → abort', () => {
+  let stable: FaultOrigin;
+  let canary: FaultOrigin;
+  let worker: MiniflareWorker;
+
+  beforeAll(async () => {
+    stable = await startFaultOrigin('stable');
+    canary = await startFaultOrigin('canary');
+    worker = await startMiniflareWorker({
+      STABLE_ORIGIN: stable.url,
+      CANARY_ORIGIN: canary.url,
+      ADMIN_TOKEN: TOKEN,
+      CONFIG_CACHE_SECONDS: '1',
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await worker?.dispose();
+    await Promise.all([stable?.close(), canary?.close()]);
+  });
+
+  it('serves every request from an origin, moves each visitor only forward until the abort and only back after it, with boolean flags throughout', async () => {
+    const client = soakClient(worker.url, { concurrency: CONCURRENCY });
+    const admin = adminClient(worker.url, TOKEN);
+    const visitors = Array.from({ length: VISITORS }, () => new SoakVisitor());
+    const failures: string[] = [];
+    const opFailures: string[] = [];
+    const opWindows: (OpWindow & OpStep)[] = [];
+    let completed = 0;
+    let salt = 'default';
+    let trafficDone = false;
+    const started = performance.now();
+
+    const operator = (async () => {
+      for (const step of SCRIPT) {
+        while (completed < step.at && !trafficDone) await new Promise((r) => setTimeout(r, 5));
+        if (trafficDone) {
+          opFailures.push(`${step.label}: traffic ended first`);
+          continue;
+        }
+        const issuedAt = performance.now();
+        const answer = await step.run(admin);
+        opWindows.push({ ...step, issuedAt, doneAt: performance.now() });
+        if (answer.status !== 200) opFailures.push(`${step.label}: ${answer.status} ${answer.text}`);
+        const config = (answer.json as { config?: { rollout: { salt: string; percent: number } } }).config;
+        if (config) salt = config.rollout.salt;
+        if (config && step.percent !== undefined && config.rollout.percent !== step.percent)
+          opFailures.push(`${step.label}: percent is ${config.rollout.percent}`);
+      }
+    })();
+
+    await inLanes(CONCURRENCY, async (lane) => {
+      for (let round = 0; round < ROUNDS; round++) {
+        for (let v = lane; v < VISITORS; v += CONCURRENCY) {
+          const visitor = visitors[v]!;
+          const index = round * VISITORS + v;
+          const { method, path, body } = requestFor(index);
+          const headers: Record<string, string> = { ...visitor.requestHeaders() };
+          if (body) headers['content-type'] = 'application/json';
+          const response = await client.send({ method, path, headers, body });
+          completed++;
+          const problem = problemWith(response, method);
+          if (problem) {
+            failures.push(`${method} ${path}: ${problem}`);
+            continue;
+          }
+          visitor.keepCookie(response.headers);
+          visitor.seen.push({
+            cohort: response.headers['x-rollout-cohort'] as 'stable' | 'canary',
+            startedAt: response.startedAt,
+            finishedAt: response.finishedAt,
+          });
+        }
+      }
+    });
+    trafficDone = true;
+    await operator;
+    const seconds = (performance.now() - started) / 1000;
+    client.close();
+
+    const abort = opWindows.find((op) => op.label === 'abort')!;
+    const rampSteps = opWindows.filter((op) => op.percent !== undefined);
+    const windows: StableWindow[] = rampSteps.map((op, i) => ({
+      from: op.doneAt,
+      to: rampSteps[i + 1]?.issuedAt ?? Infinity,
+      percent: op.percent!,
+      salt,
+    }));
+    windows.unshift({ from: 0, to: rampSteps[0]?.issuedAt ?? Infinity, percent: 0, salt });
+
+    let sequenceViolations = 0;
+    let assignmentChecks = 0;
+    let movedToCanary = 0;
+    let movedBackToStable = 0;
+    const samples: string[] = [];
+    for (const visitor of visitors) {
+      const violations = cohortSequenceViolations(visitor.seen, abort);
+      const exact = expectedCohortMismatches(visitor.id ?? '', visitor.seen, windows);
+      assignmentChecks += exact.checked;
+      sequenceViolations += violations.length + exact.mismatches.length;
+      samples.push(...violations.slice(0, 1), ...exact.mismatches.slice(0, 1));
+      visitor.seen.forEach((o, i) => {
+        const previous = visitor.seen[i - 1];
+        if (previous?.cohort === 'stable' && o.cohort === 'canary') movedToCanary++;
+        if (previous?.cohort === 'canary' && o.cohort === 'stable') movedBackToStable++;
+      });
+    }
+    const reissued = visitors.reduce((n, v) => n + v.reissued, 0);
+    const requests = VISITORS * ROUNDS;
+    console.log(
+      `soak-ramp: requests ${requests}, failures ${failures.length}, duration ${seconds.toFixed(1)} s ` +
+        `(${(requests / seconds).toFixed(0)} req/s, concurrency ${CONCURRENCY}), visitors ${VISITORS}, ` +
+        `admin ops ${opWindows.length} (failed ${opFailures.length}), stable→canary moves ${movedToCanary}, ` +
+        `canary→stable moves ${movedBackToStable}, sequence violations ${sequenceViolations}, ` +
+        `exact assignment checks ${assignmentChecks}, cookies re-issued ${reissued}, ` +
+        `origin requests stable ${JSON.stringify(stable.received)} canary ${JSON.stringify(canary.received)}`,
+    );
+
+    expect(failures.slice(0, 5)).toEqual([]);
+    expect(opFailures).toEqual([]);
+    expect(samples.slice(0, 5)).toEqual([]);
+    expect(sequenceViolations).toBe(0);
+    expect(reissued).toBe(0);
+    expect(visitors.every((v) => v.id !== undefined)).toBe(true);
+    // The soak exercised what it claims: visitors moved both ways, and most requests were
+    // judged against the exact assignment.
+    expect(movedToCanary).toBeGreaterThan(VISITORS * 0.9);
+    expect(movedBackToStable).toBeGreaterThan(VISITORS * 0.9);
+    expect(assignmentChecks).toBeGreaterThan(requests * 0.8);
+    const state = await admin.call('GET', '/state');
+    expect(state.json).toMatchObject({ config: { rollout: { percent: 0, state: 'aborted' } } });
+  });
+});
