@@ -1,0 +1,211 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run-cli';
+import { startEchoOrigin } from '../support/echo-origin';
+import { freePort, startLocalWorker, type LocalWorker } from '../support/local-worker';
+
+const TOKEN = 'cli-system-token-0123456789';
+const execFileAsync = promisify(execFile);
+
+describe('npx rollout against the real Worker (wrangler dev)', () => {
+  let worker: LocalWorker;
+  let origins: Awaited<ReturnType<typeof startEchoOrigin>>[];
+
+  beforeAll(async () => {
+    origins = [await startEchoOrigin('stable'), await startEchoOrigin('canary')];
+    worker = await startLocalWorker({
+      STABLE_ORIGIN: `http://127.0.0.1:${origins[0]!.port}`,
+      CANARY_ORIGIN: `http://127.0.0.1:${origins[1]!.port}`,
+      ADMIN_TOKEN: TOKEN,
+      // The kill switch reaches requests after the config cache time; 1 s keeps the test short.
+      CONFIG_CACHE_SECONDS: '1',
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await Promise.all((origins ?? []).map((origin) => origin.close()));
+  });
+
+  // In-process: the same code as the binary, without a Node start per command.
+  async function cli(argv: string[], env: Record<string, string> = {}) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCli(argv, {
+      env: { ROLLOUT_URL: worker.url, ROLLOUT_TOKEN: TOKEN, ...env },
+      stdout: (text) => (stdout += text),
+      stderr: (text) => (stderr += text),
+    });
+    return { code, stdout, stderr };
+  }
+
+  async function state() {
+    const { code, stdout } = await cli(['status', '--json']);
+    expect(code).toBe(0);
+    return JSON.parse(stdout) as {
+      version: number;
+      state: string;
+      percent: number;
+      kill: { canary: boolean; flags: string[]; raw: string | null };
+      config: { flags: Record<string, { enabled: boolean; percent: number }> };
+    };
+  }
+
+  // A fresh visitor's cohort, asked every 250 ms until it is `expected` or `ms` have passed.
+  async function cohortWithin(ms: number, expected: string): Promise<string | null> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const cohort = (await fetch(`${worker.url}/page`)).headers.get('x-rollout-cohort');
+      if (cohort === expected || Date.now() > deadline) return cohort;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  it('the installed binary answers health and status, and exits with the CLI’s codes', async () => {
+    const env = { ...process.env, ROLLOUT_URL: worker.url, ROLLOUT_TOKEN: TOKEN };
+    const health = await execFileAsync('node', ['bin/rollout.mjs', 'health'], { env });
+    expect(health.stdout).toBe('The admin API is up.\n');
+    const status = await execFileAsync('node', ['bin/rollout.mjs', 'status'], { env });
+    expect(status.stdout).toMatch(
+      /^State {5}idle\nPercent {3}0 %\nVersion {3}0 \(config from safe-default\)\nKill {6}off\n/,
+    );
+    expect(status.stdout).toContain('Guard     no verdict yet');
+    await expect(execFileAsync('node', ['bin/rollout.mjs', 'set', '150'], { env })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('percent must be at most 100'),
+    });
+  });
+
+  it('walks the lifecycle: set, pause, resume, promote, finalize, a new ramp, abort, undo', async () => {
+    const steps: [string[], RegExp, string, number][] = [
+      [
+        ['set', '10', '--reason', 'step 1'],
+        /^Canary at 10 %: state ramping, config version 1\.\n$/,
+        'ramping',
+        10,
+      ],
+      [['pause'], /^Paused: state paused, canary at 10 %, config version 2\.\n$/, 'paused', 10],
+      [['resume'], /^Resumed: state ramping, canary at 10 %, config version 3\.\n$/, 'ramping', 10],
+      [['set', '12.5'], /^Canary at 12\.5 %: state ramping/, 'ramping', 12.5],
+      [['promote'], /^Promoted: state promoted, canary at 100 %/, 'promoted', 100],
+      [['finalize'], /^Finalized: state finalized, canary at 0 %/, 'finalized', 0],
+      [['set', '5'], /^Canary at 5 %: state ramping/, 'ramping', 5],
+      [['abort', '--reason', 'drill'], /^Aborted: state aborted, canary at 0 %/, 'aborted', 0],
+      [['undo'], /^Restored the previous version: state ramping, canary at 5 %/, 'ramping', 5],
+    ];
+    for (const [argv, output, expectedState, percent] of steps) {
+      const { code, stdout, stderr } = await cli(argv);
+      expect({ argv, code, stderr }).toEqual({ argv, code: 0, stderr: '' });
+      expect(stdout).toMatch(output);
+      expect(await state()).toMatchObject({ state: expectedState, percent });
+    }
+  });
+
+  it('turns flags on at a percent and off, and shows them in status', async () => {
+    expect((await cli(['flag', 'emailDelivery', 'on', '--percent', '25'])).stdout).toMatch(
+      /^Flag emailDelivery on for 25 % of visitors \(config version \d+\)\.\n$/,
+    );
+    expect((await state()).config.flags.emailDelivery).toMatchObject({ enabled: true, percent: 25 });
+    expect((await cli(['flag', 'templates', 'on'])).code).toBe(0);
+    expect((await cli(['flag', 'templates', 'off'])).stdout).toMatch(/^Flag templates off/);
+    const { stdout } = await cli(['status']);
+    expect(stdout).toMatch(/emailDelivery\s+on\s+25 %\s+off\s+-/);
+    expect(stdout).toMatch(/templates\s+off\s+100 %\s+off\s+-/);
+  });
+
+  it('kills the canary and a flag cumulatively, sends visitors to stable, then lifts the kill', async () => {
+    expect((await cli(['set', '100'])).code).toBe(0);
+    expect((await cli(['kill', 'flag:emailDelivery'])).code).toBe(0);
+    const killed = await cli(['kill', 'canary', '--reason', 'drill']);
+    expect(killed.stdout).toContain(
+      'Kill switch ON: canary stopped (everyone on stable); flags forced off: emailDelivery',
+    );
+    expect((await state()).kill).toMatchObject({
+      canary: true,
+      flags: ['emailDelivery'],
+      raw: 'canary flag:emailDelivery',
+    });
+    expect(await cohortWithin(5000, 'stable')).toBe('stable');
+    expect((await cli(['status'])).stdout).toMatch(/emailDelivery\s+on\s+25 %\s+off\s+KILLED/);
+
+    expect((await cli(['kill', 'off'])).stdout).toContain('Kill switch off');
+    expect((await state()).kill).toMatchObject({ canary: false, flags: [], raw: null });
+    expect(await cohortWithin(5000, 'canary')).toBe('canary');
+  });
+
+  it('prints machine-readable JSON with --json for writes, status and audit', async () => {
+    const written = await cli(['set', '20', '--json']);
+    const body = JSON.parse(written.stdout) as { version: number; config: { rollout: { percent: number } } };
+    expect(body.config.rollout.percent).toBe(20);
+    expect((await state()).version).toBe(body.version);
+    const audit = JSON.parse(
+      (await cli(['audit', '--limit', '3', '--json', '--actor', 'ignored-for-reads'])).stdout,
+    ) as {
+      entries: { action: string; version: number }[];
+      cursor: string | null;
+    };
+    expect(audit.entries).toHaveLength(3);
+    expect(audit.entries[0]).toMatchObject({ action: 'set-percent', version: body.version });
+    expect(typeof audit.cursor).toBe('string');
+  });
+
+  it('records the actor and the reason in the audit log, shown newest first', async () => {
+    expect((await cli(['pause', '--actor', 'alice', '--reason', 'holding for review'])).code).toBe(0);
+    expect((await cli(['resume', '--actor', 'alice'])).code).toBe(0);
+    const { code, stdout } = await cli(['audit', '--limit', '2']);
+    expect(code).toBe(0);
+    const [header, newest, older] = stdout.trim().split('\n');
+    expect(header).toMatch(/^at\s+actor\s+action\s+version\s+change\s+reason$/);
+    expect(newest).toMatch(/token:alice\s+resume\s+\d+\s+paused → ramping$/);
+    expect(older).toMatch(/token:alice\s+pause\s+\d+\s+ramping → paused\s+holding for review$/);
+    expect(stdout).toContain('More entries: npx rollout audit --cursor ');
+  });
+
+  it('rejects an invalid argument with exit 2 and a message, and changes nothing', async () => {
+    const before = await state();
+    for (const argv of [
+      ['set', '12.345'],
+      ['flag', '1bad', 'on'],
+      ['kill', 'everything'],
+      ['audit', '--limit', '0'],
+    ]) {
+      const { code, stdout, stderr } = await cli(argv);
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(/^error: .+\nusage: npx rollout /);
+    }
+    expect(await state()).toEqual(before);
+  });
+
+  it('answers an illegal transition with exit 1 and the API’s reason, changing nothing', async () => {
+    const before = await state();
+    const { code, stderr } = await cli(['finalize']);
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      'error: POST /__rollout/finalize answered 409: cannot finalize: the rollout is ramping (only a promoted rollout can be finalized)\n',
+    );
+    expect((await state()).version).toBe(before.version);
+  });
+
+  it('answers a wrong token with exit 1 and the API’s error, never printing either token', async () => {
+    const before = await state();
+    const wrong = 'not-the-token-987654321';
+    const { code, stdout, stderr } = await cli(['set', '50'], { ROLLOUT_TOKEN: wrong });
+    expect(code).toBe(1);
+    expect(stderr).toBe('error: PUT /__rollout/percent answered 401: unauthorized\n');
+    expect(stdout + stderr).not.toContain(wrong);
+    expect(stdout + stderr).not.toContain(TOKEN);
+    expect((await state()).version).toBe(before.version);
+  });
+
+  it('prints the KV fallback and exits 3 when the Worker cannot be reached', async () => {
+    const { code, stderr } = await cli(['kill', 'canary', '--env', 'production'], {
+      ROLLOUT_URL: `http://127.0.0.1:${await freePort()}`,
+    });
+    expect(code).toBe(3);
+    expect(stderr).toContain(
+      'npx wrangler kv key put --binding=ROLLOUT kill "canary" --remote --env production',
+    );
+  });
+});
