@@ -168,6 +168,42 @@ describe('admin authentication with a Cloudflare Access JWT', () => {
     }
   });
 
+  it('refuses writes a browser sends from another site, even with a valid Access JWT, and changes nothing', async () => {
+    const { request, clock, kv } = accessApp();
+    const token = await jwt(signing, clock.now());
+    const write = (headers: Record<string, string>) =>
+      request('/__rollout/abort', {
+        method: 'POST',
+        headers: { 'cf-access-jwt-assertion': token, ...headers },
+      });
+    const crossSite: Record<string, string>[] = [
+      { origin: 'https://evil.example', 'content-type': 'text/plain' },
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site', origin: 'https://admin.example.com' },
+    ];
+    for (const headers of crossSite) {
+      const response = await write(headers);
+      expect(response.status, JSON.stringify(headers)).toBe(403);
+      expect(await response.json()).toEqual({ error: 'cross-origin admin writes are refused' });
+    }
+    expect(await kv.get('config')).toBeNull();
+    // The app's own pages, and tools that send no Origin (curl, the CLI), still work.
+    const sameOrigin = await request('/__rollout/percent', {
+      method: 'PUT',
+      headers: {
+        'cf-access-jwt-assertion': token,
+        origin: 'https://app.example.com',
+        'sec-fetch-site': 'same-origin',
+      },
+      body: '{"percent":1}',
+    });
+    expect(sameOrigin.status).toBe(200);
+    const read = await request('/__rollout/state', {
+      headers: { 'cf-access-jwt-assertion': token, origin: 'https://evil.example' },
+    });
+    expect(read.status).toBe(200);
+  });
+
   it('still accepts the bearer token when Access is configured too', async () => {
     const { request } = accessApp();
     expect((await request('/__rollout/state', state({ authorization: `Bearer ${TOKEN}` }))).status).toBe(200);

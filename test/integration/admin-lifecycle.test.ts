@@ -139,6 +139,24 @@ describe('rollout lifecycle through the admin API', () => {
 });
 
 describe('If-Match and versions', () => {
+  it('runs concurrent writes from one isolate one after another, losing none', async () => {
+    const { call } = client();
+    const results = await Promise.all([
+      call('PUT', '/percent', { percent: 5 }),
+      call('PUT', '/flags/templates', { enabled: true }),
+      call('PUT', '/kill', { canary: true }),
+      call('PUT', '/flags/emailDelivery', { enabled: true }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const final = (await stored())!;
+    expect(final.version).toBe(3);
+    expect(final.rollout.percent).toBe(5);
+    expect(final.flags.templates?.enabled).toBe(true);
+    expect(final.flags.emailDelivery?.enabled).toBe(true);
+    expect(await kv.get('kill')).toBe('canary');
+    expect((await kv.list({ prefix: 'audit:' })).keys).toHaveLength(4);
+  });
+
   it('answers 412 when If-Match names another version, and changes nothing', async () => {
     const { call } = client();
     await call('PUT', '/percent', { percent: 5 });

@@ -25,7 +25,8 @@ const MAX_JWT_LENGTH = 16_384;
 
 /**
  * Admin authentication: `Authorization: Bearer <ADMIN_TOKEN>` (constant-time) or a Cloudflare
- * Access JWT in `Cf-Access-Jwt-Assertion`. With neither configured every request gets 503
+ * Access JWT in `Cf-Access-Jwt-Assertion`. Writes sent by a browser from another origin are
+ * refused (403) before any credential is looked at. With neither configured every request gets 503
  * `admin disabled`, never unauthenticated access. Failures are counted per `CF-Connecting-IP`;
  * past the limit the address gets 429 with Retry-After until its window ends. Sets `actor`:
  * `token`, `token:<x-rollout-actor>`, or the Access identity (email).
@@ -69,6 +70,7 @@ export function adminAuth({
   return async function adminAuthMiddleware(c, next) {
     if (!matchesToken && !verifyAccess)
       throw new AdminError(503, 'admin disabled: set ADMIN_TOKEN, or ACCESS_TEAM_DOMAIN and ACCESS_AUD');
+    if (isCrossSiteWrite(c.req.raw)) throw new AdminError(403, 'cross-origin admin writes are refused');
     const address = c.req.header('cf-connecting-ip') ?? 'unknown';
     const retryAfter = throttle.retryAfterSeconds(address, clock.now());
     if (retryAfter > 0)
@@ -83,4 +85,18 @@ export function adminAuth({
     c.set('actor', actor);
     await next();
   };
+}
+
+/**
+ * Whether a browser sent this write from another site. Access adds its JWT header to any request
+ * carrying the Access cookie, so without this check a page elsewhere could post a form (even a
+ * JSON-looking text/plain one) to the admin API as the signed-in operator. Browsers always send
+ * `Origin` (and `Sec-Fetch-Site`) on cross-origin writes; curl and the CLI send neither.
+ */
+function isCrossSiteWrite(request: Request): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD') return false;
+  const site = request.headers.get('sec-fetch-site');
+  if (site !== null && site !== 'same-origin' && site !== 'none') return true;
+  const origin = request.headers.get('origin');
+  return origin !== null && origin !== new URL(request.url).origin;
 }

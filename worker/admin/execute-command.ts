@@ -8,6 +8,7 @@ import { recordAudit } from './audit-log';
 import type { CommandContext, CommandOptions } from './command-context';
 import { readHistory } from './config-history';
 import { KvWriteError, writeWithRetry } from './kv-retry';
+import { oneWriterAtATime } from './one-writer-at-a-time';
 import { storedConfig, type StoredConfig } from './stored-config';
 
 export type { AdminCommand } from '../../src/admin/admin-command';
@@ -29,12 +30,21 @@ export type CommandResult =
  * fresh from KV, applies the pure command, and on success writes `history:<v>` then `config`
  * (retrying KV's per-key rate limit), then one audit entry, and primes this isolate's cache.
  * A failed write changes nothing: history is written first and removed again if `config` fails.
+ * Writes from one isolate run one at a time, so none builds on a version another is replacing.
  *
  * @example
  * const result = await executeCommand(ctx, { type: 'abort', reason: 'p95 breach' }, { actor: 'guard' });
  * if (!result.ok) return c.json({ error: result.error }, result.status);
  */
-export async function executeCommand(
+export function executeCommand(
+  ctx: CommandContext,
+  command: AdminCommand,
+  options: CommandOptions,
+): Promise<CommandResult> {
+  return oneWriterAtATime(ctx.kv, () => execute(ctx, command, options));
+}
+
+async function execute(
   ctx: CommandContext,
   command: AdminCommand,
   options: CommandOptions,

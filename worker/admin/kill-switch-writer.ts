@@ -6,6 +6,7 @@ import { recordAudit } from './audit-log';
 import type { CommandContext, CommandOptions } from './command-context';
 import type { CommandResult } from './execute-command';
 import { KvWriteError, writeWithRetry } from './kv-retry';
+import { oneWriterAtATime } from './one-writer-at-a-time';
 import { storedConfig } from './stored-config';
 
 /** The kill switch after a write, with the (unchanged) config it applies to. */
@@ -20,7 +21,15 @@ export type KillWriteResult =
  * @example
  * await writeKillSwitch(ctx, { canary: true }, { actor: 'token' });
  */
-export async function writeKillSwitch(
+export function writeKillSwitch(
+  ctx: CommandContext,
+  request: KillRequest | null,
+  options: CommandOptions,
+): Promise<KillWriteResult> {
+  return oneWriterAtATime(ctx.kv, () => write(ctx, request, options));
+}
+
+async function write(
   ctx: CommandContext,
   request: KillRequest | null,
   options: CommandOptions,
