@@ -123,22 +123,34 @@ phase() { printf '\n==> Phase %s\n' "$*"; }
 step() { printf '  -> %s\n' "$*"; }
 ok() { printf '     ✔ %s\n' "$*"; }
 indent() { sed 's/^/       /'; }
-would() {
-  printf '     would run:'
-  printf ' %q' "$@"
-  printf '\n'
+# Words as a shell would need them typed: bare when safe, else in single quotes.
+shell_words() {
+  local word out=""
+  for word in "$@"; do
+    if [[ $word =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+      out+=" $word"
+    elif [[ $word != *"'"* ]]; then
+      out+=" '$word'"
+    else
+      out+=" $(printf '%q' "$word")"
+    fi
+  done
+  printf '%s' "${out# }"
 }
+would() { printf '     would run: %s\n' "$(shell_words "$@")"; }
 
 rollback_command() {
-  local cmd="scripts/rollback.sh --env $ENV_NAME --url $URL"
-  [[ -n $PREVIOUS_VERSION ]] && cmd+=" --version $PREVIOUS_VERSION"
-  printf '%s --reason %q' "$cmd" "production-deploy: $1"
+  local args=(scripts/rollback.sh --env "$ENV_NAME" --url "$URL")
+  [[ -n $PREVIOUS_VERSION ]] && args+=(--version "$PREVIOUS_VERSION")
+  shell_words "${args[@]}" --reason "production-deploy: $1"
 }
 
+# fail MESSAGE [SHORT]: SHORT (default MESSAGE) becomes the rollback reason; a gate passes a
+# fixed one, so text read from KV never ends up in a command meant to be pasted.
 fail() {
   printf '     ✘ %s\n' "$1" >&2
   if [[ $DEPLOYED == 1 ]]; then
-    printf '\nDeploy stopped. Roll back now (KV abort, instant; then the Worker code):\n  %s\n' "$(rollback_command "$1")" >&2
+    printf '\nDeploy stopped. Roll back now (KV abort, instant; then the Worker code):\n  %s\n' "$(rollback_command "${2:-$1}")" >&2
   else
     printf '\nDeploy stopped before anything was deployed. Fix the cause and run again.\n' >&2
   fi
@@ -178,11 +190,11 @@ gate() {
   fi
   step "gate $label: baking $BAKE s"
   sleep "$BAKE"
-  status=$(rollout status --json) || fail "gate $label: cannot read the rollout status"
+  status=$(rollout status --json) || fail "gate $label: cannot read the rollout status" "gate $label failed"
   if verdict=$(node -e "$GATE_CHECK" "$MAX_ERROR_RATE" <<<"$status"); then
     ok "gate $label passed: $verdict"
   else
-    fail "gate $label failed: $verdict"
+    fail "gate $label failed: $verdict" "gate $label failed"
   fi
 }
 

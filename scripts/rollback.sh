@@ -96,11 +96,21 @@ step() { printf '\n==> %s\n' "$*"; }
 ok() { printf '     ✔ %s\n' "$*"; }
 bad() { printf '     ✘ %s\n' "$*"; }
 indent() { sed 's/^/       /'; }
-would() {
-  printf '     would run:'
-  printf ' %q' "$@"
-  printf '\n'
+# Words as a shell would need them typed: bare when safe, else in single quotes.
+shell_words() {
+  local word out=""
+  for word in "$@"; do
+    if [[ $word =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
+      out+=" $word"
+    elif [[ $word != *"'"* ]]; then
+      out+=" '$word'"
+    else
+      out+=" $(printf '%q' "$word")"
+    fi
+  done
+  printf '%s' "${out# }"
 }
+would() { printf '     would run: %s\n' "$(shell_words "$@")"; }
 
 # Reads `rollout status --json` on stdin: exit 0 (and says why) when no visitor is on the canary.
 STOPPED_CHECK='
