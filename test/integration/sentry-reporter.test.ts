@@ -72,7 +72,8 @@ describe('Sentry through toucan-js', () => {
       '/api/invoices?token=secret-query-value#secret-fragment',
       visitorWithSecrets,
     );
-    expect(response.status).toBe(502);
+    // The splitter fails open to stable, so the visitor is served while the defect is reported.
+    expect(response.status).toBe(200);
 
     const envelopes = await received();
     expect(envelopes).toHaveLength(1);
@@ -126,7 +127,7 @@ describe('Sentry through toucan-js', () => {
 
   it('sends nothing and reports nothing when SENTRY_SAMPLE_RATE is 0', async () => {
     const { request, received } = sentryApp({ SENTRY_SAMPLE_RATE: '0' }, brokenHeadersFetch);
-    expect((await request('/boom')).status).toBe(502);
+    expect((await request('/boom')).status).toBe(200);
     expect(await received()).toEqual([]);
   });
 
