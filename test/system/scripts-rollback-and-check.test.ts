@@ -1,0 +1,215 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/run-cli';
+import { startEchoOrigin } from '../support/echo-origin';
+import { freePort, startLocalWorker, type LocalWorker } from '../support/local-worker';
+import { putLocalKv } from '../support/wrangler-stub/local-kv';
+import { runWithWranglerStub } from '../support/wrangler-stub/run-with-stub';
+
+const TOKEN = 'rollback-script-token-0123456789';
+const VERSION = '0a0a0a0a-1111-4222-8333-444444444444';
+
+interface State {
+  version: number;
+  state: string;
+  percent: number;
+  kill: { canary: boolean; raw: string | null };
+}
+
+// One Worker for both scripts: wrangler dev takes seconds to start, and the daily check reads
+// the state a rollback leaves.
+describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Worker', () => {
+  let worker: LocalWorker;
+  let origins: Awaited<ReturnType<typeof startEchoOrigin>>[];
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    origins = [await startEchoOrigin('stable'), await startEchoOrigin('canary')];
+    worker = await startLocalWorker({
+      STABLE_ORIGIN: `http://127.0.0.1:${origins[0]!.port}`,
+      CANARY_ORIGIN: `http://127.0.0.1:${origins[1]!.port}`,
+      ADMIN_TOKEN: TOKEN,
+    });
+    env = { ROLLOUT_URL: worker.url, ROLLOUT_TOKEN: TOKEN };
+  }, 90_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await Promise.all((origins ?? []).map((origin) => origin.close()));
+  });
+
+  async function cli(...argv: string[]): Promise<string> {
+    let out = '';
+    const code = await runCli(argv, {
+      env,
+      stdout: (text) => (out += text),
+      stderr: (text) => (out += text),
+    });
+    expect(code, out).toBe(0);
+    return out;
+  }
+  const state = async () => JSON.parse(await cli('status', '--json')) as State;
+  const verdict = (status: string, minutesAgo = 0) =>
+    JSON.stringify({
+      status,
+      at: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
+      numbers: { window: 'last 5 min', canary: { requests: 500 }, stable: { requests: 4500 } },
+      action: { type: 'none', why: 'test' },
+    });
+
+  describe('rollback.sh', () => {
+    it('--dry-run prints the three steps and changes nothing', async () => {
+      await cli('set', '100');
+      const before = await state();
+      const run = await runWithWranglerStub('scripts/rollback.sh', ['--dry-run', '--version', VERSION], {
+        env,
+      });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.wranglerCalls).toEqual([]);
+      expect(run.stdout).toContain('would run: npx rollout abort --reason rollback.sh');
+      expect(run.stdout).toContain(
+        'would run: wrangler kv key put --binding=ROLLOUT kill canary --remote --env production',
+      );
+      expect(run.stdout).toContain(
+        `would run: wrangler rollback ${VERSION} --env production --message rollback.sh -y`,
+      );
+      expect(await state()).toEqual(before);
+    });
+
+    it('aborts through the API, rolls the Worker back to the version, and verifies stable', async () => {
+      expect((await fetch(`${worker.url}/`)).headers.get('x-rollout-cohort')).toBe('canary');
+      const run = await runWithWranglerStub(
+        'scripts/rollback.sh',
+        ['--version', VERSION, '--reason', 'p95 above 2 s', '--verify-timeout', '10'],
+        { env },
+      );
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.wranglerCalls).toEqual([
+        ['rollback', VERSION, '--env', 'production', '--message', 'p95 above 2 s', '-y'],
+      ]);
+      expect(run.stdout).toContain('✔ aborted through the admin API');
+      expect(run.stdout).toContain('this does NOT revert KV');
+      expect(run.stdout).toContain('✔ status: aborted at 0 %');
+      expect(run.stdout).toContain('✔ 5 of 5 fresh requests to / answered x-rollout-cohort: stable');
+      expect(await state()).toMatchObject({ state: 'aborted', percent: 0 });
+      const audit = JSON.parse(await cli('audit', '--limit', '1', '--json')) as { entries: object[] };
+      expect(audit.entries[0]).toMatchObject({
+        action: 'abort',
+        actor: 'token:rollback.sh',
+        reason: 'p95 above 2 s',
+      });
+    });
+
+    it('fails (exit 1) when wrangler rollback fails, after still stopping the canary', async () => {
+      await cli('set', '20');
+      const run = await runWithWranglerStub('scripts/rollback.sh', ['--verify-timeout', '5'], {
+        env: { ...env, WRANGLER_STUB_FAIL: 'rollback' },
+      });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain('✘ wrangler rollback failed');
+      expect(run.stderr).toContain('Rollback incomplete: Worker rollback failed.');
+      expect(await state()).toMatchObject({ state: 'aborted', percent: 0 });
+    });
+
+    it('falls back to the KV kill switch when the API is unreachable, keeping flag kills, and exits 1 as it cannot verify', async () => {
+      const down = `http://127.0.0.1:${await freePort()}`;
+      const run = await runWithWranglerStub(
+        'scripts/rollback.sh',
+        ['--url', down, '--env', 'staging', '--skip-worker-rollback', '--verify-timeout', '1'],
+        { env: { ...env, WRANGLER_STUB_KILL_VALUE: 'flag:emailDelivery' } },
+      );
+      expect(run.code).toBe(1);
+      expect(run.wranglerCalls).toEqual([
+        ['kv', 'key', 'get', '--binding=ROLLOUT', 'kill', '--remote', '--env', 'staging'],
+        [
+          'kv',
+          'key',
+          'put',
+          '--binding=ROLLOUT',
+          'kill',
+          'canary flag:emailDelivery',
+          '--remote',
+          '--env',
+          'staging',
+        ],
+      ]);
+      expect(run.stdout).toContain('✔ kill switch set in KV: "canary flag:emailDelivery"');
+      expect(run.stdout).toContain('✘ status: status unreadable: error: cannot reach the admin API');
+    });
+
+    it('refuses bad arguments with exit 2', async () => {
+      for (const args of [
+        ['--version', 'not a version'],
+        ['--verify-timeout', 'soon'],
+        ['--reason'],
+        ['--check-path', 'x'],
+      ]) {
+        const run = await runWithWranglerStub('scripts/rollback.sh', args, { env });
+        expect(run.code).toBe(2);
+        expect(run.stderr).toMatch(/^error: .+\nusage: scripts\/rollback.sh/);
+        expect(run.wranglerCalls).toEqual([]);
+      }
+    });
+  });
+
+  describe('post-launch-check.sh', () => {
+    it('fails with ✘ lines for an aborted rollout without a guard verdict', async () => {
+      const run = await runWithWranglerStub('scripts/post-launch-check.sh', [], { env });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain('✔ health endpoint answers');
+      expect(run.stdout).toContain('✘ rollout state is aborted');
+      expect(run.stdout).toContain('✘ canary percent is 0 % (expected 100 %)');
+      expect(run.stdout).toContain('✘ guard verdict: none yet (is the cron trigger running?)');
+      expect(run.stdout).toContain('✔ kill switch is off');
+      expect(run.stdout).toMatch(
+        /✔ audit log: \d+ entries in the last 24h\n {4}\S+Z {2}token:rollback\.sh {2}abort {2}v\d+/,
+      );
+      expect(run.stdout).toContain('3 check(s) failed.');
+    });
+
+    it('passes every check once promoted with a fresh healthy verdict, listing the day’s audit entries', async () => {
+      await cli('set', '100');
+      await cli('promote', '--reason', 'launch day');
+      await putLocalKv(worker.persistDir, 'guard:verdict', verdict('healthy'));
+      const run = await runWithWranglerStub('scripts/post-launch-check.sh', ['--since', '1h'], { env });
+      expect(run.code, run.stdout).toBe(0);
+      expect(run.stdout.match(/^✔ /gm)).toHaveLength(6);
+      expect(run.stdout).toContain('✔ guard verdict is healthy (0 min ago)');
+      expect(run.stdout).toMatch(/ {4}\S+Z {2}token {2}promote {2}v\d+ {2}"launch day"\n/);
+      expect(run.stdout).toContain('All checks passed.');
+    });
+
+    it('fails on a stale verdict, a killed flag and an unexpected percent', async () => {
+      await putLocalKv(worker.persistDir, 'guard:verdict', verdict('healthy', 40));
+      await cli('kill', 'flag:templates');
+      const run = await runWithWranglerStub('scripts/post-launch-check.sh', ['--expect-percent', '50'], {
+        env,
+      });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain('✘ canary percent is 100 % (expected 50 %)');
+      expect(run.stdout).toContain(
+        '✘ guard verdict is healthy but 40 min old (is the cron trigger running?)',
+      );
+      expect(run.stdout).toContain('✘ kill switch is ON: flag templates');
+      expect(run.stdout).toContain('3 check(s) failed.');
+      await cli('kill', 'off');
+    });
+
+    it('--dry-run lists the checks without querying or needing a token', async () => {
+      const down = `http://127.0.0.1:${await freePort()}`;
+      const run = await runWithWranglerStub('scripts/post-launch-check.sh', ['--dry-run', '--url', down], {
+        env: { ROLLOUT_TOKEN: '' },
+      });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('DRY RUN: nothing is queried.');
+      expect(run.stdout).not.toMatch(/[✔✘]/);
+    });
+
+    it('refuses bad arguments with exit 2', async () => {
+      for (const args of [['--expect-percent', '101'], ['--since', 'yesterday'], ['--bogus']]) {
+        const run = await runWithWranglerStub('scripts/post-launch-check.sh', args, { env });
+        expect(run.code).toBe(2);
+        expect(run.stderr).toMatch(/^error: /);
+      }
+    });
+  });
+});
