@@ -51,3 +51,9 @@ export const OverrideLinkSchema = z.object({ url: z.string(), expiresAt: z.iso.d
 
 /** `GET /health`: says nothing beyond being alive. */
 export const HealthSchema = z.object({ ok: z.literal(true) });
+
+/** `POST /events` answer: how many events and data points were recorded. */
+export const EventsAcceptedSchema = z.strictObject({
+  accepted: z.int().check(z.gte(0)),
+  dataPoints: z.int().check(z.gte(0)),
+});

@@ -11,8 +11,10 @@ import {
   PercentBodySchema,
   ReasonBodySchema,
 } from './admin-bodies';
+import { OutcomeEventsBodySchema } from '../metrics/outcome-events';
 import {
   AuditPageSchema,
+  EventsAcceptedSchema,
   HealthSchema,
   KillResultSchema,
   OverrideLinkSchema,
@@ -39,7 +41,7 @@ export interface AdminRouteSpec {
   body?: NamedSchema & { required: boolean };
   /** Whether `If-Match: <version>` is honoured. */
   ifMatch?: boolean;
-  success: { status: 200 | 302; description: string; body?: NamedSchema };
+  success: { status: 200 | 202 | 302; description: string; body?: NamedSchema };
   errors: readonly number[];
 }
 
@@ -182,6 +184,19 @@ export const ADMIN_ROUTES: readonly AdminRouteSpec[] = [
     query: OverrideQuerySchema,
     success: { status: 302, description: 'cookie set; redirect to /' },
     errors: [400, 403, 503],
+  },
+  {
+    method: 'post',
+    path: '/events',
+    summary: 'Record outcomes the Worker cannot see (e.g. email delivered or bounced) per cohort',
+    auth: true,
+    body: { name: 'OutcomeEventsBody', schema: OutcomeEventsBodySchema, required: true },
+    success: {
+      status: 202,
+      description: 'recorded',
+      body: { name: 'EventsAccepted', schema: EventsAcceptedSchema },
+    },
+    errors: [400, 401, 413, 429, 503],
   },
   {
     method: 'get',

@@ -15,6 +15,7 @@ import { commandContext, commandHandler } from './command-routes';
 import { killHandler, unkillHandler } from './kill-routes';
 import { openOverrideHandler, overrideLinkHandler } from './override-routes';
 import { auditHandler, openApiHandler, stateHandler } from './read-routes';
+import { eventsRoute } from '../metrics/events-route';
 
 const TRANSITIONS = ['promote', 'finalize', 'abort', 'pause', 'resume', 'undo'] as const;
 
@@ -72,5 +73,8 @@ export function createAdminApp(deps: AppDeps): Hono<AdminEnv> {
   admin.post('/override-link', auth, overrideLinkHandler(deps));
   admin.get('/override', openOverrideHandler(deps));
   admin.get('/openapi.json', auth, openApiHandler(deps.settings.ADMIN_PREFIX));
+  // Outcome events from the app's webhooks (mail provider, uploads), behind the same auth.
+  admin.use('/events', auth);
+  admin.route('/', eventsRoute(deps));
   return admin;
 }
