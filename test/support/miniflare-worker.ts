@@ -18,6 +18,8 @@ export interface MiniflareWorker {
   setKvMode(mode: KvMode): void;
   /** The Worker's structured log lines (its JSON console output), parsed, in order. */
   logLines(): WorkerLogLine[];
+  /** Everything the runtime printed so far. */
+  output(): string;
   dispose(): Promise<void>;
 }
 
@@ -153,6 +155,7 @@ export async function startMiniflareWorker(
         kvMode = mode;
       },
       logLines: () => parseLogLines(output),
+      output: () => output,
       async dispose() {
         await mf.dispose();
         rmSync(bundle.dir, { recursive: true, force: true });

@@ -100,6 +100,7 @@ describe('ramp soak: 21,000 requests from 3,000 cookie-holding visitors while op
     const opFailures: string[] = [];
     const opWindows: (OpWindow & OpStep)[] = [];
     let completed = 0;
+    let resent = 0;
     let salt = 'default';
     let trafficDone = false;
     const started = performance.now();
@@ -132,6 +133,7 @@ describe('ramp soak: 21,000 requests from 3,000 cookie-holding visitors while op
           if (body) headers['content-type'] = 'application/json';
           const response = await client.send({ method, path, headers, body });
           completed++;
+          if (response.resent) resent++;
           const problem = problemWith(response, method);
           if (problem) {
             failures.push(`${method} ${path}: ${problem}`);
@@ -186,6 +188,7 @@ describe('ramp soak: 21,000 requests from 3,000 cookie-holding visitors while op
         `admin ops ${opWindows.length} (failed ${opFailures.length}), stable→canary moves ${movedToCanary}, ` +
         `canary→stable moves ${movedBackToStable}, sequence violations ${sequenceViolations}, ` +
         `exact assignment checks ${assignmentChecks}, cookies re-issued ${reissued}, ` +
+        `resent on a fresh connection ${resent}, ` +
         `origin requests stable ${JSON.stringify(stable.received)} canary ${JSON.stringify(canary.received)}`,
     );
 
