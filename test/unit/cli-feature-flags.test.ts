@@ -1,0 +1,125 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FlagNameSchema } from '../../src/config/names';
+import { describePlan, INVOICING_FLAG_PHASES, runFeatureFlags } from '../../scripts/feature-flags';
+
+describe('the invoicing launch flag plan', () => {
+  it('turns the four flags on in the launch plan’s order, each reaching a valid percent', () => {
+    expect(INVOICING_FLAG_PHASES.flatMap((phase) => Object.keys(phase.flags))).toEqual([
+      'fileStorage',
+      'templates',
+      'emailDelivery',
+      'analytics',
+    ]);
+    for (const phase of INVOICING_FLAG_PHASES) {
+      for (const [flag, percent] of Object.entries(phase.flags)) {
+        expect(FlagNameSchema.safeParse(flag).success).toBe(true);
+        expect(percent).toBeGreaterThan(0);
+        expect(percent).toBeLessThanOrEqual(100);
+      }
+    }
+  });
+
+  it('describes each phase on one numbered line', () => {
+    const lines = describePlan().split('\n');
+    expect(lines).toHaveLength(INVOICING_FLAG_PHASES.length);
+    expect(lines[2]).toBe(
+      'phase 3: email delivery: emailDelivery → 100 % (watch email delivery (guard: < 90 %))',
+    );
+  });
+});
+
+describe('runFeatureFlags', () => {
+  let server: Server;
+  let url: string;
+  const seen: { method: string; url: string; body: unknown }[] = [];
+
+  beforeAll(async () => {
+    server = createServer(async (req, res) => {
+      let text = '';
+      for await (const chunk of req) text += chunk;
+      const body = JSON.parse(text) as { enabled: boolean; percent: number; reason?: string };
+      const { reason: _reason, ...flag } = body;
+      seen.push({ method: req.method!, url: req.url!, body });
+      const name = decodeURIComponent(req.url!.split('/').pop()!);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          version: 9,
+          config: {
+            version: 9,
+            rollout: { percent: 100, salt: 's', state: 'promoted' },
+            flags: { [name]: flag },
+          },
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  async function run(
+    argv: string[],
+    env: Record<string, string> = { ROLLOUT_URL: url, ROLLOUT_TOKEN: 'tok-12345' },
+  ) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runFeatureFlags(argv, {
+      env,
+      stdout: (t) => (stdout += t),
+      stderr: (t) => (stderr += t),
+    });
+    return { code, stdout, stderr };
+  }
+
+  it('applies one phase with a reason naming it', async () => {
+    seen.length = 0;
+    const { code, stdout } = await run(['--phase', '2', '--actor', 'ops']);
+    expect(code).toBe(0);
+    expect(seen).toEqual([
+      {
+        method: 'PUT',
+        url: '/__rollout/flags/templates',
+        body: { enabled: true, percent: 100, reason: 'feature-flags phase 2: templates' },
+      },
+    ]);
+    expect(stdout).toContain('✔ templates on for 100 % (config version 9)');
+  });
+
+  it('sends nothing with --dry-run, and needs no token for it', async () => {
+    seen.length = 0;
+    const { code, stdout } = await run(['--phase', '3', '--dry-run'], { ROLLOUT_URL: url });
+    expect(code).toBe(0);
+    expect(stdout).toContain('would send PUT /__rollout/flags/emailDelivery {"enabled":true,"percent":100}');
+    expect(seen).toHaveLength(0);
+  });
+
+  it.each([
+    [['--phase', '0'], /phase must be at least 1/],
+    [['--phase', '9'], /phase must be at most 4/],
+    [['--phase', 'two'], /phase must be a whole number/],
+    [[], /choose a phase with --phase N/],
+    [['--phases', '1'], /Unknown option '--phases'/],
+  ])('rejects %j with exit 2', async (argv, message) => {
+    seen.length = 0;
+    const { code, stderr } = await run(argv);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(seen).toHaveLength(0);
+  });
+
+  it('exits 3 when the admin API cannot be reached', async () => {
+    const { code, stderr } = await run(['--phase', '1'], {
+      ROLLOUT_URL: 'http://127.0.0.1:9',
+      ROLLOUT_TOKEN: 'tok-12345',
+    });
+    expect(code).toBe(3);
+    expect(stderr).toContain('cannot reach the admin API at http://127.0.0.1:9');
+  });
+});
