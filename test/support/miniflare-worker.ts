@@ -16,6 +16,8 @@ export interface MiniflareWorker {
   kv: Awaited<ReturnType<Miniflare['getKVNamespace']>>;
   /** Switches the Worker's ROLLOUT binding between working and throwing (needs `kvFaults`). */
   setKvMode(mode: KvMode): void;
+  /** How many KV calls the Worker made so far (counted with `kvFaults` only). */
+  kvCalls(): number;
   /** The Worker's structured log lines (its JSON console output), parsed, in order. */
   logLines(): WorkerLogLine[];
   /** Everything the runtime printed so far. */
@@ -105,6 +107,7 @@ export async function startMiniflareWorker(
   const bundle = bundleWorker();
   const fromConfig = unstable_getMiniflareWorkerOptions('wrangler.toml').workerOptions;
   let kvMode: KvMode = 'ok';
+  let kvCalls = 0;
   let output = '';
   const splitter = {
     ...fromConfig,
@@ -132,7 +135,12 @@ export async function startMiniflareWorker(
       modules: true,
       script: FAULTY_KV_MODULE,
       kvNamespaces: { INNER: KV_NAMESPACE_ID },
-      serviceBindings: { KV_MODE: () => new Response(kvMode) },
+      serviceBindings: {
+        KV_MODE: () => {
+          kvCalls++;
+          return new Response(kvMode);
+        },
+      },
     } as WorkerOptions);
   const mf = new Miniflare({
     workers,
@@ -154,6 +162,7 @@ export async function startMiniflareWorker(
         if (!kvFaults) throw new Error('setKvMode needs startMiniflareWorker(..., { kvFaults: true })');
         kvMode = mode;
       },
+      kvCalls: () => kvCalls,
       logLines: () => parseLogLines(output),
       output: () => output,
       async dispose() {

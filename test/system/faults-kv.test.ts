@@ -1,0 +1,295 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Cohort } from '../../src/cohort/assign-cohort';
+import { bucket, inPercent } from '../../src/hashing/bucket';
+import { startFaultOrigin, type FaultOrigin, type FaultOriginEcho } from '../support/fault-origin';
+import { startMiniflareWorker, type MiniflareWorker, type WorkerLogLine } from '../support/miniflare-worker';
+import { adminClient, type AdminClient } from '../support/soak-admin';
+import { inLanes, soakClient, type SoakClient } from '../support/soak-client';
+
+const TOKEN = 'faults-kv-token-0123456789';
+const CACHE_SECONDS = 1;
+const SETTLE_MS = CACHE_SECONDS * 1000 + 150;
+const TRAFFIC_MS = 1600; // longer than the cache period: each fault is read from KV more than once
+const CONCURRENCY = 8;
+const VISITORS = 400;
+
+/** A config the Worker may be serving, and what a visitor should see under it. */
+interface Served {
+  name: 'safe default' | 'last known good' | 'recovered';
+  cohort(visitorId: string): Cohort;
+  flags: Record<string, boolean>;
+}
+
+const GOOD_SALT = 'kv-faults-salt';
+const GOOD_CONFIG = {
+  rollout: { percent: 50, salt: GOOD_SALT },
+  flags: {
+    fileStorage: { enabled: true },
+    templates: { enabled: false, default: true },
+    emailDelivery: { enabled: false },
+    analytics: { enabled: true },
+    kvMarker: { enabled: true },
+  },
+};
+const RECOVERED_CONFIG = {
+  version: 7,
+  rollout: { percent: 100, salt: 'kv-faults-recovered', state: 'promoted' },
+  flags: { analytics: { enabled: true }, kvMarker: { enabled: false } },
+};
+
+const SAFE_DEFAULT: Served = {
+  name: 'safe default',
+  cohort: () => 'stable',
+  // DEFAULT_FLAGS in wrangler.toml.
+  flags: { fileStorage: false, templates: false, emailDelivery: false, analytics: true },
+};
+const LAST_KNOWN_GOOD: Served = {
+  name: 'last known good',
+  cohort: (id) => (inPercent(bucket(GOOD_SALT, id), 50) ? 'canary' : 'stable'),
+  flags: { fileStorage: true, templates: true, emailDelivery: false, analytics: true, kvMarker: true },
+};
+const RECOVERED: Served = {
+  name: 'recovered',
+  cohort: () => 'canary',
+  flags: { analytics: true, kvMarker: false },
+};
+
+/** One incident: what is done to KV, what must be served, and the one log line it must cause. */
+interface Incident {
+  name: string;
+  apply(worker: MiniflareWorker, admin: AdminClient): Promise<void>;
+  served: Served;
+  log: { level: 'error' | 'info'; prefix: string; servedFrom?: string };
+}
+
+const CONFIG_STORE_MESSAGES = ['config store', 'no config in KV', 'invalid config in KV'];
+
+const INCIDENTS: Incident[] = [
+  {
+    name: 'cold isolate, KV throwing',
+    apply: async (worker) => worker.setKvMode('throw'),
+    served: SAFE_DEFAULT,
+    log: { level: 'error', prefix: 'config store unreachable', servedFrom: 'safe-default' },
+  },
+  {
+    name: 'KV back, key missing',
+    apply: async (worker) => worker.setKvMode('ok'),
+    served: SAFE_DEFAULT,
+    log: { level: 'error', prefix: 'no config in KV', servedFrom: 'safe-default' },
+  },
+  {
+    name: 'corrupt JSON, nothing good ever read',
+    apply: async (worker) => worker.kv.put('config', '{"version": 3, "rollout": {"percent": 50,'),
+    served: SAFE_DEFAULT,
+    log: {
+      level: 'error',
+      prefix: 'invalid config in KV: config is not valid JSON',
+      servedFrom: 'safe-default',
+    },
+  },
+  {
+    name: 'valid config written through the admin API',
+    apply: async (_worker, admin) => {
+      const answer = await admin.call('PUT', '/config', GOOD_CONFIG);
+      if (answer.status !== 200) throw new Error(`PUT /config: ${answer.status} ${answer.text}`);
+    },
+    served: LAST_KNOWN_GOOD,
+    log: { level: 'info', prefix: 'config store recovered' },
+  },
+  {
+    name: 'corrupt JSON',
+    apply: async (worker) => worker.kv.put('config', '{"version": 3, "rollout": {"percent": 50,'),
+    served: LAST_KNOWN_GOOD,
+    log: {
+      level: 'error',
+      prefix: 'invalid config in KV: config is not valid JSON',
+      servedFrom: 'last-known-good',
+    },
+  },
+  {
+    name: 'schema-violating value',
+    apply: (worker) =>
+      worker.kv.put(
+        'config',
+        JSON.stringify({
+          version: 4,
+          rollout: { percent: 250, salt: '' },
+          flags: { 'bad name!': { enabled: 'yes' } },
+          surprise: true,
+        }),
+      ),
+    served: LAST_KNOWN_GOOD,
+    log: { level: 'error', prefix: 'invalid config in KV: ', servedFrom: 'last-known-good' },
+  },
+  {
+    name: 'key missing',
+    apply: (worker) => worker.kv.delete('config'),
+    served: LAST_KNOWN_GOOD,
+    log: { level: 'error', prefix: 'no config in KV', servedFrom: 'last-known-good' },
+  },
+  {
+    name: 'KV throwing',
+    apply: async (worker) => worker.setKvMode('throw'),
+    served: LAST_KNOWN_GOOD,
+    log: { level: 'error', prefix: 'config store unreachable', servedFrom: 'last-known-good' },
+  },
+  {
+    name: 'KV back with a new valid config',
+    apply: async (worker) => {
+      await worker.kv.put('config', JSON.stringify(RECOVERED_CONFIG));
+      worker.setKvMode('ok');
+    },
+    served: RECOVERED,
+    log: { level: 'info', prefix: 'config store recovered' },
+  },
+];
+
+interface IncidentFigures {
+  requests: number;
+  fiveHundreds: number;
+  wrong: string[];
+  kvCalls: number;
+  incidentLines: number;
+  otherStoreLines: string[];
+}
+
+function visitorId(index: number): string {
+  return `kv-visitor-${String(index).padStart(5, '0')}`;
+}
+
+function sortedJson(value: Record<string, unknown>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b))));
+}
+
+async function trafficFor(client: SoakClient, served: Served, figures: IncidentFigures): Promise<void> {
+  const judge = async (v: number) => {
+    const id = visitorId(v);
+    const response = await client.send({ path: `/app/${v % 13}`, headers: { cookie: `rollout_id=${id}` } });
+    figures.requests++;
+    if (response.status >= 500 || response.status === 0) figures.fiveHundreds++;
+    if (response.status !== 200)
+      return void figures.wrong.push(`status ${response.status}: ${response.body}`);
+    const echo = JSON.parse(response.body) as FaultOriginEcho;
+    const cohort = served.cohort(id);
+    if (echo.origin !== cohort)
+      figures.wrong.push(`${id}: ${echo.origin}, expected ${cohort} (${served.name})`);
+    const flags = sortedJson(JSON.parse(String(echo.headers['x-feature-flags'])) as Record<string, unknown>);
+    if (flags !== sortedJson(served.flags))
+      figures.wrong.push(`${id}: flags ${flags}, expected ${sortedJson(served.flags)} (${served.name})`);
+  };
+  // One request first: it waits for the cache refresh that the rest may overlap.
+  await judge(0);
+  const end = performance.now() + TRAFFIC_MS;
+  let next = 1;
+  await inLanes(CONCURRENCY, async () => {
+    while (performance.now() < end && next < 5000) await judge(next++ % VISITORS);
+  });
+}
+
+function isStoreLine(line: WorkerLogLine): boolean {
+  return CONFIG_STORE_MESSAGES.some((prefix) => line.message.startsWith(prefix));
+}
+
+describe('KV faults: corrupt, schema-violating, missing and throwing KV under traffic', () => {
+  let stable: FaultOrigin;
+  let canary: FaultOrigin;
+  let worker: MiniflareWorker;
+
+  beforeAll(async () => {
+    stable = await startFaultOrigin('stable');
+    canary = await startFaultOrigin('canary');
+    worker = await startMiniflareWorker(
+      {
+        STABLE_ORIGIN: stable.url,
+        CANARY_ORIGIN: canary.url,
+        ADMIN_TOKEN: TOKEN,
+        CONFIG_CACHE_SECONDS: String(CACHE_SECONDS),
+      },
+      { kvFaults: true },
+    );
+  }, 90_000);
+
+  afterAll(async () => {
+    await worker?.dispose();
+    await Promise.all([stable?.close(), canary?.close()]);
+  });
+
+  it('never answers 5xx, serves the safe default until a good config was read and the last known good after, and logs each incident once', async () => {
+    const admin = adminClient(worker.url, TOKEN);
+    const client = soakClient(worker.url, { concurrency: CONCURRENCY });
+    const results: { incident: Incident; figures: IncidentFigures }[] = [];
+    let adminDuringOutage: { status: number; retryAfter: string | null; unchanged: boolean } | undefined;
+    const started = performance.now();
+    for (const incident of INCIDENTS) {
+      const linesBefore = worker.logLines().length;
+      const callsBefore = worker.kvCalls();
+      await incident.apply(worker, admin);
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      const figures: IncidentFigures = {
+        requests: 0,
+        fiveHundreds: 0,
+        wrong: [],
+        kvCalls: 0,
+        incidentLines: 0,
+        otherStoreLines: [],
+      };
+      await trafficFor(client, incident.served, figures);
+      figures.kvCalls = worker.kvCalls() - callsBefore;
+      for (const line of worker.logLines().slice(linesBefore).filter(isStoreLine)) {
+        const matches =
+          line.level === incident.log.level &&
+          line.message.startsWith(incident.log.prefix) &&
+          (incident.log.servedFrom === undefined || line.servedFrom === incident.log.servedFrom);
+        if (matches) figures.incidentLines++;
+        else figures.otherStoreLines.push(`${line.level} ${line.message} (${String(line.servedFrom)})`);
+      }
+      results.push({ incident, figures });
+      if (incident.name === 'KV throwing') {
+        // The admin API cannot write through an outage: it says so and changes nothing.
+        const before = await worker.kv.get('config');
+        const answer = await fetch(`${worker.url}/__rollout/percent`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${TOKEN}` },
+          body: JSON.stringify({ percent: 10 }),
+        });
+        await answer.text();
+        adminDuringOutage = {
+          status: answer.status,
+          retryAfter: answer.headers.get('retry-after'),
+          unchanged: (await worker.kv.get('config')) === before,
+        };
+      }
+    }
+    const seconds = (performance.now() - started) / 1000;
+    client.close();
+
+    const requests = results.reduce((n, r) => n + r.figures.requests, 0);
+    const fiveHundreds = results.reduce((n, r) => n + r.figures.fiveHundreds, 0);
+    const wrong = results.flatMap((r) => r.figures.wrong);
+    console.log(
+      `faults-kv: requests ${requests}, failures ${wrong.length}, duration ${seconds.toFixed(1)} s, 5xx ${fiveHundreds}, ` +
+        `admin write during the outage ${adminDuringOutage?.status} (Retry-After ${adminDuringOutage?.retryAfter}); ` +
+        results
+          .map(
+            ({ incident, figures }) =>
+              `${incident.name}: ${figures.requests} req served ${incident.served.name}, KV calls ${figures.kvCalls}, ` +
+              `log lines ${figures.incidentLines}${figures.otherStoreLines.length ? ` (+${figures.otherStoreLines.length} other)` : ''}`,
+          )
+          .join('; '),
+    );
+
+    expect(fiveHundreds).toBe(0);
+    expect(wrong.slice(0, 5)).toEqual([]);
+    for (const { incident, figures } of results) {
+      expect(figures.incidentLines, `${incident.name}: log lines`).toBe(1);
+      expect(figures.otherStoreLines, incident.name).toEqual([]);
+      // Each fault was met by more than one KV read, so "once" really means deduplicated.
+      if (incident.name.includes('KV throwing')) expect(figures.kvCalls, incident.name).toBeGreaterThan(1);
+    }
+    expect(adminDuringOutage).toEqual({
+      status: 503,
+      retryAfter: expect.stringMatching(/^\d+$/),
+      unchanged: true,
+    });
+  });
+});
