@@ -50,7 +50,7 @@ export {
 } from './admin/admin-responses';
 export { ADMIN_ROUTES, type AdminRouteSpec } from './admin/admin-routes';
 export { buildOpenApiDocument, type OpenApiDocument } from './admin/openapi-document';
-export { describeIssues } from './admin/describe-issues';
+export { describeIssues } from './config/describe-issues';
 export type { ConfigStore, ConfigSnapshot, RawConfigSource } from './ports/config-store';
 export type { MetricsSink } from './ports/metrics-sink';
 export type { ErrorReporter } from './ports/error-reporter';

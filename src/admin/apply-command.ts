@@ -1,5 +1,5 @@
 import { RolloutConfigSchema, type RolloutConfig } from '../config/config-schema';
-import { describeIssues } from './describe-issues';
+import { describeIssues } from '../config/describe-issues';
 import type { RolloutState } from '../config/rollout-state';
 import type { AdminCommand } from './admin-command';
 import { ConfigBodySchema, type ConfigBody } from './admin-bodies';

@@ -53,6 +53,12 @@ export class CachedConfigStore implements ConfigStore {
     this.entry = { snapshot: { config, kill, source: 'kv' }, fetchedAt: this.options.clock.now() };
   }
 
+  primeKill(text: string | null): void {
+    // A cold isolate has nothing to patch: its first read will see the new value in KV.
+    if (!this.entry) return;
+    this.entry = { ...this.entry, snapshot: { ...this.entry.snapshot, kill: this.parseKill(text) } };
+  }
+
   private async refresh(): Promise<ConfigSnapshot> {
     const snapshot = await this.load();
     this.entry = { snapshot, fetchedAt: this.options.clock.now() };

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { RolloutConfigSchema, type RolloutConfig } from './config-schema';
+import { describeIssues } from './describe-issues';
 
 /** A parse result that never throws: either the config or readable issues. */
 export type ConfigParseResult = { ok: true; config: RolloutConfig } | { ok: false; issues: string[] };
@@ -27,13 +28,11 @@ export function parseConfig(raw: unknown): ConfigParseResult {
 }
 
 /**
- * Turns zod issues into `path: message` lines for 400 bodies and logs.
+ * Turns zod issues into `path: message` lines for 400 bodies, CLI errors and logs.
  *
  * @example
  * formatIssues(error); // ['rollout.percent: percent must be at most 100']
  */
 export function formatIssues(error: z.core.$ZodError): string[] {
-  return error.issues.map(
-    (issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`,
-  );
+  return describeIssues(error);
 }

@@ -11,7 +11,7 @@ export const PercentSchema = z.number().check(
   z.lte(100, 'percent must be at most 100'),
   // multipleOf(0.01) fails on float noise (0.29 % 0.01 ≠ 0), so compare in whole buckets instead.
   z.refine(
-    (value) => Math.abs(value * 100 - Math.round(value * 100)) < 1e-6,
+    (value) => Math.abs(value * 100 - Math.round(value * 100)) < 1e-9,
     'percent allows at most two decimals',
   ),
 );

@@ -16,6 +16,8 @@ export interface ConfigStore {
   read(): Promise<ConfigSnapshot>;
   /** Makes a config written by this isolate current at once (admin writes). */
   prime(config: RolloutConfig): void;
+  /** Makes a kill switch value written by this isolate current at once (`null`: lifted). */
+  primeKill(text: string | null): void;
 }
 
 /** The raw values behind a {@link ConfigStore}: the `config` and `kill` keys, read together. */

@@ -114,3 +114,23 @@ describe('config store', () => {
     expect((await request('/')).headers.get('x-rollout-cohort')).toBe('canary');
   });
 });
+
+describe('kill switch written by this isolate', () => {
+  it('applies at once, without waiting for the cache period, and lifts at once too', async () => {
+    const { request, store, kv } = testApp();
+    await putConfig(kv, configAt(100));
+    expect((await request('/')).headers.get('x-rollout-cohort')).toBe('canary');
+    store.primeKill('canary');
+    expect((await request('/')).headers.get('x-rollout-cohort')).toBe('stable');
+    store.primeKill(null);
+    expect((await request('/')).headers.get('x-rollout-cohort')).toBe('canary');
+  });
+
+  it('leaves a cold isolate to read KV rather than caching a guess', async () => {
+    const { request, store, kv } = testApp();
+    await putConfig(kv, configAt(100));
+    store.primeKill('canary');
+    // Nothing cached yet: the first request reads the config (100 %) and the real kill key (none).
+    expect((await request('/')).headers.get('x-rollout-cohort')).toBe('canary');
+  });
+});

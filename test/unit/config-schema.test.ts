@@ -22,6 +22,7 @@ describe('config schema', () => {
     ['broken JSON', '{"version":'],
     ['percent above 100', { ...valid, rollout: { percent: 100.5, salt: 's' } }],
     ['percent with three decimals', { ...valid, rollout: { percent: 10.005, salt: 's' } }],
+    ['a percent too small to be a bucket', { ...valid, rollout: { percent: 0.000000001, salt: 's' } }],
     ['negative percent', { ...valid, rollout: { percent: -1, salt: 's' } }],
     ['percent as a string', { ...valid, rollout: { percent: '10', salt: 's' } }],
     ['unknown top-level field', { ...valid, extra: true }],

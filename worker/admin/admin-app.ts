@@ -5,7 +5,7 @@ import {
   PercentBodySchema,
   ReasonBodySchema,
 } from '../../src/admin/admin-bodies';
-import { describeIssues } from '../../src/admin/describe-issues';
+import { describeIssues } from '../../src/config/describe-issues';
 import { FlagNameSchema } from '../../src/config/names';
 import type { AppDeps } from '../app-deps';
 import { adminAuth } from './admin-auth';

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { ActorLabelSchema } from '../../src/admin/admin-bodies';
-import { describeIssues } from '../../src/admin/describe-issues';
+import { describeIssues } from '../../src/config/describe-issues';
 import type { Settings } from '../../src/env/settings-schema';
 import type { Clock } from '../../src/ports/clock';
 import type { Logger } from '../../src/ports/logger';

@@ -77,6 +77,7 @@ async function write(
       retryAfterSeconds: rateLimited ? 2 : 5,
     };
   }
+  ctx.store.primeKill(after);
   ctx.logger.warn(after === null ? 'kill switch lifted' : 'kill switch set', {
     value: after,
     actor: options.actor,

@@ -1,7 +1,7 @@
 import type { Handler } from 'hono';
 import { OverrideLinkBodySchema, OverrideQuerySchema } from '../../src/admin/admin-bodies';
 import { OVERRIDE_COOKIE, overrideTokens } from '../../src/admin/override-token';
-import { describeIssues } from '../../src/admin/describe-issues';
+import { describeIssues } from '../../src/config/describe-issues';
 import type { AppDeps } from '../app-deps';
 import type { AdminEnv } from './admin-env';
 import { AdminError } from './admin-error';

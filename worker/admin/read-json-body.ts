@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { describeIssues } from '../../src/admin/describe-issues';
+import { describeIssues } from '../../src/config/describe-issues';
 import { AdminError } from './admin-error';
 
 /** Admin bodies larger than this are refused before they are parsed. */

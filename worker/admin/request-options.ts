@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { IfMatchSchema } from '../../src/admin/admin-bodies';
-import { describeIssues } from '../../src/admin/describe-issues';
+import { describeIssues } from '../../src/config/describe-issues';
 import type { AdminEnv } from './admin-env';
 import { AdminError } from './admin-error';
 import type { CommandOptions } from './command-context';
