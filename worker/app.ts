@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import { createAdminApp } from './admin/admin-app';
 import type { AppDeps } from './app-deps';
 import { splitHandler } from './split-handler';

@@ -1,7 +1,8 @@
-import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as z from 'zod/mini';
 import type { Clock } from '../../src/ports/clock';
 import type { Logger } from '../../src/ports/logger';
+import { remoteJwks } from '../../src/admin/jwt/remote-jwks';
+import { verifyRs256Jwt } from '../../src/admin/jwt/verify-rs256-jwt';
 
 /**
  * A Cloudflare Access team domain: `https://<team>.cloudflareaccess.com`, or a loopback
@@ -23,8 +24,8 @@ export const TeamDomainSchema = z.string().check(
 export type AccessJwtCheck = (jwt: string) => Promise<string | undefined>;
 
 /**
- * Verifies `Cf-Access-Jwt-Assertion` with jose against the team's JWKS
- * (`<team>/cdn-cgi/access/certs`, fetched and cached by jose), the team domain as issuer and
+ * Verifies `Cf-Access-Jwt-Assertion` (RS256, WebCrypto) against the team's JWKS
+ * (`<team>/cdn-cgi/access/certs`, cached in the isolate), the team domain as issuer and
  * ACCESS_AUD as audience. Returns undefined (Access off) unless both are set and valid.
  *
  * @example
@@ -45,23 +46,19 @@ export function accessJwtCheck(options: {
     return undefined;
   }
   const issuer = new URL(domain.data).origin;
-  const keys = createRemoteJWKSet(new URL('/cdn-cgi/access/certs', issuer));
+  const keyFor = remoteJwks({
+    url: new URL('/cdn-cgi/access/certs', issuer),
+    clock: options.clock,
+    fetch: (url) => fetch(url),
+  });
   const audience = options.audience;
   return async function verifyAccessJwt(jwt) {
-    try {
-      const { payload } = await jwtVerify(jwt, keys, {
-        issuer,
-        audience,
-        algorithms: ['RS256'],
-        currentDate: new Date(options.clock.now()),
-      });
-      if (typeof payload.email === 'string' && payload.email) return payload.email;
-      // Service tokens carry no email; their client id is the identity.
-      if (typeof payload.common_name === 'string' && payload.common_name)
-        return `service:${payload.common_name}`;
-      return typeof payload.sub === 'string' && payload.sub ? `access:${payload.sub}` : undefined;
-    } catch {
-      return undefined;
-    }
+    const nowSeconds = Math.floor(options.clock.now() / 1000);
+    const claims = await verifyRs256Jwt(jwt, { issuer, audience, nowSeconds, keyFor });
+    if (!claims) return undefined;
+    if (claims.email) return claims.email;
+    // Service tokens carry no email; their client id is the identity.
+    if (claims.common_name) return `service:${claims.common_name}`;
+    return claims.sub ? `access:${claims.sub}` : undefined;
   };
 }

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import { formatIssues } from '../../src/config/parse-config';
 import { FixedWindowLimiter } from '../../src/metrics/fixed-window-limiter';
 import { eventMetrics, OutcomeEventsBodySchema, unknownEventTypes } from '../../src/metrics/outcome-events';
