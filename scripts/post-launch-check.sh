@@ -4,6 +4,9 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SCRIPT_NAME=post-launch-check.sh
+# shellcheck source=scripts/lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
 cd "$ROOT"
 
 usage() {
@@ -37,16 +40,7 @@ SINCE=24h
 MAX_VERDICT_AGE=15
 DRY_RUN=0
 
-die_usage() {
-  echo "error: $*" >&2
-  echo "usage: scripts/post-launch-check.sh [options] (see --help)" >&2
-  exit 2
-}
 
-# Called as `need_value "$@"` before reading $2, in the main shell so that die_usage exits it.
-need_value() {
-  [[ $# -ge 2 && -n "$2" && "$2" != --* ]] || die_usage "$1 needs a value"
-}
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -69,7 +63,6 @@ done
 [[ $DRY_RUN == 1 || -n ${ROLLOUT_TOKEN:-} ]] || die_usage "ROLLOUT_TOKEN is not set"
 
 export ROLLOUT_URL=$URL
-rollout() { node "$ROOT/bin/rollout.mjs" "$@"; }
 
 FAILURES=0
 pass() { printf '✔ %s\n' "$*"; }

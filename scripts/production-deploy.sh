@@ -5,6 +5,9 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SCRIPT_NAME=production-deploy.sh
+# shellcheck source=scripts/lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
 cd "$ROOT"
 
 usage() {
@@ -53,16 +56,7 @@ SKIP_TESTS=0
 SKIP_FLAGS=0
 DRY_RUN=0
 
-die_usage() {
-  echo "error: $*" >&2
-  echo "usage: scripts/production-deploy.sh [options] (see --help)" >&2
-  exit 2
-}
 
-# Called as `need_value "$@"` before reading $2, in the main shell so that die_usage exits it.
-need_value() {
-  [[ $# -ge 2 && -n "$2" && "$2" != --* ]] || die_usage "$1 needs a value"
-}
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -82,8 +76,6 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-PERCENT_RE='^[0-9]{1,3}(\.[0-9]{1,2})?$'
-URL_RE='^https?://[^[:space:]]+$'
 [[ $ENV_NAME =~ ^[A-Za-z0-9_-]{1,64}$ ]] || die_usage "--env must be 1-64 chars of [A-Za-z0-9_-]"
 [[ -n $URL ]] || die_usage "no Worker URL: pass --url or set ROLLOUT_URL"
 [[ $URL =~ $URL_RE ]] || die_usage "--url must be an http(s) URL"
@@ -110,34 +102,12 @@ ENV_ARGS=(--env "$ENV_NAME")
 DEPLOYED=0
 PREVIOUS_VERSION=""
 
-rollout() { node "$ROOT/bin/rollout.mjs" "$@"; }
-# A wrangler first on PATH wins (the script tests put a stub there); else the project's own.
-wrangler_cmd() {
-  if command -v wrangler >/dev/null 2>&1; then wrangler "$@"; else npx --no wrangler "$@"; fi
-}
 feature_flags() {
   if [[ -x $ROOT/node_modules/.bin/tsx ]]; then "$ROOT/node_modules/.bin/tsx" "$ROOT/scripts/feature-flags.ts" "$@"; else npx --no tsx "$ROOT/scripts/feature-flags.ts" "$@"; fi
 }
 
 phase() { printf '\n==> Phase %s\n' "$*"; }
 step() { printf '  -> %s\n' "$*"; }
-ok() { printf '     ✔ %s\n' "$*"; }
-indent() { sed 's/^/       /'; }
-# Words as a shell would need them typed: bare when safe, else in single quotes.
-shell_words() {
-  local word out=""
-  for word in "$@"; do
-    if [[ $word =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
-      out+=" $word"
-    elif [[ $word != *"'"* ]]; then
-      out+=" '$word'"
-    else
-      out+=" $(printf '%q' "$word")"
-    fi
-  done
-  printf '%s' "${out# }"
-}
-would() { printf '     would run: %s\n' "$(shell_words "$@")"; }
 
 rollback_command() {
   local args=(scripts/rollback.sh --env "$ENV_NAME" --url "$URL")

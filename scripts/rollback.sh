@@ -4,6 +4,9 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SCRIPT_NAME=rollback.sh
+# shellcheck source=scripts/lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
 cd "$ROOT"
 
 usage() {
@@ -45,16 +48,7 @@ CHECK_PATH=/
 VERIFY_TIMEOUT=120
 DRY_RUN=0
 
-die_usage() {
-  echo "error: $*" >&2
-  echo "usage: scripts/rollback.sh [options] (see --help)" >&2
-  exit 2
-}
 
-# Called as `need_value "$@"` before reading $2, in the main shell so that die_usage exits it.
-need_value() {
-  [[ $# -ge 2 && -n "$2" && "$2" != --* ]] || die_usage "$1 needs a value"
-}
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -71,7 +65,6 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-URL_RE='^https?://[^[:space:]]+$'
 [[ $ENV_NAME =~ ^[A-Za-z0-9_-]{1,64}$ ]] || die_usage "--env must be 1-64 chars of [A-Za-z0-9_-]"
 [[ -n $URL ]] || die_usage "no Worker URL: pass --url or set ROLLOUT_URL"
 [[ $URL =~ $URL_RE ]] || die_usage "--url must be an http(s) URL"
@@ -86,31 +79,9 @@ export ROLLOUT_URL=$URL ROLLOUT_ACTOR=${ROLLOUT_ACTOR:-rollback.sh} ROLLOUT_ENV=
 ENV_ARGS=(--env "$ENV_NAME")
 FAILED=()
 
-rollout() { node "$ROOT/bin/rollout.mjs" "$@"; }
-# A wrangler first on PATH wins (the script tests put a stub there); else the project's own.
-wrangler_cmd() {
-  if command -v wrangler >/dev/null 2>&1; then wrangler "$@"; else npx --no wrangler "$@"; fi
-}
 
 step() { printf '\n==> %s\n' "$*"; }
-ok() { printf '     ✔ %s\n' "$*"; }
 bad() { printf '     ✘ %s\n' "$*"; }
-indent() { sed 's/^/       /'; }
-# Words as a shell would need them typed: bare when safe, else in single quotes.
-shell_words() {
-  local word out=""
-  for word in "$@"; do
-    if [[ $word =~ ^[A-Za-z0-9_./:=@%+,-]+$ ]]; then
-      out+=" $word"
-    elif [[ $word != *"'"* ]]; then
-      out+=" '$word'"
-    else
-      out+=" $(printf '%q' "$word")"
-    fi
-  done
-  printf '%s' "${out# }"
-}
-would() { printf '     would run: %s\n' "$(shell_words "$@")"; }
 
 # Reads `rollout status --json` on stdin: exit 0 (and says why) when no visitor is on the canary.
 STOPPED_CHECK='
