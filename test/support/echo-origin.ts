@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { listenOnLoopback, type LoopbackServer } from './loopback-server';
 import { createHash } from 'node:crypto';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 
 /** What an echo origin reports about the request it received. */
 export interface EchoBody {
@@ -19,23 +20,10 @@ export interface EchoBody {
  * page; `/cache` answers `Cache-Control: public, max-age=600`; anything else echoes the request
  * as JSON. Request bodies are counted while streaming, never buffered.
  */
-export async function startEchoOrigin(
-  name: string,
-): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+export async function startEchoOrigin(name: string): Promise<LoopbackServer> {
   const server = createServer((req, res) => void handle(name, req, res));
   server.on('upgrade', (req: IncomingMessage, socket: Socket) => greetWebSocket(name, req, socket));
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    server,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }
 
 async function handle(name: string, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,5 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { listenOnLoopback, type LoopbackServer } from './loopback-server';
 
 /**
  * A Slack-style incoming webhook on 127.0.0.1 for tests. `POST /hooks/<id>` records the JSON body
@@ -7,11 +7,7 @@ import type { AddressInfo } from 'node:net';
  * `GET /__control/hooks/<id>` returns the bodies received, oldest first. Ids keep parallel test
  * files apart.
  */
-export async function startWebhookReceiver(): Promise<{
-  server: Server;
-  port: number;
-  close(): Promise<void>;
-}> {
+export async function startWebhookReceiver(): Promise<LoopbackServer> {
   const calls = new Map<string, unknown[]>();
   const statuses = new Map<string, number>();
   const server = createServer(async (req, res) => {
@@ -47,16 +43,5 @@ export async function startWebhookReceiver(): Promise<{
     const status = statuses.get(hook[1]!) ?? 200;
     res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'ok' : 'failure');
   });
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    server,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }

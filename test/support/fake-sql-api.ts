@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { listenOnLoopback, type LoopbackServer } from './loopback-server';
 
 /** What the fake answers to one query. */
 export interface FakeSqlAnswer {
@@ -45,22 +45,11 @@ const CONTROL_PATH = /^\/__control\/accounts\/([^/]+)(\/requests)?$/;
  * 403 the real API gives; a query no rule matches gets a 422, so a test never passes on a
  * query it did not expect.
  */
-export async function startFakeSqlApi(): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+export async function startFakeSqlApi(): Promise<LoopbackServer> {
   const scripts = new Map<string, FakeSqlScript>();
   const requests = new Map<string, FakeSqlRequest[]>();
   const server = createServer((req, res) => void handle(req, res, scripts, requests));
-  server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    server,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }
 
 async function handle(
