@@ -25,25 +25,32 @@ interface OpStep {
 const flag = (name: string, enabled: boolean, percent?: number) => (admin: AdminClient) =>
   admin.call('PUT', `/flags/${name}`, percent === undefined ? { enabled } : { enabled, percent });
 
-// One operator: ramp steps and flag flips in one sequence, while visitors keep browsing.
-const SCRIPT: OpStep[] = [
-  { at: 1500, label: 'flag templates on at 50 %', run: flag('templates', true, 50) },
+// Two operators at once, while visitors keep browsing: one ramps, the other flips flags every
+// 500 requests, so some flips land together with a ramp step (at 2,500, 5,500, 8,500, 13,000).
+const RAMP: OpStep[] = [
   { at: 2500, label: 'percent 10', percent: 10, run: (a) => a.call('PUT', '/percent', { percent: 10 }) },
-  { at: 4000, label: 'flag emailDelivery on', run: flag('emailDelivery', true) },
   { at: 5500, label: 'percent 50', percent: 50, run: (a) => a.call('PUT', '/percent', { percent: 50 }) },
-  { at: 7000, label: 'flag templates off', run: flag('templates', false) },
   { at: 8500, label: 'percent 100', percent: 100, run: (a) => a.call('PUT', '/percent', { percent: 100 }) },
-  { at: 10_000, label: 'flag newCheckout on at 25 %', run: flag('newCheckout', true, 25) },
-  { at: 11_500, label: 'flag fileStorage on', run: flag('fileStorage', true) },
   {
     at: 13_000,
     label: 'abort',
     percent: 0,
     run: (a) => a.call('POST', '/abort', { reason: 'soak: abort after 100 %' }),
   },
-  { at: 15_000, label: 'flag emailDelivery off', run: flag('emailDelivery', false) },
-  { at: 17_000, label: 'flag templates on', run: flag('templates', true) },
 ];
+const FLIPPED = ['templates', 'emailDelivery', 'fileStorage', 'newCheckout'];
+const FLIPS: (OpStep & { flag: string; enabled: boolean })[] = Array.from({ length: 39 }, (_, k) => {
+  const name = FLIPPED[k % FLIPPED.length]!;
+  const enabled = k % 3 !== 1;
+  const percent = [25, 50, 100][k % 3]!;
+  return {
+    at: 500 + 500 * k,
+    label: `flag ${name} ${enabled ? 'on' : 'off'} at ${percent} %`,
+    flag: name,
+    enabled,
+    run: flag(name, enabled, percent),
+  };
+});
 
 function requestFor(index: number): { method: string; path: string; body?: string } {
   if (index % 20 === 0) return { method: 'POST', path: `/api/invoices`, body: `{"n":${index}}` };
@@ -105,8 +112,8 @@ describe('ramp soak: 21,000 requests from 3,000 cookie-holding visitors while op
     let trafficDone = false;
     const started = performance.now();
 
-    const operator = (async () => {
-      for (const step of SCRIPT) {
+    const operate = async (script: OpStep[]) => {
+      for (const step of script) {
         while (completed < step.at && !trafficDone) await new Promise((r) => setTimeout(r, 5));
         if (trafficDone) {
           opFailures.push(`${step.label}: traffic ended first`);
@@ -121,7 +128,8 @@ describe('ramp soak: 21,000 requests from 3,000 cookie-holding visitors while op
         if (config && step.percent !== undefined && config.rollout.percent !== step.percent)
           opFailures.push(`${step.label}: percent is ${config.rollout.percent}`);
       }
-    })();
+    };
+    const operators = Promise.all([operate(RAMP), operate(FLIPS)]);
 
     await inLanes(CONCURRENCY, async (lane) => {
       for (let round = 0; round < ROUNDS; round++) {
@@ -149,7 +157,7 @@ describe('ramp soak: 21,000 requests from 3,000 cookie-holding visitors while op
       }
     });
     trafficDone = true;
-    await operator;
+    await operators;
     const seconds = (performance.now() - started) / 1000;
     client.close();
 
@@ -185,7 +193,7 @@ describe('ramp soak: 21,000 requests from 3,000 cookie-holding visitors while op
     console.log(
       `soak-ramp: requests ${requests}, failures ${failures.length}, duration ${seconds.toFixed(1)} s ` +
         `(${(requests / seconds).toFixed(0)} req/s, concurrency ${CONCURRENCY}), visitors ${VISITORS}, ` +
-        `admin ops ${opWindows.length} (failed ${opFailures.length}), stable→canary moves ${movedToCanary}, ` +
+        `admin ops ${opWindows.length} from two concurrent operators (failed ${opFailures.length}), stable→canary moves ${movedToCanary}, ` +
         `canary→stable moves ${movedBackToStable}, sequence violations ${sequenceViolations}, ` +
         `exact assignment checks ${assignmentChecks}, cookies re-issued ${reissued}, ` +
         `resent on a fresh connection ${resent}, ` +
@@ -203,7 +211,13 @@ describe('ramp soak: 21,000 requests from 3,000 cookie-holding visitors while op
     expect(movedToCanary).toBeGreaterThan(VISITORS * 0.9);
     expect(movedBackToStable).toBeGreaterThan(VISITORS * 0.9);
     expect(assignmentChecks).toBeGreaterThan(requests * 0.8);
+    // No write was lost to a concurrent one: the ramp ended aborted, and each flag holds the
+    // value of its last flip.
     const state = await admin.call('GET', '/state');
-    expect(state.json).toMatchObject({ config: { rollout: { percent: 0, state: 'aborted' } } });
+    const lastFlips = Object.fromEntries(FLIPS.map((f) => [f.flag, { enabled: f.enabled }]));
+    expect(state.json).toMatchObject({
+      config: { rollout: { percent: 0, state: 'aborted' }, flags: lastFlips },
+    });
+    expect((state.json as { version: number }).version).toBe(RAMP.length + FLIPS.length);
   });
 });
