@@ -11,7 +11,7 @@ export interface ShellLine {
   output: string[];
 }
 
-const FENCE = /^\s*(```+|~~~+)\s*([\w-]*)/;
+const FENCE = /^(\s*)(```+|~~~+)\s*([\w-]*)/;
 
 /**
  * The command lines of a Markdown file's `sh`, `bash`, `shell` and `console` fenced blocks.
@@ -25,17 +25,19 @@ const FENCE = /^\s*(```+|~~~+)\s*([\w-]*)/;
 export function shellLines(file: string, markdown: string): ShellLine[] {
   const lines = markdown.split('\n');
   const found: ShellLine[] = [];
-  let fence: { marker: string; language: string } | undefined;
+  let fence: { indent: number; marker: string; language: string } | undefined;
   let pending: ShellLine | undefined;
   let current: ShellLine | undefined;
 
   for (let index = 0; index < lines.length; index++) {
-    const raw = lines[index]!;
-    const opening = FENCE.exec(raw);
+    const opening = FENCE.exec(lines[index]!);
     if (!fence) {
-      if (opening) fence = { marker: opening[1]!, language: opening[2]!.toLowerCase() };
+      if (opening)
+        fence = { indent: opening[1]!.length, marker: opening[2]!, language: opening[3]!.toLowerCase() };
       continue;
     }
+    // A block inside a list item is indented as a whole; its lines are read without that indent.
+    const raw = lines[index]!.slice(Math.min(fence.indent, /^\s*/.exec(lines[index]!)![0].length));
     if (raw.trim().startsWith(fence.marker) && raw.trim().replace(/[`~]/g, '') === '') {
       if (pending) throw new Error(`${file}:${pending.line}: a line continuation runs past the block`);
       fence = undefined;

@@ -133,6 +133,14 @@ describe('reading commands out of Markdown', () => {
     ]);
   });
 
+  it('reads a console block indented inside a list item, prompt and output alike', () => {
+    const md = ['1. Check:', '', '   ```console', '   $ npx rollout set 101', '   usage: …', '   ```'].join(
+      '\n',
+    );
+    const [run] = scanDoc('x.md', md).invocations;
+    expect([run?.source.text, run?.documentedUsageError]).toEqual(['npx rollout set 101', true]);
+  });
+
   it('refuses to guess a placeholder in a slot that has no sample value', () => {
     const [run] = scanDoc('x.md', '```sh\nscripts/rollback.sh <what>\n```').invocations;
     expect(() => resolveRun(run!)).toThrow(/no sample value for the placeholder "<what>"/);
