@@ -17,9 +17,11 @@ Usage: scripts/production-deploy.sh [options]
 Phase A  npm test and npm run typecheck; ADMIN_TOKEN among the Worker's secrets (wrangler
          secret list); both origins' health URLs answer; wrangler deploy; the admin API answers.
 Phase B  canary 10 % -> gate -> 50 % -> gate -> 100 % -> gate, then promote, through npx rollout.
-         A gate waits --bake seconds, then reads `npx rollout status --json` and fails when the
-         rollout is aborted or paused, the kill switch stops the canary, the guard verdict is
-         `breach`, or (with --max-error-rate) the canary's error rate is above the limit.
+         A gate waits --bake seconds, then reads `npx rollout status --json` and passes only on a
+         `healthy` guard verdict given after the step began. It fails when the rollout is
+         aborted or paused, the kill switch stops the canary, the verdict is `breach`, missing,
+         stale or inconclusive (unless --allow-no-verdict), or (with --max-error-rate) the
+         canary's error rate is above the limit.
 Phase C  the feature flags, phase by phase (scripts/feature-flags.ts), with a gate after each.
 The first failure stops the deploy, prints the rollback command and exits 1.
 
@@ -31,6 +33,8 @@ Options:
   --bake SECONDS         how long each step bakes before its gate (default: 900)
   --steps "10 50 100"    the canary steps: ascending percents ending at 100
   --max-error-rate PCT   a gate also fails when the canary's error rate is above PCT %
+  --allow-no-verdict     let a gate pass without a fresh healthy verdict (no guard configured,
+                         or too little traffic to judge); a warning is printed instead
   --versions             deploy with `wrangler versions upload` + `versions deploy` at 100 %
   --skip-tests           skip npm test and npm run typecheck
   --skip-flags           stop after phase B
@@ -54,6 +58,7 @@ MAX_ERROR_RATE=""
 USE_VERSIONS=0
 SKIP_TESTS=0
 SKIP_FLAGS=0
+ALLOW_NO_VERDICT=0
 DRY_RUN=0
 
 
@@ -70,6 +75,7 @@ while [[ $# -gt 0 ]]; do
     --versions) USE_VERSIONS=1 && shift ;;
     --skip-tests) SKIP_TESTS=1 && shift ;;
     --skip-flags) SKIP_FLAGS=1 && shift ;;
+    --allow-no-verdict) ALLOW_NO_VERDICT=1 && shift ;;
     --dry-run) DRY_RUN=1 && shift ;;
     -h | --help) usage && exit 0 ;;
     *) die_usage "unknown argument: $1" ;;
@@ -131,14 +137,22 @@ fail() {
 GATE_CHECK='
 const status = JSON.parse(require("fs").readFileSync(0, "utf8"));
 const maxErrorRate = process.argv[1] === "" ? undefined : Number(process.argv[1]);
+const stepStartedMs = Number(process.argv[2]);
+const allowNoVerdict = process.argv[3] === "1";
 const guard = status.guard && typeof status.guard === "object" ? status.guard : null;
 const problems = [];
+const warnings = [];
 if (status.state === "aborted") problems.push("the rollout is aborted");
 else if (!["ramping", "promoted"].includes(status.state)) problems.push(`the rollout is ${status.state}, not ramping`);
 if (status.kill && status.kill.canary) problems.push("the kill switch stops the canary");
+const fresh = guard && Date.parse(guard.at) >= stepStartedMs;
 if (guard && guard.status === "breach") {
   const reasons = (Array.isArray(guard.reasons) ? guard.reasons : []).map((r) => (r && r.message) || JSON.stringify(r));
   problems.push(`guard verdict: breach${reasons.length ? ` (${reasons.join("; ")})` : ""}`);
+} else if (!guard || !fresh || guard.status !== "healthy") {
+  // A gate that passes on no data is no gate: it takes a healthy verdict judged on this step.
+  const why = !guard ? "no guard verdict yet" : !fresh ? `the guard verdict (${guard.at}) predates this step` : `the guard verdict is ${guard.status}${guard.reason ? ` (${guard.reason})` : ""}`;
+  (allowNoVerdict ? warnings : problems).push(why);
 }
 if (maxErrorRate !== undefined) {
   const canary = (guard && guard.numbers && guard.numbers.canary) || (guard && guard.canary) || {};
@@ -149,11 +163,12 @@ if (problems.length) {
   console.log(problems.join("; "));
   process.exit(1);
 }
-console.log(`${status.state} at ${status.percent} %, guard ${guard ? guard.status : "has no verdict yet"}`);
+const warning = warnings.length ? ` (warning: ${warnings.join("; ")}; passed with --allow-no-verdict)` : "";
+console.log(`${status.state} at ${status.percent} %, guard ${guard ? guard.status : "has no verdict"}${warning}`);
 '
 
 gate() {
-  local label=$1 status verdict
+  local label=$1 status verdict started_ms=$STEP_STARTED_MS
   if [[ $DRY_RUN == 1 ]]; then
     printf '     would bake %s s, then gate %s on: npx rollout status --json\n' "$BAKE" "$label"
     return
@@ -161,7 +176,7 @@ gate() {
   step "gate $label: baking $BAKE s"
   sleep "$BAKE"
   status=$(rollout status --json) || fail "gate $label: cannot read the rollout status" "gate $label failed"
-  if verdict=$(node -e "$GATE_CHECK" "$MAX_ERROR_RATE" <<<"$status"); then
+  if verdict=$(node -e "$GATE_CHECK" "$MAX_ERROR_RATE" "$started_ms" "$ALLOW_NO_VERDICT" <<<"$status"); then
     ok "gate $label passed: $verdict"
   else
     fail "gate $label failed: $verdict" "gate $label failed"
@@ -255,6 +270,7 @@ fi
 phase "B: canary ramp ($STEPS %)"
 for pct in "${STEP_LIST[@]}"; do
   step "canary to $pct %"
+  STEP_STARTED_MS=$(($(date +%s) * 1000))
   if [[ $DRY_RUN == 1 ]]; then
     would npx rollout set "$pct" --reason "production-deploy: step $pct %"
   else
@@ -278,6 +294,7 @@ else
   phases=$(grep -c '^phase ' <<<"$plan")
   for n in $(seq 1 "$phases"); do
     step "flags phase $n"
+    STEP_STARTED_MS=$(($(date +%s) * 1000))
     if [[ $DRY_RUN == 1 ]]; then
       feature_flags --phase "$n" --dry-run | indent
     else

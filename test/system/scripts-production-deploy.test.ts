@@ -121,6 +121,16 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
   });
 
   it('deploys, ramps 10 → 50 → 100 through gates, promotes, and turns the flags on in plan order', async () => {
+    // The guard does not run under wrangler dev: a healthy verdict dated after every step stands in.
+    await putLocalKv(
+      worker.persistDir,
+      'guard:verdict',
+      JSON.stringify({
+        status: 'healthy',
+        at: '2099-01-01T00:00:00.000Z',
+        action: { type: 'none', why: 'test' },
+      }),
+    );
     const run = await runWithWranglerStub(
       'scripts/production-deploy.sh',
       [...healthArgs, '--skip-tests', '--bake', '1'],
@@ -142,9 +152,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     expect(run.stdout).toContain(`currently deployed: ${PREVIOUS}`);
     expect(run.stdout).toContain(`deployed version ${NEW}`);
     for (const pct of [10, 50, 100]) {
-      expect(run.stdout).toContain(
-        `gate after ${pct} % passed: ramping at ${pct} %, guard has no verdict yet`,
-      );
+      expect(run.stdout).toContain(`gate after ${pct} % passed: ramping at ${pct} %, guard healthy`);
     }
 
     const final = await state();
@@ -202,6 +210,48 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     expect(await state()).toMatchObject({ state: 'ramping', percent: 10 });
   });
 
+  it('fails a gate without a fresh healthy verdict, and passes it with --allow-no-verdict and a warning', async () => {
+    await cli('abort', '--reason', 'reset for the no-verdict run');
+    await putLocalKv(
+      worker.persistDir,
+      'guard:verdict',
+      JSON.stringify({
+        status: 'healthy',
+        at: '2020-01-01T00:00:00.000Z',
+        action: { type: 'none', why: 'old' },
+      }),
+    );
+    const stale = await runWithWranglerStub(
+      'scripts/production-deploy.sh',
+      [...healthArgs, '--skip-tests', '--bake', '1', '--skip-flags'],
+      { env },
+    );
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain(
+      '✘ gate after 10 % failed: the guard verdict (2020-01-01T00:00:00.000Z) predates this step',
+    );
+    expect(await state()).toMatchObject({ state: 'ramping', percent: 10 });
+
+    await cli('abort', '--reason', 'reset for the allow-no-verdict run');
+    const allowed = await runWithWranglerStub(
+      'scripts/production-deploy.sh',
+      [
+        ...healthArgs,
+        '--skip-tests',
+        '--bake',
+        '1',
+        '--skip-flags',
+        '--steps',
+        '10 100',
+        '--allow-no-verdict',
+      ],
+      { env, timeoutMs: 60_000 },
+    );
+    expect(allowed.code, allowed.stdout + allowed.stderr).toBe(0);
+    expect(allowed.stdout).toContain('passed with --allow-no-verdict');
+    expect(await state()).toMatchObject({ state: 'promoted', percent: 100 });
+  });
+
   it('with --max-error-rate, fails a gate whose healthy verdict shows a canary error rate above it', async () => {
     await cli('abort', '--reason', 'reset for the error-rate run');
     const numbers = {
@@ -212,7 +262,8 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     };
     const verdict = {
       status: 'healthy',
-      at: new Date().toISOString(),
+      // Dated after the step begins, as the guard's next run would be.
+      at: '2099-01-01T00:00:00.000Z',
       numbers,
       action: { type: 'none', why: 'test' },
     };
