@@ -95,7 +95,9 @@ const expected = expectArg !== "" ? Number(expectArg) : s.state === "finalized" 
 line(s.percent === expected, `canary percent is ${s.percent} % (expected ${expected} %)`);
 const g = s.guard && typeof s.guard === "object" ? s.guard : null;
 const ageMin = g && typeof g.at === "string" ? (Date.now() - Date.parse(g.at)) / 60000 : NaN;
-if (!g) line(false, "guard verdict: none yet (is the cron trigger running?)");
+// Once the canary is finalized (or no launch is live) the guard has nothing to judge.
+if (["finalized", "idle"].includes(s.state)) line(true, `guard idle: no live canary (rollout ${s.state})`);
+else if (!g) line(false, "guard verdict: none yet (is the cron trigger running?)");
 else if (g.status !== "healthy") {
   const why = (Array.isArray(g.reasons) ? g.reasons.map((r) => (r && r.message) || JSON.stringify(r)) : [g.reason]).filter(Boolean);
   line(false, `guard verdict is ${g.status}${why.length ? `: ${why.join("; ")}` : ""}`);

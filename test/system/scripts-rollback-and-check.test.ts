@@ -194,6 +194,15 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
       await cli('kill', 'off');
     });
 
+    it('passes after a finalize, when the guard has no live canary to judge, despite an old verdict', async () => {
+      await putLocalKv(worker.persistDir, 'guard:verdict', verdict('healthy', 600));
+      await cli('finalize', '--reason', 'day-7 review passed');
+      const run = await runWithWranglerStub('scripts/post-launch-check.sh', [], { env });
+      expect(run.code, run.stdout).toBe(0);
+      expect(run.stdout).toContain('✔ canary percent is 0 % (expected 0 %)');
+      expect(run.stdout).toContain('✔ guard idle: no live canary (rollout finalized)');
+    });
+
     it('--dry-run lists the checks without querying or needing a token', async () => {
       const down = `http://127.0.0.1:${await freePort()}`;
       const run = await runWithWranglerStub('scripts/post-launch-check.sh', ['--dry-run', '--url', down], {
