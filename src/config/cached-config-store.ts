@@ -76,7 +76,8 @@ export class CachedConfigStore implements ConfigStore {
     }
     const kill = this.parseKill(raw.kill);
     if (raw.config === null) {
-      this.problem('no config in KV (key "config"); serving the vars');
+      // Normal before the first admin write (the documented local run), so a warning, not an error.
+      this.problem('no config in KV (key "config")', this.lastGood ? 'error' : 'warn');
       return this.fallback(kill);
     }
     const parsed = parseConfig(raw.config);
@@ -105,10 +106,10 @@ export class CachedConfigStore implements ConfigStore {
     return kill;
   }
 
-  private problem(message: string): void {
+  private problem(message: string, level: 'warn' | 'error' = 'error'): void {
     if (message === this.lastProblem) return;
     this.lastProblem = message;
-    this.options.logger.error(message, { servedFrom: this.lastGood ? 'last-known-good' : 'safe-default' });
+    this.options.logger[level](message, { servedFrom: this.lastGood ? 'last-known-good' : 'safe-default' });
   }
 
   private recovered(): void {

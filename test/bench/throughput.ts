@@ -116,6 +116,8 @@ async function main(): Promise<void> {
   };
   config.rollout.percent = 50;
   const mf = new Miniflare({
+    // A fixed request.cf, so Miniflare never tries to fetch one from the network.
+    cf: { colo: 'LOC', country: 'XX' },
     workers: [
       {
         name: 'splitter',

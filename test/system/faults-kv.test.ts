@@ -59,7 +59,7 @@ interface Incident {
   name: string;
   apply(worker: MiniflareWorker, admin: AdminClient): Promise<void>;
   served: Served;
-  log: { level: 'error' | 'info'; prefix: string; servedFrom?: string };
+  log: { level: 'error' | 'warn' | 'info'; prefix: string; servedFrom?: string };
 }
 
 const CONFIG_STORE_MESSAGES = ['config store', 'no config in KV', 'invalid config in KV'];
@@ -75,7 +75,7 @@ const INCIDENTS: Incident[] = [
     name: 'KV back, key missing',
     apply: async (worker) => worker.setKvMode('ok'),
     served: SAFE_DEFAULT,
-    log: { level: 'error', prefix: 'no config in KV', servedFrom: 'safe-default' },
+    log: { level: 'warn', prefix: 'no config in KV', servedFrom: 'safe-default' },
   },
   {
     name: 'corrupt JSON, nothing good ever read',
