@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { workerBehindFaultOrigins } from '../support/worker-behind-fault-origins';
 import type { Cohort } from '../../src/cohort/assign-cohort';
 import { bucket, inPercent } from '../../src/hashing/bucket';
-import { startFaultOrigin, type FaultMode, type FaultOrigin } from '../support/fault-origin';
-import { startMiniflareWorker, type MiniflareWorker } from '../support/miniflare-worker';
+import type { FaultMode, FaultOrigin } from '../support/fault-origin';
 import { adminClient } from '../support/soak-admin';
 import { inLanes, soakClient, type SoakClient, type SoakResponse } from '../support/soak-client';
 
@@ -177,27 +177,13 @@ async function runPhase(
 }
 
 describe('canary faults: 503s, resets, hangs and a dying canary at 50 %', () => {
-  let stable: FaultOrigin;
-  let canary: FaultOrigin;
-  let worker: MiniflareWorker;
-
-  beforeAll(async () => {
-    stable = await startFaultOrigin('stable');
-    canary = await startFaultOrigin('canary');
-    worker = await startMiniflareWorker({
-      STABLE_ORIGIN: stable.url,
-      CANARY_ORIGIN: canary.url,
-      ADMIN_TOKEN: TOKEN,
-      CONFIG_CACHE_SECONDS: '1',
-    });
-  }, 90_000);
-
-  afterAll(async () => {
-    await worker?.dispose();
-    await Promise.all([stable?.close(), canary?.close()]);
+  const world = workerBehindFaultOrigins({
+    ADMIN_TOKEN: TOKEN,
+    CONFIG_CACHE_SECONDS: '1',
   });
 
   it('serves every GET/HEAD (from stable while the canary fails), answers canary POSTs with a named 502/504 or the canary’s own 503, and never replays a POST', async () => {
+    const { stable, canary, worker } = world;
     const admin = adminClient(worker.url, TOKEN);
     const configured = await admin.call('PUT', '/config', {
       rollout: { percent: PERCENT, salt: SALT },

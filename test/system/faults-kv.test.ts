@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { workerBehindFaultOrigins } from '../support/worker-behind-fault-origins';
 import type { Cohort } from '../../src/cohort/assign-cohort';
 import { bucket, inPercent } from '../../src/hashing/bucket';
-import { startFaultOrigin, type FaultOrigin, type FaultOriginEcho } from '../support/fault-origin';
-import { startMiniflareWorker, type MiniflareWorker, type WorkerLogLine } from '../support/miniflare-worker';
+import type { FaultOriginEcho } from '../support/fault-origin';
+import type { MiniflareWorker, WorkerLogLine } from '../support/miniflare-worker';
 import { adminClient, type AdminClient } from '../support/soak-admin';
 import { inLanes, soakClient, type SoakClient } from '../support/soak-client';
 
@@ -191,30 +192,16 @@ function isStoreLine(line: WorkerLogLine): boolean {
 }
 
 describe('KV faults: corrupt, schema-violating, missing and throwing KV under traffic', () => {
-  let stable: FaultOrigin;
-  let canary: FaultOrigin;
-  let worker: MiniflareWorker;
-
-  beforeAll(async () => {
-    stable = await startFaultOrigin('stable');
-    canary = await startFaultOrigin('canary');
-    worker = await startMiniflareWorker(
-      {
-        STABLE_ORIGIN: stable.url,
-        CANARY_ORIGIN: canary.url,
-        ADMIN_TOKEN: TOKEN,
-        CONFIG_CACHE_SECONDS: String(CACHE_SECONDS),
-      },
-      { kvFaults: true },
-    );
-  }, 90_000);
-
-  afterAll(async () => {
-    await worker?.dispose();
-    await Promise.all([stable?.close(), canary?.close()]);
-  });
+  const world = workerBehindFaultOrigins(
+    {
+      ADMIN_TOKEN: TOKEN,
+      CONFIG_CACHE_SECONDS: String(CACHE_SECONDS),
+    },
+    { kvFaults: true },
+  );
 
   it('never answers 5xx, serves the safe default until a good config was read and the last known good after, and logs each incident once', async () => {
+    const { worker } = world;
     const admin = adminClient(worker.url, TOKEN);
     const client = soakClient(worker.url, { concurrency: CONCURRENCY });
     const results: { incident: Incident; figures: IncidentFigures }[] = [];

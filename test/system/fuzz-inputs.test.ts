@@ -1,16 +1,16 @@
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workerBehindFaultOrigins } from '../support/worker-behind-fault-origins';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse-config';
 import { bucket, inPercent } from '../../src/hashing/bucket';
 import { readCookie } from '../../src/identity/cookies';
 import { isValidVisitorId } from '../../src/identity/visitor-id';
-import { startFaultOrigin, type FaultOrigin, type FaultOriginEcho } from '../support/fault-origin';
+import type { FaultOriginEcho } from '../support/fault-origin';
 import { adminFuzzCases, type AdminFuzzCase } from '../support/fuzz-admin-cases';
 import { adminVerdict } from '../support/fuzz-admin-verdict';
 import { proxyFuzzCases } from '../support/fuzz-proxy-cases';
 import { fuzzRandom, fuzzSeed } from '../support/fuzz-random';
 import { rawHttp } from '../support/fuzz-raw-http';
-import { startMiniflareWorker, type MiniflareWorker } from '../support/miniflare-worker';
 import { adminClient } from '../support/soak-admin';
 
 const TOKEN = 'fuzz-token-0123456789';
@@ -98,34 +98,23 @@ function effectProblem(
 }
 
 describe('fuzz: generated admin bodies on every write route, hostile cookies and headers on proxied requests', () => {
-  let stable: FaultOrigin;
-  let canary: FaultOrigin;
-  let worker: MiniflareWorker;
+  const world = workerBehindFaultOrigins({
+    ADMIN_TOKEN: TOKEN,
+    OVERRIDE_SECRET: 'fuzz-override-secret-0123456789',
+    CONFIG_CACHE_SECONDS: '1',
+  });
 
   const snapshot = async (): Promise<KvSnapshot> => {
-    const values = (await worker.kv.get(['config', 'kill'], 'text')) as unknown as Map<string, string | null>;
-    const keys = (await worker.kv.list()).keys.map((k) => k.name);
+    const values = (await world.worker.kv.get(['config', 'kill'], 'text')) as unknown as Map<
+      string,
+      string | null
+    >;
+    const keys = (await world.worker.kv.list()).keys.map((k) => k.name);
     return { config: values.get('config') ?? null, kill: values.get('kill') ?? null, keys };
   };
 
-  beforeAll(async () => {
-    stable = await startFaultOrigin('stable');
-    canary = await startFaultOrigin('canary');
-    worker = await startMiniflareWorker({
-      STABLE_ORIGIN: stable.url,
-      CANARY_ORIGIN: canary.url,
-      ADMIN_TOKEN: TOKEN,
-      OVERRIDE_SECRET: 'fuzz-override-secret-0123456789',
-      CONFIG_CACHE_SECONDS: '1',
-    });
-  }, 90_000);
-
-  afterAll(async () => {
-    await worker?.dispose();
-    await Promise.all([stable?.close(), canary?.close()]);
-  });
-
   it('accepts no invalid admin body, answers no 5xx, and leaves KV byte-identical after every refused one', async () => {
+    const { stable, canary, worker } = world;
     const admin = adminClient(worker.url, TOKEN);
     const seeded = await admin.call('PUT', '/config', {
       rollout: { percent: 10, salt: SALT },
@@ -213,6 +202,7 @@ describe('fuzz: generated admin bodies on every write route, hostile cookies and
   });
 
   it('answers hostile cookies and headers on proxied requests from an origin or with a 4xx, never a 5xx, and forwards none of the spoofed headers', async () => {
+    const { stable, canary, worker } = world;
     const admin = adminClient(worker.url, TOKEN);
     await admin.call('DELETE', '/kill');
     const reset = await admin.call('PUT', '/config', {

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFaultOrigin, type FaultOrigin, type FaultOriginEcho } from '../support/fault-origin';
-import { startMiniflareWorker, type MiniflareWorker } from '../support/miniflare-worker';
+import { describe, expect, it } from 'vitest';
+import { workerBehindFaultOrigins } from '../support/worker-behind-fault-origins';
+import type { FaultOriginEcho } from '../support/fault-origin';
 import { adminClient, type AdminAnswer, type AdminClient } from '../support/soak-admin';
 import { inLanes, soakClient, type SoakResponse } from '../support/soak-client';
 import { cohortSequenceViolations, type OpWindow } from '../support/soak-cohort-sequence';
@@ -79,27 +79,13 @@ function problemWith(response: SoakResponse, method: string): string | undefined
 }
 
 describe('ramp soak: 21,000 requests from 3,000 cookie-holding visitors while ops ramp 0 → 10 → 50 → 100 → abort', () => {
-  let stable: FaultOrigin;
-  let canary: FaultOrigin;
-  let worker: MiniflareWorker;
-
-  beforeAll(async () => {
-    stable = await startFaultOrigin('stable');
-    canary = await startFaultOrigin('canary');
-    worker = await startMiniflareWorker({
-      STABLE_ORIGIN: stable.url,
-      CANARY_ORIGIN: canary.url,
-      ADMIN_TOKEN: TOKEN,
-      CONFIG_CACHE_SECONDS: '1',
-    });
-  }, 90_000);
-
-  afterAll(async () => {
-    await worker?.dispose();
-    await Promise.all([stable?.close(), canary?.close()]);
+  const world = workerBehindFaultOrigins({
+    ADMIN_TOKEN: TOKEN,
+    CONFIG_CACHE_SECONDS: '1',
   });
 
   it('serves every request from an origin, moves each visitor only forward until the abort and only back after it, with boolean flags throughout', async () => {
+    const { stable, canary, worker } = world;
     const client = soakClient(worker.url, { concurrency: CONCURRENCY });
     const admin = adminClient(worker.url, TOKEN);
     const visitors = Array.from({ length: VISITORS }, () => new SoakVisitor());
