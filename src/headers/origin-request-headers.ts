@@ -1,6 +1,6 @@
 import type { Cohort } from '../cohort/assign-cohort';
 import { hopByHopHeaders } from './hop-by-hop';
-import { COHORT_HEADER, FLAGS_HEADER, isRolloutHeader } from './rollout-headers';
+import { COHORT_HEADER, FLAGS_HEADER, ROLLOUT_PREFIX } from './rollout-headers';
 
 /** What the Worker tells the origin about a request. */
 export interface OriginRequestContext {
@@ -30,7 +30,9 @@ export function buildOriginRequestHeaders(inbound: Headers, context: OriginReque
   const headers = new Headers(inbound);
   if (!context.webSocket) for (const name of hopByHopHeaders(inbound)) headers.delete(name);
   for (const name of UNVERIFIABLE) headers.delete(name);
-  for (const name of inbound.keys()) if (isRolloutHeader(name)) headers.delete(name);
+  // Iterated names are already lower-case, so the prefix test needs no case folding.
+  for (const name of inbound.keys())
+    if (name.startsWith(ROLLOUT_PREFIX) || name === FLAGS_HEADER) headers.delete(name);
   headers.set(COHORT_HEADER, context.cohort);
   headers.set(FLAGS_HEADER, JSON.stringify(context.flags));
   headers.set('x-forwarded-host', context.publicUrl.host);

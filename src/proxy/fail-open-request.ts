@@ -13,7 +13,7 @@ import { originTarget } from './origin-target';
 export function failOpenRequest(
   request: Request,
   stableOrigin: string,
-): { url: URL; init: RequestInit } | undefined {
+): { url: string; init: RequestInit } | undefined {
   if (request.bodyUsed) return undefined;
   const headers = new Headers();
   for (const [name, value] of request.headers)

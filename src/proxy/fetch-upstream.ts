@@ -6,7 +6,7 @@ export type UpstreamResult =
   | { kind: 'failure'; error: string; timedOut: boolean; ms: number };
 
 /** The `fetch` function the proxy uses (the runtime's, or a test's). */
-export type FetchFunction = (input: URL, init: RequestInit) => Promise<Response>;
+export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
 
 /**
  * Sends one request upstream with a deadline on the response headers. The timer is cleared once
@@ -17,7 +17,7 @@ export type FetchFunction = (input: URL, init: RequestInit) => Promise<Response>
  */
 export async function fetchUpstream(
   fetchFn: FetchFunction,
-  url: URL,
+  url: string,
   init: RequestInit,
   timeoutMs: number,
   clock: Clock,
