@@ -40,8 +40,6 @@ SINCE=24h
 MAX_VERDICT_AGE=15
 DRY_RUN=0
 
-
-
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --url) need_value "$@" && URL=$2 && shift 2 ;;

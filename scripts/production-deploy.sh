@@ -61,8 +61,6 @@ SKIP_FLAGS=0
 ALLOW_NO_VERDICT=0
 DRY_RUN=0
 
-
-
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --env) need_value "$@" && ENV_NAME=$2 && shift 2 ;;

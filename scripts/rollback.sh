@@ -48,8 +48,6 @@ CHECK_PATH=/
 VERIFY_TIMEOUT=120
 DRY_RUN=0
 
-
-
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --env) need_value "$@" && ENV_NAME=$2 && shift 2 ;;
@@ -78,7 +76,6 @@ URL=${URL%/}
 export ROLLOUT_URL=$URL ROLLOUT_ACTOR=${ROLLOUT_ACTOR:-rollback.sh} ROLLOUT_ENV=$ENV_NAME
 ENV_ARGS=(--env "$ENV_NAME")
 FAILED=()
-
 
 step() { printf '\n==> %s\n' "$*"; }
 bad() { printf '     ✘ %s\n' "$*"; }

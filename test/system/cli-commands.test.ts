@@ -1,31 +1,18 @@
 import { execFile } from 'node:child_process';
+import { localWorkerBehindEchoOrigins } from '../support/local-worker-behind-echo-origins';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run-cli';
-import { startEchoOrigin } from '../support/echo-origin';
-import { freePort, startLocalWorker, type LocalWorker } from '../support/local-worker';
+import { freePort } from '../support/local-worker';
 
 const TOKEN = 'cli-system-token-0123456789';
 const execFileAsync = promisify(execFile);
 
 describe('npx rollout against the real Worker (wrangler dev)', () => {
-  let worker: LocalWorker;
-  let origins: Awaited<ReturnType<typeof startEchoOrigin>>[];
-
-  beforeAll(async () => {
-    origins = [await startEchoOrigin('stable'), await startEchoOrigin('canary')];
-    worker = await startLocalWorker({
-      STABLE_ORIGIN: `http://127.0.0.1:${origins[0]!.port}`,
-      CANARY_ORIGIN: `http://127.0.0.1:${origins[1]!.port}`,
-      ADMIN_TOKEN: TOKEN,
-      // The kill switch reaches requests after the config cache time; 1 s keeps the test short.
-      CONFIG_CACHE_SECONDS: '1',
-    });
-  }, 90_000);
-
-  afterAll(async () => {
-    await worker?.stop();
-    await Promise.all((origins ?? []).map((origin) => origin.close()));
+  const world = localWorkerBehindEchoOrigins({
+    ADMIN_TOKEN: TOKEN,
+    // The kill switch reaches requests after the config cache time; 1 s keeps the test short.
+    CONFIG_CACHE_SECONDS: '1',
   });
 
   // In-process: the same code as the binary, without a Node start per command.
@@ -33,7 +20,7 @@ describe('npx rollout against the real Worker (wrangler dev)', () => {
     let stdout = '';
     let stderr = '';
     const code = await runCli(argv, {
-      env: { ROLLOUT_URL: worker.url, ROLLOUT_TOKEN: TOKEN, ...env },
+      env: { ROLLOUT_URL: world.worker.url, ROLLOUT_TOKEN: TOKEN, ...env },
       stdout: (text) => (stdout += text),
       stderr: (text) => (stderr += text),
     });
@@ -56,14 +43,14 @@ describe('npx rollout against the real Worker (wrangler dev)', () => {
   async function cohortWithin(ms: number, expected: string): Promise<string | null> {
     const deadline = Date.now() + ms;
     for (;;) {
-      const cohort = (await fetch(`${worker.url}/page`)).headers.get('x-rollout-cohort');
+      const cohort = (await fetch(`${world.worker.url}/page`)).headers.get('x-rollout-cohort');
       if (cohort === expected || Date.now() > deadline) return cohort;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
 
   it('the installed binary answers health and status, and exits with the CLI’s codes', async () => {
-    const env = { ...process.env, ROLLOUT_URL: worker.url, ROLLOUT_TOKEN: TOKEN };
+    const env = { ...process.env, ROLLOUT_URL: world.worker.url, ROLLOUT_TOKEN: TOKEN };
     const health = await execFileAsync('node', ['bin/rollout.mjs', 'health'], { env });
     expect(health.stdout).toBe('The admin API is up.\n');
     const status = await execFileAsync('node', ['bin/rollout.mjs', 'status'], { env });

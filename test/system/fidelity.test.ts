@@ -1,32 +1,19 @@
 import { setCookies } from '../../src/headers/set-cookies';
+import { localWorkerBehindEchoOrigins } from '../support/local-worker-behind-echo-origins';
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEchoOrigin, type EchoBody } from '../support/echo-origin';
-import { startLocalWorker, type LocalWorker } from '../support/local-worker';
+import { describe, expect, it } from 'vitest';
+import type { EchoBody } from '../support/echo-origin';
 import { residentMiB, workerdPids } from '../support/workerd-memory';
 
 const MiB = 1024 * 1024;
 
 describe('fidelity through the real Worker (wrangler dev, loopback origins)', () => {
-  let worker: LocalWorker;
-  let origins: Awaited<ReturnType<typeof startEchoOrigin>>[] = [];
-
-  beforeAll(async () => {
-    origins = [await startEchoOrigin('stable'), await startEchoOrigin('canary')];
-    worker = await startLocalWorker({
-      STABLE_ORIGIN: `http://127.0.0.1:${origins[0]!.port}`,
-      CANARY_ORIGIN: `http://127.0.0.1:${origins[1]!.port}`,
-      ADMIN_TOKEN: 'fidelity-token-0123456789',
-    });
-  }, 90_000);
-
-  afterAll(async () => {
-    await worker?.stop();
-    await Promise.all(origins.map((o) => o.close()));
+  const world = localWorkerBehindEchoOrigins({
+    ADMIN_TOKEN: 'fidelity-token-0123456789',
   });
 
   it('streams a 50 MB upload to the origin without buffering it', async () => {
-    const pids = workerdPids(worker.pid);
+    const pids = workerdPids(world.worker.pid);
     const before = residentMiB(pids);
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, residentMiB(pids))), 20);
@@ -35,7 +22,7 @@ describe('fidelity through the real Worker (wrangler dev, loopback origins)', ()
     const started = Date.now();
     const echo = await new Promise<EchoBody>((resolve, reject) => {
       const req = request(
-        `${worker.url}/upload`,
+        `${world.worker.url}/upload`,
         {
           method: 'POST',
           headers: { 'content-type': 'application/octet-stream', 'content-length': String(total) },
@@ -68,7 +55,7 @@ describe('fidelity through the real Worker (wrangler dev, loopback origins)', ()
   });
 
   it('delivers every Set-Cookie separately, and redirects to the browser unfollowed', async () => {
-    const cookies = await fetch(`${worker.url}/cookies`);
+    const cookies = await fetch(`${world.worker.url}/cookies`);
     expect(setCookies(cookies.headers)).toEqual([
       'a=1; Path=/',
       'b=2; Path=/; HttpOnly',
@@ -76,14 +63,14 @@ describe('fidelity through the real Worker (wrangler dev, loopback origins)', ()
         /^rollout_id=[A-Za-z0-9_-]{22}; Path=\/; Max-Age=2592000; HttpOnly; Secure; SameSite=Lax$/,
       ),
     ]);
-    const redirect = await fetch(`${worker.url}/redirect`, { redirect: 'manual' });
+    const redirect = await fetch(`${world.worker.url}/redirect`, { redirect: 'manual' });
     expect(redirect.status).toBe(302);
-    expect(redirect.headers.get('location')).toBe(`${worker.url}/landing?from=stable`);
+    expect(redirect.headers.get('location')).toBe(`${world.worker.url}/landing?from=stable`);
   });
 
   it('answers HEAD with headers and no body', async () => {
     const { status, bytes } = await new Promise<{ status: number; bytes: number }>((resolve, reject) => {
-      const req = request(`${worker.url}/`, { method: 'HEAD' }, (res) => {
+      const req = request(`${world.worker.url}/`, { method: 'HEAD' }, (res) => {
         let bytes = 0;
         res.on('data', (c: Buffer) => (bytes += c.length));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));

@@ -1,29 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEchoOrigin } from '../support/echo-origin';
-import { startLocalWorker, type LocalWorker } from '../support/local-worker';
+import { describe, expect, it } from 'vitest';
+import { localWorkerBehindEchoOrigins } from '../support/local-worker-behind-echo-origins';
 
 describe('the documented local run (wrangler dev with --var origins)', () => {
-  let worker: LocalWorker;
-  let origins: Awaited<ReturnType<typeof startEchoOrigin>>[];
-
-  beforeAll(async () => {
-    origins = [await startEchoOrigin('stable'), await startEchoOrigin('canary')];
-    worker = await startLocalWorker({
-      STABLE_ORIGIN: `http://127.0.0.1:${origins[0]!.port}`,
-      CANARY_ORIGIN: `http://127.0.0.1:${origins[1]!.port}`,
-      ADMIN_TOKEN: 'local-run-token-0123456789',
-    });
-  }, 90_000);
-
-  afterAll(async () => {
-    await worker?.stop();
-    await Promise.all((origins ?? []).map((o) => o.close()));
+  const world = localWorkerBehindEchoOrigins({
+    ADMIN_TOKEN: 'local-run-token-0123456789',
   });
 
   it('serves the splitter with no config in KV: 0 % canary, a visitor cookie issued', async () => {
     const cohorts = new Set<string>();
     for (let i = 0; i < 20; i++) {
-      const response = await fetch(`${worker.url}/page/${i}`);
+      const response = await fetch(`${world.worker.url}/page/${i}`);
       expect(response.status).toBe(200);
       const body = (await response.json()) as { origin: string };
       cohorts.add(body.origin);

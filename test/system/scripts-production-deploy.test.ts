@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { localWorkerBehindEchoOrigins } from '../support/local-worker-behind-echo-origins';
 import { runCli } from '../../src/cli/run-cli';
-import { startEchoOrigin } from '../support/echo-origin';
-import { startLocalWorker, type LocalWorker } from '../support/local-worker';
 import { putLocalKv } from '../support/wrangler-stub/local-kv';
 import { runWithWranglerStub } from '../support/wrangler-stub/run-with-stub';
 
@@ -17,41 +16,31 @@ interface State {
 }
 
 describe('scripts/production-deploy.sh with the wrangler stub and the real Worker', () => {
-  let worker: LocalWorker;
-  let origins: Awaited<ReturnType<typeof startEchoOrigin>>[];
+  const world = localWorkerBehindEchoOrigins({
+    ADMIN_TOKEN: TOKEN,
+  });
   let env: Record<string, string>;
   let healthArgs: string[];
 
-  beforeAll(async () => {
-    origins = [await startEchoOrigin('stable'), await startEchoOrigin('canary')];
-    worker = await startLocalWorker({
-      STABLE_ORIGIN: `http://127.0.0.1:${origins[0]!.port}`,
-      CANARY_ORIGIN: `http://127.0.0.1:${origins[1]!.port}`,
-      ADMIN_TOKEN: TOKEN,
-    });
+  beforeAll(() => {
     env = {
-      ROLLOUT_URL: worker.url,
+      ROLLOUT_URL: world.worker.url,
       ROLLOUT_TOKEN: TOKEN,
       WRANGLER_STUB_PREVIOUS_VERSION: PREVIOUS,
       WRANGLER_STUB_NEW_VERSION: NEW,
     };
     healthArgs = [
       '--stable-health',
-      `http://127.0.0.1:${origins[0]!.port}/health`,
+      `http://127.0.0.1:${world.stable.port}/health`,
       '--canary-health',
-      `http://127.0.0.1:${origins[1]!.port}/health`,
+      `http://127.0.0.1:${world.canary.port}/health`,
     ];
-  }, 90_000);
-
-  afterAll(async () => {
-    await worker?.stop();
-    await Promise.all((origins ?? []).map((origin) => origin.close()));
   });
 
   async function cli(...argv: string[]): Promise<string> {
     let out = '';
     const code = await runCli(argv, {
-      env: { ROLLOUT_URL: worker.url, ROLLOUT_TOKEN: TOKEN },
+      env: { ROLLOUT_URL: world.worker.url, ROLLOUT_TOKEN: TOKEN },
       stdout: (text) => (out += text),
       stderr: (text) => (out += text),
     });
@@ -123,7 +112,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
   it('deploys, ramps 10 → 50 → 100 through gates, promotes, and turns the flags on in plan order', async () => {
     // The guard does not run under wrangler dev: a healthy verdict dated after every step stands in.
     await putLocalKv(
-      worker.persistDir,
+      world.worker.persistDir,
       'guard:verdict',
       JSON.stringify({
         status: 'healthy',
@@ -182,7 +171,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
   it('stops at the first failed gate (a guard breach) with the rollback command and exit 1', async () => {
     await cli('abort', '--reason', 'reset for the failing-gate run');
     await putLocalKv(
-      worker.persistDir,
+      world.worker.persistDir,
       'guard:verdict',
       JSON.stringify({
         status: 'breach',
@@ -204,7 +193,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     );
     expect(run.stderr).toContain('Deploy stopped. Roll back now');
     expect(run.stderr).toContain(
-      `scripts/rollback.sh --env production --url ${worker.url} --version ${PREVIOUS} --reason 'production-deploy: gate after 10 % failed'\n`,
+      `scripts/rollback.sh --env production --url ${world.worker.url} --version ${PREVIOUS} --reason 'production-deploy: gate after 10 % failed'\n`,
     );
     expect(run.stdout).not.toContain('canary to 50 %');
     expect(await state()).toMatchObject({ state: 'ramping', percent: 10 });
@@ -213,7 +202,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
   it('fails a gate without a fresh healthy verdict, and passes it with --allow-no-verdict and a warning', async () => {
     await cli('abort', '--reason', 'reset for the no-verdict run');
     await putLocalKv(
-      worker.persistDir,
+      world.worker.persistDir,
       'guard:verdict',
       JSON.stringify({
         status: 'healthy',
@@ -267,7 +256,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
       numbers,
       action: { type: 'none', why: 'test' },
     };
-    await putLocalKv(worker.persistDir, 'guard:verdict', JSON.stringify(verdict));
+    await putLocalKv(world.worker.persistDir, 'guard:verdict', JSON.stringify(verdict));
     const run = await runWithWranglerStub(
       'scripts/production-deploy.sh',
       [...healthArgs, '--skip-tests', '--bake', '1', '--skip-flags', '--max-error-rate', '1'],

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { localWorkerBehindEchoOrigins } from '../support/local-worker-behind-echo-origins';
 import { runCli } from '../../src/cli/run-cli';
-import { startEchoOrigin } from '../support/echo-origin';
-import { freePort, startLocalWorker, type LocalWorker } from '../support/local-worker';
+import { freePort } from '../support/local-worker';
 import { putLocalKv } from '../support/wrangler-stub/local-kv';
 import { runWithWranglerStub } from '../support/wrangler-stub/run-with-stub';
 
@@ -18,23 +18,13 @@ interface State {
 // One Worker for both scripts: wrangler dev takes seconds to start, and the daily check reads
 // the state a rollback leaves.
 describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Worker', () => {
-  let worker: LocalWorker;
-  let origins: Awaited<ReturnType<typeof startEchoOrigin>>[];
+  const world = localWorkerBehindEchoOrigins({
+    ADMIN_TOKEN: TOKEN,
+  });
   let env: Record<string, string>;
 
-  beforeAll(async () => {
-    origins = [await startEchoOrigin('stable'), await startEchoOrigin('canary')];
-    worker = await startLocalWorker({
-      STABLE_ORIGIN: `http://127.0.0.1:${origins[0]!.port}`,
-      CANARY_ORIGIN: `http://127.0.0.1:${origins[1]!.port}`,
-      ADMIN_TOKEN: TOKEN,
-    });
-    env = { ROLLOUT_URL: worker.url, ROLLOUT_TOKEN: TOKEN };
-  }, 90_000);
-
-  afterAll(async () => {
-    await worker?.stop();
-    await Promise.all((origins ?? []).map((origin) => origin.close()));
+  beforeAll(() => {
+    env = { ROLLOUT_URL: world.worker.url, ROLLOUT_TOKEN: TOKEN };
   });
 
   async function cli(...argv: string[]): Promise<string> {
@@ -76,7 +66,7 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
     });
 
     it('aborts through the API, rolls the Worker back to the version, and verifies stable', async () => {
-      expect((await fetch(`${worker.url}/`)).headers.get('x-rollout-cohort')).toBe('canary');
+      expect((await fetch(`${world.worker.url}/`)).headers.get('x-rollout-cohort')).toBe('canary');
       const run = await runWithWranglerStub(
         'scripts/rollback.sh',
         ['--version', VERSION, '--reason', 'p95 above 2 s', '--verify-timeout', '10'],
@@ -169,7 +159,7 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
     it('passes every check once promoted with a fresh healthy verdict, listing the day’s audit entries', async () => {
       await cli('set', '100');
       await cli('promote', '--reason', 'launch day');
-      await putLocalKv(worker.persistDir, 'guard:verdict', verdict('healthy'));
+      await putLocalKv(world.worker.persistDir, 'guard:verdict', verdict('healthy'));
       const run = await runWithWranglerStub('scripts/post-launch-check.sh', ['--since', '1h'], { env });
       expect(run.code, run.stdout).toBe(0);
       expect(run.stdout.match(/^✔ /gm)).toHaveLength(6);
@@ -179,7 +169,7 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
     });
 
     it('fails on a stale verdict, a killed flag and an unexpected percent', async () => {
-      await putLocalKv(worker.persistDir, 'guard:verdict', verdict('healthy', 40));
+      await putLocalKv(world.worker.persistDir, 'guard:verdict', verdict('healthy', 40));
       await cli('kill', 'flag:templates');
       const run = await runWithWranglerStub('scripts/post-launch-check.sh', ['--expect-percent', '50'], {
         env,
@@ -195,7 +185,7 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
     });
 
     it('passes after a finalize, when the guard has no live canary to judge, despite an old verdict', async () => {
-      await putLocalKv(worker.persistDir, 'guard:verdict', verdict('healthy', 600));
+      await putLocalKv(world.worker.persistDir, 'guard:verdict', verdict('healthy', 600));
       await cli('finalize', '--reason', 'day-7 review passed');
       const run = await runWithWranglerStub('scripts/post-launch-check.sh', [], { env });
       expect(run.code, run.stdout).toBe(0);
