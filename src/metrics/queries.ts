@@ -87,18 +87,19 @@ export function percentOf(part: string, whole: string): string {
 }
 
 /**
- * Per-cohort aggregates shared by the guard and the alert rules. Events count by their
+ * Per-cohort aggregates shared by the guard and the alert rules. The keys are the SQL aliases,
+ * and they are the guard's `CohortStats` field names, so a row reads straight into its stats. Events count by their
  * `occurrences` (an event may stand for many deliveries); requests by rows. Cohorts are the visitor's assigned cohort, so a canary failure that
  * stable served still counts against the canary.
  */
 export const COHORT_AGGREGATES = {
   requests: weightedCount(WHERE.request),
   errors: weightedCount(all(WHERE.request, WHERE.failed)),
-  p95_ms: weightedQuantile(0.95, DOUBLE.totalMs, WHERE.request),
-  email_delivered: weightedOccurrences(all(WHERE.route('email_delivery'), WHERE.succeeded)),
-  email_failed: weightedOccurrences(all(WHERE.route('email_delivery'), WHERE.failedOutcome)),
-  uploads_ok: weightedOccurrences(all(WHERE.route('file_upload'), WHERE.succeeded)),
-  uploads_failed: weightedOccurrences(all(WHERE.route('file_upload'), WHERE.failedOutcome)),
+  p95Ms: weightedQuantile(0.95, DOUBLE.totalMs, WHERE.request),
+  emailDelivered: weightedOccurrences(all(WHERE.route('email_delivery'), WHERE.succeeded)),
+  emailFailed: weightedOccurrences(all(WHERE.route('email_delivery'), WHERE.failedOutcome)),
+  uploadsOk: weightedOccurrences(all(WHERE.route('file_upload'), WHERE.succeeded)),
+  uploadsFailed: weightedOccurrences(all(WHERE.route('file_upload'), WHERE.failedOutcome)),
 } as const;
 
 /** Which rows the guard judges: the last N minutes, or since a moment (a step's start). */
@@ -116,8 +117,8 @@ function windowCondition(window: StatsWindow): string {
 }
 
 /**
- * The guard's query: one row per assigned cohort with `cohort`, `requests`, `errors`, `p95_ms`,
- * `email_delivered`, `email_failed`, `uploads_ok` and `uploads_failed`, all sampling-weighted.
+ * The guard's query: one row per assigned cohort with `cohort`, `requests`, `errors`, `p95Ms`,
+ * `emailDelivered`, `emailFailed`, `uploadsOk` and `uploadsFailed`, all sampling-weighted.
  * It ends in `FORMAT JSON` for the SQL API (Grafana's datasource adds its own, so the panel
  * builders below do not).
  *

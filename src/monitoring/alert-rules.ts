@@ -138,7 +138,7 @@ export function performanceAlerts(thresholds: Thresholds): AlertRuleFile {
         title: `p95 latency above ${thresholds.maxP95Ms} ms (${window} min)`,
         summary: `{{ $labels.cohort }} p95 latency is above ${thresholds.maxP95Ms} ms over ${window} min`,
         description: 'p95 of total request time, weighted by sampling. The guard aborts the canary on this.',
-        value: { expression: COHORT_AGGREGATES.p95_ms, alias: 'p95_ms' },
+        value: { expression: COHORT_AGGREGATES.p95Ms, alias: 'p95_ms' },
         support: requestsSupport(thresholds),
         comparison: 'gt',
         threshold: thresholds.maxP95Ms,
@@ -157,8 +157,8 @@ export function performanceAlerts(thresholds: Thresholds): AlertRuleFile {
  */
 export function businessAlerts(thresholds: Thresholds): AlertRuleFile {
   const window = thresholds.errorWindowMinutes;
-  const emails = `(${COHORT_AGGREGATES.email_delivered} + ${COHORT_AGGREGATES.email_failed})`;
-  const uploads = `(${COHORT_AGGREGATES.uploads_ok} + ${COHORT_AGGREGATES.uploads_failed})`;
+  const emails = `(${COHORT_AGGREGATES.emailDelivered} + ${COHORT_AGGREGATES.emailFailed})`;
+  const uploads = `(${COHORT_AGGREGATES.uploadsOk} + ${COHORT_AGGREGATES.uploadsFailed})`;
   return file('edge-rollout-business', [
     rule(
       {
@@ -168,7 +168,7 @@ export function businessAlerts(thresholds: Thresholds): AlertRuleFile {
         description:
           'Delivered emails as a share of the delivery outcomes the mail provider reported through POST /__rollout/events.',
         value: {
-          expression: percentOf(COHORT_AGGREGATES.email_delivered, emails),
+          expression: percentOf(COHORT_AGGREGATES.emailDelivered, emails),
           alias: 'delivery_percent',
         },
         support: { expression: emails, alias: 'email_outcomes', minimum: minOutcomes(thresholds) },
@@ -186,7 +186,7 @@ export function businessAlerts(thresholds: Thresholds): AlertRuleFile {
         description:
           'Failed uploads (the file_upload route and reported upload outcomes) as a share of all uploads.',
         value: {
-          expression: percentOf(COHORT_AGGREGATES.uploads_failed, uploads),
+          expression: percentOf(COHORT_AGGREGATES.uploadsFailed, uploads),
           alias: 'upload_failure_percent',
         },
         support: { expression: uploads, alias: 'uploads', minimum: minOutcomes(thresholds) },

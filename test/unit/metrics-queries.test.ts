@@ -23,11 +23,11 @@ describe('SQL builders', () => {
     for (const alias of [
       'requests',
       'errors',
-      'p95_ms',
-      'email_delivered',
-      'email_failed',
-      'uploads_ok',
-      'uploads_failed',
+      'p95Ms',
+      'emailDelivered',
+      'emailFailed',
+      'uploadsOk',
+      'uploadsFailed',
     ])
       expect(recent).toContain(` AS ${alias}`);
     expect(recent.endsWith('GROUP BY cohort\nFORMAT JSON')).toBe(true);
