@@ -15,6 +15,9 @@ export interface CachedConfigStoreOptions {
   safeDefault: RolloutConfig;
 }
 
+/** A shared KV read older than this is presumed abandoned (its request may have been cancelled). */
+const STALLED_READ_MS = 2_000;
+
 interface CacheEntry {
   snapshot: ConfigSnapshot;
   fetchedAt: number;
@@ -30,6 +33,9 @@ export class CachedConfigStore implements ConfigStore {
   private entry: CacheEntry | undefined;
   private lastGood: RolloutConfig | undefined;
   private inFlight: Promise<ConfigSnapshot> | undefined;
+  private inFlightSince = 0;
+  /** Bumped by every prime, so a KV read that started before it cannot overwrite it. */
+  private generation = 0;
   private lastProblem: string | undefined;
   private lastKillText: string | null = null;
 
@@ -42,12 +48,21 @@ export class CachedConfigStore implements ConfigStore {
     const now = this.options.clock.now();
     if (this.entry && now - this.entry.fetchedAt < this.options.ttlMs)
       return Promise.resolve(this.entry.snapshot);
-    if (this.inFlight) return this.entry ? Promise.resolve(this.entry.snapshot) : this.inFlight;
-    this.inFlight = this.refresh().finally(() => (this.inFlight = undefined));
-    return this.inFlight;
+    // A read started by another request may never settle if that request was cancelled, so a
+    // shared read older than STALLED_READ_MS no longer counts: the next request starts its own.
+    if (this.inFlight && now - this.inFlightSince < STALLED_READ_MS)
+      return this.entry ? Promise.resolve(this.entry.snapshot) : this.awaitShared(this.inFlight);
+    const read = this.refresh();
+    this.inFlight = read;
+    this.inFlightSince = now;
+    void read.finally(() => {
+      if (this.inFlight === read) this.inFlight = undefined;
+    });
+    return read;
   }
 
   prime(config: RolloutConfig): void {
+    this.generation++;
     this.lastGood = config;
     const kill = this.entry?.snapshot.kill ?? NO_KILL;
     this.entry = { snapshot: { config, kill, source: 'kv' }, fetchedAt: this.options.clock.now() };
@@ -56,11 +71,28 @@ export class CachedConfigStore implements ConfigStore {
   primeKill(text: string | null): void {
     // A cold isolate has nothing to patch: its first read will see the new value in KV.
     if (!this.entry) return;
+    this.generation++;
     this.entry = { ...this.entry, snapshot: { ...this.entry.snapshot, kill: this.parseKill(text) } };
   }
 
+  /**
+   * Waits for a read another request started, but not forever: on a cold isolate there is no
+   * snapshot to fall back on, so a stalled shared read is replaced by a fresh one.
+   */
+  private awaitShared(shared: Promise<ConfigSnapshot>): Promise<ConfigSnapshot> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<ConfigSnapshot>((resolve) => {
+      timer = setTimeout(() => resolve(this.read()), STALLED_READ_MS);
+    });
+    return Promise.race([shared, stalled]).finally(() => clearTimeout(timer));
+  }
+
   private async refresh(): Promise<ConfigSnapshot> {
+    const generation = this.generation;
     const snapshot = await this.load();
+    // An admin write primed this isolate while the read was in flight: the read is older.
+    if (generation !== this.generation && this.entry) return this.entry.snapshot;
+    if (snapshot.source === 'kv') this.lastGood = snapshot.config;
     this.entry = { snapshot, fetchedAt: this.options.clock.now() };
     return snapshot;
   }
@@ -86,7 +118,6 @@ export class CachedConfigStore implements ConfigStore {
       return this.fallback(kill);
     }
     this.recovered();
-    this.lastGood = parsed.config;
     return { config: parsed.config, kill, source: 'kv' };
   }
 
