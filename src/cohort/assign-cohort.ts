@@ -5,7 +5,7 @@ import type { RolloutState } from '../config/rollout-state';
 export type Cohort = 'stable' | 'canary';
 
 /** Why a visitor got its cohort (OpenFeature-style reasons). */
-export type CohortReason = 'SPLIT' | 'KILLED' | 'ABORTED' | 'OVERRIDE';
+export type CohortReason = 'SPLIT' | 'KILLED' | 'ABORTED' | 'OVERRIDE' | 'NOT_LIVE';
 
 /** The routing decision for one visitor. */
 export interface CohortAssignment {
@@ -30,7 +30,8 @@ export interface AssignCohortInput {
 /**
  * Routes a visitor: canary when `bucket(salt, id) < percent × 100`. Monotonic: raising the
  * percent only adds buckets, so no canary visitor ever falls back to stable while ramping up.
- * The kill switch and an aborted state beat everything, including a QA override.
+ * The kill switch and an aborted state beat everything, including a QA override; `idle` and
+ * `finalized` rollouts send only QA overrides to the canary.
  *
  * @example
  * assignCohort({ visitorId: 'abc12345', percent: 10, salt: 's1', state: 'ramping', killed: false });
@@ -41,6 +42,10 @@ export function assignCohort(input: AssignCohortInput): CohortAssignment {
   if (input.killed) return { cohort: 'stable', reason: 'KILLED', bucket: visitorBucket };
   if (input.state === 'aborted') return { cohort: 'stable', reason: 'ABORTED', bucket: visitorBucket };
   if (input.override) return { cohort: input.override, reason: 'OVERRIDE', bucket: visitorBucket };
+  // `idle` and `finalized` have no canary by definition; a hand-edited config that gives them a
+  // percent is not a live rollout (the guard does not watch it), so it sends nobody there.
+  if (input.state === 'idle' || input.state === 'finalized')
+    return { cohort: 'stable', reason: 'NOT_LIVE', bucket: visitorBucket };
   const cohort = inPercent(visitorBucket, input.percent) ? 'canary' : 'stable';
   return { cohort, reason: 'SPLIT', bucket: visitorBucket };
 }

@@ -9,7 +9,8 @@ type Breach = Extract<Verdict, { status: 'breach' }>;
 /**
  * Acts on a breach: aborts the canary through the rollout commands, then notifies the webhook
  * and the error reporter, once per incident. A breach already handled (the config has not moved
- * past the version the guard aborted) does nothing. A paused rollout is left to ops.
+ * past the version the guard aborted) does nothing. A paused rollout still serves its canary,
+ * so a breach aborts it too: pausing holds the ramp, it does not switch the protection off.
  *
  * @example
  * const action = await handleBreach(deps, config, verdict);
@@ -19,8 +20,6 @@ export async function handleBreach(
   config: RolloutConfig,
   verdict: Breach,
 ): Promise<GuardAction> {
-  if (config.rollout.state === 'paused')
-    return { type: 'none', why: 'rollout is paused; ops hold it, so the guard does not abort it' };
   const known = await deps.state.readIncident();
   const same = known !== undefined && isSameIncident(known, config.version);
   if (same && known.abortedVersion !== undefined)

@@ -42,7 +42,7 @@ export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
   if (snapshot.kill.canary) return { ran: false, why: 'the kill switch stops the canary' };
 
   const thresholds = resolveThresholds(config.thresholds);
-  const window: StatsWindow = { lastMinutes: thresholds.errorWindowMinutes };
+  const window = currentWindow(thresholds.errorWindowMinutes, config.rollout.stepStartedAt, deps.clock.now());
   const at = new Date(deps.clock.now()).toISOString();
   const [previous, read] = await Promise.all([deps.state.readVerdict(), deps.stats.read(window)]);
 
@@ -81,6 +81,16 @@ export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
     percent: config.rollout.percent,
   });
   return { ran: true, record };
+}
+
+/**
+ * The last N minutes, but never before the current step began: rows from an earlier step (or
+ * from a canary already aborted and since fixed) must not be blamed on this one.
+ */
+function currentWindow(minutes: number, stepStartedAt: string | undefined, nowMs: number): StatsWindow {
+  const stepStartMs = stepStartedAt ? Date.parse(stepStartedAt) : NaN;
+  if (!(stepStartMs > nowMs - minutes * 60_000)) return { lastMinutes: minutes };
+  return { sinceEpochSeconds: Math.floor(stepStartMs / 1000) };
 }
 
 // One error report per outage: the first unreadable run reports, later ones only log.

@@ -110,7 +110,11 @@ describe('config store', () => {
     await putConfig(kv, configAt(0));
     expect((await request('/')).headers.get('x-rollout-cohort')).toBe('stable');
     const primed = await store.read();
-    store.prime({ ...primed.config, version: 2, rollout: { ...primed.config.rollout, percent: 100 } });
+    store.prime({
+      ...primed.config,
+      version: 2,
+      rollout: { ...primed.config.rollout, percent: 100, state: 'ramping' },
+    });
     expect((await request('/')).headers.get('x-rollout-cohort')).toBe('canary');
   });
 });

@@ -75,3 +75,19 @@ describe('assignCohort', () => {
     });
   });
 });
+
+describe('assignCohort outside a live rollout', () => {
+  it('sends nobody to the canary when idle or finalized, whatever the percent, but honours a QA override', () => {
+    for (const state of ['idle', 'finalized'] as const) {
+      const id = 'visitor-not-live-01';
+      expect(assignCohort({ visitorId: id, percent: 100, salt: 's', state, killed: false })).toMatchObject({
+        cohort: 'stable',
+        reason: 'NOT_LIVE',
+      });
+      expect(
+        assignCohort({ visitorId: id, percent: 0, salt: 's', state, killed: false, override: 'canary' })
+          .cohort,
+      ).toBe('canary');
+    }
+  });
+});

@@ -62,16 +62,21 @@ function world(
     return { ok: true, version: config.version };
   };
   const log = (level: string) => (message: string) => logs.push({ level, message });
+  // The first read of a run is the recent window, a second one the bake window.
+  let readsThisRun = 0;
   const deps: GuardDeps = {
-    readConfig: async () => ({
-      config,
-      kill: options.kill ? { ...NO_KILL, canary: true } : NO_KILL,
-      source: options.source ?? 'kv',
-    }),
+    readConfig: async () => {
+      readsThisRun = 0;
+      return {
+        config,
+        kill: options.kill ? { ...NO_KILL, canary: true } : NO_KILL,
+        source: options.source ?? 'kv',
+      };
+    },
     stats: {
       read: async (window) => {
         windows.push(window);
-        return 'lastMinutes' in window ? recent.result : bake.result;
+        return readsThisRun++ === 0 ? recent.result : bake.result;
       },
     },
     commands: {
@@ -116,6 +121,18 @@ function world(
 }
 
 describe('runGuard', () => {
+  it('judges the last N minutes, but never rows from before the current step began', async () => {
+    const early = world();
+    early.at(T0 + 2 * 60_000);
+    await runGuard(early.deps);
+    expect(early.windows[0]).toEqual({ sinceEpochSeconds: T0 / 1000 });
+
+    const settled = world();
+    settled.at(T0 + 20 * 60_000);
+    await runGuard(settled.deps);
+    expect(settled.windows[0]).toEqual({ lastMinutes: 5 });
+  });
+
   it('aborts a breaching canary, notifies once, reports once and records the incident', async () => {
     const w = world();
     w.recent.result = stats(failing);
@@ -197,13 +214,13 @@ describe('runGuard', () => {
     expect(w.notices).toHaveLength(2);
   });
 
-  it('leaves a paused rollout to ops, even on a breach', async () => {
+  it('aborts a paused rollout on a breach: pausing holds the ramp, not the protection', async () => {
     const w = world({ state: 'paused' });
     w.recent.result = stats(failing);
     const result = await runGuard(w.deps);
-    expect(result.ran && result.record).toMatchObject({ status: 'breach', action: { type: 'none' } });
-    expect(w.commands).toEqual([]);
-    expect(w.notices).toEqual([]);
+    expect(result.ran && result.record).toMatchObject({ status: 'breach', action: { type: 'aborted' } });
+    expect(w.commands.map((c) => c.type)).toEqual(['abort']);
+    expect(w.notices).toHaveLength(1);
   });
 
   it('takes no action on an inconclusive verdict', async () => {
