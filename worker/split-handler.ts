@@ -5,7 +5,7 @@ import { buildOriginRequestHeaders } from '../src/headers/origin-request-headers
 import { proxyToOrigin, type ProxyOutcome } from '../src/proxy/proxy-to-origin';
 import { upstreamFailureResponse } from '../src/proxy/upstream-failure-response';
 import { failOpenRequest } from '../src/proxy/fail-open-request';
-import { parseOrigin } from '../src/proxy/origin-target';
+import { COHORT_HEADER } from '../src/headers/rollout-headers';
 import { decideVisitor, type VisitorDecision } from '../src/split/decide-visitor';
 import type { AppDeps } from './app-deps';
 import { injectFlagsBootstrap } from './html-flags-bootstrap';
@@ -61,6 +61,7 @@ export function splitHandler(deps: AppDeps) {
       deps.fetch,
       deps.clock,
     );
+    if (outcome.failure) deps.logger.warn('upstream failed', { ...outcome.failure, method: request.method });
     const response = clientResponse(outcome, decision, snapshot, origins, publicUrl);
     if (outcome.failover) warnFailover(reporter, { tags: { ...tags }, extra: { path: publicUrl.pathname } });
     recordMetric(deps, c, {
@@ -82,10 +83,13 @@ export function splitHandler(deps: AppDeps) {
     } catch (error) {
       reporter.captureException(error, { tags });
       deps.logger.error('splitter failed; serving stable directly', { error: String(error) });
-      const fallback = failOpenRequest(c.req.raw, deps.settings.STABLE_ORIGIN);
+      const { config } = await deps.store.read();
+      const fallback = failOpenRequest(c.req.raw, config.origins?.stable ?? deps.settings.STABLE_ORIGIN);
       if (!fallback) throw error;
-      const response = await deps.fetch(fallback.url, fallback.init);
-      return new Response(response.body, response);
+      const upstream = await deps.fetch(fallback.url, fallback.init);
+      const response = new Response(upstream.body, upstream);
+      response.headers.set(COHORT_HEADER, 'stable');
+      return response;
     }
   };
 }
@@ -112,12 +116,17 @@ function clientResponse(
     if (decision.setCookie) failure.headers.append('set-cookie', decision.setCookie);
     return failure;
   }
-  // A WebSocket handshake response carries the socket itself; it is passed through untouched.
-  if (outcome.response.status === 101) return outcome.response;
+  // A WebSocket handshake response carries the socket itself; only our own headers are added.
+  if (outcome.response.status === 101) {
+    const headers = new Headers(outcome.response.headers);
+    headers.set(COHORT_HEADER, outcome.servedBy);
+    if (decision.setCookie) headers.append('set-cookie', decision.setCookie);
+    return new Response(null, { status: 101, webSocket: outcome.response.webSocket, headers });
+  }
   const headers = buildClientResponseHeaders(outcome.response.headers, {
     cohort: outcome.servedBy,
     setCookie: decision.setCookie,
-    originBase: parseOrigin(origins[outcome.servedBy]).url,
+    originBases: [origins.stable, origins.canary],
     publicOrigin: publicUrl.origin,
   });
   const response = new Response(outcome.response.body, {

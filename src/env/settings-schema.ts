@@ -34,7 +34,12 @@ export const SettingsSchema = z.object({
   ),
   CONFIG_CACHE_SECONDS: z._default(
     z.pipe(
-      z.string().check(z.regex(/^\d{1,3}$/, 'CONFIG_CACHE_SECONDS must be a whole number of seconds')),
+      // At least 1 s: 0 would mean one KV read per request.
+      z
+        .string()
+        .check(
+          z.regex(/^[1-9]\d{0,2}$/, 'CONFIG_CACHE_SECONDS must be a whole number of seconds from 1 to 999'),
+        ),
       z.transform(Number),
     ),
     5,

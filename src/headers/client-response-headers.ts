@@ -1,5 +1,6 @@
 import type { Cohort } from '../cohort/assign-cohort';
 import { privateCacheControl } from './cache-policy';
+import { parseOrigin } from '../proxy/origin-target';
 import { hopByHopHeaders } from './hop-by-hop';
 import { COHORT_HEADER, FLAGS_HEADER } from './rollout-headers';
 
@@ -8,8 +9,11 @@ export interface ClientResponseContext {
   cohort: Cohort;
   /** A `Set-Cookie` to append (a fresh visitor id), if any. */
   setCookie?: string;
-  /** The origin's base URL and the Worker's public origin, to rewrite absolute redirects. */
-  originBase: URL;
+  /**
+   * Both cohorts' origin base URLs and the Worker's public origin, to rewrite absolute redirects
+   * that point at an origin (which a visitor must never be sent to directly).
+   */
+  originBases: readonly string[];
   publicOrigin: string;
 }
 
@@ -26,12 +30,19 @@ export function buildClientResponseHeaders(upstream: Headers, context: ClientRes
   const cacheControl = privateCacheControl(upstream.get('cache-control'));
   if (cacheControl !== null) headers.set('cache-control', cacheControl);
   const location = upstream.get('location');
-  if (location) headers.set('location', publicLocation(location, context.originBase, context.publicOrigin));
+  if (location) headers.set('location', publicLocation(location, context.originBases, context.publicOrigin));
   headers.set(COHORT_HEADER, context.cohort);
   return headers;
 }
 
-function publicLocation(location: string, originBase: URL, publicOrigin: string): string {
-  if (!location.startsWith(originBase.origin + '/') && location !== originBase.origin) return location;
-  return publicOrigin + location.slice(originBase.origin.length);
+function publicLocation(location: string, originBases: readonly string[], publicOrigin: string): string {
+  for (const base of originBases) {
+    // The origin's own path prefix is part of how the Worker reaches it, not of the public URL.
+    const { origin, prefix } = parseOrigin(base);
+    const root = origin + prefix;
+    if (location === root) return `${publicOrigin}/`;
+    if (location.startsWith(root) && /^[/?#]/.test(location.slice(root.length)))
+      return publicOrigin + location.slice(root.length);
+  }
+  return location;
 }

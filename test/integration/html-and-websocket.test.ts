@@ -34,6 +34,8 @@ describe('WebSocket', () => {
     await putConfig(kv, configAt(100));
     const response = await request('/ws', { headers: { upgrade: 'websocket' } });
     expect(response.status).toBe(101);
+    expect(response.headers.get('x-rollout-cohort')).toBe('canary');
+    expect(response.headers.get('set-cookie')).toMatch(/^rollout_id=/);
     const socket = response.webSocket!;
     const message = new Promise<string>((resolve) =>
       socket.addEventListener('message', (e) => resolve(String(e.data))),

@@ -74,6 +74,7 @@ describe('settings (env vars)', () => {
     ['DEFAULT_FLAGS', { ...vars, DEFAULT_FLAGS: '{"a":' }],
     ['DEFAULT_FLAGS', { ...vars, DEFAULT_FLAGS: '{"a":"yes"}' }],
     ['CONFIG_CACHE_SECONDS', { ...vars, CONFIG_CACHE_SECONDS: 'five' }],
+    ['CONFIG_CACHE_SECONDS', { ...vars, CONFIG_CACHE_SECONDS: '0' }],
     ['ADMIN_PREFIX', { ...vars, ADMIN_PREFIX: 'rollout' }],
   ])('names %s when it is invalid', (name, input) => {
     const result = parseSettings(input);

@@ -58,7 +58,7 @@ describe('origin request headers', () => {
 describe('client response headers', () => {
   const base = {
     cohort: 'canary' as const,
-    originBase: new URL('http://127.0.0.1:8702'),
+    originBases: ['http://127.0.0.1:8701/v1', 'http://127.0.0.1:8702'],
     publicOrigin: 'https://app.example.com',
   };
 
@@ -90,6 +90,19 @@ describe('client response headers', () => {
     expect(foreign.get('location')).toBe('https://idp.example.net/auth');
     const relative = buildClientResponseHeaders(new Headers({ location: '/next' }), base);
     expect(relative.get('location')).toBe('/next');
+    // The other cohort's origin, and an origin's own path prefix, never reach the browser.
+    const prefixed = buildClientResponseHeaders(
+      new Headers({ location: 'http://127.0.0.1:8701/v1/login' }),
+      base,
+    );
+    expect(prefixed.get('location')).toBe('https://app.example.com/login');
+    const root = buildClientResponseHeaders(new Headers({ location: 'http://127.0.0.1:8701/v1' }), base);
+    expect(root.get('location')).toBe('https://app.example.com/');
+    const lookalike = buildClientResponseHeaders(
+      new Headers({ location: 'http://127.0.0.1:8701/v10/x' }),
+      base,
+    );
+    expect(lookalike.get('location')).toBe('http://127.0.0.1:8701/v10/x');
   });
 
   it('tells the client its cohort and drops origin-sent rollout and hop-by-hop headers', () => {
