@@ -1,8 +1,9 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
-// Three layers: unit tests of the core in Node; integration tests through the Worker in
-// workerd with real Miniflare KV from wrangler.toml; e2e tests against real origins on loopback.
+// Four layers: unit tests of the core in Node; integration tests through the Worker in
+// workerd with real Miniflare KV from wrangler.toml; e2e tests against real origins on loopback;
+// system tests that drive the real Worker from Node.
 const workerd = (name: string, include: string[], globalSetup?: string[]) => ({
   plugins: [
     cloudflareTest({
@@ -34,7 +35,8 @@ export default defineConfig({
           './test/support/sentry-receiver.global-setup.ts',
         ],
       ),
-      // Node-side tests that run the real Worker under `wrangler dev`: CLI, scripts, soak, faults.
+      // Node-side tests of the real Worker: CLI, scripts, demo and fidelity under `wrangler dev`;
+      // soak, faults and fuzz on the bundled Worker in Miniflare.
       {
         test: {
           name: 'system',
