@@ -1,5 +1,6 @@
 import { setCookies } from '../../src/headers/set-cookies';
 import { describe, expect, it } from 'vitest';
+import { bucket } from '../../src/hashing/bucket';
 import type { EchoBody } from '../support/echo-origin';
 import { configAt, putConfig, testApp } from '../support/test-app';
 
@@ -86,6 +87,18 @@ describe('proxy', () => {
     // The origin may refuse an oversized header (431); the splitter itself never fails.
     expect(response.status).toBeLessThan(500);
     expect(response.headers.get('set-cookie')).toMatch(/^rollout_id=[A-Za-z0-9_-]{22}; /);
+  });
+
+  it('lets the identity header decide over the cookie when both are present', async () => {
+    const { request } = await appAt(50, { stickiness: { identityHeader: 'x-user-id' } });
+    const cookie = 'rollout_id=visitor-0001';
+    const cookieCohort = bucket('launch-1', 'visitor-0001') < 5000 ? 'canary' : 'stable';
+    // A user whose own bucket puts them in the other cohort than the cookie's id would.
+    let user = 0;
+    while ((bucket('launch-1', `user-${user}`) < 5000 ? 'canary' : 'stable') === cookieCohort) user++;
+    const response = await request('/', { headers: { cookie, 'x-user-id': `user-${user}` } });
+    expect(response.headers.get('x-rollout-cohort')).not.toBe(cookieCohort);
+    expect((await request('/', { headers: { cookie } })).headers.get('x-rollout-cohort')).toBe(cookieCohort);
   });
 
   it('routes by the identity header when configured, the same on every device', async () => {

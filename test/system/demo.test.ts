@@ -44,6 +44,19 @@ describe('npm start (the local demo)', () => {
       }
       // 10 % of 60 fresh visitors: a handful on the canary, most on stable.
       expect(cohorts.stable).toBeGreaterThan(40);
+      // The seeded config is what serves: a 10 % ramp with the four flags.
+      const state = (await (
+        await fetch(`http://127.0.0.1:${port}/__rollout/state`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).json()) as { state: string; percent: number; config: { flags: Record<string, unknown> } };
+      expect(state).toMatchObject({ state: 'ramping', percent: 10 });
+      expect(Object.keys(state.config.flags)).toEqual([
+        'fileStorage',
+        'templates',
+        'emailDelivery',
+        'analytics',
+      ]);
     } finally {
       process.kill(-child.pid!, 'SIGINT');
       const exited = await new Promise<boolean>((resolve) => {

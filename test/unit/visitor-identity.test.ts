@@ -6,6 +6,8 @@ describe('visitor identity', () => {
   it.each([
     ['', false],
     ['short', false],
+    ['a'.repeat(7), false],
+    ['a'.repeat(8), true],
     ['a'.repeat(65), false],
     ['has space1', false],
     ['semi;colon', false],
