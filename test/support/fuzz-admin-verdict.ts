@@ -44,6 +44,8 @@ export function adminVerdict(fuzzCase: AdminFuzzCase): AdminVerdict {
       return invalid('not JSON');
     }
   }
+  // Checked literally, not through the Worker's schemas, so a schema grown too lax is caught.
+  if (percentsBreakContract(value)) return invalid('percent outside 0–100 or with more than two decimals');
   const parsed = fuzzCase.route.schema.safeParse(value);
   if (!parsed.success) return invalid('schema');
   if (fuzzCase.flagName !== undefined && !FlagNameSchema.safeParse(fuzzCase.flagName).success)
@@ -52,6 +54,21 @@ export function adminVerdict(fuzzCase: AdminFuzzCase): AdminVerdict {
   if (fuzzCase.route.usesIfMatch && ifMatch !== undefined && !IfMatchSchema.safeParse(ifMatch).success)
     return invalid('bad If-Match');
   return { valid: true, body: parsed.data as Record<string, unknown> };
+}
+
+/** Whether a body carries a `percent` (top level or under `rollout`) that is not a 0–100 number with ≤ 2 decimals. */
+function percentsBreakContract(value: unknown): boolean {
+  const percents: unknown[] = [];
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const record = value as Record<string, unknown>;
+    if ('percent' in record) percents.push(record.percent);
+    const rollout = record.rollout;
+    if (rollout && typeof rollout === 'object' && 'percent' in rollout)
+      percents.push((rollout as Record<string, unknown>).percent);
+  }
+  return percents.some(
+    (p) => typeof p !== 'number' || !(p >= 0 && p <= 100) || Math.abs(p * 100 - Math.round(p * 100)) > 1e-9,
+  );
 }
 
 function invalid(why: string): AdminVerdict {
