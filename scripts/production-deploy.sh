@@ -80,9 +80,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-[[ $ENV_NAME =~ ^[A-Za-z0-9_-]{1,64}$ ]] || die_usage "--env must be 1-64 chars of [A-Za-z0-9_-]"
-[[ -n $URL ]] || die_usage "no Worker URL: pass --url or set ROLLOUT_URL"
-[[ $URL =~ $URL_RE ]] || die_usage "--url must be an http(s) URL"
+validate_env_and_url
 [[ -n $STABLE_HEALTH && -n $CANARY_HEALTH ]] ||
   die_usage "both origins' health URLs are needed: --stable-health and --canary-health (or STABLE_HEALTH_URL, CANARY_HEALTH_URL)"
 [[ $STABLE_HEALTH =~ $URL_RE && $CANARY_HEALTH =~ $URL_RE ]] || die_usage "health URLs must be http(s) URLs"

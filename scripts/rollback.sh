@@ -63,9 +63,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-[[ $ENV_NAME =~ ^[A-Za-z0-9_-]{1,64}$ ]] || die_usage "--env must be 1-64 chars of [A-Za-z0-9_-]"
-[[ -n $URL ]] || die_usage "no Worker URL: pass --url or set ROLLOUT_URL"
-[[ $URL =~ $URL_RE ]] || die_usage "--url must be an http(s) URL"
+validate_env_and_url
 URL=${URL%/}
 [[ -z $VERSION || $VERSION =~ ^[0-9A-Za-z-]{1,64}$ ]] || die_usage "--version must be a Worker version id"
 [[ ${#REASON} -le 500 && $REASON != *$'\n'* ]] || die_usage "--reason must be one line of at most 500 chars"

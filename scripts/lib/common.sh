@@ -38,3 +38,10 @@ shell_words() {
   printf '%s' "${out# }"
 }
 would() { printf '     would run: %s\n' "$(shell_words "$@")"; }
+
+# Checks the wrangler environment name and the Worker URL every script takes.
+validate_env_and_url() {
+  [[ $ENV_NAME =~ ^[A-Za-z0-9_-]{1,64}$ ]] || die_usage "--env must be 1-64 chars of [A-Za-z0-9_-]"
+  [[ -n $URL ]] || die_usage "no Worker URL: pass --url or set ROLLOUT_URL"
+  [[ $URL =~ $URL_RE ]] || die_usage "--url must be an http(s) URL"
+}
