@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod/mini';
-import { formatIssues } from '../src/config/parse-config';
+import { describeIssues } from '../src/config/describe-issues';
 import { monitoringFiles } from '../src/monitoring/monitoring-files';
 
 /**
@@ -17,7 +17,7 @@ const ArgsSchema = z.array(z.enum(['--check'], 'unknown option (the only option 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = ArgsSchema.safeParse(process.argv.slice(2));
 if (!args.success) {
-  console.error(`usage: build-monitoring [--check]\n${formatIssues(args.error).join('\n')}`);
+  console.error(`usage: build-monitoring [--check]\n${describeIssues(args.error).join('\n')}`);
   process.exit(2);
 }
 const check = args.data.includes('--check');

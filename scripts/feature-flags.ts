@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as z from 'zod/mini';
 import { FlagNameSchema } from '../src/config/names';
-import { formatIssues } from '../src/config/parse-config';
+import { describeIssues } from '../src/config/describe-issues';
 import { PercentSchema } from '../src/config/percent';
 import { createAdminClient } from '../src/cli/admin-client';
 import { ApiError, isCliError, UsageError } from '../src/cli/cli-errors';
@@ -177,7 +177,7 @@ function readArgs(argv: readonly string[]): z.infer<typeof ArgsSchema> {
     throw new UsageError(String((error as Error).message).split('. ')[0]!);
   }
   const parsed = ArgsSchema.safeParse(values);
-  if (!parsed.success) throw new UsageError(formatIssues(parsed.error).join('\n'));
+  if (!parsed.success) throw new UsageError(describeIssues(parsed.error).join('\n'));
   return parsed.data;
 }
 

@@ -8,7 +8,7 @@ export { assignCohort, type Cohort, type CohortAssignment, type CohortReason } f
 export { evaluateFlags, flagValues, type FlagResult, type FlagReason } from './flags/evaluate-flags';
 export { RolloutConfigSchema, FlagSchema, BusinessRouteSchema } from './config/config-schema';
 export type { RolloutConfig, RolloutConfigInput, FlagConfig, BusinessRoute } from './config/config-schema';
-export { parseConfig, formatIssues } from './config/parse-config';
+export { parseConfig } from './config/parse-config';
 export { safeDefaultConfig } from './config/safe-default';
 export { parseKillSwitch, KILL_SWITCH_KEY, NO_KILL, type KillSwitch } from './kill/kill-switch';
 export { decideVisitor, type VisitorDecision } from './split/decide-visitor';

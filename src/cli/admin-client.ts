@@ -7,7 +7,7 @@ import {
   StateBodySchema,
   WriteResultSchema,
 } from '../admin/admin-responses';
-import { formatIssues } from '../config/parse-config';
+import { describeIssues } from '../config/describe-issues';
 import type { Transition } from './cli-command';
 import { ApiError, UnreachableError, UnreadableResponseError } from './cli-errors';
 import type { KillTargets } from './command-arguments';
@@ -98,7 +98,7 @@ export function createAdminClient({
     const json = parseJson(text);
     if (status < 200 || status > 299) throw apiError(route, status, json, text, retryAfter);
     const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new UnreadableResponseError(route, formatIssues(parsed.error));
+    if (!parsed.success) throw new UnreadableResponseError(route, describeIssues(parsed.error));
     return { data: parsed.data, raw: json };
   }
 

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { ActorLabelSchema } from '../admin/admin-bodies';
-import { formatIssues } from '../config/parse-config';
+import { describeIssues } from '../config/describe-issues';
 import { UsageError } from './cli-errors';
 
 /** The admin prefix the Worker uses unless `ADMIN_PREFIX` says otherwise. */
@@ -70,6 +70,6 @@ export function resolveConnection(
     throw new UsageError('no admin URL: set ROLLOUT_URL or pass --url https://app.example.com');
   }
   const result = ConnectionSchema.safeParse(input);
-  if (!result.success) throw new UsageError(formatIssues(result.error).join('\n'));
+  if (!result.success) throw new UsageError(describeIssues(result.error).join('\n'));
   return result.data;
 }

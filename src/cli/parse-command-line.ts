@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { formatIssues } from '../config/parse-config';
+import { describeIssues } from '../config/describe-issues';
 import type { CliCommand } from './cli-command';
 import { UsageError } from './cli-errors';
 import { COMMAND_SPECS, type CommandInput, type CommandOption, type CommandSpec } from './command-specs';
@@ -59,7 +59,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   Object.assign(input, namePositionals(spec, rest));
 
   const result = spec.schema.safeParse(input);
-  if (!result.success) throw new UsageError(formatIssues(result.error).join('\n'), spec.name);
+  if (!result.success) throw new UsageError(describeIssues(result.error).join('\n'), spec.name);
   const { url, token, actor, prefix, env } = values;
   return {
     kind: 'run',

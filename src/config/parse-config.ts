@@ -1,4 +1,3 @@
-import * as z from 'zod/mini';
 import { RolloutConfigSchema, type RolloutConfig } from './config-schema';
 import { describeIssues } from './describe-issues';
 
@@ -24,15 +23,5 @@ export function parseConfig(raw: unknown): ConfigParseResult {
   const result = RolloutConfigSchema.safeParse(value);
   return result.success
     ? { ok: true, config: result.data }
-    : { ok: false, issues: formatIssues(result.error) };
-}
-
-/**
- * Turns zod issues into `path: message` lines for 400 bodies, CLI errors and logs.
- *
- * @example
- * formatIssues(error); // ['rollout.percent: percent must be at most 100']
- */
-export function formatIssues(error: z.core.$ZodError): string[] {
-  return describeIssues(error);
+    : { ok: false, issues: describeIssues(result.error) };
 }

@@ -1,4 +1,4 @@
-import { formatIssues } from '../config/parse-config';
+import { describeIssues } from '../config/describe-issues';
 import { SettingsSchema, type Settings } from './settings-schema';
 
 /** Settings, or the issues that make them unusable. */
@@ -16,5 +16,5 @@ export function parseSettings(vars: Record<string, unknown>): SettingsResult {
   const result = SettingsSchema.safeParse(strings);
   return result.success
     ? { ok: true, settings: result.data }
-    : { ok: false, issues: formatIssues(result.error) };
+    : { ok: false, issues: describeIssues(result.error) };
 }

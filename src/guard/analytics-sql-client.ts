@@ -1,4 +1,4 @@
-import { formatIssues } from '../config/parse-config';
+import { describeIssues } from '../config/describe-issues';
 import { SqlJsonResponseSchema } from './sql-response-schema';
 
 /** The `fetch` the client uses (the runtime's, or a test's). */
@@ -70,7 +70,7 @@ export function createAnalyticsSqlClient(options: AnalyticsSqlClientOptions): An
       if (!parsed.success)
         return {
           ok: false,
-          error: `SQL API answer has an unexpected shape: ${formatIssues(parsed.error).slice(0, 3).join('; ')}`,
+          error: `SQL API answer has an unexpected shape: ${describeIssues(parsed.error).slice(0, 3).join('; ')}`,
         };
       return { ok: true, rows: parsed.data.data };
     },

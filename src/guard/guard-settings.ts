@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { formatIssues } from '../config/parse-config';
+import { describeIssues } from '../config/describe-issues';
 import { analyticsDatasetFor } from './analytics-dataset';
 
 /** The SQL API's public address; tests and self-hosted stand-ins override it. */
@@ -49,7 +49,7 @@ export function parseGuardSettings(vars: Record<string, unknown>): GuardSettings
   );
   const parsed = GuardVarsSchema.safeParse(present);
   if (!parsed.success)
-    return { enabled: false, reason: `invalid guard settings: ${formatIssues(parsed.error).join('; ')}` };
+    return { enabled: false, reason: `invalid guard settings: ${describeIssues(parsed.error).join('; ')}` };
   const guard = parsed.data;
   if (!guard.CF_ACCOUNT_ID || !guard.CF_API_TOKEN)
     return {

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { formatIssues } from '../config/parse-config';
+import { describeIssues } from '../config/describe-issues';
 import { cohortStatsQuery } from '../metrics/queries';
 import type { AnalyticsSqlClient } from './analytics-sql-client';
 import { EMPTY_COHORT_STATS, type CohortStats, type WindowStats } from './cohort-stats';
@@ -41,7 +41,10 @@ export async function readWindowStats(
   for (const raw of result.rows) {
     const row = CohortRowSchema.safeParse(raw);
     if (!row.success)
-      return { ok: false, error: `SQL API row malformed: ${formatIssues(row.error).slice(0, 3).join('; ')}` };
+      return {
+        ok: false,
+        error: `SQL API row malformed: ${describeIssues(row.error).slice(0, 3).join('; ')}`,
+      };
     const { cohort, p95Ms, ...counts } = row.data;
     // Rows of another cohort value (an empty blob from an older writer) belong to neither.
     if (cohort !== 'canary' && cohort !== 'stable') continue;

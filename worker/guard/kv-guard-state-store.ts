@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { formatIssues } from '../../src/config/parse-config';
+import { describeIssues } from '../../src/config/describe-issues';
 import type { GuardStateStore } from '../../src/guard/guard-ports';
 import { GUARD_INCIDENT_KEY, GUARD_VERDICT_KEY } from '../../src/guard/guard-keys';
 import { GuardIncidentSchema, type GuardIncident } from '../../src/guard/incident';
@@ -53,7 +53,7 @@ export class KvGuardStateStore implements GuardStateStore {
     if (parsed.success) return parsed.data;
     this.logger.warn('guard state is invalid; ignored', {
       key,
-      issues: formatIssues(parsed.error).slice(0, 3),
+      issues: describeIssues(parsed.error).slice(0, 3),
     });
     return undefined;
   }

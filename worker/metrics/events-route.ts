@@ -1,5 +1,5 @@
 import { Hono } from 'hono/tiny';
-import { formatIssues } from '../../src/config/parse-config';
+import { describeIssues } from '../../src/config/describe-issues';
 import { FixedWindowLimiter } from '../../src/metrics/fixed-window-limiter';
 import { eventMetrics, OutcomeEventsBodySchema, unknownEventTypes } from '../../src/metrics/outcome-events';
 import type { AppDeps } from '../app-deps';
@@ -42,7 +42,8 @@ export function eventsRoute(
       );
     }
     const parsed = OutcomeEventsBodySchema.safeParse(body);
-    if (!parsed.success) return c.json({ error: 'invalid events', issues: formatIssues(parsed.error) }, 400);
+    if (!parsed.success)
+      return c.json({ error: 'invalid events', issues: describeIssues(parsed.error) }, 400);
     const { events } = parsed.data;
     const snapshot = await deps.store.read();
     const unknown = unknownEventTypes(events, snapshot.config);

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { formatIssues } from '../../src/config/parse-config';
+import { describeIssues } from '../../src/config/describe-issues';
 import type { Settings } from '../../src/env/settings-schema';
 import type { Logger } from '../../src/ports/logger';
 
@@ -40,7 +40,7 @@ export function sentryOptionsFrom(settings: Settings, logger: Logger): SentryOpt
   if (settings.SENTRY_DSN === undefined || settings.SENTRY_DSN.trim() === '') return undefined;
   const dsn = SentryDsnSchema.safeParse(settings.SENTRY_DSN.trim());
   if (!dsn.success) {
-    logger.error('Sentry disabled: invalid SENTRY_DSN', { issues: formatIssues(dsn.error) });
+    logger.error('Sentry disabled: invalid SENTRY_DSN', { issues: describeIssues(dsn.error) });
     return undefined;
   }
   let sampleRate = 1;
@@ -50,7 +50,7 @@ export function sentryOptionsFrom(settings: Settings, logger: Logger): SentryOpt
     else
       logger.error('invalid SENTRY_SAMPLE_RATE, using 1', {
         value: settings.SENTRY_SAMPLE_RATE,
-        issues: formatIssues(rate.error),
+        issues: describeIssues(rate.error),
       });
   }
   return { dsn: dsn.data, sampleRate, environment: settings.ENVIRONMENT };
