@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { GuardVerdictRecordSchema } from '../guard/verdict';
 import { RolloutConfigSchema } from '../config/config-schema';
 import { RolloutStateSchema } from '../config/rollout-state';
 import { AuditEntrySchema } from './audit-entry';
@@ -34,8 +35,8 @@ export const StateBodySchema = z.object({
   kill: KillStateSchema,
   /** `kv`; `safe-default` when KV holds no config; `last-known-good` when the KV value is invalid. */
   source: z.enum(['kv', 'last-known-good', 'safe-default']),
-  /** The guard's latest verdict (KV key `guard:verdict`), or null. */
-  guard: z.unknown(),
+  /** The guard's latest verdict (KV key `guard:verdict`), or null when none (or none readable). */
+  guard: z.nullable(GuardVerdictRecordSchema),
   /** Why the config in KV was rejected, when it was. */
   issues: z.optional(z.array(z.string())),
 });

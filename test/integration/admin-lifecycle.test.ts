@@ -1,4 +1,5 @@
 import { env } from 'cloudflare:workers';
+import { guardVerdictRecord } from '../support/guard-verdict-record';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RolloutConfig } from '../../src/config/config-schema';
 import { testApp } from '../support/test-app';
@@ -212,7 +213,8 @@ describe('GET /state and flags', () => {
     });
     await call('PUT', '/percent', { percent: 25 });
     await kv.put('kill', 'flag:templates');
-    await kv.put('guard:verdict', JSON.stringify({ verdict: 'healthy', at: '2026-11-25T12:00:00Z' }));
+    const verdict = guardVerdictRecord({ status: 'healthy', at: '2026-11-25T12:00:00.000Z' });
+    await kv.put('guard:verdict', JSON.stringify(verdict));
     const state = await call('GET', '/state');
     expect(state.body).toMatchObject({
       version: 1,
@@ -220,10 +222,16 @@ describe('GET /state and flags', () => {
       percent: 25,
       source: 'kv',
       kill: { canary: false, allFlags: false, flags: ['templates'], raw: 'flag:templates' },
-      guard: { verdict: 'healthy' },
+      guard: verdict,
     });
     expect(state.body.config).toEqual(await stored());
     expect(state.headers.get('etag')).toBe('"1"');
+  });
+
+  it('shows a guard verdict that is not the guard’s shape as none', async () => {
+    const { call } = client();
+    await kv.put('guard:verdict', JSON.stringify({ verdict: 'healthy', at: 'yesterday' }));
+    expect((await call('GET', '/state')).body).toMatchObject({ guard: null });
   });
 
   it('shows an invalid stored config as such: issues, what is served, and only PUT /config or undo allowed', async () => {

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { guardVerdictRecord } from '../support/guard-verdict-record';
 import { localWorkerBehindEchoOrigins } from '../support/local-worker-behind-echo-origins';
 import { runCli } from '../../src/cli/run-cli';
 import { putLocalKv } from '../support/wrangler-stub/local-kv';
@@ -114,11 +115,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     await putLocalKv(
       world.worker.persistDir,
       'guard:verdict',
-      JSON.stringify({
-        status: 'healthy',
-        at: '2099-01-01T00:00:00.000Z',
-        action: { type: 'none', why: 'test' },
-      }),
+      JSON.stringify(guardVerdictRecord({ status: 'healthy', at: '2099-01-01T00:00:00.000Z' })),
     );
     const run = await runWithWranglerStub(
       'scripts/production-deploy.sh',
@@ -173,14 +170,16 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     await putLocalKv(
       world.worker.persistDir,
       'guard:verdict',
-      JSON.stringify({
-        status: 'breach',
-        at: new Date().toISOString(),
-        reasons: [
-          { metric: 'errorRate', value: 3.2, threshold: 1, message: 'canary error rate 3.2 % > 1 %' },
-        ],
-        action: { type: 'none', why: 'test' },
-      }),
+      JSON.stringify(
+        guardVerdictRecord({
+          status: 'breach',
+          at: new Date().toISOString(),
+          canaryErrorRatePercent: 3.2,
+          reasons: [
+            { metric: 'errorRate', value: 3.2, threshold: 1, message: 'canary error rate 3.2 % > 1 %' },
+          ],
+        }),
+      ),
     );
     const run = await runWithWranglerStub(
       'scripts/production-deploy.sh',
@@ -204,11 +203,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     await putLocalKv(
       world.worker.persistDir,
       'guard:verdict',
-      JSON.stringify({
-        status: 'healthy',
-        at: '2020-01-01T00:00:00.000Z',
-        action: { type: 'none', why: 'old' },
-      }),
+      JSON.stringify(guardVerdictRecord({ status: 'healthy', at: '2020-01-01T00:00:00.000Z' })),
     );
     const stale = await runWithWranglerStub(
       'scripts/production-deploy.sh',
@@ -243,19 +238,12 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
 
   it('with --max-error-rate, fails a gate whose healthy verdict shows a canary error rate above it', async () => {
     await cli('abort', '--reason', 'reset for the error-rate run');
-    const numbers = {
-      window: 'last 5 min',
-      canary: { requests: 400, errors: 10, errorRatePercent: 2.5, p95Ms: 300 },
-      stable: { requests: 3600, errorRatePercent: 0.2, baselineErrorRatePercent: 0.2 },
-      thresholds: { errorRatePercent: 5 },
-    };
-    const verdict = {
+    // Dated after the step begins, as the guard's next run would be.
+    const verdict = guardVerdictRecord({
       status: 'healthy',
-      // Dated after the step begins, as the guard's next run would be.
       at: '2099-01-01T00:00:00.000Z',
-      numbers,
-      action: { type: 'none', why: 'test' },
-    };
+      canaryErrorRatePercent: 2.5,
+    });
     await putLocalKv(world.worker.persistDir, 'guard:verdict', JSON.stringify(verdict));
     const run = await runWithWranglerStub(
       'scripts/production-deploy.sh',

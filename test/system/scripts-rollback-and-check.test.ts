@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { guardVerdictRecord } from '../support/guard-verdict-record';
 import { localWorkerBehindEchoOrigins } from '../support/local-worker-behind-echo-origins';
 import { runCli } from '../../src/cli/run-cli';
 import { freePort } from '../support/local-worker';
@@ -38,13 +39,10 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
     return out;
   }
   const state = async () => JSON.parse(await cli('status', '--json')) as State;
-  const verdict = (status: string, minutesAgo = 0) =>
-    JSON.stringify({
-      status,
-      at: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
-      numbers: { window: 'last 5 min', canary: { requests: 500 }, stable: { requests: 4500 } },
-      action: { type: 'none', why: 'test' },
-    });
+  const verdict = (status: 'healthy' | 'breach', minutesAgo = 0) =>
+    JSON.stringify(
+      guardVerdictRecord({ status, at: new Date(Date.now() - minutesAgo * 60_000).toISOString() }),
+    );
 
   describe('rollback.sh', () => {
     it('--dry-run prints the three steps and changes nothing', async () => {

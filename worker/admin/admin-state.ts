@@ -1,4 +1,6 @@
 import type * as z from 'zod/mini';
+import { parseJsonText } from '../../src/config/parse-json-text';
+import { GuardVerdictRecordSchema, type GuardVerdictRecord } from '../../src/guard/verdict';
 import type { StateBodySchema } from '../../src/admin/admin-responses';
 import { killState } from '../../src/admin/kill-state';
 import { GUARD_VERDICT_KEY } from '../../src/admin/storage-keys';
@@ -46,11 +48,9 @@ export async function readAdminState(
   };
 }
 
-function parseVerdict(text: string | null): unknown {
+// A verdict that is not the guard's shape (hand-edited, or from another version) shows as none.
+function parseVerdict(text: string | null): GuardVerdictRecord | null {
   if (text === null) return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
+  const result = parseJsonText(text, GuardVerdictRecordSchema);
+  return result.ok ? result.value : null;
 }

@@ -1,4 +1,5 @@
 import { AuditEntrySchema, type AuditEntry } from '../../src/admin/audit-entry';
+import { parseJsonText } from '../../src/config/parse-json-text';
 import { randomText } from '../../src/admin/random-text';
 import { AUDIT_PREFIX, auditKey } from '../../src/admin/storage-keys';
 import type { Logger } from '../../src/ports/logger';
@@ -80,10 +81,6 @@ export async function listAuditEntries(
 
 function parseEntry(text: string | null): AuditEntry | undefined {
   if (text === null) return undefined;
-  try {
-    const result = AuditEntrySchema.safeParse(JSON.parse(text));
-    return result.success ? result.data : undefined;
-  } catch {
-    return undefined;
-  }
+  const result = parseJsonText(text, AuditEntrySchema);
+  return result.ok ? result.value : undefined;
 }

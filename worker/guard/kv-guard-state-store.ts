@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { describeIssues } from '../../src/config/describe-issues';
+import { parseJsonText } from '../../src/config/parse-json-text';
 import type { GuardStateStore } from '../../src/guard/guard-ports';
 import { GUARD_INCIDENT_KEY, GUARD_VERDICT_KEY } from '../../src/guard/guard-keys';
 import { GuardIncidentSchema, type GuardIncident } from '../../src/guard/incident';
@@ -42,19 +42,9 @@ export class KvGuardStateStore implements GuardStateStore {
       return undefined;
     }
     if (text === null) return undefined;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      this.logger.warn('guard state is not JSON; ignored', { key });
-      return undefined;
-    }
-    const parsed = schema.safeParse(value);
-    if (parsed.success) return parsed.data;
-    this.logger.warn('guard state is invalid; ignored', {
-      key,
-      issues: describeIssues(parsed.error).slice(0, 3),
-    });
+    const parsed = parseJsonText(text, schema);
+    if (parsed.ok) return parsed.value;
+    this.logger.warn('guard state is invalid; ignored', { key, issues: parsed.issues.slice(0, 3) });
     return undefined;
   }
 
