@@ -153,6 +153,30 @@ describe('POST /__rollout/events', () => {
     expect(metrics.metrics.length).toBe(recordedBeforeLimit + 2);
   });
 
+  it('refuses a streamed body without Content-Length once it passes 64 KiB, without reading the rest', async () => {
+    const app = testApp();
+    await putConfig(app.kv, configAt(10, { routes: EXAMPLE_ROUTES }));
+    const host = new Hono().route('/__rollout', eventsRoute(app.deps));
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        pulled++;
+        // 1,000 chunks of 16 KiB would be 16 MiB; the reader must stop after about 5.
+        if (pulled > 1000) return controller.close();
+        controller.enqueue(new Uint8Array(16 * 1024).fill(32));
+      },
+    });
+    const response = await host.request(
+      '/__rollout/events',
+      // @ts-expect-error duplex is required for a streamed body in some runtimes
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' },
+      env as unknown as Env,
+    );
+    expect(response.status).toBe(413);
+    expect(pulled).toBeLessThan(20);
+    expect(app.metrics.metrics).toEqual([]);
+  });
+
   it('refuses a body over 64 KiB with 413 before parsing it', async () => {
     const { post, metrics } = await eventsApp();
     const response = await post(`{"events":[],"padding":"${'x'.repeat(70_000)}"}`);

@@ -1,5 +1,6 @@
 import type * as z from 'zod/mini';
 import { describeIssues } from '../../src/config/describe-issues';
+import { readLimitedText } from '../../src/http/read-limited-text';
 import { AdminError } from './admin-error';
 
 /** Admin bodies larger than this are refused before they are parsed. */
@@ -34,33 +35,9 @@ export async function readJsonBody<S extends z.ZodMiniType>(
 }
 
 async function readText(request: Request): Promise<string> {
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
-  } catch {
-    throw new AdminError(400, 'body is not valid UTF-8');
-  }
+  const body = await readLimitedText(request, MAX_BODY_BYTES);
+  if (body.ok) return body.text;
+  throw body.reason === 'too-large' ? tooLarge() : new AdminError(400, 'body is not valid UTF-8');
 }
 
 function tooLarge(): AdminError {

@@ -1,4 +1,5 @@
 import { Hono } from 'hono/tiny';
+import { readLimitedText } from '../../src/http/read-limited-text';
 import { describeIssues } from '../../src/config/describe-issues';
 import { FixedWindowLimiter } from '../../src/metrics/fixed-window-limiter';
 import { eventMetrics, OutcomeEventsBodySchema, unknownEventTypes } from '../../src/metrics/outcome-events';
@@ -26,12 +27,11 @@ export function eventsRoute(
   const limiter = new FixedWindowLimiter({ limit: eventsPerMinute, windowMs: 60_000, clock: deps.clock });
   const app = new Hono();
   app.post('/events', async function recordEvents(c) {
-    const declaredLength = Number(c.req.header('content-length') ?? 0);
-    if (declaredLength > MAX_BODY_BYTES)
+    const read = await readLimitedText(c.req.raw, MAX_BODY_BYTES);
+    if (!read.ok && read.reason === 'too-large')
       return c.json({ error: 'body too large', maxBytes: MAX_BODY_BYTES }, 413);
-    const text = await c.req.text();
-    if (text.length > MAX_BODY_BYTES)
-      return c.json({ error: 'body too large', maxBytes: MAX_BODY_BYTES }, 413);
+    if (!read.ok) return c.json({ error: 'invalid events', issues: ['body is not valid UTF-8'] }, 400);
+    const text = read.text;
     let body: unknown;
     try {
       body = JSON.parse(text);
