@@ -1,3 +1,4 @@
+import { kvReadFailed, kvWriteFailed, versionMismatch } from './command-failures';
 import type { AdminCommand } from '../../src/admin/admin-command';
 import { applyCommand } from '../../src/admin/apply-command';
 import { randomText } from '../../src/admin/random-text';
@@ -7,7 +8,7 @@ import { CONFIG_KEY } from '../kv-raw-config-source';
 import { recordAudit } from './audit-log';
 import type { CommandContext, CommandOptions } from './command-context';
 import { readHistory } from './config-history';
-import { KvWriteError, writeWithRetry } from './kv-retry';
+import { writeWithRetry } from './kv-retry';
 import { oneWriterAtATime } from './one-writer-at-a-time';
 import { storedConfig, type StoredConfig } from './stored-config';
 
@@ -53,8 +54,7 @@ async function execute(
   try {
     current = storedConfig(await ctx.kv.get(CONFIG_KEY, 'text'), ctx.settings);
   } catch (error) {
-    ctx.logger.error('admin command: KV read failed', { error: String(error) });
-    return { ok: false, status: 503, error: 'KV is unavailable; nothing changed', retryAfterSeconds: 5 };
+    return kvReadFailed(ctx, 'admin command', error);
   }
   if (current.status === 'invalid' && command.type !== 'replace-config' && command.type !== 'undo')
     return {
@@ -64,12 +64,8 @@ async function execute(
       issues: current.issues,
     };
   const previous = current.config;
-  if (options.ifMatch !== undefined && options.ifMatch !== previous.version)
-    return {
-      ok: false,
-      status: 412,
-      error: `If-Match ${options.ifMatch} is not the current version ${previous.version}`,
-    };
+  const stale = versionMismatch(options.ifMatch, previous.version);
+  if (stale) return stale;
   const applied = applyCommand(previous, command, {
     now: ctx.clock.now(),
     newSalt: () => randomText(16),
@@ -114,19 +110,6 @@ async function writeVersion(
   } catch (error) {
     // The version never became current: its history must not outlive it.
     await Promise.all(written.map((key) => ctx.kv.delete(key).catch(() => undefined)));
-    return writeFailed(ctx, error);
+    return kvWriteFailed(ctx, 'admin command', error);
   }
-}
-
-function writeFailed(ctx: CommandContext, error: unknown): Extract<CommandResult, { ok: false }> {
-  const rateLimited = error instanceof KvWriteError && error.rateLimited;
-  ctx.logger.error('admin command: KV write failed, nothing changed', { error: String(error), rateLimited });
-  return rateLimited
-    ? {
-        ok: false,
-        status: 503,
-        error: 'KV rate limit (one write per second per key); nothing changed, retry',
-        retryAfterSeconds: 2,
-      }
-    : { ok: false, status: 503, error: 'KV write failed; nothing changed', retryAfterSeconds: 5 };
 }

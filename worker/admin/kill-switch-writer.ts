@@ -1,3 +1,4 @@
+import { kvReadFailed, kvWriteFailed, versionMismatch } from './command-failures';
 import { killSwitchText, type KillRequest } from '../../src/admin/kill-switch-text';
 import type { RolloutConfig } from '../../src/config/config-schema';
 import { KILL_SWITCH_KEY } from '../../src/kill/kill-switch';
@@ -5,7 +6,7 @@ import { CONFIG_KEY } from '../kv-raw-config-source';
 import { recordAudit } from './audit-log';
 import type { CommandContext, CommandOptions } from './command-context';
 import type { CommandResult } from './execute-command';
-import { KvWriteError, writeWithRetry } from './kv-retry';
+import { writeWithRetry } from './kv-retry';
 import { oneWriterAtATime } from './one-writer-at-a-time';
 import { storedConfig } from './stored-config';
 
@@ -38,17 +39,12 @@ async function write(
   try {
     values = await ctx.kv.get([CONFIG_KEY, KILL_SWITCH_KEY], 'text');
   } catch (error) {
-    ctx.logger.error('kill switch: KV read failed', { error: String(error) });
-    return { ok: false, status: 503, error: 'KV is unavailable; nothing changed', retryAfterSeconds: 5 };
+    return kvReadFailed(ctx, 'kill switch', error);
   }
   const current = storedConfig(values.get(CONFIG_KEY) ?? null, ctx.settings);
   const before = values.get(KILL_SWITCH_KEY) ?? null;
-  if (options.ifMatch !== undefined && options.ifMatch !== current.config.version)
-    return {
-      ok: false,
-      status: 412,
-      error: `If-Match ${options.ifMatch} is not the current version ${current.config.version}`,
-    };
+  const stale = versionMismatch(options.ifMatch, current.config.version);
+  if (stale) return stale;
   const unknown = (request?.flags ?? []).filter((name) => !Object.hasOwn(current.config.flags, name));
   if (current.status !== 'invalid' && unknown.length)
     return {
@@ -68,14 +64,7 @@ async function write(
       ctx.retryDelaysMs,
     );
   } catch (error) {
-    const rateLimited = error instanceof KvWriteError && error.rateLimited;
-    ctx.logger.error('kill switch: KV write failed', { error: String(error), rateLimited });
-    return {
-      ok: false,
-      status: 503,
-      error: 'KV write failed; the kill switch is unchanged',
-      retryAfterSeconds: rateLimited ? 2 : 5,
-    };
+    return kvWriteFailed(ctx, 'kill switch', error);
   }
   ctx.store.primeKill(after);
   ctx.logger.warn(after === null ? 'kill switch lifted' : 'kill switch set', {
