@@ -3,21 +3,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { EchoBody } from '../support/echo-origin';
 import { testApp } from '../support/test-app';
 
-const TOKEN = 'test-admin-token-0123456789';
 const kv = (env as unknown as { ROLLOUT: KVNamespace }).ROLLOUT;
 // CONFIG_CACHE_SECONDS in the test vars: how long this isolate may keep serving what it read.
 const CACHE_MS = 5000;
 
 function setup() {
   const app = testApp();
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await app.request(`/__rollout${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}` },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  };
+  const call = app.admin;
   /** One proxied request, as a visitor would make it, after the isolate cache has expired. */
   const visit = async () => {
     app.clock.advance(CACHE_MS + 1);

@@ -3,19 +3,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { EchoBody } from '../support/echo-origin';
 import { testApp } from '../support/test-app';
 
-const TOKEN = 'test-admin-token-0123456789';
 const kv = (env as unknown as { ROLLOUT: KVNamespace }).ROLLOUT;
 
 function setup(vars: Record<string, string> = {}) {
   const app = testApp({ vars });
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await app.request(`/__rollout${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}` },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: response.status, body: (await response.json()) as any };
-  };
+  const call = app.admin;
   const createLink = async (cohort: string, ttlSeconds?: number) => {
     const response = await call('POST', '/override-link', { cohort, ...(ttlSeconds ? { ttlSeconds } : {}) });
     expect(response.status).toBe(200);

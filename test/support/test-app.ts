@@ -77,6 +77,7 @@ export function testApp(
   const vars = testVars(options.vars);
   const parsed = parseSettings(vars);
   if (!parsed.ok) throw new Error(parsed.issues.join('; '));
+  const settings = parsed.settings;
   const clock = new ManualClock();
   const logger = new RecordingLogger();
   const metrics = new RecordingMetricsSink();
@@ -110,7 +111,17 @@ export function testApp(
     await waitOnExecutionContext(ctx);
     return response;
   }
-  return { app, deps, clock, logger, metrics, store, kv, env: testEnv, request };
+  /** An admin API call with the test token: the status and the parsed JSON body. */
+  async function admin(method: string, path: string, body?: unknown) {
+    const response = await request(`${settings.ADMIN_PREFIX}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${vars.ADMIN_TOKEN}` },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    // Tests read whichever fields the route returns.
+    return { status: response.status, body: (await response.json()) as any };
+  }
+  return { app, deps, clock, logger, metrics, store, kv, env: testEnv, request, admin };
 }
 
 /** Writes a config to the real Miniflare KV. */
