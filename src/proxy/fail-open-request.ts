@@ -1,14 +1,11 @@
-import { COHORT_HEADER, isRolloutHeader } from '../headers/rollout-headers';
+import { buildOriginRequestHeaders } from '../headers/origin-request-headers';
 import { isReplayable } from './failover-policy';
 import { originTarget } from './origin-target';
 
-// Unverifiable forwarding headers are dropped here too, as on the normal path.
-const DROPPED = new Set(['host', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded']);
-
 /**
  * The last resort when the splitter itself failed (a bug, never a bad input): a GET or HEAD goes
- * to stable as plainly as possible, so a defect in edge-rollout costs the visitor nothing. Other
- * methods are not retried: the canary may already have acted on them.
+ * to stable under the usual header policy, with no flags, so a defect in edge-rollout costs the
+ * visitor nothing. Other methods are not retried: the canary may already have acted on them.
  *
  * @example
  * const fallback = failOpenRequest(request, stableOrigin);
@@ -19,10 +16,16 @@ export function failOpenRequest(
   stableOrigin: string,
 ): { url: string; init: RequestInit } | undefined {
   if (!isReplayable(request.method)) return undefined;
-  const headers = new Headers();
-  for (const [name, value] of request.headers)
-    if (!isRolloutHeader(name) && !DROPPED.has(name)) headers.append(name, value);
-  headers.set(COHORT_HEADER, 'stable');
-  const init: RequestInit = { method: request.method, headers, redirect: 'manual' };
-  return { url: originTarget(new URL(request.url), stableOrigin), init };
+  const publicUrl = new URL(request.url);
+  const headers = buildOriginRequestHeaders(request.headers, {
+    cohort: 'stable',
+    flags: {},
+    publicUrl,
+    visitorIp: request.headers.get('cf-connecting-ip'),
+    webSocket: false,
+  });
+  return {
+    url: originTarget(publicUrl, stableOrigin),
+    init: { method: request.method, headers, redirect: 'manual' },
+  };
 }
