@@ -1,4 +1,5 @@
 import type { Cohort } from '../cohort/assign-cohort';
+import { base64UrlBytes, base64UrlEncode } from '../encoding/base64url';
 
 /** The cookie that carries a verified override token on every later request. */
 export const OVERRIDE_COOKIE = 'rollout_override';
@@ -44,7 +45,7 @@ export function overrideTokens(secret: string): OverrideTokens {
   return {
     async sign(cohort, expiresAt) {
       const signature = await crypto.subtle.sign('HMAC', await key, message(cohort, String(expiresAt)));
-      return `${cohort}.${expiresAt}.${toBase64Url(new Uint8Array(signature))}`;
+      return `${cohort}.${expiresAt}.${base64UrlEncode(new Uint8Array(signature))}`;
     },
     async verify(token, nowMs) {
       const match = TOKEN_PATTERN.exec(token);
@@ -52,23 +53,12 @@ export function overrideTokens(secret: string): OverrideTokens {
       const [, cohort, expiry, signature] = match as unknown as [string, Cohort, string, string];
       const expiresAt = Number(expiry);
       if (expiresAt * 1000 <= nowMs) return undefined;
-      const signatureBytes = fromBase64Url(signature);
+      const signatureBytes = base64UrlBytes(signature);
+      if (!signatureBytes) return undefined;
       // Only the canonical encoding counts: base64's spare low bits must not give a second spelling.
-      if (toBase64Url(signatureBytes) !== signature) return undefined;
+      if (base64UrlEncode(signatureBytes) !== signature) return undefined;
       const valid = await crypto.subtle.verify('HMAC', await key, signatureBytes, message(cohort, expiry));
       return valid ? { cohort, expiresAt } : undefined;
     },
   };
-}
-
-function toBase64Url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
-}
-
-function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
 }

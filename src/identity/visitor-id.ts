@@ -1,3 +1,5 @@
+import { base64UrlEncode } from '../encoding/base64url';
+
 const VISITOR_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 
 /**
@@ -18,10 +20,7 @@ export function isValidVisitorId(value: string | undefined): value is string {
  */
 export function newVisitorId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
+  return base64UrlEncode(bytes);
 }
 
 const IDENTITY_HEADER_PATTERN = /^[\x21-\x7e]{1,256}$/;

@@ -1,4 +1,4 @@
-import { base64UrlBytes } from './base64url';
+import { base64UrlBytes } from '../../encoding/base64url';
 import { claimsValid, JwtClaimsSchema, JwtHeaderSchema, type JwtClaims } from './jwt-claims';
 
 /** What a token must satisfy. */

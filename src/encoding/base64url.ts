@@ -13,3 +13,16 @@ export function base64UrlBytes(text: string): Uint8Array<ArrayBuffer> | undefine
     return undefined;
   }
 }
+
+/**
+ * Encodes bytes as base64url (RFC 4648 §5) without padding.
+ *
+ * @example
+ * base64UrlEncode(new Uint8Array([104, 105])); // 'aGk'
+ */
+export function base64UrlEncode(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
+}
