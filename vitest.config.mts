@@ -1,9 +1,10 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
 
-// Four layers: unit tests of the core in Node; integration tests through the Worker in
-// workerd with real Miniflare KV from wrangler.toml; e2e tests against real origins on loopback;
-// system tests that drive the real Worker from Node.
+// Four layers: unit tests of the core in Node (in-process only, no child processes: it stays
+// under 15 s); integration tests through the Worker in workerd with real Miniflare KV from
+// wrangler.toml; e2e tests against real origins on loopback; system tests that drive the real
+// Worker, the CLI and the scripts from Node. Each harness lives in a folder of test/support/.
 const workerd = (name: string, include: string[], globalSetup?: string[]) => ({
   plugins: [
     cloudflareTest({
@@ -24,19 +25,20 @@ export default defineConfig({
       workerd(
         'integration',
         ['test/integration/**/*.test.ts'],
-        ['./test/support/loopback-origins.global-setup.ts', './test/support/sentry-receiver.global-setup.ts'],
+        ['./test/support/loopback/echo-origins.global-setup.ts', './test/support/sentry/global-setup.ts'],
       ),
       workerd(
         'e2e',
         ['test/e2e/**/*.test.ts'],
         [
-          './test/support/loopback-origins.global-setup.ts',
-          './test/support/fake-sql-api.global-setup.ts',
-          './test/support/sentry-receiver.global-setup.ts',
+          './test/support/loopback/echo-origins.global-setup.ts',
+          './test/support/fake-sql-api/global-setup.ts',
+          './test/support/sentry/global-setup.ts',
         ],
       ),
       // Node-side tests of the real Worker: CLI, scripts, demo and fidelity under `wrangler dev`;
-      // soak, faults and fuzz on the bundled Worker in Miniflare.
+      // soak, faults and fuzz on the bundled Worker in Miniflare; every command line in the docs,
+      // run for real (dry runs and --help).
       {
         test: {
           name: 'system',

@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod/mini';
-import { describeIssues } from '../src/config/describe-issues';
-import { monitoringFiles } from '../src/monitoring/monitoring-files';
+import { describeIssues } from '../src/config/parse-config';
+import { monitoringFiles } from '../monitoring/generator/monitoring-files';
 
 /**
  * Writes monitoring/ (Grafana dashboards, alert rules, datasource) from the data point schema

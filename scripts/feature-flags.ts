@@ -9,14 +9,12 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as z from 'zod/mini';
-import { FlagNameSchema } from '../src/config/names';
-import { describeIssues } from '../src/config/describe-issues';
-import { PercentSchema } from '../src/config/percent';
-import { createAdminClient } from '../src/cli/admin-client';
-import { ApiError, isCliError, UsageError } from '../src/cli/cli-errors';
-import { resolveConnection } from '../src/cli/connection-options';
-import { EXIT_CODES, type ExitCode } from '../src/cli/exit-codes';
-import { formatPercent } from '../src/cli/format-percent';
+import { FlagNameSchema, PercentSchema } from '../src/config/config-schema';
+import { describeIssues } from '../src/config/parse-config';
+import { createAdminClient } from '../cli/admin-client';
+import { resolveConnection } from '../cli/command-line';
+import { ApiError, EXIT_CODES, isCliError, UsageError, type ExitCode } from '../cli/errors';
+import { formatPercent } from '../cli/format-output';
 
 /** One launch phase: the flags it turns on, each with the share of visitors it reaches. */
 export const FlagPhaseSchema = z.strictObject({

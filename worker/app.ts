@@ -1,14 +1,30 @@
 import { Hono } from 'hono/tiny';
+import type { Settings } from '../src/config/settings';
+import type { Clock, ConfigStore, ErrorReporter, Logger, MetricsSink } from '../src/ports';
+import type { FetchFunction } from '../src/proxy/proxy-to-origin';
+import type { Cohort } from '../src/split/decide-visitor';
 import { createAdminApp } from './admin/admin-app';
-import type { AppDeps } from './app-deps';
 import { splitHandler } from './split-handler';
+
+/** Everything the Hono app needs, built once per isolate by runtime.ts (tests build their own). */
+export interface AppDeps {
+  settings: Settings;
+  /** The ROLLOUT namespace: config, kill switch, history and audit log (admin writes). */
+  kv: KVNamespace;
+  store: ConfigStore;
+  clock: Clock;
+  logger: Logger;
+  fetch: FetchFunction;
+  metrics: MetricsSink;
+  /** Creates the per-request error reporter (Sentry is request-scoped). */
+  errorReporterFor(request: Request, waitUntil: (promise: Promise<unknown>) => void): ErrorReporter;
+  workerVersion: string;
+  /** A QA override cohort pinned by a signed cookie, if the request carries a valid one. */
+  readOverride(request: Request): Promise<Cohort | undefined>;
+}
 
 /**
  * The Hono app: the admin API under the configured prefix, the splitter everywhere else.
- *
- * @example
- * const app = createApp(deps);
- * return app.fetch(request, env, ctx);
  */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
@@ -23,4 +39,15 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ error: 'edge-rollout could not serve this request' }, 502);
   });
   return app;
+}
+
+/**
+ * The answer when the Worker's own vars are invalid (a deploy mistake), in place of the app:
+ * 503 naming each bad variable, so the fix is obvious from one curl.
+ */
+export function misconfiguredResponse(issues: string[]): Response {
+  return Response.json(
+    { error: 'edge-rollout is misconfigured', issues },
+    { status: 503, headers: { 'retry-after': '30' } },
+  );
 }

@@ -1,3 +1,7 @@
+// Written by hand, not by `wrangler types`: its output makes METRICS and CF_VERSION_METADATA
+// required (local setups run without them), types vars as the literal values of wrangler.toml,
+// and cannot see the secrets, so most of Env would be overridden anyway.
+
 /** The Worker's bindings, vars and secrets (see wrangler.toml and .dev.vars.example). */
 export interface Env {
   /** Config, kill switch, audit log, config history. */

@@ -1,7 +1,6 @@
 import type { Hono } from 'hono';
-import { createApp } from './app';
+import { createApp, misconfiguredResponse } from './app';
 import type { Env } from './env';
-import { misconfiguredResponse } from './misconfigured-response';
 import { buildRuntime } from './runtime';
 import { scheduled } from './scheduled';
 

@@ -1,14 +1,21 @@
 import { CachedConfigStore } from '../src/config/cached-config-store';
-import { safeDefaultConfig } from '../src/config/safe-default';
-import { parseSettings } from '../src/env/parse-settings';
-import { systemClock } from '../src/ports/clock';
-import { consoleLogger, safeLogger } from '../src/ports/logger';
-import { overrideReader } from './admin/override-reader';
-import type { AppDeps } from './app-deps';
+import { CONFIG_KEY, KILL_SWITCH_KEY, safeDefaultConfig } from '../src/config/config-schema';
+import { parseSettings, type Settings } from '../src/config/settings';
+import {
+  consoleLogger,
+  nullErrorReporter,
+  safeLogger,
+  systemClock,
+  type ErrorReporter,
+  type Logger,
+  type RawConfigSource,
+} from '../src/ports';
+import { overrideReader } from './admin/override-links';
+import type { AppDeps } from './app';
 import type { Env } from './env';
-import { KvRawConfigSource } from './kv-raw-config-source';
-import { metricsSinkFor } from './metrics/analytics-engine-sink';
-import { errorReporterFactory } from './sentry/error-reporter-factory';
+import { metricsSinkFor } from './metrics';
+import { sentryOptionsFrom } from './sentry/sentry-policy';
+import { toucanReporterFactory } from './sentry/toucan-reporter';
 
 /** Per-isolate deps, or the issues that make the Worker's vars unusable. */
 export type RuntimeResult = { ok: true; deps: AppDeps } | { ok: false; issues: string[] };
@@ -42,4 +49,37 @@ export function buildRuntime(env: Env): RuntimeResult {
     readOverride: overrideReader(settings.OVERRIDE_SECRET, systemClock),
   };
   return { ok: true, deps };
+}
+
+/**
+ * Reads `config` and `kill` in one KV operation (a bulk get), so the kill switch costs no extra
+ * read. KV's own edge cache adds up to ~60 s of propagation on top of the isolate cache.
+ */
+export class KvRawConfigSource implements RawConfigSource {
+  constructor(private readonly kv: KVNamespace) {}
+
+  async readRaw(): Promise<{ config: string | null; kill: string | null }> {
+    const values = await this.kv.get([CONFIG_KEY, KILL_SWITCH_KEY], 'text');
+    return { config: values.get(CONFIG_KEY) ?? null, kill: values.get(KILL_SWITCH_KEY) ?? null };
+  }
+}
+
+/** Creates the error reporter for one request. */
+export type ErrorReporterFor = (
+  request: Request,
+  waitUntil: (promise: Promise<unknown>) => void,
+) => ErrorReporter;
+
+/**
+ * The `errorReporterFor` of AppDeps (and of a cron run): Sentry when SENTRY_DSN is set and
+ * valid, otherwise a reporter that drops everything. Settings are read once, here, not per
+ * request.
+ */
+export function errorReporterFactory(
+  settings: Settings,
+  workerVersion: string,
+  logger: Logger,
+): ErrorReporterFor {
+  const sentry = sentryOptionsFrom(settings, logger);
+  return sentry ? toucanReporterFactory({ ...sentry, workerVersion }) : () => nullErrorReporter;
 }

@@ -1,13 +1,11 @@
-import { parseSettings } from '../src/env/parse-settings';
-import type { SqlFetch } from '../src/guard/analytics-sql-client';
+import { parseSettings } from '../src/config/settings';
+import type { SqlFetch } from '../src/guard/analytics-sql';
 import { parseGuardSettings } from '../src/guard/guard-settings';
 import { runGuard } from '../src/guard/run-guard';
-import type { Clock } from '../src/ports/clock';
-import type { ErrorReporter } from '../src/ports/error-reporter';
-import { consoleLogger, safeLogger, type Logger } from '../src/ports/logger';
+import { consoleLogger, safeLogger, type Clock, type ErrorReporter, type Logger } from '../src/ports';
 import type { Env } from './env';
-import { buildGuardDeps } from './guard/build-guard-deps';
-import { errorReporterFactory } from './sentry/error-reporter-factory';
+import { buildGuardDeps } from './guard-deps';
+import { errorReporterFactory } from './runtime';
 
 /** What tests (and only tests) swap out; everything else is wired as in production. */
 export interface ScheduledOverrides {

@@ -1,19 +1,21 @@
 import type { Context } from 'hono';
-import type { Cohort } from '../src/cohort/assign-cohort';
-import { buildClientResponseHeaders } from '../src/headers/client-response-headers';
-import { buildOriginRequestHeaders } from '../src/headers/origin-request-headers';
-import { proxyToOrigin, type ProxyOutcome } from '../src/proxy/proxy-to-origin';
-import { upstreamFailureResponse } from '../src/proxy/upstream-failure-response';
-import { failOpenRequest } from '../src/proxy/fail-open-request';
-import { COHORT_HEADER } from '../src/headers/rollout-headers';
-import { decideVisitor, type VisitorDecision } from '../src/split/decide-visitor';
-import type { AppDeps } from './app-deps';
-import { injectFlagsBootstrap } from './html-flags-bootstrap';
-import { requestOutcome } from './request-outcome';
-import type { ConfigSnapshot } from '../src/ports/config-store';
-import type { ErrorReporter } from '../src/ports/error-reporter';
+import type { RequestOutcome } from '../src/metrics/data-point-schema';
 import { classifyRoute } from '../src/metrics/business-routes';
-import { failoverWarning } from './sentry/failover-warning';
+import type { ConfigSnapshot, ErrorReporter } from '../src/ports';
+import {
+  buildClientResponseHeaders,
+  buildOriginRequestHeaders,
+  COHORT_HEADER,
+} from '../src/proxy/header-policy';
+import {
+  failOpenRequest,
+  proxyToOrigin,
+  upstreamFailureResponse,
+  type ProxyOutcome,
+} from '../src/proxy/proxy-to-origin';
+import { decideVisitor, type Cohort, type VisitorDecision } from '../src/split/decide-visitor';
+import type { AppDeps } from './app';
+import { failoverWarning } from './sentry/sentry-policy';
 
 /**
  * The splitter: decides the visitor's cohort and flags, proxies to that origin (with failover
@@ -171,4 +173,42 @@ function recordMetric(deps: AppDeps, c: Context, input: MetricInput): void {
     // Metrics are best effort: a broken sink must never cost the visitor a response.
     deps.logger.warn('metrics sink failed', { error: String(error) });
   }
+}
+
+/**
+ * Classifies a proxied request for metrics: a failover is its own outcome (the visitor was
+ * served, but the canary failed); otherwise 5xx or no response is an error.
+ */
+function requestOutcome(outcome: ProxyOutcome, status: number): RequestOutcome {
+  if (outcome.failover) return 'failover';
+  return outcome.response === undefined || status >= 500 ? 'error' : 'ok';
+}
+
+/**
+ * Serializes flags for an inline script. JSON alone is not safe inside `<script>`: `</script>`,
+ * `<!--` and U+2028/2029 could break out or break parsing, so those characters are escaped.
+ *
+ * @example
+ * flagsScript({ a: true }); // '<script>window.__FLAGS__={"a":true}</script>'
+ */
+export function flagsScript(flags: Readonly<Record<string, boolean>>): string {
+  const json = JSON.stringify(flags).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return `<script>window.__FLAGS__=${json}</script>`;
+}
+
+/** Injects the flags bootstrap at the start of `<head>` of an HTML response, streaming. */
+function injectFlagsBootstrap(response: Response, flags: Readonly<Record<string, boolean>>): Response {
+  const contentType = response.headers.get('content-type') ?? '';
+  if (!contentType.toLowerCase().startsWith('text/html') || response.body === null) return response;
+  const script = flagsScript(flags);
+  return new HTMLRewriter()
+    .on('head', {
+      element(head) {
+        head.prepend(script, { html: true });
+      },
+    })
+    .transform(response);
 }

@@ -1,26 +1,23 @@
 import * as z from 'zod/mini';
-import { FlagNameSchema } from '../config/names';
-import { RolloutConfigSchema } from '../config/config-schema';
-import {
-  AuditQuerySchema,
-  ConfigBodySchema,
-  FlagBodySchema,
-  KillBodySchema,
-  OverrideLinkBodySchema,
-  OverrideQuerySchema,
-  PercentBodySchema,
-  ReasonBodySchema,
-} from './admin-bodies';
+import { FlagNameSchema, RolloutConfigSchema } from '../config/config-schema';
 import { OutcomeEventsBodySchema } from '../metrics/outcome-events';
 import {
   AuditPageSchema,
+  AuditQuerySchema,
+  ConfigBodySchema,
   EventsAcceptedSchema,
+  FlagBodySchema,
   HealthSchema,
+  KillBodySchema,
   KillResultSchema,
+  OverrideLinkBodySchema,
   OverrideLinkSchema,
+  OverrideQuerySchema,
+  PercentBodySchema,
+  ReasonBodySchema,
   StateBodySchema,
   WriteResultSchema,
-} from './admin-responses';
+} from './admin-schemas';
 
 /** A schema with the name it has under `components.schemas`. */
 export interface NamedSchema {
@@ -68,9 +65,6 @@ export const SHARED_SCHEMAS: readonly NamedSchema[] = [
 /**
  * Every admin route under the prefix. The Hono sub-app registers exactly these (a test compares
  * the two), and the OpenAPI document is generated from this table and its zod schemas.
- *
- * @example
- * ADMIN_ROUTES.map((route) => `${route.method} ${route.path}`);
  */
 export const ADMIN_ROUTES: readonly AdminRouteSpec[] = [
   {

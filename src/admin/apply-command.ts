@@ -1,9 +1,13 @@
-import { RolloutConfigSchema, type RolloutConfig } from '../config/config-schema';
-import { describeIssues } from '../config/describe-issues';
-import type { RolloutState } from '../config/rollout-state';
-import type { AdminCommand } from './admin-command';
-import { ConfigBodySchema, type ConfigBody } from './admin-bodies';
-import { stateAllowsPercent, transition } from './lifecycle';
+import {
+  RolloutConfigSchema,
+  safeDefaultConfig,
+  type RolloutConfig,
+  type RolloutState,
+} from '../config/config-schema';
+import { describeIssues } from '../config/parse-config';
+import type { Settings } from '../config/settings';
+import { ConfigBodySchema, type ConfigBody } from './admin-schemas';
+import { stateAllowsPercent, transition, type AdminCommand } from './lifecycle';
 
 /** What {@link applyCommand} needs besides the current config; all I/O is done by the caller. */
 export interface ApplyContext {
@@ -148,4 +152,21 @@ function nextVersion(current: RolloutConfig, draft: RolloutConfig, now: number):
       issues: describeIssues(result.error),
     };
   return { ok: true, config: result.data };
+}
+
+/**
+ * The config that the first admin write starts from when KV holds none: the safe default
+ * (version 0, everyone on stable, flags at DEFAULT_FLAGS) with the vars' origins written out,
+ * so every stored version says where it routed.
+ *
+ * @example
+ * initialConfig(settings).version; // 0
+ */
+export function initialConfig(
+  settings: Pick<Settings, 'DEFAULT_FLAGS' | 'STABLE_ORIGIN' | 'CANARY_ORIGIN'>,
+): RolloutConfig {
+  return {
+    ...safeDefaultConfig(settings.DEFAULT_FLAGS),
+    origins: { stable: settings.STABLE_ORIGIN, canary: settings.CANARY_ORIGIN },
+  };
 }

@@ -1,4 +1,36 @@
-import type { RolloutState } from '../config/rollout-state';
+import type { RolloutState } from '../config/config-schema';
+
+/**
+ * A change to the rollout, as the admin API, the CLI and the Cron guard express it. Every command
+ * goes through the one execution path (worker/admin/execute-command.ts), so each one is validated,
+ * versioned, kept in history and audited the same way whoever sent it.
+ */
+export type AdminCommand =
+  | { type: 'set-percent'; percent: number }
+  | { type: 'replace-config'; config: unknown }
+  | { type: 'set-flag'; name: string; enabled: boolean; percent?: number }
+  | { type: 'promote' }
+  | { type: 'finalize' }
+  | { type: 'abort'; reason?: string }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'undo' };
+
+/** The `type` of an {@link AdminCommand}; also the `action` of its audit entry. */
+export type AdminCommandType = AdminCommand['type'];
+
+/**
+ * The commands that move the lifecycle on and take only an optional reason: each is one
+ * `POST /<name>` admin route and one CLI command.
+ */
+export const TRANSITIONS = [
+  'promote',
+  'finalize',
+  'abort',
+  'pause',
+  'resume',
+  'undo',
+] as const satisfies readonly AdminCommandType[];
 
 /** The commands that move a rollout through its lifecycle. */
 export type LifecycleCommand = 'set-percent' | 'promote' | 'finalize' | 'abort' | 'pause' | 'resume';

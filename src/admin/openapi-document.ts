@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ErrorBodySchema } from './admin-responses';
+import { ErrorBodySchema } from './admin-schemas';
 import { ADMIN_ROUTES, SHARED_SCHEMAS, type AdminRouteSpec, type NamedSchema } from './admin-routes';
 
 /** An OpenAPI 3.1 document (only the parts this API uses are typed). */

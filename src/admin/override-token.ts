@@ -1,5 +1,5 @@
-import type { Cohort } from '../cohort/assign-cohort';
-import { base64UrlBytes, base64UrlEncode } from '../encoding/base64url';
+import type { Cohort } from '../split/decide-visitor';
+import { base64UrlBytes, base64UrlEncode } from '../encoding';
 
 /** The cookie that carries a verified override token on every later request. */
 export const OVERRIDE_COOKIE = 'rollout_override';

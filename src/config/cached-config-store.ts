@@ -1,8 +1,5 @@
-import { NO_KILL, parseKillSwitch, type KillSwitch } from '../kill/kill-switch';
-import type { Clock } from '../ports/clock';
-import type { ConfigSnapshot, ConfigStore, RawConfigSource } from '../ports/config-store';
-import type { Logger } from '../ports/logger';
-import type { RolloutConfig } from './config-schema';
+import type { Clock, ConfigSnapshot, ConfigStore, Logger, RawConfigSource } from '../ports';
+import { NO_KILL, parseKillSwitch, type KillSwitch, type RolloutConfig } from './config-schema';
 import { parseConfig } from './parse-config';
 
 /** Options of {@link CachedConfigStore}. */

@@ -1,9 +1,77 @@
 import * as z from 'zod/mini';
-import { ThresholdsSchema } from '../guard/thresholds';
-import { CookieNameSchema, FlagNameSchema, HeaderNameSchema, RouteNameSchema } from './names';
-import { OriginUrlSchema } from './origin-url';
-import { PercentSchema } from './percent';
-import { RolloutStateSchema } from './rollout-state';
+import { ThresholdsSchema } from '../guard/guard-settings';
+
+/**
+ * The two values the Worker serves from the ROLLOUT namespace: the rollout config (a strict zod
+ * schema, with the field schemas it is built from) and the kill switch (space-separated tokens).
+ */
+
+/** KV key of the rollout config. */
+export const CONFIG_KEY = 'config';
+
+/** KV key of the kill switch, next to `config` in the ROLLOUT namespace. */
+export const KILL_SWITCH_KEY = 'kill';
+
+/** Flag names: short identifiers, safe as JSON keys, KV tokens and header content. */
+export const FlagNameSchema = z
+  .string()
+  .check(
+    z.regex(
+      /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/,
+      'flag names are 1–64 chars of [A-Za-z0-9_.-], starting with a letter',
+    ),
+  );
+
+/** A cookie name as RFC 6265 allows it (a token), kept short. */
+const CookieNameSchema = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'cookie names are 1–64 chars of [A-Za-z0-9_-]'));
+
+/** An HTTP header name (lower-case token). */
+const HeaderNameSchema = z
+  .string()
+  .check(z.regex(/^[a-z0-9-]{1,64}$/, 'header names are 1–64 lower-case chars of [a-z0-9-]'));
+
+/** Business route names, used as an Analytics Engine blob. */
+export const RouteNameSchema = z
+  .string()
+  .check(
+    z.regex(/^[a-z][a-z0-9_]{0,31}$/, 'route names are 1–32 chars of [a-z0-9_], starting with a letter'),
+  );
+
+/** An http(s) origin base URL with no query or fragment; a path prefix is allowed. */
+export const OriginUrlSchema = z.string().check(
+  z.refine((value) => {
+    try {
+      const url = new URL(value);
+      return (
+        (url.protocol === 'http:' || url.protocol === 'https:') && !url.search && !url.hash && !url.username
+      );
+    } catch {
+      return false;
+    }
+  }, 'origins must be http(s) URLs without query, fragment or credentials'),
+);
+
+/** A percentage from 0 to 100 with at most two decimals (one bucket is 0.01 %). */
+export const PercentSchema = z.number().check(
+  z.gte(0, 'percent must be at least 0'),
+  z.lte(100, 'percent must be at most 100'),
+  // multipleOf(0.01) fails on float noise (0.29 % 0.01 ≠ 0), so compare in whole buckets instead.
+  z.refine(
+    (value) => Math.abs(value * 100 - Math.round(value * 100)) < 1e-9,
+    'percent allows at most two decimals',
+  ),
+);
+
+/**
+ * The rollout lifecycle. `idle` → `ramping` ⇄ `paused` → `promoted` → `finalized`, or `aborted`
+ * from any live state. Transitions are enforced by the admin commands (src/admin).
+ */
+export const RolloutStateSchema = z.enum(['idle', 'ramping', 'paused', 'promoted', 'finalized', 'aborted']);
+
+/** One of the lifecycle states. */
+export type RolloutState = z.infer<typeof RolloutStateSchema>;
 
 /** One feature flag: `enabled` turns its rollout rule on; visitors outside the split get `default`. */
 export const FlagSchema = z.strictObject({
@@ -87,3 +155,74 @@ export type RolloutConfigInput = z.input<typeof RolloutConfigSchema>;
 export type FlagConfig = z.infer<typeof FlagSchema>;
 /** One validated business route. */
 export type BusinessRoute = z.infer<typeof BusinessRouteSchema>;
+
+/**
+ * The config served when KV has never yielded a valid one: everyone on stable and every flag at
+ * its declared default (from DEFAULT_FLAGS).
+ *
+ * @example
+ * safeDefaultConfig({ analytics: true }).rollout.percent; // 0
+ */
+export function safeDefaultConfig(defaultFlags: Readonly<Record<string, boolean>>): RolloutConfig {
+  const flags = Object.fromEntries(
+    Object.entries(defaultFlags).map(([name, value]) => [
+      name,
+      { enabled: false, percent: 100, default: value },
+    ]),
+  );
+  return RolloutConfigSchema.parse({
+    version: 0,
+    rollout: { percent: 0, salt: 'default', state: 'idle' },
+    flags,
+  });
+}
+
+/** What the kill switch currently forces, whatever the config says. */
+export interface KillSwitch {
+  /** Everyone to stable. */
+  canary: boolean;
+  /** Every flag off. */
+  allFlags: boolean;
+  /** These flags off. */
+  flags: ReadonlySet<string>;
+  /** Tokens that meant nothing; logged, never fatal. */
+  unknownTokens: string[];
+}
+
+/** The kill switch when the key is absent. */
+export const NO_KILL: KillSwitch = Object.freeze({
+  canary: false,
+  allFlags: false,
+  flags: new Set<string>(),
+  unknownTokens: [],
+});
+
+const MAX_KILL_TEXT = 4096;
+
+/**
+ * Parses the kill switch value: tokens separated by spaces or commas.
+ * `canary` stops the canary, `flag:NAME` forces one flag off, `flags` forces all flags off,
+ * `all` does both. Unknown tokens are collected for a warning, never thrown.
+ *
+ * @example
+ * parseKillSwitch('canary flag:emailDelivery'); // { canary: true, flags: {'emailDelivery'}, ... }
+ */
+export function parseKillSwitch(text: string | null): KillSwitch {
+  if (text === null || text.trim() === '') return NO_KILL;
+  const flags = new Set<string>();
+  const unknownTokens: string[] = [];
+  let canary = false;
+  let allFlags = false;
+  for (const token of text
+    .slice(0, MAX_KILL_TEXT)
+    .split(/[\s,]+/)
+    .filter(Boolean)) {
+    const lower = token.toLowerCase();
+    if (lower === 'canary') canary = true;
+    else if (lower === 'flags') allFlags = true;
+    else if (lower === 'all') canary = allFlags = true;
+    else if (lower.startsWith('flag:') && token.length > 5) flags.add(token.slice(5));
+    else unknownTokens.push(token.slice(0, 64));
+  }
+  return { canary, allFlags, flags, unknownTokens };
+}

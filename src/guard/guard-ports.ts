@@ -1,8 +1,32 @@
-import type { ConfigSnapshot } from '../ports/config-store';
-import type { GuardIncident } from './incident';
-import type { WindowStatsResult } from './read-window-stats';
-import type { StatsWindow } from './stats-window';
-import type { GuardVerdictRecord } from './verdict';
+import type { StatsWindow } from '../metrics/queries';
+import type { Clock, ConfigSnapshot, ErrorReporter, Logger } from '../ports';
+import type { WindowStatsResult } from './analytics-sql';
+import type { GuardVerdictRecord } from './analyze-canary';
+import type { GuardIncident } from './handle-breach';
+import type { Notifier } from './guard-notifier';
+
+export type { StatsWindow };
+
+/** KV key of the guard's latest verdict ({@link GuardVerdictRecordSchema}); GET /state shows it. */
+export const GUARD_VERDICT_KEY = 'guard:verdict';
+
+/** KV key of the last incident the guard acted on ({@link GuardIncidentSchema}). */
+export const GUARD_INCIDENT_KEY = 'guard:incident';
+
+/** Everything one guard run talks to. */
+export interface GuardDeps {
+  readConfig: ReadConfig;
+  stats: StatsSource;
+  commands: RolloutCommands;
+  state: GuardStateStore;
+  notifier: Notifier;
+  reporter: ErrorReporter;
+  logger: Logger;
+  /** The run's time: bake times count against it. */
+  clock: Clock;
+  /** Named in notifications (`production`, `staging`). */
+  environment?: string;
+}
 
 /** The result of a rollout command the guard issues. */
 export type GuardCommandResult = { ok: true; version: number } | { ok: false; status: number; error: string };

@@ -1,6 +1,77 @@
 import * as z from 'zod/mini';
-import { describeIssues } from '../config/describe-issues';
-import { analyticsDatasetFor } from './analytics-dataset';
+import { describeIssues } from '../config/parse-config';
+
+/**
+ * The launch thresholds. This object is the single source for the guard, the alert rules in
+ * monitoring/alerts and the thresholds table in docs/GUARD.md.
+ */
+export const DEFAULT_THRESHOLDS = {
+  /** Abort when the canary's error rate exceeds this percent over the window. */
+  maxErrorRatePercent: 1,
+  /** The error-rate window, in minutes. */
+  errorWindowMinutes: 5,
+  /** Abort when the canary's p95 latency exceeds this many milliseconds. */
+  maxP95Ms: 2000,
+  /** Abort when email delivery success falls below this percent. */
+  minEmailDeliveryPercent: 90,
+  /** Abort when file-upload failures exceed this percent. */
+  maxUploadFailurePercent: 5,
+  /** Below this many canary requests in the window the verdict is inconclusive. */
+  minRequests: 50,
+  /** The canary's error rate must also exceed stable's by this many points to count as a breach. */
+  stableMarginPercent: 0.5,
+  /** Email delivery and upload rates built on fewer outcomes than this are not judged. */
+  minOutcomeSamples: 10,
+} as const;
+
+/** Per-launch overrides of {@link DEFAULT_THRESHOLDS}; every field is optional. */
+export const ThresholdsSchema = z.strictObject({
+  maxErrorRatePercent: z.optional(z.number().check(z.gte(0), z.lte(100))),
+  errorWindowMinutes: z.optional(z.int().check(z.gte(1), z.lte(60))),
+  maxP95Ms: z.optional(z.number().check(z.gt(0), z.lte(600_000))),
+  minEmailDeliveryPercent: z.optional(z.number().check(z.gte(0), z.lte(100))),
+  maxUploadFailurePercent: z.optional(z.number().check(z.gte(0), z.lte(100))),
+  minRequests: z.optional(z.int().check(z.gte(1), z.lte(10_000_000))),
+  stableMarginPercent: z.optional(z.number().check(z.gte(0), z.lte(100))),
+  minOutcomeSamples: z.optional(z.int().check(z.gte(1), z.lte(10_000_000))),
+});
+
+/** Thresholds with every field resolved. */
+export type Thresholds = { -readonly [K in keyof typeof DEFAULT_THRESHOLDS]: number };
+
+/** Merges per-launch overrides over the defaults. */
+export function resolveThresholds(overrides: z.infer<typeof ThresholdsSchema> | undefined): Thresholds {
+  return { ...DEFAULT_THRESHOLDS, ...stripUndefined(overrides ?? {}) };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * The Analytics Engine dataset each environment writes to, by its `ENVIRONMENT` var. These must
+ * match the `analytics_engine_datasets` bindings in wrangler.toml (a unit test checks that), so
+ * the guard reads the same table the splitter writes.
+ */
+export const ANALYTICS_DATASETS: Readonly<Record<string, string>> = Object.freeze({
+  development: 'edge_rollout',
+  staging: 'edge_rollout_staging',
+  production: 'edge_rollout',
+});
+
+/** The dataset of an environment not listed in {@link ANALYTICS_DATASETS}. */
+export const DEFAULT_ANALYTICS_DATASET = 'edge_rollout';
+
+/**
+ * The dataset the guard queries: an explicit `ANALYTICS_DATASET` var wins, else the one of the
+ * environment.
+ *
+ * @example
+ * analyticsDatasetFor('staging'); // 'edge_rollout_staging'
+ */
+export function analyticsDatasetFor(environment: string, explicit?: string): string {
+  return explicit ?? ANALYTICS_DATASETS[environment] ?? DEFAULT_ANALYTICS_DATASET;
+}
 
 /** The SQL API's public address; tests and self-hosted stand-ins override it. */
 export const DEFAULT_ANALYTICS_SQL_BASE_URL = 'https://api.cloudflare.com';

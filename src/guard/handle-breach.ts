@@ -1,8 +1,37 @@
+import * as z from 'zod/mini';
 import type { RolloutConfig } from '../config/config-schema';
-import type { GuardDeps } from './guard-deps';
-import { guardMessage } from './guard-message';
-import { isSameIncident, type GuardIncident } from './incident';
-import type { GuardAction, Verdict } from './verdict';
+import type { GuardAction, Verdict } from './analyze-canary';
+import type { GuardDeps } from './guard-ports';
+import { guardMessage } from './guard-notifier';
+
+/**
+ * The KV value under `guard:incident`: the last breach the guard acted on. It makes the guard
+ * idempotent: a config read that lags behind the abort (KV propagates in up to ~60 s) must not
+ * cause a second abort or a second round of notifications.
+ */
+export const GuardIncidentSchema = z.object({
+  openedAt: z.iso.datetime(),
+  /** The config version the breach was judged on. */
+  configVersion: z.int(),
+  percent: z.number(),
+  reasons: z.array(z.string()),
+  /** The version the abort wrote; absent while the abort has not landed. */
+  abortedVersion: z.optional(z.int()),
+});
+
+/** A recorded incident. */
+export type GuardIncident = z.infer<typeof GuardIncidentSchema>;
+
+/**
+ * Whether a breach seen on config `version` belongs to an incident already recorded: true until
+ * ops write a config newer than the one the guard aborted (or tried to abort).
+ *
+ * @example
+ * if (incident && isSameIncident(incident, config.version)) return; // already handled
+ */
+export function isSameIncident(incident: GuardIncident, version: number): boolean {
+  return version <= (incident.abortedVersion ?? incident.configVersion);
+}
 
 type Breach = Extract<Verdict, { status: 'breach' }>;
 
@@ -11,9 +40,6 @@ type Breach = Extract<Verdict, { status: 'breach' }>;
  * and the error reporter, once per incident. A breach already handled (the config has not moved
  * past the version the guard aborted) does nothing. A paused rollout still serves its canary,
  * so a breach aborts it too: pausing holds the ramp, it does not switch the protection off.
- *
- * @example
- * const action = await handleBreach(deps, config, verdict);
  */
 export async function handleBreach(
   deps: GuardDeps,

@@ -1,12 +1,15 @@
 import type { RolloutConfig } from '../config/config-schema';
-import { advanceStep } from './advance-step';
-import { analyzeCanary } from './analyze-canary';
-import type { GuardDeps } from './guard-deps';
+import {
+  analyzeCanary,
+  describeWindow,
+  type GuardAction,
+  type GuardVerdictRecord,
+  type ScheduleStatus,
+} from './analyze-canary';
+import type { GuardDeps, StatsWindow } from './guard-ports';
+import { resolveThresholds } from './guard-settings';
 import { handleBreach } from './handle-breach';
-import { planStep } from './step-schedule';
-import { describeWindow, type StatsWindow } from './stats-window';
-import { resolveThresholds } from './thresholds';
-import type { GuardAction, GuardVerdictRecord, ScheduleStatus } from './verdict';
+import { advanceStep, planStep } from './step-schedule';
 
 /** What one run did: skipped (with why), or judged and recorded. */
 export type GuardRunResult = { ran: false; why: string } | { ran: true; record: GuardVerdictRecord };
@@ -22,9 +25,6 @@ const JUDGED_STATES = new Set(['ramping', 'paused', 'promoted']);
  * 3. breach → abort and notify, once per incident; healthy → maybe advance the step schedule;
  *    inconclusive → nothing; unreadable data → `unknown`, nothing, one error report per outage;
  * 4. store the verdict, its numbers and the action under `guard:verdict`.
- *
- * @example
- * const result = await runGuard(deps);
  */
 export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
   const snapshot = await deps.readConfig();

@@ -1,4 +1,35 @@
-import type { RequestMetric } from './request-metric';
+import type { Cohort } from '../split/decide-visitor';
+
+/** How a proxied request ended. */
+export type RequestOutcome = 'ok' | 'error' | 'failover';
+
+/**
+ * One proxied request (or a group of reported events), as the splitter saw it. `toDataPoint`
+ * below encodes it.
+ */
+export interface RequestMetric {
+  /** The cohort that finally served the request (stable after a failover). */
+  cohort: Cohort;
+  /** The cohort first chosen for the visitor. */
+  assignedCohort: Cohort;
+  configVersion: number;
+  workerVersion: string;
+  method: string;
+  /** A business route name, or `other`. */
+  route: string;
+  /** The status sent to the client (0 when none). */
+  status: number;
+  outcome: RequestOutcome;
+  /** Whether a business route's request succeeded (by its success rule); undefined elsewhere. */
+  routeSuccess?: boolean;
+  colo: string;
+  country: string;
+  totalMs: number;
+  upstreamMs: number;
+  failover: boolean;
+  /** How many occurrences this record stands for (a reported event's `count`); 1 when absent. */
+  occurrences?: number;
+}
 
 /**
  * The Analytics Engine data point, column by column. This module is the single source of truth:
@@ -45,12 +76,7 @@ export interface DataPoint {
   doubles: number[];
 }
 
-/**
- * Encodes a request metric in column order.
- *
- * @example
- * toDataPoint(metric).blobs[0]; // 'canary'
- */
+/** Encodes a request metric in column order. */
 export function toDataPoint(metric: RequestMetric): DataPoint {
   const routeResult =
     metric.routeSuccess === undefined ? 'none' : metric.routeSuccess ? 'success' : 'failure';

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
-import type { RolloutConfig } from '../config/config-schema';
-import { RouteNameSchema } from '../config/names';
-import type { RequestMetric } from './request-metric';
+import { RouteNameSchema, type RolloutConfig } from '../config/config-schema';
+import type { Clock } from '../ports';
+import type { RequestMetric } from './data-point-schema';
 
 /** The `method` blob of data points that record reported events rather than requests. */
 export const EVENT_METHOD = 'EVENT';
@@ -61,9 +61,6 @@ export interface EventMetricContext {
 /**
  * Turns reported events into metrics, one per (type, cohort, success) with the counts summed
  * into `occurrences`, so a batch of 100 identical events is one data point.
- *
- * @example
- * eventMetrics([{ type: 'email_delivery', cohort: 'canary', success: true, count: 3 }], context);
  */
 export function eventMetrics(events: readonly OutcomeEvent[], context: EventMetricContext): RequestMetric[] {
   const grouped = new Map<string, RequestMetric>();
@@ -93,4 +90,37 @@ export function eventMetrics(events: readonly OutcomeEvent[], context: EventMetr
     });
   }
   return [...grouped.values()];
+}
+
+/** The answer of {@link FixedWindowLimiter.tryTake}. */
+export type TakeResult = { ok: true } | { ok: false; retryAfterSeconds: number };
+
+/**
+ * An in-isolate budget of `limit` units per fixed window. It protects downstream writes from
+ * one isolate's bursts; it is not a global quota (each isolate has its own window).
+ *
+ * @example
+ * const limiter = new FixedWindowLimiter({ limit: 600, windowMs: 60_000, clock: systemClock });
+ * if (!limiter.tryTake(events.length).ok) return tooManyRequests();
+ */
+export class FixedWindowLimiter {
+  private windowStart = Number.NEGATIVE_INFINITY;
+  private used = 0;
+
+  constructor(private readonly options: { limit: number; windowMs: number; clock: Clock }) {}
+
+  /** Takes `units` from the current window, all or nothing. */
+  tryTake(units = 1): TakeResult {
+    const now = this.options.clock.now();
+    if (now - this.windowStart >= this.options.windowMs) {
+      this.windowStart = now;
+      this.used = 0;
+    }
+    if (this.used + units > this.options.limit) {
+      const retryAfterMs = this.windowStart + this.options.windowMs - now;
+      return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) };
+    }
+    this.used += units;
+    return { ok: true };
+  }
 }

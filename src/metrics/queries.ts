@@ -121,9 +121,6 @@ function windowCondition(window: StatsWindow): string {
  * `emailDelivered`, `emailFailed`, `uploadsOk` and `uploadsFailed`, all sampling-weighted.
  * It ends in `FORMAT JSON` for the SQL API (Grafana's datasource adds its own, so the panel
  * builders below do not).
- *
- * @example
- * await sqlApi(cohortStatsQuery({ dataset: 'edge_rollout', window: { lastMinutes: 5 } }));
  */
 export function cohortStatsQuery(options: { dataset: string; window: StatsWindow }): string {
   const columns = Object.entries(COHORT_AGGREGATES).map(
@@ -149,9 +146,6 @@ export interface SeriesValue {
 /**
  * A Grafana time series over the Altinity ClickHouse datasource: `$timeSeries` buckets by the
  * panel interval, `$timeFilter` limits to the dashboard range, one series per `by` value.
- *
- * @example
- * timeSeriesQuery({ dataset: '${dataset}', values: [{ expression: weightedCount(), alias: 'requests' }] });
  */
 export function timeSeriesQuery(options: {
   dataset: string;
@@ -178,9 +172,6 @@ export function timeSeriesQuery(options: {
  * An alert query: one point per assigned cohort, aggregated over the whole alert window
  * (`$timeFilter` is the rule's relative time range), kept only when `minimum` (an aggregate
  * alias) is large enough to judge.
- *
- * @example
- * windowAlertQuery({ dataset: 'edge_rollout', value: {...}, support: { alias: 'requests', expression: ..., minimum: 50 } });
  */
 export function windowAlertQuery(options: {
   dataset: string;

@@ -1,8 +1,11 @@
-import type { Cohort } from '../cohort/assign-cohort';
-import type { Clock } from '../ports/clock';
-import { isFailoverStatus, isReplayable } from './failover-policy';
-import { fetchUpstream, type FetchFunction, type UpstreamResult } from './fetch-upstream';
-import { originTarget } from './origin-target';
+import type { Clock } from '../ports';
+import type { Cohort } from '../split/decide-visitor';
+import { buildOriginRequestHeaders, COHORT_HEADER, parseOrigin } from './header-policy';
+
+/**
+ * One request to its cohort's origin, with failover to stable for GET/HEAD, a deadline on the
+ * response headers, and the answers for when no origin answered or edge-rollout itself failed.
+ */
 
 /** What to send where. */
 export interface ProxyPlan {
@@ -26,6 +29,14 @@ export interface ProxyOutcome {
   /** The last upstream failure, if the served cohort failed too. */
   failure?: { cohort: Cohort; error: string; timedOut: boolean; upstream: string };
 }
+
+/** The `fetch` function the proxy uses (the runtime's, or a test's). */
+export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
+
+/** A response from the origin, or why none came. */
+export type UpstreamResult =
+  | { kind: 'response'; response: Response; ms: number }
+  | { kind: 'failure'; error: string; timedOut: boolean; ms: number };
 
 /**
  * Proxies a request to its cohort's origin. A replayable (GET/HEAD) canary attempt that fails
@@ -87,5 +98,110 @@ function outcome(
     failover,
     upstreamMs,
     failure: { cohort, error: result.error, timedOut: result.timedOut, upstream },
+  };
+}
+
+/**
+ * Sends one request upstream with a deadline on the response headers. The timer is cleared once
+ * headers arrive, so a slow but healthy body (a large download) is never cut off.
+ */
+async function fetchUpstream(
+  fetchFn: FetchFunction,
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+  clock: Clock,
+): Promise<UpstreamResult> {
+  const started = clock.now();
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error(`no response headers within ${timeoutMs} ms`));
+  }, timeoutMs);
+  try {
+    const response = await fetchFn(url, { ...init, signal: controller.signal, redirect: 'manual' });
+    return { kind: 'response', response, ms: clock.now() - started };
+  } catch (error) {
+    const message = timedOut ? `timeout after ${timeoutMs} ms` : String((error as Error)?.message ?? error);
+    return { kind: 'failure', error: message, timedOut, ms: clock.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The origin URL for a request: the origin base (which may carry a path prefix) plus the
+ * request's path and query.
+ *
+ * @example
+ * originTarget(new URL('https://app.example/a?b=1'), 'http://127.0.0.1:8702/v2');
+ * // 'http://127.0.0.1:8702/v2/a?b=1'
+ */
+function originTarget(requestUrl: URL, originBase: string): string {
+  const { origin, prefix } = parseOrigin(originBase);
+  // A string, not a URL: fetch parses it once anyway, so building a URL here would parse twice.
+  return `${origin}${prefix}${requestUrl.pathname}${requestUrl.search}`;
+}
+
+/** Methods whose canary attempt may be replayed on stable: they carry no body and are idempotent. */
+const REPLAYABLE = new Set(['GET', 'HEAD']);
+
+/**
+ * Whether a request may be replayed after its canary attempt failed. Never for a request with a
+ * body: it was streamed to the canary and cannot be sent again (and must not be applied twice).
+ */
+function isReplayable(method: string): boolean {
+  return REPLAYABLE.has(method.toUpperCase());
+}
+
+/** Whether an upstream status is one of the configured failover statuses. */
+function isFailoverStatus(status: number, statuses: readonly number[]): boolean {
+  return statuses.includes(status);
+}
+
+/**
+ * The answer when the serving origin gave no response: 504 for a timeout, 502 otherwise, with a
+ * body that names the cohort and the upstream so that ops can tell at once what failed. The
+ * runtime's own error text stays in the logs: it is for ops, not for visitors.
+ */
+export function upstreamFailureResponse(failure: NonNullable<ProxyOutcome['failure']>): Response {
+  const status = failure.timedOut ? 504 : 502;
+  const body = {
+    error: failure.timedOut ? 'upstream timeout' : 'upstream unavailable',
+    cohort: failure.cohort,
+    upstream: failure.upstream,
+  };
+  return Response.json(body, {
+    status,
+    headers: { [COHORT_HEADER]: failure.cohort, 'cache-control': 'no-store' },
+  });
+}
+
+/**
+ * The last resort when the splitter itself failed (a bug, never a bad input): a GET or HEAD goes
+ * to stable under the usual header policy, with no flags, so a defect in edge-rollout costs the
+ * visitor nothing. Other methods are not retried: the canary may already have acted on them.
+ *
+ * @example
+ * const fallback = failOpenRequest(request, stableOrigin);
+ * if (fallback) return fetch(fallback.url, fallback.init);
+ */
+export function failOpenRequest(
+  request: Request,
+  stableOrigin: string,
+): { url: string; init: RequestInit } | undefined {
+  if (!isReplayable(request.method)) return undefined;
+  const publicUrl = new URL(request.url);
+  const headers = buildOriginRequestHeaders(request.headers, {
+    cohort: 'stable',
+    flags: {},
+    publicUrl,
+    visitorIp: request.headers.get('cf-connecting-ip'),
+    webSocket: false,
+  });
+  return {
+    url: originTarget(publicUrl, stableOrigin),
+    init: { method: request.method, headers, redirect: 'manual' },
   };
 }

@@ -1,8 +1,116 @@
-import { assignCohort, type Cohort, type CohortAssignment } from '../cohort/assign-cohort';
-import { evaluateFlags, flagValues, type FlagResult } from '../flags/evaluate-flags';
-import { readCookie, visitorCookie } from '../identity/cookies';
-import { isValidIdentityValue, isValidVisitorId, newVisitorId } from '../identity/visitor-id';
-import type { ConfigSnapshot } from '../ports/config-store';
+import type { RolloutState } from '../config/config-schema';
+import { base64UrlEncode } from '../encoding';
+import type { ConfigSnapshot } from '../ports';
+import { bucket, inPercent } from './bucket';
+import { evaluateFlags, flagValues, type FlagResult } from './evaluate-flags';
+
+/**
+ * Who a visitor is (a sticky cookie id, or an identity header) and what they get: a cohort,
+ * decided here, and flag values (evaluate-flags.ts).
+ */
+
+/** The two deployments a visitor can be routed to. */
+export type Cohort = 'stable' | 'canary';
+
+/** Why a visitor got its cohort (OpenFeature-style reasons). */
+export type CohortReason = 'SPLIT' | 'KILLED' | 'ABORTED' | 'OVERRIDE' | 'NOT_LIVE';
+
+/** The routing decision for one visitor. */
+export interface CohortAssignment {
+  cohort: Cohort;
+  reason: CohortReason;
+  /** The visitor's routing bucket, 0–9999. */
+  bucket: number;
+}
+
+/** Inputs of {@link assignCohort}. */
+export interface AssignCohortInput {
+  visitorId: string;
+  percent: number;
+  salt: string;
+  state: RolloutState;
+  /** The kill switch's `canary` token. */
+  killed: boolean;
+  /** A QA override pinned by a signed link. */
+  override?: Cohort;
+}
+
+/**
+ * Routes a visitor: canary when `bucket(salt, id) < percent × 100`. Monotonic: raising the
+ * percent only adds buckets, so no canary visitor ever falls back to stable while ramping up.
+ * The kill switch and an aborted state beat everything, including a QA override; `idle` and
+ * `finalized` rollouts send only QA overrides to the canary.
+ *
+ * @example
+ * assignCohort({ visitorId: 'abc12345', percent: 10, salt: 's1', state: 'ramping', killed: false });
+ * // { cohort: 'stable', reason: 'SPLIT', bucket: 6408 }
+ */
+export function assignCohort(input: AssignCohortInput): CohortAssignment {
+  const visitorBucket = bucket(input.salt, input.visitorId);
+  if (input.killed) return { cohort: 'stable', reason: 'KILLED', bucket: visitorBucket };
+  if (input.state === 'aborted') return { cohort: 'stable', reason: 'ABORTED', bucket: visitorBucket };
+  if (input.override) return { cohort: input.override, reason: 'OVERRIDE', bucket: visitorBucket };
+  // `idle` and `finalized` have no canary by definition; a hand-edited config that gives them a
+  // percent is not a live rollout (the guard does not watch it), so it sends nobody there.
+  if (input.state === 'idle' || input.state === 'finalized')
+    return { cohort: 'stable', reason: 'NOT_LIVE', bucket: visitorBucket };
+  const cohort = inPercent(visitorBucket, input.percent) ? 'canary' : 'stable';
+  return { cohort, reason: 'SPLIT', bucket: visitorBucket };
+}
+
+/** Cookie headers beyond this size are not parsed: a hostile header costs nothing. */
+const MAX_COOKIE_HEADER = 16_384;
+
+/**
+ * Reads one cookie from a `Cookie` header. Returns the first occurrence, undefined when absent,
+ * malformed or when the header is oversized.
+ *
+ * @example
+ * readCookie('a=1; rollout_id=abc12345', 'rollout_id'); // 'abc12345'
+ */
+export function readCookie(header: string | null, name: string): string | undefined {
+  if (!header || header.length > MAX_COOKIE_HEADER) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/**
+ * The `Set-Cookie` value that stores a visitor id.
+ *
+ * @example
+ * visitorCookie('rollout_id', 'abc12345', 2592000);
+ * // 'rollout_id=abc12345; Path=/; Max-Age=2592000; HttpOnly; Secure; SameSite=Lax'
+ */
+export function visitorCookie(name: string, id: string, maxAgeSeconds: number): string {
+  return `${name}=${id}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; Secure; SameSite=Lax`;
+}
+
+const VISITOR_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+
+/** Whether a cookie value is an acceptable visitor id: 8–64 chars of `[A-Za-z0-9_-]`. */
+export function isValidVisitorId(value: string | undefined): value is string {
+  return value !== undefined && VISITOR_ID_PATTERN.test(value);
+}
+
+/** A fresh random visitor id: 16 random bytes as base64url (22 chars, 128 bits). */
+export function newVisitorId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return base64UrlEncode(bytes);
+}
+
+const IDENTITY_HEADER_PATTERN = /^[\x21-\x7e]{1,256}$/;
+
+/**
+ * Whether a stickiness header value (e.g. a user id from the app's auth) may decide the cohort:
+ * 1–256 visible ASCII chars. Anything else is ignored and the cookie decides.
+ */
+export function isValidIdentityValue(value: string | null): value is string {
+  return value !== null && IDENTITY_HEADER_PATTERN.test(value);
+}
 
 /** Everything the splitter decided about one visitor. */
 export interface VisitorDecision {
@@ -19,9 +127,6 @@ export interface VisitorDecision {
  * Decides a visitor's cohort and flags from the request headers and the current config.
  * A missing or hostile cookie gets a fresh id; an identity header, when configured and valid,
  * takes precedence so a signed-in user keeps the same cohort on every device.
- *
- * @example
- * const decision = decideVisitor(request.headers, await store.read());
  */
 export function decideVisitor(
   headers: Headers,

@@ -4,10 +4,9 @@
  * agree (they share the hash, so they should agree on every id), and the ratio.
  */
 import { GrowthBookClient } from '@growthbook/growthbook';
-import { assignCohort } from '../../src/cohort/assign-cohort';
-import { evaluateFlags } from '../../src/flags/evaluate-flags';
-import { NO_KILL } from '../../src/kill/kill-switch';
-import type { FlagConfig } from '../../src/config/config-schema';
+import { assignCohort } from '../../src/split/decide-visitor';
+import { evaluateFlags } from '../../src/split/evaluate-flags';
+import { NO_KILL, type FlagConfig } from '../../src/config/config-schema';
 
 const IDS = Array.from({ length: 20_000 }, (_, i) => `visitor-${String(i).padStart(8, '0')}`);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);

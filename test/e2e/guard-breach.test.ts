@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import worker from '../../worker/index';
-import { RECENT_SQL, guardWorld, statsAnswer } from '../support/fake-sql-api-guard-world';
+import { RECENT_SQL, guardWorld, statsAnswer } from '../support/fake-sql-api/guard-world';
 
 const T = Date.UTC(2026, 10, 25, 12, 3, 0);
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { ErrorReporter } from '../../src/ports/error-reporter';
+import type { ErrorReporter } from '../../src/ports';
 import { createScheduledHandler } from '../../worker/scheduled';
 import worker from '../../worker/index';
-import { RECENT_SQL, guardWorld, statsAnswer } from '../support/fake-sql-api-guard-world';
-import { RecordingLogger } from '../support/test-app';
+import { RECENT_SQL, guardWorld, statsAnswer } from '../support/fake-sql-api/guard-world';
+import { RecordingLogger } from '../support/in-workerd/test-app';
 
 const T = Date.UTC(2026, 10, 25, 12, 3, 0);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import worker from '../../worker/index';
-import { RECENT_SQL, bakeSql, guardWorld, statsAnswer } from '../support/fake-sql-api-guard-world';
+import { RECENT_SQL, bakeSql, guardWorld, statsAnswer } from '../support/fake-sql-api/guard-world';
 
 const STARTED = Date.UTC(2026, 10, 25, 12, 0, 0);
 const MIN = 60_000;

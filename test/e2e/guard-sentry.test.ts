@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import worker from '../../worker/index';
-import type { ReceivedEnvelope } from '../support/sentry-receiver';
-import { RECENT_SQL, guardWorld, statsAnswer } from '../support/fake-sql-api-guard-world';
+import type { ReceivedEnvelope } from '../support/sentry/receiver';
+import { RECENT_SQL, guardWorld, statsAnswer } from '../support/fake-sql-api/guard-world';
 
 const T = Date.UTC(2026, 10, 25, 12, 3, 0);
 

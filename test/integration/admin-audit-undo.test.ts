@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../src/admin/audit-entry';
+import type { AuditEntry } from '../../src/admin/history-and-audit';
 import type { RolloutConfig } from '../../src/config/config-schema';
-import { testApp } from '../support/test-app';
+import { testApp } from '../support/in-workerd/test-app';
 
 const TOKEN = 'test-admin-token-0123456789';
 const kv = (env as unknown as { ROLLOUT: KVNamespace }).ROLLOUT;

@@ -1,7 +1,7 @@
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TeamDomainSchema } from '../../worker/admin/access-jwt-check';
-import { testApp } from '../support/test-app';
+import { TeamDomainSchema } from '../../worker/admin/admin-auth';
+import { testApp } from '../support/in-workerd/test-app';
 
 const TOKEN = 'test-admin-token-0123456789';
 const TEAM = 'https://edge-team.cloudflareaccess.com';

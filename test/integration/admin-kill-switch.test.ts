@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { EchoBody } from '../support/echo-origin';
-import { testApp } from '../support/test-app';
+import type { EchoBody } from '../support/loopback/echo-origin';
+import { testApp } from '../support/in-workerd/test-app';
 
 const kv = (env as unknown as { ROLLOUT: KVNamespace }).ROLLOUT;
 // CONFIG_CACHE_SECONDS in the test vars: how long this isolate may keep serving what it read.

@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:workers';
-import { beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../../src/admin/audit-entry';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { AuditEntry } from '../../src/admin/history-and-audit';
 import { executeCommand } from '../../worker/admin/execute-command';
-import { testApp } from '../support/test-app';
+import { retryWait } from '../../worker/admin/kv-retry';
+import { testApp } from '../support/in-workerd/test-app';
 
 const TOKEN = 'test-admin-token-0123456789';
 const realKv = (env as unknown as { ROLLOUT: KVNamespace }).ROLLOUT;
@@ -43,8 +44,23 @@ async function snapshot(): Promise<Map<string, string | null>> {
   return new Map(await Promise.all(keys.map(async (key) => [key, await realKv.get(key)] as const)));
 }
 
+/**
+ * Records the retry's waits instead of spending them: the admin routes use the default delays
+ * (250 + 500 + 1000 ms), which would cost 1.75 s of real time per test.
+ */
+function recordRetryWaits(): number[] {
+  const waits: number[] = [];
+  vi.spyOn(retryWait, 'sleep').mockImplementation(async (ms) => {
+    waits.push(ms);
+  });
+  return waits;
+}
+
 beforeEach(async () => {
   for (const key of (await realKv.list()).keys) await realKv.delete(key.name);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 describe('KV write rate limit (429)', () => {
@@ -81,7 +97,7 @@ describe('KV write rate limit (429)', () => {
 
     const { kv, attempts } = rateLimitedKv((key) => key === 'config', Infinity);
     const limited = testApp({ kv });
-    const started = Date.now();
+    const waits = recordRetryWaits();
     const response = await limited.request('/__rollout/percent', {
       method: 'PUT',
       headers: { authorization: `Bearer ${TOKEN}` },
@@ -92,7 +108,7 @@ describe('KV write rate limit (429)', () => {
     expect(((await response.json()) as { error: string }).error).toContain('nothing changed');
     // One attempt plus three retries, waiting 250 + 500 + 1000 ms in between.
     expect(attempts.get('config')).toBe(4);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1700);
+    expect(waits).toEqual([250, 500, 1000]);
     expect(await snapshot()).toEqual(before);
     // The isolate was not primed with the lost change either.
     const visit = await limited.request('/', { headers: { cookie: 'rollout_id=visitor-0001' } });
@@ -139,8 +155,9 @@ describe('KV write rate limit (429)', () => {
   it('on the kill switch answers 503 and leaves the switch as it was', async () => {
     const { request } = testApp();
     await realKv.put('kill', 'flag:templates');
-    const { kv } = rateLimitedKv((key) => key === 'kill', Infinity);
+    const { kv, attempts } = rateLimitedKv((key) => key === 'kill', Infinity);
     const limited = testApp({ kv });
+    const waits = recordRetryWaits();
     const response = await limited.request('/__rollout/kill', {
       method: 'PUT',
       headers: { authorization: `Bearer ${TOKEN}` },
@@ -148,6 +165,8 @@ describe('KV write rate limit (429)', () => {
     });
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('2');
+    expect(attempts.get('kill')).toBe(4);
+    expect(waits).toEqual([250, 500, 1000]);
     expect(await realKv.get('kill')).toBe('flag:templates');
     expect((await realKv.list({ prefix: 'audit:' })).keys).toEqual([]);
     expect((await request('/__rollout/health')).status).toBe(200);

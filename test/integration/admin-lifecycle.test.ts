@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers';
-import { guardVerdictRecord } from '../support/guard-verdict-record';
+import { guardVerdictRecord } from '../support/fixtures/guard-verdict-record';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RolloutConfig } from '../../src/config/config-schema';
-import { testApp } from '../support/test-app';
+import { testApp } from '../support/in-workerd/test-app';
 
 const TOKEN = 'test-admin-token-0123456789';
 const kv = (env as unknown as { ROLLOUT: KVNamespace }).ROLLOUT;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ADMIN_ROUTES } from '../../src/admin/admin-routes';
 import { createAdminApp } from '../../worker/admin/admin-app';
-import { testApp } from '../support/test-app';
+import { testApp } from '../support/in-workerd/test-app';
 
 const TOKEN = 'test-admin-token-0123456789';
 

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { testApp } from '../support/test-app';
+import { testApp } from '../support/in-workerd/test-app';
 
 const TOKEN = 'test-admin-token-0123456789';
 const kv = (env as unknown as { ROLLOUT: KVNamespace }).ROLLOUT;

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { EchoBody } from '../support/echo-origin';
-import { configAt, countingKv, putConfig, testApp } from '../support/test-app';
+import type { EchoBody } from '../support/loopback/echo-origin';
+import { configAt, countingKv, putConfig, testApp } from '../support/in-workerd/test-app';
 
 const kvOf = () => (env as unknown as { ROLLOUT: KVNamespace }).ROLLOUT;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { configAt, putConfig, testApp } from '../support/test-app';
+import { configAt, putConfig, testApp } from '../support/in-workerd/test-app';
 
 const body = JSON.stringify({
   events: [{ type: 'email_delivery', cohort: 'canary', success: false, count: 3 }],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EchoBody } from '../support/echo-origin';
-import { testApp } from '../support/test-app';
+import type { EchoBody } from '../support/loopback/echo-origin';
+import { testApp } from '../support/in-workerd/test-app';
 
 describe('a defect in the splitter itself', () => {
   it('fails open: the request is served by stable, logged, and the visitor sees no 5xx', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { flagsScript } from '../../worker/html-flags-bootstrap';
-import { configAt, putConfig, testApp } from '../support/test-app';
+import { flagsScript } from '../../worker/split-handler';
+import { configAt, putConfig, testApp } from '../support/in-workerd/test-app';
 
 describe('HTML flags bootstrap', () => {
   it('injects window.__FLAGS__ at the start of <head> when enabled', async () => {

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_ROUTES } from '../../src/metrics/example-routes';
+import { EXAMPLE_ROUTES } from '../support/core-fixtures';
 import type { Env } from '../../worker/env';
-import { eventsRoute } from '../../worker/metrics/events-route';
-import { configAt, putConfig, testApp } from '../support/test-app';
+import { eventsRoute } from '../../worker/metrics';
+import { configAt, putConfig, testApp } from '../support/in-workerd/test-app';
 
 /** The events sub-app mounted where the admin API will mount it. */
 async function eventsApp(options: { eventsPerMinute?: number; routes?: unknown[] } = {}) {

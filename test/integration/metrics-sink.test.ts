@@ -6,12 +6,12 @@ import {
   toDataPoint,
   type DataPoint,
 } from '../../src/metrics/data-point-schema';
-import { EXAMPLE_ROUTES } from '../../src/metrics/example-routes';
-import { RecordingMetricsSink, type MetricsSink } from '../../src/ports/metrics-sink';
+import { EXAMPLE_ROUTES, RecordingMetricsSink } from '../support/core-fixtures';
+import type { MetricsSink } from '../../src/ports';
 import type { Env } from '../../worker/env';
-import { AnalyticsEngineSink, metricsSinkFor } from '../../worker/metrics/analytics-engine-sink';
-import type { EchoBody } from '../support/echo-origin';
-import { configAt, putConfig, RecordingLogger, testApp } from '../support/test-app';
+import { AnalyticsEngineSink, metricsSinkFor } from '../../worker/metrics';
+import type { EchoBody } from '../support/loopback/echo-origin';
+import { configAt, putConfig, RecordingLogger, testApp } from '../support/in-workerd/test-app';
 
 /** An Analytics Engine dataset that keeps what the Worker wrote (the local one drops it). */
 class RecordingDataset {

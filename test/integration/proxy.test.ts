@@ -1,8 +1,8 @@
-import { setCookies } from '../../src/headers/set-cookies';
+import { setCookies } from '../support/core-fixtures';
 import { describe, expect, it } from 'vitest';
-import { bucket } from '../../src/hashing/bucket';
-import type { EchoBody } from '../support/echo-origin';
-import { configAt, putConfig, testApp } from '../support/test-app';
+import { bucket } from '../../src/split/bucket';
+import type { EchoBody } from '../support/loopback/echo-origin';
+import { configAt, putConfig, testApp } from '../support/in-workerd/test-app';
 
 async function appAt(percent: number, extra: Record<string, unknown> = {}) {
   const app = testApp();

@@ -1,10 +1,10 @@
 import { describe, expect, inject, it } from 'vitest';
-import { parseSettings } from '../../src/env/parse-settings';
-import { nullErrorReporter } from '../../src/ports/error-reporter';
-import type { FetchFunction } from '../../src/proxy/fetch-upstream';
-import { errorReporterFactory } from '../../worker/sentry/error-reporter-factory';
-import type { ReceivedEnvelope } from '../support/sentry-receiver';
-import { configAt, putConfig, RecordingLogger, testApp, testVars } from '../support/test-app';
+import { parseSettings } from '../../src/config/settings';
+import { nullErrorReporter } from '../../src/ports';
+import type { FetchFunction } from '../../src/proxy/proxy-to-origin';
+import { errorReporterFactory } from '../../worker/runtime';
+import type { ReceivedEnvelope } from '../support/sentry/receiver';
+import { configAt, putConfig, RecordingLogger, testApp, testVars } from '../support/in-workerd/test-app';
 
 const SECRETS = ['secret-cookie-value', 'secret-bearer-token', 'secret-query-value', 'secret-fragment'];
 

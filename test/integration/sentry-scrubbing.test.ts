@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scrubEvent } from '../../worker/sentry/scrub-event';
-import { SentryDsnSchema, SentrySampleRateSchema } from '../../worker/sentry/sentry-options';
+import { scrubEvent, SentryDsnSchema, SentrySampleRateSchema } from '../../worker/sentry/sentry-policy';
 
 describe('scrubEvent', () => {
   it('keeps only allow-listed headers and drops cookies, query, body and the visitor IP', () => {

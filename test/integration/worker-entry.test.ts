@@ -3,7 +3,7 @@ import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { describe, expect, it } from 'vitest';
 import worker from '../../worker/index';
 import type { Env } from '../../worker/env';
-import { testVars } from '../support/test-app';
+import { testVars } from '../support/in-workerd/test-app';
 
 async function call(vars: Record<string, string>, path = '/'): Promise<Response> {
   const ctx = createExecutionContext();

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
-import { localWorkerBehindEchoOrigins } from '../support/local-worker-behind-echo-origins';
+import { localWorkerBehindEchoOrigins } from '../support/local-worker/wrangler-dev-behind-echo-origins';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli';
-import { freePort } from '../support/local-worker';
+import { runCli } from '../../cli/run-cli';
+import { freePort } from '../support/local-worker/wrangler-dev';
 
 const TOKEN = 'cli-system-token-0123456789';
 const execFileAsync = promisify(execFile);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../support/local-worker';
+import { freePort } from '../support/local-worker/wrangler-dev';
 
 describe('npm start (the local demo)', () => {
   it('serves the split with seeded flags, prints the token and a curl line, and stops on Ctrl-C', async () => {

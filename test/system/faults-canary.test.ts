@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { workerBehindFaultOrigins } from '../support/worker-behind-fault-origins';
-import type { Cohort } from '../../src/cohort/assign-cohort';
-import { bucket, inPercent } from '../../src/hashing/bucket';
-import type { FaultMode, FaultOrigin } from '../support/fault-origin';
-import { adminClient } from '../support/soak-admin';
-import { inLanes, soakClient, type SoakClient, type SoakResponse } from '../support/soak-client';
+import { workerBehindFaultOrigins } from '../support/local-worker/miniflare-behind-fault-origins';
+import type { Cohort } from '../../src/split/decide-visitor';
+import { bucket, inPercent } from '../../src/split/bucket';
+import type { FaultMode, FaultOrigin } from '../support/loopback/fault-origin';
+import { adminClient } from '../support/soak/admin-client';
+import { inLanes, soakClient, type SoakClient, type SoakResponse } from '../support/soak/client';
 
 const TOKEN = 'faults-canary-token-0123456789';
 const SALT = 'faults-canary-salt';

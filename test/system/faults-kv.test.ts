@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { workerBehindFaultOrigins } from '../support/worker-behind-fault-origins';
-import type { Cohort } from '../../src/cohort/assign-cohort';
-import { bucket, inPercent } from '../../src/hashing/bucket';
-import type { FaultOriginEcho } from '../support/fault-origin';
-import type { MiniflareWorker, WorkerLogLine } from '../support/miniflare-worker';
-import { adminClient, type AdminClient } from '../support/soak-admin';
-import { inLanes, soakClient, type SoakClient } from '../support/soak-client';
+import { workerBehindFaultOrigins } from '../support/local-worker/miniflare-behind-fault-origins';
+import type { Cohort } from '../../src/split/decide-visitor';
+import { bucket, inPercent } from '../../src/split/bucket';
+import type { FaultOriginEcho } from '../support/loopback/fault-origin';
+import type { MiniflareWorker, WorkerLogLine } from '../support/local-worker/miniflare';
+import { adminClient, type AdminClient } from '../support/soak/admin-client';
+import { inLanes, soakClient, type SoakClient } from '../support/soak/client';
 
 const TOKEN = 'faults-kv-token-0123456789';
 const CACHE_SECONDS = 1;

@@ -1,9 +1,9 @@
-import { setCookies } from '../../src/headers/set-cookies';
-import { localWorkerBehindEchoOrigins } from '../support/local-worker-behind-echo-origins';
+import { setCookies } from '../support/core-fixtures';
+import { localWorkerBehindEchoOrigins } from '../support/local-worker/wrangler-dev-behind-echo-origins';
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import type { EchoBody } from '../support/echo-origin';
-import { residentMiB, workerdPids } from '../support/workerd-memory';
+import type { EchoBody } from '../support/loopback/echo-origin';
+import { residentMiB, workerdPids } from '../support/local-worker/workerd-memory';
 
 const MiB = 1024 * 1024;
 

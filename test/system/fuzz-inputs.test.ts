@@ -1,17 +1,16 @@
 import { request } from 'node:http';
-import { workerBehindFaultOrigins } from '../support/worker-behind-fault-origins';
+import { workerBehindFaultOrigins } from '../support/local-worker/miniflare-behind-fault-origins';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse-config';
-import { bucket, inPercent } from '../../src/hashing/bucket';
-import { readCookie } from '../../src/identity/cookies';
-import { isValidVisitorId } from '../../src/identity/visitor-id';
-import type { FaultOriginEcho } from '../support/fault-origin';
-import { adminFuzzCases, type AdminFuzzCase } from '../support/fuzz-admin-cases';
-import { adminVerdict } from '../support/fuzz-admin-verdict';
-import { proxyFuzzCases } from '../support/fuzz-proxy-cases';
-import { fuzzRandom, fuzzSeed } from '../support/fuzz-random';
-import { rawHttp } from '../support/fuzz-raw-http';
-import { adminClient } from '../support/soak-admin';
+import { bucket, inPercent } from '../../src/split/bucket';
+import { readCookie, isValidVisitorId } from '../../src/split/decide-visitor';
+import type { FaultOriginEcho } from '../support/loopback/fault-origin';
+import { adminFuzzCases, type AdminFuzzCase } from '../support/fuzz/admin-cases';
+import { adminVerdict } from '../support/fuzz/admin-verdict';
+import { proxyFuzzCases } from '../support/fuzz/proxy-cases';
+import { fuzzRandom, fuzzSeed } from '../support/fuzz/random';
+import { rawHttp } from '../support/fuzz/raw-http';
+import { adminClient } from '../support/soak/admin-client';
 
 const TOKEN = 'fuzz-token-0123456789';
 const SEED = fuzzSeed(20_261_125);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { localWorkerBehindEchoOrigins } from '../support/local-worker-behind-echo-origins';
+import { localWorkerBehindEchoOrigins } from '../support/local-worker/wrangler-dev-behind-echo-origins';
 
 describe('the documented local run (wrangler dev with --var origins)', () => {
   const world = localWorkerBehindEchoOrigins({

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { guardVerdictRecord } from '../support/guard-verdict-record';
-import { localWorkerBehindEchoOrigins } from '../support/local-worker-behind-echo-origins';
-import { runCli } from '../../src/cli/run-cli';
-import { freePort } from '../support/local-worker';
+import { guardVerdictRecord } from '../support/fixtures/guard-verdict-record';
+import { localWorkerBehindEchoOrigins } from '../support/local-worker/wrangler-dev-behind-echo-origins';
+import { runCli } from '../../cli/run-cli';
+import { freePort } from '../support/local-worker/wrangler-dev';
 import { putLocalKv } from '../support/wrangler-stub/local-kv';
 import { runWithWranglerStub } from '../support/wrangler-stub/run-with-stub';
 

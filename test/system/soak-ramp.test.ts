@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { workerBehindFaultOrigins } from '../support/worker-behind-fault-origins';
-import type { FaultOriginEcho } from '../support/fault-origin';
-import { adminClient, type AdminAnswer, type AdminClient } from '../support/soak-admin';
-import { inLanes, soakClient, type SoakResponse } from '../support/soak-client';
-import { cohortSequenceViolations, type OpWindow } from '../support/soak-cohort-sequence';
-import { expectedCohortMismatches, type StableWindow } from '../support/soak-expected-cohort';
-import { SoakVisitor } from '../support/soak-visitor';
+import { workerBehindFaultOrigins } from '../support/local-worker/miniflare-behind-fault-origins';
+import type { FaultOriginEcho } from '../support/loopback/fault-origin';
+import { adminClient, type AdminAnswer, type AdminClient } from '../support/soak/admin-client';
+import { inLanes, soakClient, type SoakResponse } from '../support/soak/client';
+import { cohortSequenceViolations, type OpWindow } from '../support/soak/cohort-sequence';
+import { expectedCohortMismatches, type StableWindow } from '../support/soak/expected-cohort';
+import { SoakVisitor } from '../support/soak/visitor';
 
 const TOKEN = 'soak-ramp-token-0123456789';
 const VISITORS = 3000;

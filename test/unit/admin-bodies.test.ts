@@ -8,9 +8,8 @@ import {
   KillBodySchema,
   OverrideLinkBodySchema,
   PercentBodySchema,
-} from '../../src/admin/admin-bodies';
-import { killSwitchText } from '../../src/admin/kill-switch-text';
-import { killState } from '../../src/admin/kill-state';
+} from '../../src/admin/admin-schemas';
+import { killState, killSwitchText } from '../../src/admin/kill-switch-text';
 
 describe('admin request schemas', () => {
   it('accept percents with up to two decimals and nothing else', () => {

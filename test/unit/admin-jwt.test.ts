@@ -1,7 +1,6 @@
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { remoteJwks } from '../../src/admin/jwt/remote-jwks';
-import { verifyRs256Jwt } from '../../src/admin/jwt/verify-rs256-jwt';
+import { remoteJwks, verifyRs256Jwt } from '../../src/admin/access-jwt';
 
 const issuer = 'https://team.cloudflareaccess.com';
 const audience = 'aud-tag';

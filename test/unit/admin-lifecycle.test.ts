@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stateAllowsPercent, transition, type LifecycleCommand } from '../../src/admin/lifecycle';
-import type { RolloutState } from '../../src/config/rollout-state';
+import type { RolloutState } from '../../src/config/config-schema';
 
 const STATES: RolloutState[] = ['idle', 'ramping', 'paused', 'promoted', 'finalized', 'aborted'];
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditKey, historyKey } from '../../src/admin/storage-keys';
-import { randomText } from '../../src/admin/random-text';
+import { auditKey, historyKey, randomText } from '../../src/admin/history-and-audit';
 
 describe('KV keys of the admin API', () => {
   it('pads history versions to 10 digits so keys list in version order', () => {

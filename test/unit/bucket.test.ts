@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 // GrowthBook's own hash, read from its package: the vectors must match the reference, not ourselves.
 import { hash as growthbookHash } from '../../node_modules/@growthbook/growthbook/dist/esm/util.mjs';
 import { bucket, fnv1a32, inPercent } from '../../src/index';
-import { seededBucket } from '../../src/hashing/bucket';
-import { fnv1a32Decimal } from '../../src/hashing/fnv1a32';
+import { seededBucket, fnv1a32Decimal } from '../../src/split/bucket';
 import vectors from './bucket-vectors.json';
 
 describe('bucket(seed, id)', () => {

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CachedConfigStore } from '../../src/config/cached-config-store';
-import { RolloutConfigSchema } from '../../src/config/config-schema';
-import { safeDefaultConfig } from '../../src/config/safe-default';
-import type { RawConfigSource } from '../../src/ports/config-store';
+import { RolloutConfigSchema, safeDefaultConfig } from '../../src/config/config-schema';
+import type { RawConfigSource } from '../../src/ports';
 
 const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 const config = (version: number, percent: number) =>

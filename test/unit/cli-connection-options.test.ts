@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/cli/cli-errors';
-import { resolveConnection } from '../../src/cli/connection-options';
+import { resolveConnection } from '../../cli/command-line';
+import { UsageError } from '../../cli/errors';
 
 describe('resolveConnection', () => {
   const env = {

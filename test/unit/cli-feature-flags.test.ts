@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlagNameSchema } from '../../src/config/names';
+import { FlagNameSchema } from '../../src/config/config-schema';
 import { describePlan, INVOICING_FLAG_PHASES, runFeatureFlags } from '../../scripts/feature-flags';
 
 describe('the invoicing launch flag plan', () => {

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { StateBodySchema } from '../../src/admin/admin-responses';
-import { AuditEntrySchema } from '../../src/admin/audit-entry';
-import { describeAuditChange } from '../../src/cli/describe-audit-change';
-import { formatAudit } from '../../src/cli/format-audit';
-import { formatGuardVerdict } from '../../src/cli/format-guard-verdict';
-import { formatStatus } from '../../src/cli/format-status';
-import { formatTable } from '../../src/cli/format-table';
-import { kvFallbackCommand } from '../../src/cli/kv-fallback';
+import { StateBodySchema } from '../../src/admin/admin-schemas';
+import { AuditEntrySchema } from '../../src/admin/history-and-audit';
+import {
+  describeAuditChange,
+  formatAudit,
+  formatGuardVerdict,
+  formatStatus,
+  formatTable,
+} from '../../cli/format-output';
+import { kvFallbackCommand } from '../../cli/run-cli';
 
 const numbers = {
   window: 'last 5 min',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/cli/cli-errors';
-import { parseCommandLine } from '../../src/cli/parse-command-line';
+import { parseCommandLine } from '../../cli/command-line';
+import { UsageError } from '../../cli/errors';
 
 const run = (argv: string[]) => {
   const parsed = parseCommandLine(argv);

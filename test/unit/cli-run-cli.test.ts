@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/run-cli';
+import { runCli } from '../../cli/run-cli';
 
 // A loopback stand-in for the admin API: real HTTP, answers scripted per test, requests recorded.
 interface Recorded {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/parse-config';
-import { safeDefaultConfig } from '../../src/config/safe-default';
-import { parseSettings } from '../../src/env/parse-settings';
+import { safeDefaultConfig } from '../../src/config/config-schema';
+import { parseSettings } from '../../src/config/settings';
 
 const valid = { version: 3, rollout: { percent: 10, salt: 'launch-1' } };
 

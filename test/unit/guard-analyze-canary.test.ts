@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeCanary } from '../../src/guard/analyze-canary';
-import { EMPTY_COHORT_STATS, type CohortStats, type WindowStats } from '../../src/guard/cohort-stats';
-import { DEFAULT_THRESHOLDS, resolveThresholds } from '../../src/guard/thresholds';
+import {
+  analyzeCanary,
+  type CohortStats,
+  EMPTY_COHORT_STATS,
+  type WindowStats,
+} from '../../src/guard/analyze-canary';
+import { DEFAULT_THRESHOLDS, resolveThresholds } from '../../src/guard/guard-settings';
 
 const defaults = resolveThresholds(undefined);
 

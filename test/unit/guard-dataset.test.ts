@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { analyticsDatasetFor } from '../../src/guard/analytics-dataset';
+import { analyticsDatasetFor } from '../../src/guard/guard-settings';
 
 /**
  * Each wrangler.toml environment's Analytics Engine dataset and `ENVIRONMENT` var, read with

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readWindowStats } from '../../src/guard/read-window-stats';
+import { readWindowStats } from '../../src/guard/analytics-sql';
 import { cohortStatsQuery } from '../../src/metrics/queries';
-import { cohortStatsAnswer } from '../support/fake-sql-api-control';
+import { cohortStatsAnswer } from '../support/fake-sql-api/control';
 
 /** The column names the SQL API will return: the `AS alias` of each selected expression. */
 function aliasesOf(sql: string): string[] {

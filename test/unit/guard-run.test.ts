@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { RolloutConfigSchema, type RolloutConfig } from '../../src/config/config-schema';
-import { EMPTY_COHORT_STATS, type CohortStats } from '../../src/guard/cohort-stats';
-import type { GuardDeps } from '../../src/guard/guard-deps';
-import type { GuardCommandResult } from '../../src/guard/guard-ports';
-import type { GuardMessage } from '../../src/guard/guard-message';
-import type { GuardIncident } from '../../src/guard/incident';
-import type { WindowStatsResult } from '../../src/guard/read-window-stats';
+import { RolloutConfigSchema, NO_KILL, type RolloutConfig } from '../../src/config/config-schema';
+import {
+  type CohortStats,
+  EMPTY_COHORT_STATS,
+  type GuardVerdictRecord,
+} from '../../src/guard/analyze-canary';
+import type { GuardCommandResult, GuardDeps, StatsWindow } from '../../src/guard/guard-ports';
+import type { GuardMessage } from '../../src/guard/guard-notifier';
+import type { GuardIncident } from '../../src/guard/handle-breach';
+import type { WindowStatsResult } from '../../src/guard/analytics-sql';
 import { runGuard } from '../../src/guard/run-guard';
-import type { StatsWindow } from '../../src/guard/stats-window';
-import type { GuardVerdictRecord } from '../../src/guard/verdict';
-import { NO_KILL } from '../../src/kill/kill-switch';
-import type { ConfigSource } from '../../src/ports/config-store';
+import type { ConfigSource } from '../../src/ports';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const MIN = 60_000;

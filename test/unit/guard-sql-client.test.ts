@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAnalyticsSqlClient } from '../../src/guard/analytics-sql-client';
-import { readWindowStats } from '../../src/guard/read-window-stats';
+import { createAnalyticsSqlClient, readWindowStats } from '../../src/guard/analytics-sql';
 import { cohortStatsQuery } from '../../src/metrics/queries';
-import { startFakeSqlApi } from '../support/fake-sql-api';
-import { cohortStatsAnswer, fakeSqlApi, newAccountId } from '../support/fake-sql-api-control';
+import { startFakeSqlApi } from '../support/fake-sql-api/server';
+import { cohortStatsAnswer, fakeSqlApi, newAccountId } from '../support/fake-sql-api/control';
 
 let fake: Awaited<ReturnType<typeof startFakeSqlApi>>;
 let api: ReturnType<typeof fakeSqlApi>;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_THRESHOLDS } from '../../src/guard/thresholds';
+import { DEFAULT_THRESHOLDS } from '../../src/guard/guard-settings';
 
 /** The rows of the table under `## Thresholds` in docs/GUARD.md: `name` → default. */
 function documentedThresholds(): Record<string, number> {

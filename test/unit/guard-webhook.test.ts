@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeCanary } from '../../src/guard/analyze-canary';
-import { EMPTY_COHORT_STATS } from '../../src/guard/cohort-stats';
-import { guardMessage } from '../../src/guard/guard-message';
-import { resolveThresholds } from '../../src/guard/thresholds';
-import { createWebhookNotifier } from '../../src/guard/webhook-notifier';
-import { newAccountId, webhookReceiver } from '../support/fake-sql-api-control';
-import { startWebhookReceiver } from '../support/fake-sql-api-webhook-receiver';
+import { analyzeCanary, EMPTY_COHORT_STATS } from '../../src/guard/analyze-canary';
+import { createWebhookNotifier, guardMessage } from '../../src/guard/guard-notifier';
+import { resolveThresholds } from '../../src/guard/guard-settings';
+import { newAccountId, webhookReceiver } from '../support/fake-sql-api/control';
+import { startWebhookReceiver } from '../support/fake-sql-api/webhook-receiver';
 
 const breach = analyzeCanary(
   {

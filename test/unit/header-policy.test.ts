@@ -1,8 +1,10 @@
-import { setCookies } from '../../src/headers/set-cookies';
+import { setCookies } from '../support/core-fixtures';
 import { describe, expect, it } from 'vitest';
-import { privateCacheControl } from '../../src/headers/cache-policy';
-import { buildClientResponseHeaders } from '../../src/headers/client-response-headers';
-import { buildOriginRequestHeaders } from '../../src/headers/origin-request-headers';
+import {
+  privateCacheControl,
+  buildClientResponseHeaders,
+  buildOriginRequestHeaders,
+} from '../../src/proxy/header-policy';
 
 const context = {
   cohort: 'canary' as const,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseKillSwitch } from '../../src/kill/kill-switch';
+import { parseKillSwitch } from '../../src/config/config-schema';
 
 describe('parseKillSwitch', () => {
   it('is inactive when the key is absent or blank', () => {

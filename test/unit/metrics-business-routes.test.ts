@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BusinessRoute } from '../../src/config/config-schema';
 import { businessRouteMatchers, classifyRoute, routeSucceeded } from '../../src/metrics/business-routes';
-import { EXAMPLE_ROUTES } from '../../src/metrics/example-routes';
+import { EXAMPLE_ROUTES } from '../support/core-fixtures';
 
 const config = { routes: EXAMPLE_ROUTES };
 

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BLOB_COLUMNS, DOUBLE_COLUMNS, INDEX_COLUMN, toDataPoint } from '../../src/metrics/data-point-schema';
-import type { RequestMetric } from '../../src/metrics/request-metric';
+import {
+  BLOB_COLUMNS,
+  DOUBLE_COLUMNS,
+  INDEX_COLUMN,
+  toDataPoint,
+  type RequestMetric,
+} from '../../src/metrics/data-point-schema';
 
 const metric: RequestMetric = {
   cohort: 'stable',

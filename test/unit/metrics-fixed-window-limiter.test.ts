@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FixedWindowLimiter } from '../../src/metrics/fixed-window-limiter';
+import { FixedWindowLimiter } from '../../src/metrics/outcome-events';
 
 function limiter(limit: number) {
   const clock = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_ROUTES } from '../../src/metrics/example-routes';
+import { EXAMPLE_ROUTES } from '../support/core-fixtures';
 import {
   eventMetrics,
   OutcomeEventsBodySchema,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilePathPattern } from '../../src/metrics/path-pattern';
+import { compilePathPattern } from '../../src/metrics/business-routes';
 
 describe('compilePathPattern', () => {
   it.each([

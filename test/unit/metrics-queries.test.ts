@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cohortStatsQuery, datasetName, sqlString, weightedQuantile } from '../../src/metrics/queries';
-import { checkAnalyticsSql } from '../../src/monitoring/sql-check';
+import { checkAnalyticsSql } from '../../monitoring/generator/sql-check';
 
 describe('SQL builders', () => {
   it('refuses literals and dataset names that could break out of the query', () => {

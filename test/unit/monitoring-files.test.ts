@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_THRESHOLDS } from '../../src/guard/thresholds';
-import { DATASOURCE_UID } from '../../src/monitoring/datasource';
-import { monitoringAlerts, monitoringFiles } from '../../src/monitoring/monitoring-files';
+import { DEFAULT_THRESHOLDS } from '../../src/guard/guard-settings';
+import { DATASOURCE_UID } from '../../monitoring/generator/grafana-datasource-and-panels';
+import { monitoringAlerts, monitoringFiles } from '../../monitoring/generator/monitoring-files';
 
 const root = resolve(import.meta.dirname, '../..');
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_THRESHOLDS } from '../../src/guard/thresholds';
-import { monitoringDashboards, monitoringQueries } from '../../src/monitoring/monitoring-files';
-import { checkAnalyticsSql } from '../../src/monitoring/sql-check';
+import { DEFAULT_THRESHOLDS } from '../../src/guard/guard-settings';
+import { monitoringDashboards, monitoringQueries } from '../../monitoring/generator/monitoring-files';
+import { checkAnalyticsSql } from '../../monitoring/generator/sql-check';
 
 describe('SQL of every generated panel and alert rule', () => {
   const queries = monitoringQueries();

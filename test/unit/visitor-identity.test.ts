@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { readCookie, visitorCookie } from '../../src/identity/cookies';
-import { isValidIdentityValue, isValidVisitorId, newVisitorId } from '../../src/identity/visitor-id';
+import {
+  readCookie,
+  visitorCookie,
+  isValidIdentityValue,
+  isValidVisitorId,
+  newVisitorId,
+} from '../../src/split/decide-visitor';
 
 describe('visitor identity', () => {
   it.each([

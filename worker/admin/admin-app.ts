@@ -4,27 +4,21 @@ import {
   FlagBodySchema,
   PercentBodySchema,
   ReasonBodySchema,
-} from '../../src/admin/admin-bodies';
-import { describeIssues } from '../../src/config/describe-issues';
-import { FlagNameSchema } from '../../src/config/names';
-import type { AppDeps } from '../app-deps';
+} from '../../src/admin/admin-schemas';
+import { TRANSITIONS } from '../../src/admin/lifecycle';
+import { FlagNameSchema } from '../../src/config/config-schema';
+import { describeIssues } from '../../src/config/parse-config';
+import type { AppDeps } from '../app';
+import { eventsRoute } from '../metrics';
 import { adminAuth } from './admin-auth';
-import type { AdminEnv } from './admin-env';
-import { AdminError, adminErrorHandler } from './admin-error';
-import { commandContext, commandHandler } from './command-routes';
-import { killHandler, unkillHandler } from './kill-routes';
-import { openOverrideHandler, overrideLinkHandler } from './override-routes';
+import { AdminError, adminErrorHandler, type AdminEnv } from './admin-http';
+import { openOverrideHandler, overrideLinkHandler } from './override-links';
 import { auditHandler, openApiHandler, stateHandler } from './read-routes';
-import { eventsRoute } from '../metrics/events-route';
-
-const TRANSITIONS = ['promote', 'finalize', 'abort', 'pause', 'resume', 'undo'] as const;
+import { commandContext, commandHandler, killHandler, unkillHandler } from './write-routes';
 
 /**
  * The admin API as a Hono sub-app, mounted under ADMIN_PREFIX. Every route except `/health` and
  * `/override` needs credentials; the routes are exactly those of src/admin/admin-routes.ts.
- *
- * @example
- * app.route(settings.ADMIN_PREFIX, createAdminApp(deps));
  */
 export function createAdminApp(deps: AppDeps): Hono<AdminEnv> {
   const admin = new Hono<AdminEnv>();

@@ -1,14 +1,11 @@
 import type { MiddlewareHandler } from 'hono';
-import { ActorLabelSchema } from '../../src/admin/admin-bodies';
-import { describeIssues } from '../../src/config/describe-issues';
-import type { Settings } from '../../src/env/settings-schema';
-import type { Clock } from '../../src/ports/clock';
-import type { Logger } from '../../src/ports/logger';
-import { accessJwtCheck } from './access-jwt-check';
-import type { AdminEnv } from './admin-env';
-import { AdminError } from './admin-error';
-import { bearerTokenCheck } from './bearer-token-check';
-import { FailureThrottle } from './failure-throttle';
+import * as z from 'zod/mini';
+import { remoteJwks, verifyRs256Jwt } from '../../src/admin/access-jwt';
+import { ActorLabelSchema } from '../../src/admin/admin-schemas';
+import { describeIssues } from '../../src/config/parse-config';
+import type { Settings } from '../../src/config/settings';
+import type { Clock, Logger } from '../../src/ports';
+import { AdminError, type AdminEnv } from './admin-http';
 
 /** Options of {@link adminAuth}. */
 export interface AdminAuthOptions {
@@ -99,4 +96,147 @@ function isCrossSiteWrite(request: Request): boolean {
   if (site !== null && site !== 'same-origin' && site !== 'none') return true;
   const origin = request.headers.get('origin');
   return origin !== null && origin !== new URL(request.url).origin;
+}
+
+/**
+ * A constant-time check of a presented bearer token. Both sides are hashed with SHA-256 first,
+ * so they always have the same length: `timingSafeEqual` needs equal lengths, and comparing
+ * digests leaks neither the token's content nor its length. The expected digest is computed once.
+ *
+ * @example
+ * const matches = bearerTokenCheck(env.ADMIN_TOKEN);
+ * await matches('guess'); // false
+ */
+export function bearerTokenCheck(expected: string): (presented: string) => Promise<boolean> {
+  const encoder = new TextEncoder();
+  const expectedDigest = crypto.subtle.digest('SHA-256', encoder.encode(expected));
+  return async function matchesAdminToken(presented) {
+    const digest = await crypto.subtle.digest('SHA-256', encoder.encode(presented));
+    return crypto.subtle.timingSafeEqual(digest, await expectedDigest);
+  };
+}
+
+/**
+ * A Cloudflare Access team domain: `https://<team>.cloudflareaccess.com`, or a loopback
+ * `http://127.0.0.1:PORT` / `http://localhost:PORT` for local tests. No path, query or fragment.
+ */
+export const TeamDomainSchema = z.string().check(
+  z.refine((value) => {
+    try {
+      const url = new URL(value);
+      const loopback = url.protocol === 'http:' && ['127.0.0.1', 'localhost'].includes(url.hostname);
+      return (url.protocol === 'https:' || loopback) && url.pathname === '/' && !url.search && !url.hash;
+    } catch {
+      return false;
+    }
+  }, 'ACCESS_TEAM_DOMAIN must be https://<team>.cloudflareaccess.com (or a loopback http URL)'),
+);
+
+/** Verifies an Access JWT; resolves to the audit actor, or undefined when the JWT is not valid. */
+export type AccessJwtCheck = (jwt: string) => Promise<string | undefined>;
+
+/**
+ * Verifies `Cf-Access-Jwt-Assertion` (RS256, WebCrypto) against the team's JWKS
+ * (`<team>/cdn-cgi/access/certs`, cached in the isolate), the team domain as issuer and
+ * ACCESS_AUD as audience. Returns undefined (Access off) unless both are set and valid.
+ *
+ * @example
+ * const check = accessJwtCheck({ teamDomain, audience, clock, logger });
+ * const actor = check && (await check(jwt)); // 'ops@example.com'
+ */
+export function accessJwtCheck(options: {
+  teamDomain?: string;
+  audience?: string;
+  clock: Clock;
+  logger: Logger;
+}): AccessJwtCheck | undefined {
+  if (!options.teamDomain && !options.audience) return undefined;
+  const domain = TeamDomainSchema.safeParse(options.teamDomain);
+  if (!domain.success || !options.audience) {
+    // Half or badly configured: Access stays off rather than half-checking tokens.
+    options.logger.error('Cloudflare Access is off: set a valid ACCESS_TEAM_DOMAIN and ACCESS_AUD');
+    return undefined;
+  }
+  const issuer = new URL(domain.data).origin;
+  const keyFor = remoteJwks({
+    url: new URL('/cdn-cgi/access/certs', issuer),
+    clock: options.clock,
+    fetch: (url) => fetch(url),
+  });
+  const audience = options.audience;
+  return async function verifyAccessJwt(jwt) {
+    const nowSeconds = Math.floor(options.clock.now() / 1000);
+    const claims = await verifyRs256Jwt(jwt, { issuer, audience, nowSeconds, keyFor });
+    if (!claims) return undefined;
+    if (claims.email) return claims.email;
+    // Service tokens carry no email; their client id is the identity.
+    if (claims.common_name) return `service:${claims.common_name}`;
+    return claims.sub ? `access:${claims.sub}` : undefined;
+  };
+}
+
+/** Options of {@link FailureThrottle}. */
+export interface FailureThrottleOptions {
+  /** Failures allowed per window; the next attempt is refused. */
+  maxFailures: number;
+  windowMs: number;
+  /** Addresses tracked at most, so a flood of addresses cannot grow the isolate's memory. */
+  maxTracked?: number;
+}
+
+interface Window {
+  failures: number;
+  startedAt: number;
+}
+
+/**
+ * Counts failed authentications per client address in fixed windows, in this isolate. Enough to
+ * make guessing the token from one address hopeless; it is not a global rate limit.
+ *
+ * @example
+ * const throttle = new FailureThrottle({ maxFailures: 10, windowMs: 60_000 });
+ * if (throttle.retryAfterSeconds(ip, now) > 0) return tooMany();
+ */
+export class FailureThrottle {
+  private readonly windows = new Map<string, Window>();
+
+  constructor(private readonly options: FailureThrottleOptions) {}
+
+  /** Seconds until `address` may try again, or 0 when it may try now. */
+  retryAfterSeconds(address: string, now: number): number {
+    const window = this.current(address, now);
+    if (!window || window.failures < this.options.maxFailures) return 0;
+    return Math.max(1, Math.ceil((window.startedAt + this.options.windowMs - now) / 1000));
+  }
+
+  recordFailure(address: string, now: number): void {
+    const window = this.current(address, now);
+    if (window) {
+      window.failures++;
+      return;
+    }
+    this.makeRoom(now);
+    this.windows.set(address, { failures: 1, startedAt: now });
+  }
+
+  private current(address: string, now: number): Window | undefined {
+    const window = this.windows.get(address);
+    if (window && now - window.startedAt >= this.options.windowMs) {
+      this.windows.delete(address);
+      return undefined;
+    }
+    return window;
+  }
+
+  private makeRoom(now: number): void {
+    const max = this.options.maxTracked ?? 10_000;
+    if (this.windows.size < max) return;
+    for (const [address, window] of this.windows)
+      if (now - window.startedAt >= this.options.windowMs) this.windows.delete(address);
+    // Still full: forget the oldest windows (Map order is insertion order).
+    for (const address of this.windows.keys()) {
+      if (this.windows.size < max) break;
+      this.windows.delete(address);
+    }
+  }
 }

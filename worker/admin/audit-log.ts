@@ -1,8 +1,12 @@
-import { AuditEntrySchema, type AuditEntry } from '../../src/admin/audit-entry';
-import { parseJsonText } from '../../src/config/parse-json-text';
-import { randomText } from '../../src/admin/random-text';
-import { AUDIT_PREFIX, auditKey } from '../../src/admin/storage-keys';
-import type { Logger } from '../../src/ports/logger';
+import {
+  AUDIT_PREFIX,
+  type AuditEntry,
+  AuditEntrySchema,
+  auditKey,
+  randomText,
+} from '../../src/admin/history-and-audit';
+import { parseJsonText } from '../../src/config/parse-config';
+import type { Logger } from '../../src/ports';
 import type { CommandContext } from './command-context';
 import { writeWithRetry } from './kv-retry';
 

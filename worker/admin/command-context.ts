@@ -1,7 +1,5 @@
-import type { Settings } from '../../src/env/settings-schema';
-import type { Clock } from '../../src/ports/clock';
-import type { ConfigStore } from '../../src/ports/config-store';
-import type { Logger } from '../../src/ports/logger';
+import type { Settings } from '../../src/config/settings';
+import type { Clock, ConfigStore, Logger } from '../../src/ports';
 
 /** What a command needs from the Worker: KV, the isolate's config cache, time, logs, vars. */
 export interface CommandContext {

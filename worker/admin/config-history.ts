@@ -1,6 +1,6 @@
 import type { RolloutConfig } from '../../src/config/config-schema';
 import { parseConfig } from '../../src/config/parse-config';
-import { historyKey } from '../../src/admin/storage-keys';
+import { historyKey } from '../../src/admin/history-and-audit';
 
 /**
  * The config of one version from history, or undefined when it was never kept (or is no longer

@@ -1,10 +1,8 @@
 import { kvReadFailed, kvWriteFailed, versionMismatch } from './command-failures';
-import type { AdminCommand } from '../../src/admin/admin-command';
+import type { AdminCommand } from '../../src/admin/lifecycle';
 import { applyCommand } from '../../src/admin/apply-command';
-import { randomText } from '../../src/admin/random-text';
-import { historyKey } from '../../src/admin/storage-keys';
-import type { RolloutConfig } from '../../src/config/config-schema';
-import { CONFIG_KEY } from '../kv-raw-config-source';
+import { historyKey, randomText } from '../../src/admin/history-and-audit';
+import { CONFIG_KEY, type RolloutConfig } from '../../src/config/config-schema';
 import { recordAudit } from './audit-log';
 import type { CommandContext, CommandOptions } from './command-context';
 import { readHistory } from './config-history';
@@ -12,7 +10,7 @@ import { writeWithRetry } from './kv-retry';
 import { oneWriterAtATime } from './one-writer-at-a-time';
 import { storedConfig, type StoredConfig } from './stored-config';
 
-export type { AdminCommand } from '../../src/admin/admin-command';
+export type { AdminCommand } from '../../src/admin/lifecycle';
 export type { CommandContext, CommandOptions } from './command-context';
 
 /** The outcome of a command: the new and the previous config, or an HTTP-ready failure. */

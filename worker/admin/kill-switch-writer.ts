@@ -1,8 +1,6 @@
 import { kvReadFailed, kvWriteFailed, versionMismatch } from './command-failures';
 import { killSwitchText, type KillRequest } from '../../src/admin/kill-switch-text';
-import type { RolloutConfig } from '../../src/config/config-schema';
-import { KILL_SWITCH_KEY } from '../../src/kill/kill-switch';
-import { CONFIG_KEY } from '../kv-raw-config-source';
+import { KILL_SWITCH_KEY, CONFIG_KEY, type RolloutConfig } from '../../src/config/config-schema';
 import { recordAudit } from './audit-log';
 import type { CommandContext, CommandOptions } from './command-context';
 import type { CommandResult } from './execute-command';

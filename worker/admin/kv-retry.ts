@@ -1,6 +1,15 @@
 /** Waits between attempts of a rate-limited KV write: about KV's 1 write/s/key, then some. */
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [250, 500, 1000];
 
+/**
+ * How a retry waits. The admin routes build their command context from the app's deps, which
+ * carry no delays, so a test that goes through HTTP replaces `sleep` (`vi.spyOn`) to record the
+ * waits instead of spending them.
+ */
+export const retryWait = {
+  sleep: (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 /** A KV write that failed for good; `rateLimited` when KV kept answering 429. */
 export class KvWriteError extends Error {
   constructor(
@@ -44,7 +53,7 @@ export async function writeWithRetry(
       const rateLimited = isKvRateLimit(error);
       if (!rateLimited || attempt >= delaysMs.length)
         throw new KvWriteError(key, rateLimited, { cause: error });
-      await new Promise((resolve) => setTimeout(resolve, delaysMs[attempt]));
+      await retryWait.sleep(delaysMs[attempt]!);
     }
   }
 }

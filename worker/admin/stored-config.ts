@@ -1,7 +1,7 @@
 import type { RolloutConfig } from '../../src/config/config-schema';
 import { parseConfig } from '../../src/config/parse-config';
-import { initialConfig } from '../../src/admin/initial-config';
-import type { Settings } from '../../src/env/settings-schema';
+import { initialConfig } from '../../src/admin/apply-command';
+import type { Settings } from '../../src/config/settings';
 
 /**
  * The config as KV holds it right now: `stored` (valid), `absent` (the initial config stands in,

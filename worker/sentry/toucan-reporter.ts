@@ -1,7 +1,6 @@
 import { Toucan } from 'toucan-js';
-import type { ErrorContext, ErrorReporter } from '../../src/ports/error-reporter';
-import { REPORTED_HEADERS, scrubEvent } from './scrub-event';
-import type { SentryOptions } from './sentry-options';
+import type { ErrorContext, ErrorReporter } from '../../src/ports';
+import { REPORTED_HEADERS, scrubEvent, type SentryOptions } from './sentry-policy';
 
 /** Everything a reporter needs besides the request. */
 export interface ToucanReporterOptions extends SentryOptions {
@@ -14,9 +13,6 @@ export interface ToucanReporterOptions extends SentryOptions {
  * imports toucan-js: moving to `@sentry/cloudflare` replaces this file and nothing else.
  * The Toucan client is built on the first capture, so a request that reports nothing costs
  * nothing; its sends are kept alive with `waitUntil`. A reporter never throws.
- *
- * @example
- * errorReporterFor: toucanReporterFactory({ dsn, sampleRate: 1, environment: 'production', workerVersion }),
  */
 export function toucanReporterFactory(options: ToucanReporterOptions) {
   const baseTags = { environment: options.environment, worker_version: options.workerVersion };

@@ -1,0 +1,188 @@
+import { KILL_SWITCH_KEY } from '../src/config/config-schema';
+import { killSwitchText } from '../src/admin/kill-switch-text';
+import { createAdminClient, readAudit, type AdminClient } from './admin-client';
+import {
+  commandHelp,
+  generalHelp,
+  parseCommandLine,
+  resolveConnection,
+  usageLine,
+  type Connection,
+} from './command-line';
+import { COMMAND_SPECS, type CliCommand, type KillTargets } from './commands';
+import { ApiError, EXIT_CODES, isCliError, UnreachableError, UsageError, type ExitCode } from './errors';
+import { formatAudit, formatStatus, formatWriteResult } from './format-output';
+
+/** Where the CLI reads its settings and writes its output; injected so tests can run it in-process. */
+export interface CliRuntime {
+  env: Readonly<Record<string, string | undefined>>;
+  stdout(text: string): void;
+  stderr(text: string): void;
+  fetch?: typeof fetch;
+  now?: () => number;
+  timeoutMs?: number;
+}
+
+/**
+ * Runs `npx rollout` once and resolves to its exit code (EXIT_CODES in errors.ts). Never throws.
+ * The token never reaches the output: every line is scrubbed of it before it is written.
+ */
+export async function runCli(argv: readonly string[], runtime: CliRuntime): Promise<ExitCode> {
+  let connection: Connection | undefined;
+  let command: CliCommand | undefined;
+  const scrub = (text: string) =>
+    connection?.token && connection.token.length >= 4 ? text.split(connection.token).join('***') : text;
+  const out = (text: string) => runtime.stdout(`${scrub(text)}\n`);
+  const err = (text: string) => runtime.stderr(`${scrub(text)}\n`);
+  try {
+    const parsed = parseCommandLine(argv);
+    if (parsed.kind === 'help') {
+      out(parsed.spec ? commandHelp(parsed.spec) : generalHelp());
+      return EXIT_CODES.ok;
+    }
+    command = parsed.command;
+    connection = resolveConnection(parsed.flags, runtime.env);
+    if (parsed.spec.needsToken && !connection.token) {
+      throw new UsageError('no admin token: set ROLLOUT_TOKEN (or pass --token)');
+    }
+    const client = createAdminClient({ connection, fetch: runtime.fetch, timeoutMs: runtime.timeoutMs });
+    out(await runCommand(command, client, { json: parsed.json, nowMs: (runtime.now ?? Date.now)() }));
+    return EXIT_CODES.ok;
+  } catch (error) {
+    return reportFailure(error, { err, command, env: connection?.env });
+  }
+}
+
+function reportFailure(
+  error: unknown,
+  context: { err: (text: string) => void; command?: CliCommand; env?: string },
+): ExitCode {
+  const { err, command } = context;
+  if (error instanceof UsageError) {
+    err(`error: ${error.message}`);
+    err(usageLine(COMMAND_SPECS.find((spec) => spec.name === error.command)));
+    return error.exitCode;
+  }
+  if (isCliError(error)) {
+    err(`error: ${error.message}`);
+    if (error instanceof ApiError) {
+      for (const issue of error.issues) err(`  ${issue}`);
+      if (error.retryAfterSeconds !== undefined) err(`Retry after ${error.retryAfterSeconds} s.`);
+    }
+    const apiDown = error instanceof UnreachableError || (error instanceof ApiError && error.isServerError);
+    if (apiDown && command) for (const line of kvFallbackAdvice(command, context.env)) err(line);
+    return error.exitCode;
+  }
+  err(`error: unexpected failure: ${(error as Error)?.message ?? String(error)}`);
+  return EXIT_CODES.api;
+}
+
+/** Options of {@link runCommand}. */
+export interface RunCommandOptions {
+  json: boolean;
+  nowMs: number;
+}
+
+/**
+ * Sends one validated command and returns what to print: the API's JSON for `--json`, text for
+ * people otherwise. API failures are thrown (see errors.ts).
+ */
+export async function runCommand(
+  command: CliCommand,
+  client: AdminClient,
+  options: RunCommandOptions,
+): Promise<string> {
+  const print = (raw: unknown, text: string) => (options.json ? JSON.stringify(raw, null, 2) : text);
+  switch (command.name) {
+    case 'health': {
+      const { raw } = await client.health();
+      return print(raw, 'The admin API is up.');
+    }
+    case 'status': {
+      const { data, raw } = await client.state();
+      return print(raw, formatStatus(data));
+    }
+    case 'audit': {
+      const { entries, raw, cursor } = await readAudit(client, command, options.nowMs);
+      return print({ entries: raw, cursor }, formatAudit(entries, cursor));
+    }
+    case 'set': {
+      const { data, raw } = await client.setPercent(command.percent, command.reason);
+      return print(raw, formatWriteResult(command, data));
+    }
+    case 'flag': {
+      const { flag, name: _, ...change } = command;
+      const { data, raw } = await client.setFlag(flag, change);
+      return print(raw, formatWriteResult(command, data));
+    }
+    case 'kill': {
+      const result =
+        command.targets === 'off'
+          ? await client.unkill(command.reason)
+          : await client.kill(await withCurrentKill(client, command.targets), command.reason);
+      return print(result.raw, formatWriteResult(command, result.data));
+    }
+    default: {
+      const { data, raw } = await client.transition(command.name, command.reason);
+      return print(raw, formatWriteResult(command, data));
+    }
+  }
+}
+
+// PUT /kill replaces the whole switch; killing one flag must not lift a canary kill set earlier.
+async function withCurrentKill(client: AdminClient, targets: KillTargets): Promise<KillTargets> {
+  const { kill } = (await client.state()).data;
+  return {
+    canary: targets.canary || kill.canary,
+    allFlags: targets.allFlags || kill.allFlags,
+    flags: [...new Set([...kill.flags, ...targets.flags])],
+  };
+}
+
+/** The KV binding that holds the config and the kill switch (wrangler.toml). */
+export const ROLLOUT_KV_BINDING = 'ROLLOUT';
+
+/**
+ * The `wrangler kv key` command that does what a kill (or abort) does, for when the admin API
+ * is down: ops run it by hand, or rollback.sh runs it. Undefined for commands with no KV
+ * equivalent.
+ *
+ * @example
+ * kvFallbackCommand({ name: 'kill', targets: { canary: true, allFlags: false, flags: [] } }, 'production');
+ * // 'npx wrangler kv key put --binding=ROLLOUT kill "canary" --remote --env production'
+ */
+export function kvFallbackCommand(command: CliCommand, env?: string): string | undefined {
+  const where = `--remote${env ? ` --env ${env}` : ''}`;
+  const put = (value: string) =>
+    `npx wrangler kv key put --binding=${ROLLOUT_KV_BINDING} ${KILL_SWITCH_KEY} "${value}" ${where}`;
+  if (command.name === 'abort') return put(killSwitchText({ canary: true }));
+  if (command.name !== 'kill') return undefined;
+  if (command.targets === 'off') {
+    return `npx wrangler kv key delete --binding=${ROLLOUT_KV_BINDING} ${KILL_SWITCH_KEY} ${where}`;
+  }
+  return put(killSwitchText(command.targets));
+}
+
+/**
+ * The words around the fallback command: what it does and what it does not.
+ */
+export function kvFallbackAdvice(command: CliCommand, env?: string): string[] {
+  const fallback = kvFallbackCommand(command, env);
+  if (!fallback) return [];
+  const lines = [
+    'The admin API is not working. The same through KV directly (takes effect within ~60 s):',
+    '',
+    `  ${fallback}`,
+    '',
+  ];
+  if (command.name === 'kill' && command.targets !== 'off') {
+    lines.push(
+      'This replaces the whole kill switch value: name every target to keep. The current value:',
+      `  npx wrangler kv key get --binding=${ROLLOUT_KV_BINDING} ${KILL_SWITCH_KEY} --remote${env ? ` --env ${env}` : ''}`,
+    );
+  }
+  if (command.name === 'abort') {
+    lines.push('The kill switch holds everyone on stable until lifted: npx rollout kill off');
+  }
+  return lines;
+}

@@ -1,0 +1,253 @@
+import { DashboardCursorSync, type Dashboard, type VariableModel } from '@grafana/schema';
+import type { Thresholds } from '../../src/guard/guard-settings';
+import { DOUBLE_COLUMNS as DOUBLE } from '../../src/metrics/data-point-schema';
+import {
+  all,
+  percentOf,
+  timeSeriesQuery,
+  weightedCount,
+  weightedOccurrences,
+  weightedQuantile,
+  WHERE,
+} from '../../src/metrics/queries';
+import { DATASETS, DATASOURCE_TYPE, twoColumns, type SeriesPanelSpec } from './grafana-datasource-and-panels';
+
+const DATASET = '${dataset}';
+
+const VARIABLES: VariableModel[] = [
+  { name: 'datasource', label: 'Analytics Engine', type: 'datasource', query: DATASOURCE_TYPE },
+  {
+    name: 'dataset',
+    label: 'Dataset',
+    type: 'custom',
+    query: Object.values(DATASETS).join(','),
+    current: { text: DATASETS.production, value: DATASETS.production },
+    options: Object.values(DATASETS).map((name, index) => ({
+      text: name,
+      value: name,
+      selected: index === 0,
+    })),
+  },
+];
+
+function dashboard(uid: string, title: string, description: string, panels: SeriesPanelSpec[]): Dashboard {
+  return {
+    uid,
+    title,
+    description,
+    tags: ['edge-rollout'],
+    editable: true,
+    timezone: 'utc',
+    graphTooltip: DashboardCursorSync.Crosshair,
+    schemaVersion: 39,
+    time: { from: 'now-3h', to: 'now' },
+    refresh: '1m',
+    templating: { list: VARIABLES },
+    annotations: { list: [] },
+    panels: twoColumns(panels),
+  };
+}
+
+const perSecond = (condition?: string) => `${weightedCount(condition)} / $interval`;
+const perMinute = (condition: string) => `${weightedCount(condition)} * 60 / $interval`;
+const quantileMs = (level: number, column: string) => weightedQuantile(level, column);
+
+function latencyPanel(label: string, level: number, limitMs?: number): SeriesPanelSpec {
+  return {
+    title: `Latency ${label} (total)`,
+    description: `${label} of the time from request to response headers, per cohort (failovers count for the canary).`,
+    unit: 'ms',
+    limit: limitMs === undefined ? undefined : { max: limitMs },
+    sql: timeSeriesQuery({
+      dataset: DATASET,
+      where: [WHERE.request],
+      values: [{ expression: quantileMs(level, DOUBLE.totalMs), alias: label }],
+    }),
+  };
+}
+
+/**
+ * Request rate, latency quantiles and failovers, canary and stable side by side.
+ */
+export function performanceDashboard(thresholds: Thresholds): Dashboard {
+  return dashboard(
+    'edge-rollout-performance',
+    'edge-rollout · performance',
+    'Traffic and latency per cohort.',
+    [
+      {
+        title: 'Request rate',
+        description: 'Proxied requests per second, per assigned cohort.',
+        unit: 'reqps',
+        sql: timeSeriesQuery({
+          dataset: DATASET,
+          where: [WHERE.request],
+          values: [{ expression: perSecond(), alias: 'requests' }],
+        }),
+      },
+      {
+        title: 'Failovers',
+        description:
+          'Canary failures replayed on stable, per minute. The visitor was served; the canary failed.',
+        unit: 'short',
+        sql: timeSeriesQuery({
+          dataset: DATASET,
+          where: [WHERE.request],
+          values: [{ expression: perMinute(WHERE.failover), alias: 'failovers' }],
+        }),
+      },
+      latencyPanel('p50', 0.5),
+      latencyPanel('p95', 0.95, thresholds.maxP95Ms),
+      latencyPanel('p99', 0.99),
+      {
+        title: 'Upstream latency p95',
+        description: 'p95 of the time spent waiting for the origin(s), per cohort.',
+        unit: 'ms',
+        sql: timeSeriesQuery({
+          dataset: DATASET,
+          where: [WHERE.request],
+          values: [{ expression: quantileMs(0.95, DOUBLE.upstreamMs), alias: 'upstream_p95' }],
+        }),
+      },
+    ],
+  );
+}
+
+function errorsByRoute(cohort: 'canary' | 'stable'): SeriesPanelSpec {
+  return {
+    title: `Failed requests by route (${cohort})`,
+    description: `Failed requests per minute for the ${cohort}, by business route (\`other\` for the rest).`,
+    unit: 'short',
+    sql: timeSeriesQuery({
+      dataset: DATASET,
+      by: 'route',
+      where: [WHERE.request, WHERE.cohort(cohort)],
+      values: [{ expression: perMinute(WHERE.failed), alias: 'failed' }],
+    }),
+  };
+}
+
+/**
+ * Error rate, 5xx/4xx rates, failovers and failures by route, canary and stable side by side.
+ */
+export function errorsDashboard(thresholds: Thresholds): Dashboard {
+  return dashboard('edge-rollout-errors', 'edge-rollout · errors', 'Errors and failovers per cohort.', [
+    {
+      title: 'Error rate',
+      description:
+        'Percent of requests that failed (5xx, no response, or a canary failure served by stable), per assigned cohort.',
+      unit: 'percent',
+      limit: { max: thresholds.maxErrorRatePercent },
+      sql: timeSeriesQuery({
+        dataset: DATASET,
+        where: [WHERE.request],
+        values: [
+          { expression: percentOf(weightedCount(WHERE.failed), weightedCount()), alias: 'error_rate' },
+        ],
+      }),
+    },
+    {
+      title: 'Failovers',
+      description: 'Canary failures replayed on stable, per minute.',
+      unit: 'short',
+      sql: timeSeriesQuery({
+        dataset: DATASET,
+        where: [WHERE.request],
+        values: [{ expression: perMinute(WHERE.failover), alias: 'failovers' }],
+      }),
+    },
+    {
+      title: '5xx responses',
+      description: '5xx responses sent to visitors, per second.',
+      unit: 'reqps',
+      sql: timeSeriesQuery({
+        dataset: DATASET,
+        where: [WHERE.request],
+        values: [{ expression: perSecond(WHERE.serverError), alias: 'server_errors' }],
+      }),
+    },
+    {
+      title: '4xx responses',
+      description:
+        '4xx responses sent to visitors, per second (a jump on one cohort hints at a broken route).',
+      unit: 'reqps',
+      sql: timeSeriesQuery({
+        dataset: DATASET,
+        where: [WHERE.request],
+        values: [{ expression: perSecond(WHERE.clientError), alias: 'client_errors' }],
+      }),
+    },
+    errorsByRoute('canary'),
+    errorsByRoute('stable'),
+  ]);
+}
+
+function perThousandRequests(route: string, title: string, what: string): SeriesPanelSpec {
+  return {
+    title,
+    description: `Successful ${what} per 1,000 requests of the same cohort, so cohorts of different sizes compare fairly.`,
+    unit: 'short',
+    sql: timeSeriesQuery({
+      dataset: DATASET,
+      values: [
+        {
+          expression: `${weightedOccurrences(all(WHERE.route(route), WHERE.succeeded))} * 1000 / ${weightedCount(WHERE.request)}`,
+          alias: route,
+        },
+      ],
+    }),
+  };
+}
+
+function successPercent(
+  route: string,
+  title: string,
+  description: string,
+  minPercent: number,
+): SeriesPanelSpec {
+  return {
+    title,
+    description,
+    unit: 'percent',
+    limit: { min: minPercent },
+    sql: timeSeriesQuery({
+      dataset: DATASET,
+      where: [WHERE.route(route), WHERE.judged],
+      values: [
+        {
+          expression: percentOf(weightedOccurrences(WHERE.succeeded), weightedOccurrences(WHERE.judged)),
+          alias: `${route}_success`,
+        },
+      ],
+    }),
+  };
+}
+
+/**
+ * The launch's business rates per cohort: invoices created, templates used, emails sent and
+ * delivered, uploads succeeded.
+ */
+export function businessDashboard(thresholds: Thresholds): Dashboard {
+  return dashboard(
+    'edge-rollout-business',
+    'edge-rollout · business metrics',
+    'Business outcomes per cohort (routes from the rollout config, events from POST /__rollout/events).',
+    [
+      perThousandRequests('invoice_created', 'Invoice creation rate', 'invoice creations'),
+      perThousandRequests('template_used', 'Template usage rate', 'template uses'),
+      perThousandRequests('email_sent', 'Email send rate', 'email sends'),
+      successPercent(
+        'email_delivery',
+        'Email delivery success',
+        'Delivered emails as a percent of delivery outcomes reported by the mail provider webhook.',
+        thresholds.minEmailDeliveryPercent,
+      ),
+      successPercent(
+        'file_upload',
+        'File upload success',
+        'Successful uploads as a percent of all uploads (requests and reported outcomes).',
+        100 - thresholds.maxUploadFailurePercent,
+      ),
+    ],
+  );
+}

@@ -1,0 +1,156 @@
+import * as z from 'zod/mini';
+import {
+  FlagNameSchema,
+  PercentSchema,
+  RolloutConfigSchema,
+  RolloutStateSchema,
+} from '../config/config-schema';
+import { GuardVerdictRecordSchema } from '../guard/analyze-canary';
+import { AuditEntrySchema } from './history-and-audit';
+
+/** Why a change was made; kept in its audit entry. */
+export const ReasonSchema = z.string().check(z.minLength(1), z.maxLength(500));
+
+/**
+ * `PUT /percent`.
+ *
+ * @example
+ * PercentBodySchema.safeParse({ percent: 10 }).success; // true
+ */
+export const PercentBodySchema = z.strictObject({ percent: PercentSchema, reason: z.optional(ReasonSchema) });
+
+/** `PUT /flags/:name`: turn a flag's rollout on or off, optionally at a percent. */
+export const FlagBodySchema = z.strictObject({
+  enabled: z.boolean(),
+  percent: z.optional(PercentSchema),
+  reason: z.optional(ReasonSchema),
+});
+
+/** The optional body of `POST /promote|finalize|abort|pause|resume|undo`. */
+export const ReasonBodySchema = z.strictObject({ reason: z.optional(ReasonSchema) });
+
+/**
+ * `PUT /kill`: what to force off. Replaces the whole kill switch; at least one thing must be
+ * killed (`DELETE /kill` lifts it).
+ *
+ * @example
+ * KillBodySchema.safeParse({ canary: true, flags: ['emailDelivery'] }).success; // true
+ */
+export const KillBodySchema = z
+  .strictObject({
+    canary: z.optional(z.boolean()),
+    allFlags: z.optional(z.boolean()),
+    flags: z.optional(z.array(FlagNameSchema).check(z.maxLength(200))),
+    reason: z.optional(ReasonSchema),
+  })
+  .check(
+    z.refine(
+      (body) => body.canary === true || body.allFlags === true || (body.flags?.length ?? 0) > 0,
+      'kill at least one thing: canary: true, allFlags: true or a flag name (DELETE /kill lifts the kill switch)',
+    ),
+  );
+
+/** `POST /override-link`: a signed link that pins the browser opening it to one cohort. */
+export const OverrideLinkBodySchema = z.strictObject({
+  cohort: z.enum(['stable', 'canary']),
+  ttlSeconds: z._default(z.int().check(z.gte(60), z.lte(604_800)), 3600),
+});
+
+const rolloutShape = RolloutConfigSchema.shape.rollout;
+
+/**
+ * `PUT /config`: a whole config. `version` may be left out; when given it must be the current
+ * version (like `If-Match`). `rollout.state` may be left out and is then derived.
+ */
+export const ConfigBodySchema = z.extend(RolloutConfigSchema, {
+  version: z.optional(z.int().check(z.gte(0))),
+  rollout: z.extend(rolloutShape, { state: z.optional(RolloutStateSchema) }),
+});
+
+/** A validated `PUT /config` body. */
+export type ConfigBody = z.infer<typeof ConfigBodySchema>;
+
+const digits = (max: number) =>
+  z.string().check(z.regex(new RegExp(`^\\d{1,${max}}$`), 'must be a whole number'));
+
+/** `GET /audit` query: `limit` 1–100 (default 50), `cursor` from the previous page. */
+export const AuditQuerySchema = z.strictObject({
+  limit: z._default(z.pipe(digits(3), z.pipe(z.transform(Number), z.int().check(z.gte(1), z.lte(100)))), 50),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+});
+
+/**
+ * `If-Match: <version>`; a quoted entity tag (`"7"`, as sent back from `ETag`) is accepted too.
+ *
+ * @example
+ * IfMatchSchema.parse('"7"'); // 7
+ */
+export const IfMatchSchema = z.pipe(
+  z.string().check(z.regex(/^(?:W\/)?"?\d{1,15}"?$/, 'If-Match must be a config version, e.g. 7')),
+  z.transform((value) => Number(value.replace(/\D/g, ''))),
+);
+
+/** `x-rollout-actor`: a label for the audit log when authenticated by token (`token:<label>`). */
+export const ActorLabelSchema = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9_.@-]{1,64}$/, 'x-rollout-actor must be 1–64 chars of [A-Za-z0-9_.@-]'));
+
+/** `GET /override?token=…`: the token of a signed override link. */
+export const OverrideQuerySchema = z.strictObject({
+  token: z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,200}$/, 'not an override token')),
+});
+
+/** Every error body: a readable message, plus the validation issues for a 400. */
+export const ErrorBodySchema = z.object({ error: z.string(), issues: z.optional(z.array(z.string())) });
+
+/** The body of every accepted config write. */
+export const WriteResultSchema = z.object({ version: z.int(), config: RolloutConfigSchema });
+
+/** The kill switch as GET /state and the kill routes report it. */
+export const KillStateSchema = z.object({
+  canary: z.boolean(),
+  allFlags: z.boolean(),
+  flags: z.array(z.string()),
+  /** The KV value as stored, or null when the key is absent. */
+  raw: z.nullable(z.string()),
+});
+
+/** `PUT /kill` and `DELETE /kill`: the (unchanged) config and the kill switch now in force. */
+export const KillResultSchema = z.object({
+  version: z.int(),
+  config: RolloutConfigSchema,
+  kill: KillStateSchema,
+});
+
+/** `GET /state`, read from KV (not the isolate cache). */
+export const StateBodySchema = z.object({
+  version: z.int(),
+  state: RolloutStateSchema,
+  percent: z.number(),
+  config: RolloutConfigSchema,
+  kill: KillStateSchema,
+  /** `kv`; `safe-default` when KV holds no config; `last-known-good` when the KV value is invalid. */
+  source: z.enum(['kv', 'last-known-good', 'safe-default']),
+  /** The guard's latest verdict (KV key `guard:verdict`), or null when none (or none readable). */
+  guard: z.nullable(GuardVerdictRecordSchema),
+  /** Why the config in KV was rejected, when it was. */
+  issues: z.optional(z.array(z.string())),
+});
+
+/** `GET /audit`: newest first; pass `cursor` back for the next page (null on the last). */
+export const AuditPageSchema = z.object({
+  entries: z.array(AuditEntrySchema),
+  cursor: z.nullable(z.string()),
+});
+
+/** `POST /override-link`. */
+export const OverrideLinkSchema = z.object({ url: z.string(), expiresAt: z.iso.datetime() });
+
+/** `GET /health`: says nothing beyond being alive. */
+export const HealthSchema = z.object({ ok: z.literal(true) });
+
+/** `POST /events` answer: how many events and data points were recorded. */
+export const EventsAcceptedSchema = z.strictObject({
+  accepted: z.int().check(z.gte(0)),
+  dataPoints: z.int().check(z.gte(0)),
+});

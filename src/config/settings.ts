@@ -1,0 +1,76 @@
+import * as z from 'zod/mini';
+import { FlagNameSchema, OriginUrlSchema } from './config-schema';
+import { describeIssues } from './parse-config';
+
+const optionalSecret = z.optional(z.string());
+
+const DefaultFlagsSchema = z.pipe(
+  z.string(),
+  z.transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'DEFAULT_FLAGS must be a JSON object of flag → boolean',
+        input: text,
+      });
+      return z.NEVER;
+    }
+  }),
+);
+
+/**
+ * The Worker's vars and secrets. Parsed once per isolate; a bad value is a clear error naming
+ * the variable, never a crash deep inside a request.
+ */
+export const SettingsSchema = z.object({
+  STABLE_ORIGIN: OriginUrlSchema,
+  CANARY_ORIGIN: OriginUrlSchema,
+  DEFAULT_FLAGS: z._default(z.pipe(DefaultFlagsSchema, z.record(FlagNameSchema, z.boolean())), {}),
+  ADMIN_PREFIX: z._default(
+    z.string().check(z.regex(/^\/[A-Za-z0-9_-]{1,64}$/, 'ADMIN_PREFIX must look like /__rollout')),
+    '/__rollout',
+  ),
+  CONFIG_CACHE_SECONDS: z._default(
+    z.pipe(
+      // At least 1 s: 0 would mean one KV read per request.
+      z
+        .string()
+        .check(
+          z.regex(/^[1-9]\d{0,2}$/, 'CONFIG_CACHE_SECONDS must be a whole number of seconds from 1 to 999'),
+        ),
+      z.transform(Number),
+    ),
+    5,
+  ),
+  ENVIRONMENT: z._default(z.string().check(z.maxLength(32)), 'development'),
+  ADMIN_TOKEN: optionalSecret,
+  OVERRIDE_SECRET: optionalSecret,
+  ACCESS_TEAM_DOMAIN: optionalSecret,
+  ACCESS_AUD: optionalSecret,
+  SENTRY_DSN: optionalSecret,
+  SENTRY_SAMPLE_RATE: optionalSecret,
+  CF_ACCOUNT_ID: optionalSecret,
+  CF_API_TOKEN: optionalSecret,
+  ANALYTICS_SQL_BASE_URL: optionalSecret,
+  GUARD_WEBHOOK_URL: optionalSecret,
+});
+
+/** Parsed Worker settings. */
+export type Settings = z.infer<typeof SettingsSchema>;
+
+/** Settings, or the issues that make them unusable. */
+export type SettingsResult = { ok: true; settings: Settings } | { ok: false; issues: string[] };
+
+/**
+ * Validates the Worker's vars. Only string-valued entries are considered: bindings are objects
+ * and belong to worker/.
+ */
+export function parseSettings(vars: Record<string, unknown>): SettingsResult {
+  const strings = Object.fromEntries(Object.entries(vars).filter(([, value]) => typeof value === 'string'));
+  const result = SettingsSchema.safeParse(strings);
+  return result.success
+    ? { ok: true, settings: result.data }
+    : { ok: false, issues: describeIssues(result.error) };
+}

@@ -1,0 +1,95 @@
+import { type CohortStats, EMPTY_COHORT_STATS } from '../../../src/guard/analyze-canary';
+import type { FakeSqlRequest, FakeSqlRule } from './server';
+
+/** A fresh 32-hex-digit account id, so each test scripts its own corner of the fake. */
+export function newAccountId(): string {
+  return crypto.randomUUID().replace(/-/g, '');
+}
+
+/**
+ * Drives the fake SQL API from a test (Node or workerd: plain fetch over loopback).
+ *
+ * @example
+ * const api = fakeSqlApi(`http://127.0.0.1:${port}`);
+ * await api.script(account, token, [{ answer: { json: cohortStatsAnswer({ canary: { requests: 500 } }) } }]);
+ */
+export function fakeSqlApi(baseUrl: string) {
+  return {
+    baseUrl,
+    async script(account: string, token: string, rules: FakeSqlRule[]): Promise<void> {
+      const response = await fetch(`${baseUrl}/__control/accounts/${account}`, {
+        method: 'PUT',
+        body: JSON.stringify({ token, rules }),
+      });
+      if (response.status !== 204) throw new Error(`fake SQL API refused the script: ${response.status}`);
+    },
+    async requests(account: string): Promise<FakeSqlRequest[]> {
+      const response = await fetch(`${baseUrl}/__control/accounts/${account}/requests`);
+      return (await response.json()) as FakeSqlRequest[];
+    },
+  };
+}
+
+/**
+ * Reads and steers the loopback webhook receiver.
+ *
+ * @example
+ * const hooks = webhookReceiver(`http://127.0.0.1:${port}`);
+ * expect(await hooks.calls(id)).toHaveLength(1);
+ */
+export function webhookReceiver(baseUrl: string) {
+  return {
+    url: (id: string) => `${baseUrl}/hooks/${id}`,
+    async calls(id: string): Promise<{ text: string; blocks?: unknown[] }[]> {
+      return (await (await fetch(`${baseUrl}/__control/hooks/${id}`)).json()) as {
+        text: string;
+        blocks?: unknown[];
+      }[];
+    },
+    async answerWith(id: string, status: number): Promise<void> {
+      await fetch(`${baseUrl}/__control/hooks/${id}`, { method: 'PUT', body: JSON.stringify({ status }) });
+    },
+  };
+}
+
+type CohortInput = Partial<CohortStats> | undefined;
+
+/**
+ * The SQL API's `FORMAT JSON` answer to the cohort-stats query, as Analytics Engine would send
+ * it: UInt64 sums as strings (ClickHouse quotes 64-bit integers), Float64 as numbers, one row
+ * per cohort that saw traffic.
+ *
+ * @example
+ * cohortStatsAnswer({ canary: { requests: 500, errors: 30, p95Ms: 300 }, stable: { requests: 4500 } });
+ */
+export function cohortStatsAnswer(stats: { canary?: CohortInput; stable?: CohortInput }) {
+  const rows = (['canary', 'stable'] as const)
+    .filter((cohort) => stats[cohort] !== undefined)
+    .map((cohort) => {
+      const s = { ...EMPTY_COHORT_STATS, ...stats[cohort] };
+      return {
+        cohort,
+        requests: String(s.requests),
+        errors: String(s.errors),
+        p95Ms: s.p95Ms,
+        emailDelivered: s.emailDelivered,
+        emailFailed: s.emailFailed,
+        uploadsOk: s.uploadsOk,
+        uploadsFailed: s.uploadsFailed,
+      };
+    });
+  return {
+    meta: [
+      { name: 'cohort', type: 'String' },
+      { name: 'requests', type: 'UInt64' },
+      { name: 'errors', type: 'UInt64' },
+      { name: 'p95Ms', type: 'Float64' },
+      { name: 'emailDelivered', type: 'Float64' },
+      { name: 'emailFailed', type: 'Float64' },
+      { name: 'uploadsOk', type: 'Float64' },
+      { name: 'uploadsFailed', type: 'Float64' },
+    ],
+    data: rows,
+    rows: rows.length,
+  };
+}

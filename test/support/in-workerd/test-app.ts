@@ -1,0 +1,142 @@
+import { env } from 'cloudflare:workers';
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
+import { inject } from 'vitest';
+import { CachedConfigStore } from '../../../src/config/cached-config-store';
+import { safeDefaultConfig } from '../../../src/config/config-schema';
+import { parseSettings } from '../../../src/config/settings';
+import { nullErrorReporter, type Clock, type Logger } from '../../../src/ports';
+import { RecordingMetricsSink } from '../core-fixtures';
+import { createApp, type AppDeps } from '../../../worker/app';
+import { overrideReader } from '../../../worker/admin/override-links';
+import type { Env } from '../../../worker/env';
+import { KvRawConfigSource } from '../../../worker/runtime';
+
+/** A clock the test moves by hand. */
+export class ManualClock implements Clock {
+  constructor(public ms = Date.UTC(2026, 10, 25, 12)) {}
+  now(): number {
+    return this.ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+/** A logger that keeps every line, so tests can count incidents. */
+export class RecordingLogger implements Logger {
+  readonly lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+  info(message: string, fields?: Record<string, unknown>) {
+    this.lines.push({ level: 'info', message, fields });
+  }
+  warn(message: string, fields?: Record<string, unknown>) {
+    this.lines.push({ level: 'warn', message, fields });
+  }
+  error(message: string, fields?: Record<string, unknown>) {
+    this.lines.push({ level: 'error', message, fields });
+  }
+}
+
+/** Counts reads on a KV namespace while passing them through to the real (Miniflare) one. */
+export function countingKv(kv: KVNamespace): { kv: KVNamespace; reads: () => number } {
+  let reads = 0;
+  const proxy = new Proxy(kv, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (prop === 'get' && typeof value === 'function') {
+        return (...args: unknown[]) => {
+          reads++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { kv: proxy, reads: () => reads };
+}
+
+/** Vars for tests: the loopback echo origins started by the global setup. */
+export function testVars(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    STABLE_ORIGIN: `http://127.0.0.1:${inject('stablePort')}`,
+    CANARY_ORIGIN: `http://127.0.0.1:${inject('canaryPort')}`,
+    DEFAULT_FLAGS: '{"fileStorage":false,"templates":false,"emailDelivery":false,"analytics":true}',
+    ADMIN_TOKEN: 'test-admin-token-0123456789',
+    OVERRIDE_SECRET: 'test-override-secret',
+    CONFIG_CACHE_SECONDS: '5',
+    ...overrides,
+  };
+}
+
+/** An app wired like production, but to loopback origins, a manual clock and recording ports. */
+export function testApp(
+  options: { vars?: Record<string, string>; kv?: KVNamespace; deps?: Partial<AppDeps> } = {},
+) {
+  const vars = testVars(options.vars);
+  const parsed = parseSettings(vars);
+  if (!parsed.ok) throw new Error(parsed.issues.join('; '));
+  const settings = parsed.settings;
+  const clock = new ManualClock();
+  const logger = new RecordingLogger();
+  const metrics = new RecordingMetricsSink();
+  const kv = options.kv ?? (env as unknown as Env).ROLLOUT;
+  const store = new CachedConfigStore(new KvRawConfigSource(kv), {
+    ttlMs: parsed.settings.CONFIG_CACHE_SECONDS * 1000,
+    clock,
+    logger,
+    safeDefault: safeDefaultConfig(parsed.settings.DEFAULT_FLAGS),
+  });
+  const deps: AppDeps = {
+    settings: parsed.settings,
+    kv,
+    store,
+    clock,
+    logger,
+    fetch: (input, init) => fetch(input, init),
+    metrics,
+    errorReporterFor: () => nullErrorReporter,
+    workerVersion: 'test-version',
+    readOverride: overrideReader(parsed.settings.OVERRIDE_SECRET, clock),
+    ...options.deps,
+  };
+  const app = createApp(deps);
+  const testEnv = { ...(env as unknown as Env), ...vars, ROLLOUT: kv } as Env;
+  async function request(input: string | Request, init?: RequestInit): Promise<Response> {
+    const req =
+      typeof input === 'string' ? new Request(new URL(input, 'https://app.example.com'), init) : input;
+    const ctx = createExecutionContext();
+    const response = await app.fetch(req, testEnv, ctx);
+    await waitOnExecutionContext(ctx);
+    return response;
+  }
+  /** An admin API call with the test token: the status and the parsed JSON body. */
+  async function admin(method: string, path: string, body?: unknown) {
+    const response = await request(`${settings.ADMIN_PREFIX}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${vars.ADMIN_TOKEN}` },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    // Tests read whichever fields the route returns.
+    return { status: response.status, body: (await response.json()) as any };
+  }
+  return { app, deps, clock, logger, metrics, store, kv, env: testEnv, request, admin };
+}
+
+/** Writes a config to the real Miniflare KV. */
+export async function putConfig(kv: KVNamespace, config: unknown): Promise<void> {
+  await kv.put('config', typeof config === 'string' ? config : JSON.stringify(config));
+}
+
+/** A valid config for tests: N % canary and the four invoicing flags. */
+export function configAt(percent: number, extra: Record<string, unknown> = {}) {
+  return {
+    version: 1,
+    rollout: { percent, salt: 'launch-1', state: percent > 0 ? 'ramping' : 'idle' },
+    flags: {
+      fileStorage: { enabled: true, percent: 50 },
+      templates: { enabled: true, percent: 50 },
+      emailDelivery: { enabled: false },
+      analytics: { enabled: true, percent: 100 },
+    },
+    ...extra,
+  };
+}
