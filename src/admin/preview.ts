@@ -1,0 +1,294 @@
+import {
+  parseKillSwitch,
+  unionKillSwitch,
+  type FlagConfig,
+  type KillSwitch,
+  type RolloutConfig,
+} from '../config/config-schema';
+import { BUCKETS, fnv1a32, seededBucket } from '../split/bucket';
+
+/**
+ * The blast radius of a change: which visitors it moves, computed from the pure bucketing. Where
+ * the buckets before and after are the same function of the id (same salt, same flag seed), the
+ * share is counted over all 10,000 buckets and is exact; where they are not (a new salt or seed),
+ * it is measured over a fixed, seeded sample of ids and given with its standard error.
+ */
+
+/** One side of a change: the config and the kill switch set through the API. */
+export interface PreviewSide {
+  config: RolloutConfig;
+  /** The API kill switch text (`canary flag:x`), or null when none. */
+  kill: string | null;
+}
+
+/** Requests per cohort over a recent window, from Analytics Engine (sampled, so estimated). */
+export interface RecentTraffic {
+  windowMinutes: number;
+  stable: number;
+  canary: number;
+}
+
+/** Options of {@link previewChange}. */
+export interface PreviewOptions {
+  /** The hand-set kill switch (KV `kill`); the splitter obeys both. */
+  handKill?: string | null;
+  /** Requests per cohort seen lately, to turn shares into requests; absent: shares only. */
+  traffic?: RecentTraffic;
+  /** How many sample ids to use for estimated figures (default {@link PREVIEW_SAMPLE_SIZE}). */
+  sampleSize?: number;
+}
+
+/** Who moves, from where to where, and how sure the figure is. */
+export interface Move {
+  /** `cohort` for the routing split, else the flag's name. */
+  subject: string;
+  from: string;
+  to: string;
+  /** Share of all visitors (0–1). */
+  share: number;
+  /** True when counted over every bucket; false when measured on the sample. */
+  exact: boolean;
+  /** Standard error of `share` when estimated (0 when exact). */
+  error: number;
+  /** Requests in the traffic window that came from these visitors; always an estimate. */
+  requests?: number;
+}
+
+/** What a change moves. */
+export interface Preview {
+  /** Whether any visitor gets another cohort or another flag value. */
+  movesVisitors: boolean;
+  /** The share of visitors in the canary before and after (exact). */
+  canaryShare: { before: number; after: number };
+  /** Cohort moves first, then flag moves in flag-name order; only non-empty ones. */
+  moves: Move[];
+  /** How the estimated figures were measured. */
+  sample: { size: number; seed: string };
+  /** The traffic the request figures are based on, when known. */
+  traffic?: RecentTraffic;
+  /** One line per move (and per caveat), for people. */
+  summary: string[];
+}
+
+/** Sample ids used for estimated figures: enough for a standard error under 0.25 points. */
+export const PREVIEW_SAMPLE_SIZE = 40_000;
+
+/** The sample's seed: fixed, so the same change always previews the same. */
+export const PREVIEW_SAMPLE_SEED = 'edge-rollout-preview-v1';
+
+/**
+ * Describes what going from `before` to `after` moves: the routing cohort (percent, salt, state,
+ * kill switch) and every flag (enabled, percent, seed, default, kill switch).
+ *
+ * - Same salt, percent p1 → p2: exactly |p2 − p1| % of visitors move, all in one direction.
+ * - A new salt at percent p: about 2p(1 − p) of visitors change cohort, estimated on the sample.
+ * - Abort, promote, finalize, kill: everyone in the affected cohort, exactly.
+ * - A flag: the share whose value flips, by direction, exact unless its seed changed.
+ *
+ * @example
+ * previewChange({ config: at10, kill: null }, { config: at25, kill: null }).summary;
+ * // ['15 % of visitors move from stable to canary (exact).']
+ */
+export function previewChange(
+  before: PreviewSide,
+  after: PreviewSide,
+  options: PreviewOptions = {},
+): Preview {
+  const hand = parseKillSwitch(options.handKill ?? null);
+  const killBefore = unionKillSwitch(parseKillSwitch(before.kill), hand);
+  const killAfter = unionKillSwitch(parseKillSwitch(after.kill), hand);
+  const sampleSize = options.sampleSize ?? PREVIEW_SAMPLE_SIZE;
+  const routeBefore = routing(before.config, killBefore);
+  const routeAfter = routing(after.config, killAfter);
+  const moves: Move[] = [];
+
+  moves.push(...compare('cohort', ['stable', 'canary'], routeBefore, routeAfter, sampleSize));
+  const names = [
+    ...new Set([...Object.keys(before.config.flags), ...Object.keys(after.config.flags)]),
+  ].sort();
+  for (const name of names) {
+    const flagBefore = flagRule(name, before.config.flags[name], killBefore);
+    const flagAfter = flagRule(name, after.config.flags[name], killAfter);
+    moves.push(...compare(name, ['off', 'on'], flagBefore, flagAfter, sampleSize));
+  }
+
+  const canaryShare = { before: routeBefore.share, after: routeAfter.share };
+  if (options.traffic)
+    for (const move of moves) move.requests = requestsOf(move, canaryShare, options.traffic);
+  const summary = moves.map((move) => describeMove(move, sampleSize));
+  if (moves.length === 0) summary.push('No visitor changes cohort or flag value.');
+  if (options.traffic && moves.some((move) => move.requests !== undefined))
+    summary.push(
+      `Requests are estimated from the last ${options.traffic.windowMinutes} min of traffic (${formatCount(options.traffic.stable)} stable, ${formatCount(options.traffic.canary)} canary), assuming requests spread evenly over visitors.`,
+    );
+  const originNote = originChange(before.config, after.config);
+  if (originNote) summary.push(originNote);
+  return {
+    movesVisitors: moves.length > 0,
+    canaryShare,
+    moves,
+    sample: { size: sampleSize, seed: PREVIEW_SAMPLE_SEED },
+    ...(options.traffic ? { traffic: options.traffic } : {}),
+    summary,
+  };
+}
+
+/**
+ * A yes/no rule over visitors, as the splitter applies it: `true` below `threshold` buckets of
+ * the seed; everyone else gets `otherwise`. A rule with threshold 0 gives everyone `otherwise`.
+ */
+interface BucketRule {
+  seed: string;
+  /** Buckets 0 … threshold − 1 get `true`. */
+  threshold: number;
+  otherwise: boolean;
+  /** Share of visitors who get `true`. */
+  share: number;
+}
+
+function rule(seed: string, threshold: number, otherwise: boolean): BucketRule {
+  const share = otherwise ? 1 : threshold / BUCKETS;
+  return { seed, threshold: otherwise ? BUCKETS : threshold, otherwise, share };
+}
+
+// Canary (true) when the rollout is live, not killed, and the bucket is below percent × 100.
+function routing(config: RolloutConfig, kill: KillSwitch): BucketRule {
+  const { state, percent, salt } = config.rollout;
+  const live = state === 'ramping' || state === 'paused' || state === 'promoted';
+  return rule(salt, live && !kill.canary ? Math.round(percent * 100) : 0, false);
+}
+
+// On (true) as evaluate-flags decides it; a flag missing from the config is off.
+function flagRule(name: string, flag: FlagConfig | undefined, kill: KillSwitch): BucketRule {
+  const seed = flag?.seed ?? name;
+  if (!flag || kill.allFlags || kill.flags.has(name)) return rule(seed, 0, false);
+  if (!flag.enabled) return rule(seed, 0, flag.default);
+  return rule(seed, Math.min(BUCKETS, Math.round(flag.percent * 100)), flag.default);
+}
+
+function compare(
+  subject: string,
+  [no, yes]: [string, string],
+  before: BucketRule,
+  after: BucketRule,
+  sampleSize: number,
+): Move[] {
+  // With one seed (or a rule that ignores the bucket), each bucket keeps its visitors: count them.
+  const constant = (r: BucketRule) => r.threshold === 0 || r.threshold === BUCKETS;
+  const exact = before.seed === after.seed || constant(before) || constant(after);
+  const counts = exact ? countBuckets(before, after) : countSample(before, after, sampleSize);
+  const total = exact ? BUCKETS : sampleSize;
+  const moves: Move[] = [];
+  for (const [from, to, count] of [
+    [no, yes, counts.up],
+    [yes, no, counts.down],
+  ] as const) {
+    if (count === 0) continue;
+    const share = count / total;
+    const error = exact ? 0 : Math.sqrt((share * (1 - share)) / total);
+    moves.push({ subject, from, to, share, exact, error });
+  }
+  return moves;
+}
+
+function value(r: BucketRule, bucketValue: number): boolean {
+  return bucketValue < r.threshold || r.otherwise;
+}
+
+function countBuckets(before: BucketRule, after: BucketRule): { up: number; down: number } {
+  let up = 0;
+  let down = 0;
+  for (let b = 0; b < BUCKETS; b++) {
+    const was = value(before, b);
+    const is = value(after, b);
+    if (!was && is) up++;
+    else if (was && !is) down++;
+  }
+  return { up, down };
+}
+
+function countSample(before: BucketRule, after: BucketRule, size: number): { up: number; down: number } {
+  const ids = sampleIds(size);
+  const seedBefore = fnv1a32(before.seed);
+  const seedAfter = fnv1a32(after.seed);
+  let up = 0;
+  let down = 0;
+  for (const id of ids) {
+    const was = value(before, seededBucket(seedBefore, id));
+    const is = value(after, seededBucket(seedAfter, id));
+    if (!was && is) up++;
+    else if (was && !is) down++;
+  }
+  return { up, down };
+}
+
+let cachedIds: string[] = [];
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * The fixed sample: ids shaped like real visitor ids (22 base64url chars), drawn from a seeded
+ * generator, so every preview of the same change gives the same figures. Built once per isolate.
+ */
+export function sampleIds(size: number = PREVIEW_SAMPLE_SIZE): readonly string[] {
+  if (cachedIds.length >= size) return cachedIds.slice(0, size);
+  const ids: string[] = [];
+  let state = fnv1a32(PREVIEW_SAMPLE_SEED);
+  // xorshift32: tiny, seeded and good enough to spread ids; the hash does the real mixing.
+  const next = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return state >>> 0;
+  };
+  for (let i = 0; i < size; i++) {
+    let id = '';
+    for (let c = 0; c < 22; c++) id += ID_ALPHABET[next() & 63];
+    ids.push(id);
+  }
+  cachedIds = ids;
+  return ids;
+}
+
+// Visitors leaving a cohort carried that cohort's requests, pro rata.
+function requestsOf(move: Move, canaryShare: { before: number }, traffic: RecentTraffic): number | undefined {
+  if (move.subject !== 'cohort') {
+    const all = traffic.stable + traffic.canary;
+    return Math.round(all * move.share);
+  }
+  const fromShare = move.from === 'canary' ? canaryShare.before : 1 - canaryShare.before;
+  const fromRequests = move.from === 'canary' ? traffic.canary : traffic.stable;
+  if (fromShare <= 0) return 0;
+  return Math.round(fromRequests * Math.min(1, move.share / fromShare));
+}
+
+function describeMove(move: Move, sampleSize: number): string {
+  const what =
+    move.subject === 'cohort'
+      ? `move from ${move.from} to ${move.to}`
+      : `get ${move.subject} ${move.to} instead of ${move.from}`;
+  const share = move.exact
+    ? `${formatShare(move.share)} of visitors ${what} (exact)`
+    : `About ${formatShare(move.share)} ± ${formatShare(move.error)} of visitors ${what} (estimated on ${formatCount(sampleSize)} sample ids; ± one standard error)`;
+  const requests =
+    move.requests === undefined
+      ? ''
+      : `; about ${formatCount(move.requests)} requests in the window came from them`;
+  return `${share.charAt(0).toUpperCase()}${share.slice(1)}${requests}.`;
+}
+
+function originChange(before: RolloutConfig, after: RolloutConfig): string | undefined {
+  const a = before.origins;
+  const b = after.origins;
+  if (JSON.stringify(a ?? null) === JSON.stringify(b ?? null)) return undefined;
+  if (!b) return 'The origins go back to the Worker vars (STABLE_ORIGIN, CANARY_ORIGIN).';
+  return `The origins change: stable ${b.stable}, canary ${b.canary}.`;
+}
+
+/** A share as a percent with up to two decimals: 0.1 → `10 %`, 0.12345 → `12.35 %`. */
+export function formatShare(share: number): string {
+  return `${Number((share * 100).toFixed(2))} %`;
+}
+
+function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
