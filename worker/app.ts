@@ -4,6 +4,7 @@ import type { Clock, ConfigStore, ErrorReporter, Logger, MetricsSink } from '../
 import type { FetchFunction } from '../src/proxy/proxy-to-origin';
 import type { Cohort } from '../src/split/decide-visitor';
 import { createAdminApp } from './admin/admin-app';
+import { mountOfrep } from './ofrep';
 import { splitHandler } from './split-handler';
 
 /** Everything the Hono app needs, built once per isolate by runtime.ts (tests build their own). */
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route(prefix, createAdminApp(deps));
   // The admin prefix is never proxied, so the origin cannot shadow (or be probed through) it.
   app.all(`${prefix}/*`, (c) => c.json({ error: 'not found' }, 404));
+  mountOfrep(app, deps);
   app.all('*', splitHandler(deps));
   app.onError((error, c) => {
     deps.logger.error('unhandled error', { error: String(error), path: new URL(c.req.url).pathname });

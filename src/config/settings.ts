@@ -21,6 +21,48 @@ const DefaultFlagsSchema = z.pipe(
 );
 
 /**
+ * Where the OFREP endpoints live: `/` serves `/ofrep/v1/...`, `/edge` serves `/edge/ofrep/v1/...`
+ * (OpenFeature clients append `/ofrep/v1/...` to their base URL), `off` proxies `/ofrep` like any path.
+ */
+const OfrepBasePathSchema = z
+  .string()
+  .check(
+    z.regex(
+      /^(off|\/|(\/[A-Za-z0-9_-]{1,64}){1,4})$/,
+      'OFREP_BASE_PATH must be /, off, or a path like /edge (up to 4 segments of [A-Za-z0-9_-])',
+    ),
+  );
+
+/** Browser origins allowed to call the OFREP endpoints: comma-separated `scheme://host[:port]`. */
+const CorsOriginsSchema = z.pipe(
+  z.string(),
+  z.transform((text, ctx) => {
+    const origins = text
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean);
+    for (const origin of origins) {
+      let valid = false;
+      try {
+        const url = new URL(origin);
+        valid = (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === origin;
+      } catch {
+        // not a URL
+      }
+      if (!valid) {
+        ctx.issues.push({
+          code: 'custom',
+          message: `OFREP_CORS_ORIGINS: ${origin.slice(0, 80)} is not an origin like https://app.example.com`,
+          input: text,
+        });
+        return z.NEVER;
+      }
+    }
+    return origins;
+  }),
+);
+
+/**
  * The Worker's vars and secrets. Parsed once per isolate; a bad value is a clear error naming
  * the variable, never a crash deep inside a request.
  */
@@ -55,6 +97,12 @@ export const SettingsSchema = z.object({
   CF_API_TOKEN: optionalSecret,
   ANALYTICS_SQL_BASE_URL: optionalSecret,
   GUARD_WEBHOOK_URL: optionalSecret,
+  OFREP_BASE_PATH: z._default(OfrepBasePathSchema, '/'),
+  OFREP_CORS_ORIGINS: z._default(CorsOriginsSchema, []),
+  /** When set, OFREP clients send it as `Authorization: Bearer` or `X-API-Key`. */
+  OFREP_API_KEY: z.optional(
+    z.string().check(z.regex(/^[\x21-\x7e]{16,256}$/, 'OFREP_API_KEY must be 16–256 visible ASCII characters')),
+  ),
 });
 
 /** Parsed Worker settings. */
