@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { ThresholdsSchema } from '../guard/guard-settings';
+import { GuardPolicySchema, ThresholdsSchema } from '../guard/guard-settings';
 
 /**
  * The two values the Worker serves from the ROLLOUT namespace: the rollout config (a strict zod
@@ -145,6 +145,8 @@ export const RolloutConfigSchema = z.strictObject({
   routes: z._default(z.array(BusinessRouteSchema).check(z.maxLength(50)), []),
   /** Per-launch overrides of the guard thresholds. */
   thresholds: z.optional(ThresholdsSchema),
+  /** How the guard acts: consecutive healthy runs, inconclusive limit, SRM action, dry-run metrics, route thresholds. */
+  guard: z.optional(GuardPolicySchema),
 });
 
 /** A validated rollout config (defaults applied). */

@@ -1,8 +1,9 @@
 import * as z from 'zod/mini';
 import { describeIssues } from '../config/parse-config';
-import { cohortStatsQuery } from '../metrics/queries';
+import { cohortStatsQuery, routeOutcomesQuery, trafficSplitQuery } from '../metrics/queries';
 import { EMPTY_COHORT_STATS, type CohortStats, type WindowStats } from './analyze-canary';
 import type { StatsWindow } from '../metrics/queries';
+import type { TrafficRow } from './traffic-split';
 
 /** The `fetch` the client uses (the runtime's, or a test's). */
 export type SqlFetch = (input: string, init: RequestInit) => Promise<Response>;
@@ -125,29 +126,53 @@ const CohortRowSchema = z.object({
   uploadsFailed: NumericCellSchema,
 });
 
-/** Both cohorts' stats, or why they could not be read. */
-export type WindowStatsResult = { ok: true; stats: WindowStats } | { ok: false; error: string };
+const TrafficRowSchema = z.object({
+  minute: NumericCellSchema,
+  configVersion: z.string(),
+  workerVersion: z.string(),
+  cohort: z.string(),
+  requests: NumericCellSchema,
+  failovers: NumericCellSchema,
+});
+
+const RouteRowSchema = z.object({
+  cohort: z.string(),
+  route: z.string(),
+  succeeded: NumericCellSchema,
+  failed: NumericCellSchema,
+});
+
+/** Both cohorts' stats and the SQL that read them, or why they could not be read. */
+export type WindowStatsResult =
+  { ok: true; stats: WindowStats; sql?: string[] } | { ok: false; error: string };
 
 /**
- * Reads both cohorts' traffic and business outcomes over a window with the shared cohort-stats
- * query. Any failure, including one malformed row, fails the whole read: a verdict built on
- * half the data would be worse than none.
+ * Reads a window: both cohorts' traffic and business outcomes (the shared cohort-stats query),
+ * the traffic split per minute and version, and, when asked, the per-route outcomes. The queries
+ * run in parallel. Any failure, including one malformed row, fails the whole read: a verdict
+ * built on half the data would be worse than none.
  */
 export async function readWindowStats(
   client: AnalyticsSqlClient,
   dataset: string,
   window: StatsWindow,
 ): Promise<WindowStatsResult> {
-  const result = await client.query(cohortStatsQuery({ dataset, window }));
-  if (!result.ok) return result;
-  const stats: WindowStats = { canary: { ...EMPTY_COHORT_STATS }, stable: { ...EMPTY_COHORT_STATS } };
-  for (const raw of result.rows) {
+  const sql = [cohortStatsQuery({ dataset, window }), trafficSplitQuery({ dataset, window })];
+  if (window.withRoutes) sql.push(routeOutcomesQuery({ dataset, window }));
+  const answers = await Promise.all(sql.map((text) => client.query(text)));
+  const rowsOf: Record<string, unknown>[][] = [];
+  for (const answer of answers) {
+    if (!answer.ok) return answer;
+    rowsOf.push(answer.rows);
+  }
+  const stats: WindowStats = {
+    canary: { ...EMPTY_COHORT_STATS },
+    stable: { ...EMPTY_COHORT_STATS },
+    traffic: [],
+  };
+  for (const raw of rowsOf[0]!) {
     const row = CohortRowSchema.safeParse(raw);
-    if (!row.success)
-      return {
-        ok: false,
-        error: `SQL API row malformed: ${describeIssues(row.error).slice(0, 3).join('; ')}`,
-      };
+    if (!row.success) return malformed(row.error);
     const { cohort, p95Ms, ...counts } = row.data;
     // Rows of another cohort value (an empty blob from an older writer) belong to neither.
     if (cohort !== 'canary' && cohort !== 'stable') continue;
@@ -155,5 +180,29 @@ export async function readWindowStats(
     for (const key of Object.keys(counts) as (keyof typeof counts)[]) target[key] += counts[key];
     target.p95Ms = Math.max(target.p95Ms, p95Ms ?? 0);
   }
-  return { ok: true, stats };
+  for (const raw of rowsOf[1]!) {
+    const row = TrafficRowSchema.safeParse(raw);
+    if (!row.success) return malformed(row.error);
+    stats.traffic!.push(row.data satisfies TrafficRow);
+  }
+  if (rowsOf[2]) {
+    stats.routes = {};
+    for (const raw of rowsOf[2]) {
+      const row = RouteRowSchema.safeParse(raw);
+      if (!row.success) return malformed(row.error);
+      const { cohort, route, succeeded, failed } = row.data;
+      if (cohort !== 'canary' && cohort !== 'stable') continue;
+      const entry = (stats.routes[route] ??= {
+        canary: { succeeded: 0, failed: 0 },
+        stable: { succeeded: 0, failed: 0 },
+      });
+      entry[cohort].succeeded += succeeded;
+      entry[cohort].failed += failed;
+    }
+  }
+  return { ok: true, stats, sql };
+}
+
+function malformed(error: z.core.$ZodError): WindowStatsResult {
+  return { ok: false, error: `SQL API row malformed: ${describeIssues(error).slice(0, 3).join('; ')}` };
 }

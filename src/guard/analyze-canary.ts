@@ -1,6 +1,14 @@
 import * as z from 'zod/mini';
-import type { Thresholds } from './guard-settings';
+import { resolveGuardPolicy, type GuardPolicy, type Thresholds } from './guard-settings';
 import type { StatsWindow } from './guard-ports';
+import {
+  PropagationSchema,
+  SampleRatioSchema,
+  VersionShareSchema,
+  type SampleRatio,
+  type TrafficRow,
+} from './traffic-split';
+import { MetricRowSchema, overallVerdict, verdictTable, type TableInput } from './verdict-table';
 
 /**
  * What the guard knows about one cohort over a window. Counts are already weighted by
@@ -23,6 +31,10 @@ export interface CohortStats {
 export interface WindowStats {
   canary: CohortStats;
   stable: CohortStats;
+  /** Requests per minute, config version, Worker version and cohort (SRM, propagation). */
+  traffic?: TrafficRow[];
+  /** Business outcomes per route and cohort (read when the launch sets route thresholds). */
+  routes?: TableInput['routes'];
 }
 
 /**
@@ -38,38 +50,60 @@ export const EMPTY_COHORT_STATS: Readonly<CohortStats> = Object.freeze({
   uploadsFailed: 0,
 });
 
+/** What {@link analyzeCanary} may take into account beyond the two cohorts' stats. */
+export interface AnalysisExtras {
+  /** The launch's policy (dry-run metrics, route thresholds, SRM action); defaults when absent. */
+  policy?: GuardPolicy;
+  /** The window's sample-ratio test. */
+  srm?: SampleRatio;
+}
+
 /**
  * Judges the canary against the launch thresholds and against stable. Pure: the same numbers
- * always give the same verdict.
+ * always give the same verdict. The verdict carries the per-metric table it was derived from
+ * ({@link verdictTable}, {@link overallVerdict}):
  *
  * - Fewer canary requests than `minRequests`: `inconclusive` (neither advance nor abort).
  * - Error rate: a breach only when it is above `maxErrorRatePercent` *and* above stable's by
  *   more than `stableMarginPercent`, so a bad day for both is not blamed on the canary. Stable
  *   counts as a baseline only with at least `minRequests` of its own.
  * - p95 above `maxP95Ms`, email delivery below `minEmailDeliveryPercent`, upload failures above
- *   `maxUploadFailurePercent`. A business rate with fewer than `minOutcomeSamples` outcomes is
- *   not judged.
+ *   `maxUploadFailurePercent`, a route's success below its threshold. A business rate with fewer
+ *   than `minOutcomeSamples` outcomes is `nodata`, never a failure.
+ * - A sample-ratio mismatch makes the verdict `inconclusive` (or a breach with `srmAction: abort`).
+ * - A dry-run metric is judged and shown but never decides the verdict.
  *
  * @example
  * const verdict = analyzeCanary(stats, resolveThresholds(config.thresholds), 'last 5 min');
  * if (verdict.status === 'breach') console.log(verdict.reasons.map((r) => r.message));
  */
-export function analyzeCanary(stats: WindowStats, thresholds: Thresholds, window: string): Verdict {
+export function analyzeCanary(
+  stats: WindowStats,
+  thresholds: Thresholds,
+  window: string,
+  extras: AnalysisExtras = {},
+): Verdict {
+  const policy = extras.policy ?? resolveGuardPolicy(undefined);
   const numbers = judgedNumbers(stats, thresholds, window);
-  if (stats.canary.requests < thresholds.minRequests) {
-    return {
-      status: 'inconclusive',
-      reason: `too little canary traffic: ${formatCount(stats.canary.requests)} requests in the window, ${thresholds.minRequests} needed`,
-      numbers,
-    };
+  const table = verdictTable(
+    { canary: stats.canary, stable: stats.stable, routes: stats.routes, srm: extras.srm },
+    thresholds,
+    policy,
+    window,
+  );
+  const overall = overallVerdict(table, policy);
+  if (overall.status === 'breach') {
+    const reasons = overall.failing.map((row) => ({
+      metric: row.metric,
+      value: row.canary ?? 0,
+      threshold: row.threshold,
+      message: row.message,
+    }));
+    return { status: 'breach', reasons, numbers, table };
   }
-  const reasons = [
-    errorRateBreach(numbers, thresholds),
-    p95Breach(numbers, thresholds),
-    emailBreach(numbers, thresholds),
-    uploadBreach(numbers, thresholds),
-  ].filter((reason): reason is BreachReason => reason !== undefined);
-  return reasons.length > 0 ? { status: 'breach', reasons, numbers } : { status: 'healthy', numbers };
+  if (overall.status === 'inconclusive')
+    return { status: 'inconclusive', reason: overall.reason, numbers, table };
+  return { status: 'healthy', numbers, table };
 }
 
 /**
@@ -102,54 +136,9 @@ function judgedNumbers(stats: WindowStats, thresholds: Thresholds, window: strin
     stable: {
       requests: stable.requests,
       errorRatePercent: stableRate,
-      baselineErrorRatePercent: hasBaseline(stable, thresholds) ? stableRate : 0,
+      baselineErrorRatePercent: stable.requests >= thresholds.minRequests ? stableRate : 0,
     },
     thresholds: { ...thresholds },
-  };
-}
-
-function errorRateBreach(numbers: JudgedNumbers, t: Thresholds): BreachReason | undefined {
-  const rate = numbers.canary.errorRatePercent;
-  const baseline = numbers.stable.baselineErrorRatePercent;
-  if (rate <= t.maxErrorRatePercent || rate - baseline <= t.stableMarginPercent) return undefined;
-  return {
-    metric: 'errorRate',
-    value: rate,
-    threshold: t.maxErrorRatePercent,
-    message: `canary error rate ${formatPercent(rate)} > ${t.maxErrorRatePercent} % over ${numbers.window} (stable ${formatPercent(baseline)}, margin ${t.stableMarginPercent} points)`,
-  };
-}
-
-function p95Breach(numbers: JudgedNumbers, t: Thresholds): BreachReason | undefined {
-  const p95 = numbers.canary.p95Ms;
-  if (p95 <= t.maxP95Ms) return undefined;
-  return {
-    metric: 'p95',
-    value: p95,
-    threshold: t.maxP95Ms,
-    message: `canary p95 ${Math.round(p95)} ms > ${t.maxP95Ms} ms over ${numbers.window}`,
-  };
-}
-
-function emailBreach(numbers: JudgedNumbers, t: Thresholds): BreachReason | undefined {
-  const delivery = numbers.canary.emailDeliveryPercent;
-  if (delivery === null || delivery >= t.minEmailDeliveryPercent) return undefined;
-  return {
-    metric: 'emailDelivery',
-    value: delivery,
-    threshold: t.minEmailDeliveryPercent,
-    message: `canary email delivery ${formatPercent(delivery)} < ${t.minEmailDeliveryPercent} % (${formatCount(numbers.canary.emailSamples)} emails)`,
-  };
-}
-
-function uploadBreach(numbers: JudgedNumbers, t: Thresholds): BreachReason | undefined {
-  const failure = numbers.canary.uploadFailurePercent;
-  if (failure === null || failure <= t.maxUploadFailurePercent) return undefined;
-  return {
-    metric: 'uploadFailure',
-    value: failure,
-    threshold: t.maxUploadFailurePercent,
-    message: `canary upload failures ${formatPercent(failure)} > ${t.maxUploadFailurePercent} % (${formatCount(numbers.canary.uploadSamples)} uploads)`,
   };
 }
 
@@ -159,26 +148,14 @@ function judgedRate(part: number, rest: number, t: Thresholds): number | null {
   return total < t.minOutcomeSamples ? null : (part / total) * 100;
 }
 
-function hasBaseline(stable: CohortStats, t: Thresholds): boolean {
-  return stable.requests >= t.minRequests;
-}
-
 function percent(part: number, total: number): number | undefined {
   return total > 0 ? (part / total) * 100 : undefined;
 }
 
-function formatPercent(value: number): string {
-  return `${value.toFixed(2)} %`;
-}
-
-function formatCount(value: number): string {
-  return String(Math.round(value));
-}
-
 const count = z.number().check(z.gte(0));
 
-/** The metrics a breach can be about. */
-export const BreachMetricSchema = z.enum(['errorRate', 'p95', 'emailDelivery', 'uploadFailure']);
+/** The metric a breach is about: `errorRate`, `p95`, `emailDelivery`, `uploadFailure`, `srm`, `route:<name>`. */
+export const BreachMetricSchema = z.string();
 
 /** One broken threshold, with the value that broke it. */
 export const BreachReasonSchema = z.object({
@@ -213,16 +190,20 @@ export const JudgedNumbersSchema = z.object({
   thresholds: z.record(z.string(), z.number()),
 });
 
-const healthyShape = { status: z.literal('healthy'), numbers: JudgedNumbersSchema };
+/** The per-metric table a verdict was derived from (absent in records written before it existed). */
+const table = z.optional(z.array(MetricRowSchema));
+const healthyShape = { status: z.literal('healthy'), numbers: JudgedNumbersSchema, table };
 const breachShape = {
   status: z.literal('breach'),
   reasons: z.array(BreachReasonSchema).check(z.minLength(1)),
   numbers: JudgedNumbersSchema,
+  table,
 };
 const inconclusiveShape = {
   status: z.literal('inconclusive'),
   reason: z.string(),
   numbers: JudgedNumbersSchema,
+  table,
 };
 /** The data could not be read (API error, timeout, malformed answer): nothing can be judged. */
 const unknownShape = { status: z.literal('unknown'), reason: z.string() };
@@ -244,6 +225,8 @@ export const GuardActionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('abort-failed'), error: z.string() }),
   z.object({ type: z.literal('advanced'), from: z.number(), to: z.number(), version: z.int() }),
   z.object({ type: z.literal('advance-failed'), to: z.number(), error: z.string() }),
+  z.object({ type: z.literal('paused'), version: z.int(), why: z.string() }),
+  z.object({ type: z.literal('pause-failed'), error: z.string(), why: z.string() }),
 ]);
 
 /** Where the step schedule stands, when one is configured. */
@@ -256,10 +239,33 @@ export const ScheduleStatusSchema = z.object({
   note: z.string(),
 });
 
+/** Consecutive verdicts of a kind, counted across runs (what advancing and pausing wait for). */
+export const GuardStreakSchema = z.object({
+  healthy: z.int().check(z.gte(0)),
+  inconclusive: z.int().check(z.gte(0)),
+  /** The step they were counted on (`rollout.stepStartedAt`); a new step starts from zero. */
+  stepStartedAt: z.nullable(z.string()),
+});
+
 const run = {
   at: z.iso.datetime(),
   action: GuardActionSchema,
   schedule: z.optional(ScheduleStatusSchema),
+  /** The config version judged. */
+  configVersion: z.optional(z.int()),
+  streak: z.optional(GuardStreakSchema),
+  /** The sample-ratio test of the window. */
+  srm: z.optional(SampleRatioSchema),
+  /** How far the step's config version has reached, and when its bake began. */
+  propagation: z.optional(PropagationSchema),
+  /** Each config version's share of the window's requests, largest first. */
+  configVersions: z.optional(z.array(VersionShareSchema)),
+  /** The Worker versions seen in the window (the `version` is the Worker version id). */
+  workerVersions: z.optional(z.array(VersionShareSchema)),
+  /** The Worker version the analysis was restricted to, when the launch sets one. */
+  workerVersion: z.optional(z.string()),
+  /** The SQL sent for this verdict, so anyone can run it again. */
+  sql: z.optional(z.array(z.string())),
 };
 
 /**
@@ -283,3 +289,4 @@ export type GuardVerdict = Verdict | z.infer<typeof UnknownVerdictSchema>;
 export type GuardAction = z.infer<typeof GuardActionSchema>;
 export type ScheduleStatus = z.infer<typeof ScheduleStatusSchema>;
 export type GuardVerdictRecord = z.infer<typeof GuardVerdictRecordSchema>;
+export type GuardStreak = z.infer<typeof GuardStreakSchema>;

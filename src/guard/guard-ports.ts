@@ -39,6 +39,11 @@ export interface RolloutCommands {
   abort(reason: string): Promise<GuardCommandResult>;
   /** `ifMatch`: the config version the decision was made on; a newer config wins. */
   setPercent(percent: number, options: { ifMatch: number; reason: string }): Promise<GuardCommandResult>;
+  /**
+   * Pauses a ramping rollout (the `pause` command): the percent holds, the canary keeps its
+   * protection, the step schedule stops until ops resume. `ifMatch` as for `setPercent`.
+   */
+  pause(options: { ifMatch: number; reason: string }): Promise<GuardCommandResult>;
 }
 
 /** Where the guard keeps its verdict and incident. Implementations never throw. */

@@ -3,13 +3,22 @@ import {
   analyzeCanary,
   describeWindow,
   type GuardAction,
+  type GuardStreak,
   type GuardVerdictRecord,
   type ScheduleStatus,
 } from './analyze-canary';
 import type { GuardDeps, StatsWindow } from './guard-ports';
-import { resolveThresholds } from './guard-settings';
+import { resolveGuardPolicy, resolveThresholds } from './guard-settings';
 import { handleBreach } from './handle-breach';
+import { pauseRollout, reportMismatch, scheduleIsLive } from './pause-rollout';
 import { advanceStep, planStep } from './step-schedule';
+import {
+  sampleRatioTest,
+  splitCounts,
+  trackPropagation,
+  versionShares,
+  type Propagation,
+} from './traffic-split';
 
 /** What one run did: skipped (with why), or judged and recorded. */
 export type GuardRunResult = { ran: false; why: string } | { ran: true; record: GuardVerdictRecord };
@@ -20,11 +29,15 @@ const JUDGED_STATES = new Set(['ramping', 'paused', 'promoted']);
 /**
  * One guard run (every minute on the Cron Trigger):
  * 1. skip unless a canary is live (ramping, paused or promoted, percent > 0, not killed) in a
- *    config actually read from KV;
- * 2. read both cohorts over the last `errorWindowMinutes` and judge them ({@link analyzeCanary});
- * 3. breach → abort and notify, once per incident; healthy → maybe advance the step schedule;
- *    inconclusive → nothing; unreadable data → `unknown`, nothing, one error report per outage;
- * 4. store the verdict, its numbers and the action under `guard:verdict`.
+ *    config actually read from the store;
+ * 2. read the window (both cohorts, the traffic split, per-route outcomes when set), test the
+ *    split against the percent, track the step's propagation and build the verdict table
+ *    ({@link analyzeCanary});
+ * 3. breach → abort and notify, once per incident; a sample-ratio mismatch, or too many
+ *    inconclusive runs in a row, → pause a live schedule and notify; healthy → maybe advance the
+ *    step schedule (after N healthy runs in a row and a bake from propagation); unreadable data →
+ *    `unknown`, nothing, one error report per outage;
+ * 4. store the verdict with its table, SQL, streak and propagation under `guard:verdict`.
  */
 export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
   const snapshot = await deps.readConfig();
@@ -42,18 +55,41 @@ export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
   if (snapshot.kill.canary) return { ran: false, why: 'the kill switch stops the canary' };
 
   const thresholds = resolveThresholds(config.thresholds);
-  const window = currentWindow(thresholds.errorWindowMinutes, config.rollout.stepStartedAt, deps.clock.now());
+  const policy = resolveGuardPolicy(config.guard);
+  const filters = {
+    ...(policy.workerVersion === undefined ? {} : { workerVersion: policy.workerVersion }),
+    ...(Object.keys(policy.routes).length > 0 ? { withRoutes: true } : {}),
+  };
+  const window: StatsWindow = {
+    ...currentWindow(thresholds.errorWindowMinutes, config.rollout.stepStartedAt, deps.clock.now()),
+    ...filters,
+  };
   const at = new Date(deps.clock.now()).toISOString();
   const [previous, read] = await Promise.all([deps.state.readVerdict(), deps.stats.read(window)]);
+  const stepStartedAt = config.rollout.stepStartedAt ?? null;
+  const sameStep = previous?.streak?.stepStartedAt === stepStartedAt;
+  const streak: GuardStreak = sameStep
+    ? { ...previous!.streak! }
+    : { healthy: 0, inconclusive: 0, stepStartedAt };
+  const common = {
+    at,
+    configVersion: config.version,
+    ...(policy.workerVersion === undefined ? {} : { workerVersion: policy.workerVersion }),
+  };
 
   if (!read.ok) {
     reportUnreadable(deps, read.error, previous);
+    const propagation =
+      previous?.propagation?.stepStartedAt === stepStartedAt ? previous?.propagation : undefined;
     const record: GuardVerdictRecord = {
       status: 'unknown',
       reason: read.error,
-      at,
+      ...common,
       action: { type: 'none', why: 'no data, no action' },
-      schedule: scheduleStatus(config, deps.clock.now()),
+      schedule: scheduleStatus(config, deps.clock.now(), bakeFrom(propagation)),
+      // Unreadable data proves nothing healthy: the healthy streak starts over.
+      streak: { ...streak, healthy: 0 },
+      ...(propagation ? { propagation } : {}),
     };
     await deps.state.writeVerdict(record);
     return { ran: true, record };
@@ -61,19 +97,64 @@ export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
   if (previous?.status === 'unknown')
     deps.logger.info('guard can read metrics again', { since: previous.at });
 
-  const verdict = analyzeCanary(read.stats, thresholds, describeWindow(window));
+  const traffic = read.stats.traffic ?? [];
+  const srm = sampleRatioTest(splitCounts(traffic, config.version), config.rollout.percent, policy.srmPValue);
+  const propagation =
+    stepStartedAt === null
+      ? undefined
+      : trackPropagation(
+          previous?.propagation,
+          { version: config.version, stepStartedAt },
+          traffic,
+          policy.minPropagationPercent,
+        );
+  const verdict = analyzeCanary(read.stats, thresholds, describeWindow(window), { policy, srm });
+  streak.healthy = verdict.status === 'healthy' ? streak.healthy + 1 : 0;
+  streak.inconclusive = verdict.status === 'inconclusive' ? streak.inconclusive + 1 : 0;
+  const srmActs = srm.class === 'fail' && !policy.dryRun.includes('srm') && policy.srmAction === 'pause';
+
   let action: GuardAction;
-  let schedule = scheduleStatus(config, deps.clock.now());
+  let schedule = scheduleStatus(config, deps.clock.now(), bakeFrom(propagation));
+  const judged = { numbers: verdict.numbers, table: verdict.table };
   if (verdict.status === 'breach') {
     action = await handleBreach(deps, config, verdict);
+  } else if (srmActs) {
+    action = scheduleIsLive(config)
+      ? await pauseRollout(deps, config, { kind: 'srm', message: srm.note }, judged)
+      : await reportMismatch(deps, config, srm.note, previous, judged);
   } else if (verdict.status === 'healthy') {
-    const step = await advanceStep(deps, config, thresholds, verdict);
+    const step = await advanceStep(deps, config, thresholds, verdict, {
+      healthyRuns: streak.healthy,
+      policy,
+      bakeFromMs: bakeFrom(propagation) ?? null,
+      waitingFor: propagation ? waitingFor(propagation) : "the step's config to propagate",
+      filters,
+    });
     action = step.action;
     schedule = step.schedule ?? schedule;
+  } else if (streak.inconclusive >= policy.inconclusiveLimit && scheduleIsLive(config)) {
+    action = await pauseRollout(
+      deps,
+      config,
+      { kind: 'inconclusive', runs: streak.inconclusive, reason: verdict.reason },
+      judged,
+    );
+    if (action.type === 'paused') streak.inconclusive = 0;
   } else {
     action = { type: 'none', why: verdict.reason };
   }
-  const record: GuardVerdictRecord = { ...verdict, at, action, schedule };
+  const record: GuardVerdictRecord = {
+    ...verdict,
+    ...common,
+    action,
+    schedule,
+    streak,
+    srm,
+    ...(propagation ? { propagation } : {}),
+    configVersions: versionShares(traffic, (row) => row.configVersion),
+    workerVersions: versionShares(traffic, (row) => row.workerVersion),
+    ...(read.sql ? { sql: read.sql } : {}),
+  };
   await deps.state.writeVerdict(record);
   deps.logger.info('guard verdict', {
     status: verdict.status,
@@ -81,6 +162,20 @@ export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
     percent: config.rollout.percent,
   });
   return { ran: true, record };
+}
+
+// The bake's start: undefined without a tracked step (old rule: from stepStartedAt), null while
+// the step's config has not propagated.
+function bakeFrom(propagation: Propagation | undefined): number | null | undefined {
+  if (!propagation) return undefined;
+  return propagation.bakeStartedAt === null ? null : Date.parse(propagation.bakeStartedAt);
+}
+
+function waitingFor(p: Propagation): string {
+  const last = p.lastMinute
+    ? `${p.lastMinute.percent.toFixed(1)} % of the last minute`
+    : 'no traffic seen yet';
+  return `v${p.version} to reach ${p.threshold} % of a minute's requests (${last})`;
 }
 
 /**
@@ -105,7 +200,11 @@ function reportUnreadable(deps: GuardDeps, error: string, previous: GuardVerdict
   });
 }
 
-function scheduleStatus(config: RolloutConfig, nowMs: number): ScheduleStatus | undefined {
-  const plan = planStep(config.rollout, nowMs);
+function scheduleStatus(
+  config: RolloutConfig,
+  nowMs: number,
+  bakeFromMs: number | null | undefined,
+): ScheduleStatus | undefined {
+  const plan = planStep(config.rollout, nowMs, bakeFromMs);
   return plan.kind === 'none' ? undefined : plan.status;
 }

@@ -102,10 +102,25 @@ export const COHORT_AGGREGATES = {
   uploadsFailed: weightedOccurrences(all(WHERE.route('file_upload'), WHERE.failedOutcome)),
 } as const;
 
-/** Which rows the guard judges: the last N minutes, or since a moment (a step's start). */
-export type StatsWindow = { lastMinutes: number } | { sinceEpochSeconds: number };
+/**
+ * Which rows the guard judges: the last N minutes, or since a moment (a step's start);
+ * optionally only one Worker version's requests, and with per-route outcomes.
+ */
+export type StatsWindow = ({ lastMinutes: number } | { sinceEpochSeconds: number }) & {
+  /** Only rows written by this Worker version (`wrangler versions deploy` splits of the splitter). */
+  workerVersion?: string;
+  /** Also read the per-route outcomes (when the launch sets route thresholds). */
+  withRoutes?: boolean;
+};
 
 function windowCondition(window: StatsWindow): string {
+  const time = timeCondition(window);
+  return window.workerVersion === undefined
+    ? time
+    : `${time} AND ${BLOB.workerVersion} = ${sqlString(window.workerVersion)}`;
+}
+
+function timeCondition(window: StatsWindow): string {
   if ('lastMinutes' in window) {
     if (!Number.isInteger(window.lastMinutes) || window.lastMinutes < 1)
       throw new Error('lastMinutes must be ≥ 1');
@@ -137,6 +152,46 @@ export function cohortStatsQuery(options: { dataset: string; window: StatsWindow
   ].join('\n');
 }
 
+/**
+ * The guard's traffic-split query: proxied requests per minute (`minute`, epoch seconds), config
+ * version, Worker version and assigned cohort, with how many of them failed over. One answer feeds
+ * the sample-ratio test, the propagation of a config version and the Worker versions seen.
+ */
+export function trafficSplitQuery(options: { dataset: string; window: StatsWindow }): string {
+  return [
+    'SELECT',
+    `  toUInt32(toStartOfMinute(timestamp)) AS minute,`,
+    `  ${BLOB.configVersion} AS configVersion,`,
+    `  ${BLOB.workerVersion} AS workerVersion,`,
+    `  ${BLOB.assignedCohort} AS cohort,`,
+    `  ${weightedCount()} AS requests,`,
+    `  ${weightedCount(WHERE.failover)} AS failovers`,
+    `FROM ${datasetName(options.dataset)}`,
+    `WHERE ${windowCondition(options.window)} AND ${WHERE.request}`,
+    'GROUP BY minute, configVersion, workerVersion, cohort',
+    'ORDER BY minute',
+    'FORMAT JSON',
+  ].join('\n');
+}
+
+/**
+ * Business outcomes per assigned cohort and route (`succeeded`, `failed`, weighted by occurrences),
+ * for the routes a launch gives a success threshold.
+ */
+export function routeOutcomesQuery(options: { dataset: string; window: StatsWindow }): string {
+  return [
+    'SELECT',
+    `  ${BLOB.assignedCohort} AS cohort,`,
+    `  ${BLOB.route} AS route,`,
+    `  ${weightedOccurrences(WHERE.succeeded)} AS succeeded,`,
+    `  ${weightedOccurrences(WHERE.failedOutcome)} AS failed`,
+    `FROM ${datasetName(options.dataset)}`,
+    `WHERE ${windowCondition(options.window)} AND ${WHERE.judged}`,
+    'GROUP BY cohort, route',
+    'FORMAT JSON',
+  ].join('\n');
+}
+
 /** One value of a Grafana time series query: an SQL expression and its column alias. */
 export interface SeriesValue {
   expression: string;
@@ -151,10 +206,10 @@ export function timeSeriesQuery(options: {
   dataset: string;
   values: readonly SeriesValue[];
   where?: readonly string[];
-  by?: 'cohort' | 'route';
+  by?: 'cohort' | 'route' | 'configVersion';
 }): string {
   const by = options.by ?? 'cohort';
-  const byColumn = by === 'cohort' ? BLOB.assignedCohort : BLOB.route;
+  const byColumn = { cohort: BLOB.assignedCohort, route: BLOB.route, configVersion: BLOB.configVersion }[by];
   const filters = ['$timeFilter', ...(options.where ?? []).map((condition) => `(${condition})`)];
   return [
     'SELECT',

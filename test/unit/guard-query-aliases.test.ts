@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readWindowStats } from '../../src/guard/analytics-sql';
-import { cohortStatsQuery } from '../../src/metrics/queries';
-import { cohortStatsAnswer } from '../support/fake-sql-api/control';
+import { cohortStatsQuery, routeOutcomesQuery, trafficSplitQuery } from '../../src/metrics/queries';
+import { cohortStatsAnswer, trafficSplitAnswer } from '../support/fake-sql-api/control';
 
 /** The column names the SQL API will return: the `AS alias` of each selected expression. */
 function aliasesOf(sql: string): string[] {
@@ -10,22 +10,46 @@ function aliasesOf(sql: string): string[] {
 
 describe('the guard reads the columns its own query returns', () => {
   const sql = cohortStatsQuery({ dataset: 'edge_rollout', window: { lastMinutes: 5 } });
+  const traffic = trafficSplitQuery({ dataset: 'edge_rollout', window: { lastMinutes: 5 } });
+  const routes = routeOutcomesQuery({ dataset: 'edge_rollout', window: { lastMinutes: 5 } });
+  const text = (name: string) => ['cohort', 'configVersion', 'workerVersion', 'route'].includes(name);
 
   it('parses a row keyed by the query’s aliases (as the real SQL API returns it)', async () => {
     const aliases = aliasesOf(sql);
     expect(aliases).toContain('cohort');
-    const row = (cohort: string, requests: number) =>
-      Object.fromEntries(aliases.map((name) => [name, name === 'cohort' ? cohort : String(requests)]));
-    const result = await readWindowStats(
-      { query: async () => ({ ok: true, rows: [row('canary', 7), row('stable', 9)] }) },
-      'edge_rollout',
-      { lastMinutes: 5 },
+    const row = (query: string, cohort: string, requests: number) =>
+      Object.fromEntries(
+        aliasesOf(query).map((name) => [
+          name,
+          name === 'cohort' ? cohort : text(name) ? 'x' : String(requests),
+        ]),
+      );
+    const answers = new Map(
+      [sql, traffic, routes].map((query) => [query, [row(query, 'canary', 7), row(query, 'stable', 9)]]),
     );
-    expect(result).toMatchObject({ ok: true, stats: { canary: { requests: 7 }, stable: { requests: 9 } } });
+    const result = await readWindowStats(
+      { query: async (query) => ({ ok: true, rows: answers.get(query) ?? [] }) },
+      'edge_rollout',
+      { lastMinutes: 5, withRoutes: true },
+    );
+    expect(result).toMatchObject({
+      ok: true,
+      stats: {
+        canary: { requests: 7 },
+        stable: { requests: 9 },
+        traffic: [
+          { cohort: 'canary', requests: 7 },
+          { cohort: 'stable', requests: 9 },
+        ],
+        routes: { x: { canary: { succeeded: 7 }, stable: { succeeded: 9 } } },
+      },
+    });
   });
 
   it('is answered by the loopback fake with exactly those columns', () => {
     const answer = cohortStatsAnswer({ canary: { requests: 1 } });
     expect(answer.meta.map((column) => column.name).sort()).toEqual(aliasesOf(sql).sort());
+    const split = trafficSplitAnswer([]);
+    expect(split.meta.map((column) => column.name).sort()).toEqual(aliasesOf(traffic).sort());
   });
 });

@@ -9,6 +9,7 @@ import type { GuardCommandResult, GuardDeps, StatsWindow } from '../../src/guard
 import type { GuardMessage } from '../../src/guard/guard-notifier';
 import type { GuardIncident } from '../../src/guard/handle-breach';
 import type { WindowStatsResult } from '../../src/guard/analytics-sql';
+import type { TrafficRow } from '../../src/guard/traffic-split';
 import { runGuard } from '../../src/guard/run-guard';
 import type { ConfigSource } from '../../src/ports';
 
@@ -24,6 +25,21 @@ function stats(canary: Partial<CohortStats>): WindowStatsResult {
     ok: true,
     stats: { canary: { ...EMPTY_COHORT_STATS, ...canary }, stable: { ...EMPTY_COHORT_STATS, ...stable } },
   };
+}
+
+/** This minute's traffic at the current config version, split exactly by the percent. */
+function exactSplit(config: RolloutConfig, nowMs: number): TrafficRow[] {
+  const canary = Math.round(10 * config.rollout.percent);
+  return trafficAt(nowMs, String(config.version), canary, 1000 - canary);
+}
+
+function trafficAt(nowMs: number, version: string, canary: number, stable: number): TrafficRow[] {
+  const minute = Math.floor(nowMs / 60_000) * 60;
+  const row = { minute, configVersion: version, workerVersion: 'w1', failovers: 0 };
+  return [
+    { ...row, cohort: 'canary', requests: canary },
+    { ...row, cohort: 'stable', requests: stable },
+  ];
 }
 
 /** In-memory stand-ins for the guard's ports; the commands move the config like executeCommand does. */
@@ -43,6 +59,9 @@ function world(
   });
   let now = T0;
   const recent: { result: WindowStatsResult } = { result: stats(healthy) };
+  // The traffic split each read sees; by default this minute's requests, all at the current
+  // config version and split exactly by its percent (fully propagated, no mismatch).
+  const split: { rows?: (config: RolloutConfig, nowMs: number) => TrafficRow[] } = {};
   const bake: { result: WindowStatsResult } = { result: stats(healthy) };
   const windows: StatsWindow[] = [];
   const commands: { type: string; percent?: number; ifMatch?: number; reason: string }[] = [];
@@ -76,7 +95,10 @@ function world(
     stats: {
       read: async (window) => {
         windows.push(window);
-        return readsThisRun++ === 0 ? recent.result : bake.result;
+        const result = readsThisRun++ === 0 ? recent.result : bake.result;
+        if (!result.ok) return result;
+        const traffic = (split.rows ?? exactSplit)(config, now);
+        return { ...result, stats: { ...result.stats, traffic }, sql: ['SELECT 1'] };
       },
     },
     commands: {
@@ -87,6 +109,10 @@ function world(
       setPercent: async (percent, { ifMatch, reason }) => {
         commands.push({ type: 'set-percent', percent, ifMatch, reason });
         return move({ percent, stepStartedAt: new Date(now).toISOString() });
+      },
+      pause: async ({ ifMatch, reason }) => {
+        commands.push({ type: 'pause', ifMatch, reason });
+        return move({ state: 'paused' });
       },
     },
     state: {
@@ -107,6 +133,7 @@ function world(
     deps,
     recent,
     bake,
+    split,
     windows,
     commands,
     failNextCommands,
@@ -268,8 +295,14 @@ describe('runGuard', () => {
     expect(w.windows).toEqual([]);
   });
 
-  it('advances one step after the bake time when both the recent and the bake window are healthy', async () => {
+  it('advances one step after the bake (from propagation) and three consecutive healthy runs', async () => {
     const w = world({ steps: [10, 50, 100], bakeMinutes: 15 });
+    // T0: the step's version serves every request of this minute, so the bake starts now.
+    const first = await runGuard(w.deps);
+    expect(first.ran && first.record).toMatchObject({
+      propagation: { version: 3, bakeStartedAt: new Date(T0).toISOString(), lastMinute: { percent: 100 } },
+      streak: { healthy: 1, inconclusive: 0 },
+    });
     w.at(T0 + 14 * MIN);
     const early = await runGuard(w.deps);
     expect(early.ran && early.record.action).toEqual({ type: 'none', why: 'baking: 1 min left at 10 %' });
@@ -279,7 +312,12 @@ describe('runGuard', () => {
     const due = await runGuard(w.deps);
     expect(due.ran && due.record.action).toEqual({ type: 'advanced', from: 10, to: 50, version: 4 });
     expect(w.commands).toEqual([
-      { type: 'set-percent', percent: 50, ifMatch: 3, reason: 'guard: healthy for 15 min at 10 %' },
+      {
+        type: 'set-percent',
+        percent: 50,
+        ifMatch: 3,
+        reason: 'guard: healthy for 15 min at 10 % (3 consecutive healthy runs)',
+      },
     ]);
     expect(w.windows).toContainEqual({ sinceEpochSeconds: T0 / 1000 });
     expect(w.notices.map((n) => n.text)).toEqual([
@@ -288,17 +326,203 @@ describe('runGuard', () => {
     expect(due.ran && due.record.schedule).toEqual({
       current: 50,
       next: 100,
-      bakeEndsAt: new Date(T0 + 30 * MIN).toISOString(),
-      note: 'advanced 10 % → 50 %',
+      bakeEndsAt: null,
+      note: 'advanced 10 % → 50 %; the bake starts once v4 reaches 99 % of requests',
     });
 
     w.at(T0 + 16 * MIN);
+    const next = await runGuard(w.deps);
+    expect(w.commands).toHaveLength(1); // the new step bakes from its own propagation
+    expect(next.ran && next.record).toMatchObject({
+      streak: { healthy: 1, stepStartedAt: new Date(T0 + 15 * MIN).toISOString() },
+      propagation: { version: 4, bakeStartedAt: new Date(T0 + 16 * MIN).toISOString() },
+    });
+  });
+
+  it('waits for consecutive healthy runs after the bake: an inconclusive run starts the count over', async () => {
+    const w = world({ steps: [10, 50], bakeMinutes: 15 });
+    await runGuard(w.deps); // propagated at T0; healthy 1
+    w.at(T0 + 15 * MIN);
+    w.recent.result = stats({ requests: 12 });
+    const thin = await runGuard(w.deps);
+    expect(thin.ran && thin.record.streak).toMatchObject({ healthy: 0, inconclusive: 1 });
+    w.recent.result = stats(healthy);
+    w.at(T0 + 16 * MIN);
+    const one = await runGuard(w.deps);
+    expect(one.ran && one.record.action).toEqual({
+      type: 'none',
+      why: 'baked; healthy 1 of 3 consecutive runs',
+    });
+    w.at(T0 + 17 * MIN);
     await runGuard(w.deps);
-    expect(w.commands).toHaveLength(1); // the new step bakes from its own start
+    expect(w.commands).toEqual([]);
+    w.at(T0 + 18 * MIN);
+    const third = await runGuard(w.deps);
+    expect(third.ran && third.record.action).toMatchObject({ type: 'advanced', to: 50 });
+  });
+
+  it('honours consecutiveHealthyRuns from the config', async () => {
+    const w = world({ steps: [10, 50], bakeMinutes: 15 });
+    w.setConfig({ ...w.config(), guard: { consecutiveHealthyRuns: 1 } });
+    w.at(T0 + 16 * MIN);
+    w.split.rows = (config, nowMs) => [
+      ...trafficAt(T0, String(config.version), 100, 900),
+      ...trafficAt(nowMs, String(config.version), 100, 900),
+    ];
+    const result = await runGuard(w.deps);
+    expect(result.ran && result.record.action).toMatchObject({ type: 'advanced', to: 50 });
+  });
+
+  it('does not start the bake while the step config serves under 99 % of a minute', async () => {
+    const w = world({ steps: [10, 50], bakeMinutes: 15 });
+    // 97.4 % of the minute at v3, the rest still at v2.
+    w.split.rows = (_config, nowMs) => [...trafficAt(nowMs, '3', 97, 877), ...trafficAt(nowMs, '2', 3, 23)];
+    for (const minutes of [0, 15, 30, 45]) {
+      w.at(T0 + minutes * MIN);
+      await runGuard(w.deps);
+    }
+    expect(w.commands).toEqual([]);
+    expect(w.store.verdict).toMatchObject({
+      status: 'healthy',
+      propagation: { version: 3, bakeStartedAt: null, lastMinute: { percent: 97.4, requests: 1000 } },
+      schedule: { bakeEndsAt: null },
+      action: {
+        type: 'none',
+        why: "bake not started: waiting for v3 to reach 99 % of a minute's requests (97.4 % of the last minute)",
+      },
+      configVersions: [
+        { version: '3', requests: 974, percent: 97.4 },
+        { version: '2', requests: 26, percent: 2.6 },
+      ],
+    });
+    // Once a minute reaches 99 %, the bake starts there (not at stepStartedAt).
+    w.split.rows = (_config, nowMs) => trafficAt(nowMs, '3', 100, 900);
+    w.at(T0 + 46 * MIN);
+    const started = await runGuard(w.deps);
+    expect(started.ran && started.record.propagation?.bakeStartedAt).toBe(
+      new Date(T0 + 46 * MIN).toISOString(),
+    );
+    expect(started.ran && started.record.schedule?.bakeEndsAt).toBe(new Date(T0 + 61 * MIN).toISOString());
+  });
+
+  it('pauses a scheduled rollout on a sample-ratio mismatch, notifies and reports it', async () => {
+    const w = world({ steps: [10, 50], bakeMinutes: 15 });
+    w.split.rows = (config, nowMs) => trafficAt(nowMs, String(config.version), 1500, 8500);
+    const result = await runGuard(w.deps);
+    expect(result.ran && result.record).toMatchObject({
+      status: 'inconclusive',
+      reason: expect.stringContaining('sample ratio mismatch: 1500 canary of 10000 (15.00 %, expected 10 %)'),
+      srm: { class: 'fail', canary: 1500, stable: 8500, expectedCanaryPercent: 10 },
+      action: { type: 'paused', version: 4 },
+    });
+    expect(w.commands).toEqual([
+      { type: 'pause', ifMatch: 3, reason: expect.stringMatching(/^guard: sample ratio mismatch: /) },
+    ]);
+    expect(w.config().rollout.state).toBe('paused');
+    expect(w.notices.map((n) => n.text)).toEqual([expect.stringContaining('paused the rollout at 10 %')]);
+    expect(JSON.stringify(w.notices[0]!.blocks)).toContain('srm');
+    expect(w.reports).toEqual([expect.stringContaining('guard paused the rollout: sample ratio mismatch')]);
+  });
+
+  it('counts the split only at the current config version and without failovers', async () => {
+    const w = world({ steps: [10, 50] });
+    w.split.rows = (_config, nowMs) => [
+      // The old version routed 50 %; failovers were served by stable.
+      ...trafficAt(nowMs, '2', 500, 500),
+      { ...trafficAt(nowMs, '3', 100, 900)[0]!, requests: 160, failovers: 60 },
+      trafficAt(nowMs, '3', 100, 900)[1]!,
+    ];
+    const result = await runGuard(w.deps);
+    expect(result.ran && result.record.srm).toMatchObject({ class: 'pass', canary: 100, stable: 900 });
+    expect(w.commands).toEqual([]);
+  });
+
+  it('reports a mismatch once when there is no schedule to pause', async () => {
+    const w = world();
+    w.split.rows = (config, nowMs) => trafficAt(nowMs, String(config.version), 1500, 8500);
+    await runGuard(w.deps);
+    await runGuard(w.deps);
+    expect(w.commands).toEqual([]);
+    expect(w.notices.map((n) => n.text)).toEqual([expect.stringContaining('sample ratio mismatch at 10 %')]);
+    expect(w.reports).toHaveLength(1);
+    expect(w.store.verdict?.action).toEqual({
+      type: 'none',
+      why: expect.stringMatching(/no step schedule to pause$/),
+    });
+  });
+
+  it('aborts on a mismatch with srmAction abort, and ignores one that is dry run', async () => {
+    const skewed = (config: RolloutConfig, nowMs: number) =>
+      trafficAt(nowMs, String(config.version), 1500, 8500);
+    const abort = world({ steps: [10, 50] });
+    abort.setConfig({ ...abort.config(), guard: { srmAction: 'abort' } });
+    abort.split.rows = skewed;
+    const aborted = await runGuard(abort.deps);
+    expect(aborted.ran && aborted.record).toMatchObject({ status: 'breach', action: { type: 'aborted' } });
+
+    const dry = world({ steps: [10, 50] });
+    dry.setConfig({ ...dry.config(), guard: { dryRun: ['srm'] } });
+    dry.split.rows = skewed;
+    const reported = await runGuard(dry.deps);
+    expect(reported.ran && reported.record.status).toBe('healthy');
+    expect(reported.ran && reported.record.status === 'healthy' && reported.record.table).toContainEqual(
+      expect.objectContaining({ metric: 'srm', class: 'fail', dryRun: true }),
+    );
+    expect(dry.commands).toEqual([]);
+  });
+
+  it('pauses after inconclusiveLimit inconclusive runs in a row, once', async () => {
+    const w = world({ steps: [10, 50] });
+    w.setConfig({ ...w.config(), guard: { inconclusiveLimit: 3 } });
+    w.recent.result = stats({ requests: 12 });
+    for (const minute of [1, 2]) {
+      w.at(T0 + minute * MIN);
+      await runGuard(w.deps);
+    }
+    expect(w.commands).toEqual([]);
+    w.at(T0 + 3 * MIN);
+    const third = await runGuard(w.deps);
+    expect(third.ran && third.record).toMatchObject({
+      status: 'inconclusive',
+      action: {
+        type: 'paused',
+        why: expect.stringMatching(/^3 inconclusive verdicts in a row: too little canary traffic/),
+      },
+      streak: { inconclusive: 0 },
+    });
+    expect(w.notices.map((n) => n.text)).toEqual([expect.stringContaining('paused the rollout')]);
+    w.at(T0 + 10 * MIN);
+    await runGuard(w.deps);
+    expect(w.commands.map((c) => c.type)).toEqual(['pause']);
+  });
+
+  it('stores the table, the SQL, the versions seen and the Worker version restriction with the verdict', async () => {
+    const w = world();
+    w.setConfig({ ...w.config(), guard: { workerVersion: 'w1', dryRun: ['p95'] } });
+    const result = await runGuard(w.deps);
+    expect(w.windows[0]).toEqual({ sinceEpochSeconds: T0 / 1000, workerVersion: 'w1' });
+    expect(result.ran && result.record).toMatchObject({
+      status: 'healthy',
+      configVersion: 3,
+      workerVersion: 'w1',
+      workerVersions: [{ version: 'w1', requests: 1000, percent: 100 }],
+      sql: ['SELECT 1'],
+    });
+    const record = result.ran ? result.record : undefined;
+    const table = record && 'table' in record ? record.table : undefined;
+    expect(table?.map((row) => [row.metric, row.class, row.dryRun])).toEqual([
+      ['errorRate', 'pass', false],
+      ['p95', 'pass', true],
+      ['emailDelivery', 'nodata', false],
+      ['uploadFailure', 'nodata', false],
+      ['srm', 'pass', false],
+    ]);
   });
 
   it('does not advance when the bake window as a whole breached', async () => {
     const w = world({ steps: [10, 50], bakeMinutes: 15 });
+    w.setConfig({ ...w.config(), guard: { consecutiveHealthyRuns: 1 } });
+    await runGuard(w.deps);
     w.at(T0 + 20 * MIN);
     w.bake.result = stats({ requests: 3000, errors: 3, p95Ms: 2600 });
     const result = await runGuard(w.deps);
@@ -311,6 +535,8 @@ describe('runGuard', () => {
 
   it('reports a refused advance without retrying it blindly', async () => {
     const w = world({ steps: [10, 50], bakeMinutes: 15 });
+    w.setConfig({ ...w.config(), guard: { consecutiveHealthyRuns: 1 } });
+    await runGuard(w.deps);
     w.at(T0 + 20 * MIN);
     w.failNextCommands.push({ ok: false, status: 412, error: 'version mismatch' });
     const result = await runGuard(w.deps);

@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnalyticsSqlClient, readWindowStats } from '../../src/guard/analytics-sql';
-import { cohortStatsQuery } from '../../src/metrics/queries';
+import { cohortStatsQuery, routeOutcomesQuery, trafficSplitQuery } from '../../src/metrics/queries';
 import { startFakeSqlApi } from '../support/fake-sql-api/server';
-import { cohortStatsAnswer, fakeSqlApi, newAccountId } from '../support/fake-sql-api/control';
+import {
+  cohortStatsAnswer,
+  fakeSqlApi,
+  newAccountId,
+  trafficSplitAnswer,
+} from '../support/fake-sql-api/control';
 
 let fake: Awaited<ReturnType<typeof startFakeSqlApi>>;
 let api: ReturnType<typeof fakeSqlApi>;
@@ -103,7 +108,23 @@ describe('readWindowStats', () => {
     const account = newAccountId();
     const window = { lastMinutes: 5 };
     const sql = cohortStatsQuery({ dataset: 'edge_rollout', window });
+    const traffic = trafficSplitQuery({ dataset: 'edge_rollout', window });
     await api.script(account, token, [
+      {
+        sql: traffic,
+        answer: {
+          json: trafficSplitAnswer([
+            {
+              minute: 1_764_072_000,
+              configVersion: 7,
+              workerVersion: 'v-a',
+              cohort: 'canary',
+              requests: 512,
+              failovers: 3,
+            },
+          ]),
+        },
+      },
       {
         sql,
         answer: {
@@ -136,16 +157,30 @@ describe('readWindowStats', () => {
           uploadsOk: 30,
           uploadsFailed: 1,
         },
+        traffic: [
+          {
+            minute: 1_764_072_000,
+            configVersion: '7',
+            workerVersion: 'v-a',
+            cohort: 'canary',
+            requests: 512,
+            failovers: 3,
+          },
+        ],
       },
+      sql: [sql, traffic],
     });
-    expect((await api.requests(account)).map((r) => r.sql)).toEqual([sql]);
+    expect((await api.requests(account)).map((r) => r.sql).sort()).toEqual([sql, traffic].sort());
   });
 
   it('counts a cohort with no row as no traffic, and a null p95 as 0', async () => {
     const account = newAccountId();
     const answer = cohortStatsAnswer({ stable: { requests: 100 } });
     (answer.data[0] as { p95Ms: number | null }).p95Ms = null;
-    await api.script(account, token, [{ answer: { json: answer } }]);
+    await api.script(account, token, [
+      { sqlIncludes: 'AS minute', answer: { json: trafficSplitAnswer([]) } },
+      { answer: { json: answer } },
+    ]);
     const result = await readWindowStats(client(account), 'edge_rollout', {
       sinceEpochSeconds: 1_764_072_000,
     });
@@ -159,9 +194,58 @@ describe('readWindowStats', () => {
     const account = newAccountId();
     const answer = cohortStatsAnswer({ canary: { requests: 100 } });
     (answer.data[0] as Record<string, unknown>).errors = 'many';
-    await api.script(account, token, [{ answer: { json: answer } }]);
+    await api.script(account, token, [
+      { sqlIncludes: 'AS minute', answer: { json: trafficSplitAnswer([]) } },
+      { answer: { json: answer } },
+    ]);
     const result = await readWindowStats(client(account), 'edge_rollout', { lastMinutes: 5 });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toMatch(/^SQL API row malformed: errors/);
+  });
+
+  it('reads per-route outcomes when asked, restricted to one Worker version like every query', async () => {
+    const account = newAccountId();
+    const window = {
+      lastMinutes: 5,
+      workerVersion: 'a1b2c3d4-0000-4000-8000-000000000001',
+      withRoutes: true,
+    };
+    const routes = routeOutcomesQuery({ dataset: 'edge_rollout', window });
+    await api.script(account, token, [
+      { sqlIncludes: 'AS minute', answer: { json: trafficSplitAnswer([]) } },
+      {
+        sql: routes,
+        answer: {
+          json: {
+            meta: [],
+            data: [
+              { cohort: 'canary', route: 'invoice_created', succeeded: 90, failed: 10 },
+              { cohort: 'stable', route: 'invoice_created', succeeded: '900', failed: '5' },
+            ],
+            rows: 2,
+          },
+        },
+      },
+      { answer: { json: cohortStatsAnswer({ canary: { requests: 100 } }) } },
+    ]);
+    const result = await readWindowStats(client(account), 'edge_rollout', window);
+    expect(result.ok && result.stats.routes).toEqual({
+      invoice_created: { canary: { succeeded: 90, failed: 10 }, stable: { succeeded: 900, failed: 5 } },
+    });
+    const sent = (await api.requests(account)).map((r) => r.sql);
+    expect(sent).toHaveLength(3);
+    for (const sql of sent) expect(sql).toContain("blob3 = 'a1b2c3d4-0000-4000-8000-000000000001'");
+  });
+
+  it('fails the whole read when a traffic row is malformed', async () => {
+    const account = newAccountId();
+    const traffic = trafficSplitAnswer([{ minute: 1, configVersion: 3, cohort: 'canary', requests: 5 }]);
+    (traffic.data[0] as Record<string, unknown>).requests = 'lots';
+    await api.script(account, token, [
+      { sqlIncludes: 'AS minute', answer: { json: traffic } },
+      { answer: { json: cohortStatsAnswer({ canary: { requests: 100 } }) } },
+    ]);
+    const result = await readWindowStats(client(account), 'edge_rollout', { lastMinutes: 5 });
+    expect(result).toEqual({ ok: false, error: expect.stringMatching(/^SQL API row malformed: requests/) });
   });
 });

@@ -93,3 +93,67 @@ export function cohortStatsAnswer(stats: { canary?: CohortInput; stable?: Cohort
     rows: rows.length,
   };
 }
+
+/** One minute × config version × Worker version × cohort of the traffic-split query. */
+export interface TrafficInput {
+  /** The minute's start, epoch seconds. */
+  minute: number;
+  configVersion: number | string;
+  workerVersion?: string;
+  cohort: 'canary' | 'stable';
+  requests: number;
+  failovers?: number;
+}
+
+/**
+ * The SQL API's answer to the traffic-split query: `minute` a UInt32 (a number in ClickHouse's
+ * JSON), the sums UInt64 (strings), the blobs strings.
+ *
+ * @example
+ * trafficSplitAnswer([{ minute: 1764072000, configVersion: 5, cohort: 'canary', requests: 100 }]);
+ */
+export function trafficSplitAnswer(rows: TrafficInput[]) {
+  const data = rows.map((row) => ({
+    minute: row.minute,
+    configVersion: String(row.configVersion),
+    workerVersion: row.workerVersion ?? 'dev',
+    cohort: row.cohort,
+    requests: String(row.requests),
+    failovers: String(row.failovers ?? 0),
+  }));
+  return {
+    meta: [
+      { name: 'minute', type: 'UInt32' },
+      { name: 'configVersion', type: 'String' },
+      { name: 'workerVersion', type: 'String' },
+      { name: 'cohort', type: 'String' },
+      { name: 'requests', type: 'UInt64' },
+      { name: 'failovers', type: 'UInt64' },
+    ],
+    data,
+    rows: data.length,
+  };
+}
+
+/**
+ * Traffic split exactly by `percent` in each given minute (epoch ms), all at one config version:
+ * what a fully propagated, well-split canary looks like.
+ */
+export function evenTraffic(options: {
+  minutesMs: number[];
+  configVersion: number;
+  percent: number;
+  perMinute?: number;
+  workerVersion?: string;
+}): TrafficInput[] {
+  const total = options.perMinute ?? 1000;
+  const canary = Math.round((total * options.percent) / 100);
+  return options.minutesMs.flatMap((ms) => {
+    const minute = Math.floor(ms / 60_000) * 60;
+    const base = { minute, configVersion: options.configVersion, workerVersion: options.workerVersion };
+    return [
+      { ...base, cohort: 'canary' as const, requests: canary },
+      { ...base, cohort: 'stable' as const, requests: total - canary },
+    ];
+  });
+}
