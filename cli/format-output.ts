@@ -175,7 +175,9 @@ const DONE: Record<string, string> = {
 export function formatWriteResult(command: CliCommand, result: WriteResult | KillResult): string {
   const { rollout, flags } = result.config;
   const where = `state ${rollout.state}, canary at ${formatPercent(rollout.percent)}, config version ${result.version}`;
-  if ('kill' in result) return `Kill switch ${describeKill(result.kill)} (${where}).`;
+  if ('changed' in result && result.changed === false)
+    return `No change: that is already in force (${where}).`;
+  if (command.name === 'kill') return `Kill switch ${describeKill(result.kill)} (${where}).`;
   switch (command.name) {
     case 'set':
       return `Canary at ${formatPercent(rollout.percent)}: state ${rollout.state}, config version ${result.version}.`;

@@ -23,7 +23,8 @@ export {
   type KillSwitch,
 } from './config/config-schema';
 export type { RolloutConfig, RolloutConfigInput, FlagConfig, BusinessRoute } from './config/config-schema';
-export { parseConfig, describeIssues } from './config/parse-config';
+export { describeIssues } from './config/parse-config';
+export { parseConfig } from './config/config-schema';
 export { DEFAULT_THRESHOLDS, resolveThresholds, type Thresholds } from './guard/guard-settings';
 export { analyzeCanary } from './guard/analyze-canary';
 export type { CohortStats, WindowStats } from './guard/analyze-canary';

@@ -30,14 +30,20 @@ export interface ConfigStore {
   read(): Promise<ConfigSnapshot>;
   /** Makes a config written by this isolate current at once (admin writes). */
   prime(config: RolloutConfig): void;
-  /** Makes a kill switch value written by this isolate current at once (`null`: lifted). */
+  /**
+   * Makes the API kill switch written through this isolate current at once (`null`: lifted).
+   * The hand-set kill switch read from KV stays in force beside it.
+   */
   primeKill(text: string | null): void;
 }
 
-/** The raw values behind a {@link ConfigStore}: the `config` and `kill` keys, read together. */
+/**
+ * The raw values behind a {@link ConfigStore}, read together: `config`, the hand-set `kill`
+ * and the API's `kill:api` (absent in sources that have only one kill switch).
+ */
 export interface RawConfigSource {
-  /** One read of both keys; may throw (KV down), the store absorbs it. */
-  readRaw(): Promise<{ config: string | null; kill: string | null }>;
+  /** One read of all keys; may throw (KV down), the store absorbs it. */
+  readRaw(): Promise<{ config: string | null; kill: string | null; apiKill?: string | null }>;
 }
 
 /** Structured logging; adapters write JSON lines that Workers Logs can query. */

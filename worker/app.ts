@@ -4,14 +4,18 @@ import type { Clock, ConfigStore, ErrorReporter, Logger, MetricsSink } from '../
 import type { FetchFunction } from '../src/proxy/proxy-to-origin';
 import type { Cohort } from '../src/split/decide-visitor';
 import { createAdminApp } from './admin/admin-app';
+import { createCockpitApp } from './admin/cockpit';
+import type { ControlPlane } from './control/control-plane';
 import { mountOfrep } from './ofrep';
 import { splitHandler } from './split-handler';
 
 /** Everything the Hono app needs, built once per isolate by runtime.ts (tests build their own). */
 export interface AppDeps {
   settings: Settings;
-  /** The ROLLOUT namespace: config, kill switch, history and audit log (admin writes). */
+  /** The ROLLOUT namespace: the read replica and the hand-set kill switch (read by GET /state). */
   kv: KVNamespace;
+  /** The single writer: every admin write, the audit log, the guard's state. */
+  control: ControlPlane;
   store: ConfigStore;
   clock: Clock;
   logger: Logger;
@@ -31,6 +35,7 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const prefix = deps.settings.ADMIN_PREFIX;
   app.route(prefix, createAdminApp(deps));
+  app.route(prefix, createCockpitApp(prefix));
   // The admin prefix is never proxied, so the origin cannot shadow (or be probed through) it.
   app.all(`${prefix}/*`, (c) => c.json({ error: 'not found' }, 404));
   mountOfrep(app, deps);

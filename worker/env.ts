@@ -1,11 +1,20 @@
+import type { RolloutControl } from './control/rollout-control';
+
 // Written by hand, not by `wrangler types`: its output makes METRICS and CF_VERSION_METADATA
 // required (local setups run without them), types vars as the literal values of wrangler.toml,
 // and cannot see the secrets, so most of Env would be overridden anyway.
 
 /** The Worker's bindings, vars and secrets (see wrangler.toml and .dev.vars.example). */
 export interface Env {
-  /** Config, kill switch, audit log, config history. */
+  /** The read replica the splitter reads (`config`, `kill:api`) and the hand-set `kill`. */
   ROLLOUT: KVNamespace;
+  /** The control plane: one Durable Object per rollout, the single writer. */
+  CONTROL: DurableObjectNamespace<RolloutControl>;
+  /**
+   * The cockpit page and the OpenAPI document (worker/assets/), reachable only through the
+   * Worker (`run_worker_first`); absent where the Worker runs without its assets.
+   */
+  ASSETS?: Fetcher;
   /** Per-request data points; absent in some local setups. */
   METRICS?: AnalyticsEngineDataset;
   /** The deployed Worker version. */

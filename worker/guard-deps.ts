@@ -1,23 +1,25 @@
-import type * as z from 'zod/mini';
 import { CachedConfigStore } from '../src/config/cached-config-store';
-import { safeDefaultConfig } from '../src/config/config-schema';
-import { parseJsonText } from '../src/config/parse-config';
+import {
+  KILL_SWITCH_KEY,
+  parseKillSwitch,
+  safeDefaultConfig,
+  unionKillSwitch,
+} from '../src/config/config-schema';
 import type { Settings } from '../src/config/settings';
 import { createAnalyticsSqlClient, readWindowStats, type SqlFetch } from '../src/guard/analytics-sql';
-import { GuardVerdictRecordSchema, type GuardVerdictRecord } from '../src/guard/analyze-canary';
+import type { GuardVerdictRecord } from '../src/guard/analyze-canary';
 import { createWebhookNotifier, nullNotifier } from '../src/guard/guard-notifier';
-import {
-  GUARD_INCIDENT_KEY,
-  GUARD_VERDICT_KEY,
-  type GuardCommandResult,
-  type GuardDeps,
-  type GuardStateStore,
-  type RolloutCommands,
+import type {
+  GuardCommandResult,
+  GuardDeps,
+  GuardStateStore,
+  ReadConfig,
+  RolloutCommands,
 } from '../src/guard/guard-ports';
 import type { GuardSettings } from '../src/guard/guard-settings';
-import { GuardIncidentSchema, type GuardIncident } from '../src/guard/handle-breach';
-import type { Clock, ErrorReporter, Logger } from '../src/ports';
-import { executeCommand, type CommandContext, type CommandResult } from './admin/execute-command';
+import type { GuardIncident } from '../src/guard/handle-breach';
+import type { Clock, ConfigSnapshot, ErrorReporter, Logger } from '../src/ports';
+import { controlPlaneFor, type ControlPlane, type ControlResult } from './control/control-plane';
 import type { Env } from './env';
 import { KvRawConfigSource } from './runtime';
 
@@ -27,12 +29,15 @@ export interface GuardRunPorts {
   logger: Logger;
   reporter: ErrorReporter;
   fetch: SqlFetch;
+  /** The control plane; tests name their own object. */
+  control?: ControlPlane;
 }
 
 /**
- * Wires one guard run to the Worker: KV for the config, verdict and incident, the SQL API for
- * stats, the admin command path for actions, the webhook for notices. The config store is built
- * per run with no caching, so each run judges what KV holds now.
+ * Wires one guard run to the Worker: the control plane for the config, verdict, incident and
+ * actions (the same single writer as the admin API), KV for the hand-set kill switch, the SQL
+ * API for stats, the webhook for notices. Each run judges the committed version, not a replica
+ * that may lag.
  *
  * @example
  * const deps = buildGuardDeps(env, settings, guardSettings, { clock, logger, reporter, fetch });
@@ -45,18 +50,13 @@ export function buildGuardDeps(
   ports: GuardRunPorts,
 ): GuardDeps {
   const { clock, logger, reporter } = ports;
-  const store = new CachedConfigStore(new KvRawConfigSource(env.ROLLOUT), {
-    ttlMs: 0,
-    clock,
-    logger,
-    safeDefault: safeDefaultConfig(settings.DEFAULT_FLAGS),
-  });
+  const control = ports.control ?? controlPlaneFor(env.CONTROL, settings, logger);
   const sql = createAnalyticsSqlClient({ ...guard.sql, fetch: ports.fetch });
   return {
-    readConfig: () => store.read(),
+    readConfig: committedConfig(env, settings, control, clock, logger),
     stats: { read: (window) => readWindowStats(sql, guard.dataset, window) },
-    commands: adminRolloutCommands({ kv: env.ROLLOUT, store, clock, logger, settings }),
-    state: new KvGuardStateStore(env.ROLLOUT, logger),
+    commands: controlRolloutCommands(control, clock),
+    state: controlGuardStateStore(control),
     notifier: guard.webhookUrl
       ? createWebhookNotifier({ url: guard.webhookUrl, fetch: ports.fetch, logger })
       : nullNotifier,
@@ -71,79 +71,87 @@ export function buildGuardDeps(
 const GUARD_ACTOR = 'guard';
 
 /**
- * The guard's rollout commands, through the admin API's own execution path: validated,
- * versioned, kept in history, audited (actor `guard`) and primed into the isolate's cache.
+ * The committed config (from the control plane) with both kill switches. When the control plane
+ * cannot be reached, the KV replica stands in, so the guard still judges what visitors get.
+ */
+function committedConfig(
+  env: Env,
+  settings: Settings,
+  control: ControlPlane,
+  clock: Clock,
+  logger: Logger,
+): ReadConfig {
+  const replica = new CachedConfigStore(new KvRawConfigSource(env.ROLLOUT), {
+    ttlMs: 0,
+    clock,
+    logger,
+    safeDefault: safeDefaultConfig(settings.DEFAULT_FLAGS),
+  });
+  return async (): Promise<ConfigSnapshot> => {
+    const state = await control.state();
+    if ('ok' in state) return replica.read();
+    let hand: string | null = null;
+    try {
+      hand = await env.ROLLOUT.get(KILL_SWITCH_KEY, 'text');
+    } catch (error) {
+      logger.warn('guard: hand-set kill switch unreadable', { error: String(error) });
+    }
+    const kill = unionKillSwitch(parseKillSwitch(state.kill), parseKillSwitch(hand));
+    return { config: state.config, kill, source: 'kv' };
+  };
+}
+
+/**
+ * The guard's rollout commands, through the control plane like every admin write: validated,
+ * versioned, kept in history and audited (actor `guard`).
  *
  * @example
- * const commands = adminRolloutCommands(commandContext);
+ * const commands = controlRolloutCommands(control, clock);
  * await commands.abort('guard: canary p95 2400 ms > 2000 ms');
  */
-export function adminRolloutCommands(ctx: CommandContext): RolloutCommands {
+export function controlRolloutCommands(control: ControlPlane, clock: Clock): RolloutCommands {
   return {
     async abort(reason) {
-      return outcome(await executeCommand(ctx, { type: 'abort', reason }, { actor: GUARD_ACTOR, reason }));
+      return outcome(
+        await control.command({ type: 'abort', reason }, { actor: GUARD_ACTOR, reason, now: clock.now() }),
+      );
     },
     async setPercent(percent, { ifMatch, reason }) {
       return outcome(
-        await executeCommand(ctx, { type: 'set-percent', percent }, { actor: GUARD_ACTOR, ifMatch, reason }),
+        await control.command(
+          { type: 'set-percent', percent },
+          { actor: GUARD_ACTOR, ifMatch, reason, now: clock.now() },
+        ),
+      );
+    },
+    async pause({ ifMatch, reason }) {
+      return outcome(
+        await control.command({ type: 'pause' }, { actor: GUARD_ACTOR, ifMatch, reason, now: clock.now() }),
       );
     },
   };
 }
 
-function outcome(result: CommandResult): GuardCommandResult {
+function outcome(result: ControlResult): GuardCommandResult {
   return result.ok
-    ? { ok: true, version: result.config.version }
+    ? { ok: true, version: result.version }
     : { ok: false, status: result.status, error: result.error };
 }
 
-/**
- * The guard's verdict and incident in the ROLLOUT namespace. Values are validated on the way
- * in, so a hand-edited or corrupt key reads as absent (and is logged), never as a crash. KV
- * failures are logged and swallowed: the guard's next run tries again.
- */
-export class KvGuardStateStore implements GuardStateStore {
-  constructor(
-    private readonly kv: KVNamespace,
-    private readonly logger: Logger,
-  ) {}
-
-  readVerdict(): Promise<GuardVerdictRecord | undefined> {
-    return this.read(GUARD_VERDICT_KEY, GuardVerdictRecordSchema);
-  }
-
-  writeVerdict(record: GuardVerdictRecord): Promise<void> {
-    return this.write(GUARD_VERDICT_KEY, record);
-  }
-
-  readIncident(): Promise<GuardIncident | undefined> {
-    return this.read(GUARD_INCIDENT_KEY, GuardIncidentSchema);
-  }
-
-  writeIncident(incident: GuardIncident): Promise<void> {
-    return this.write(GUARD_INCIDENT_KEY, incident);
-  }
-
-  private async read<T>(key: string, schema: z.ZodMiniType<T>): Promise<T | undefined> {
-    let text: string | null;
-    try {
-      text = await this.kv.get(key, 'text');
-    } catch (error) {
-      this.logger.warn('guard state unreadable', { key, error: String(error) });
-      return undefined;
-    }
-    if (text === null) return undefined;
-    const parsed = parseJsonText(text, schema);
-    if (parsed.ok) return parsed.value;
-    this.logger.warn('guard state is invalid; ignored', { key, issues: parsed.issues.slice(0, 3) });
-    return undefined;
-  }
-
-  private async write(key: string, value: unknown): Promise<void> {
-    try {
-      await this.kv.put(key, JSON.stringify(value));
-    } catch (error) {
-      this.logger.error('guard state not saved', { key, error: String(error) });
-    }
-  }
+/** The guard's verdict and incident, kept by the control plane. Never throws. */
+function controlGuardStateStore(control: ControlPlane): GuardStateStore {
+  const read = async () => {
+    const state = await control.guardState();
+    return 'ok' in state ? { verdict: null, incident: null } : state;
+  };
+  return {
+    async readVerdict(): Promise<GuardVerdictRecord | undefined> {
+      return (await read()).verdict ?? undefined;
+    },
+    writeVerdict: (record) => control.setGuardVerdict(record),
+    async readIncident(): Promise<GuardIncident | undefined> {
+      return (await read()).incident ?? undefined;
+    },
+    writeIncident: (incident) => control.setGuardIncident(incident),
+  };
 }

@@ -22,6 +22,9 @@ function appFor(env: Env): { app: Hono } | { issues: string[] } {
   return entry;
 }
 
+// The control plane's Durable Object class must be exported by the Worker's main module.
+export { RolloutControl } from './control/rollout-control';
+
 export default {
   fetch(request, env, ctx) {
     const entry = appFor(env);

@@ -1,5 +1,10 @@
 import { CachedConfigStore } from '../src/config/cached-config-store';
-import { CONFIG_KEY, KILL_SWITCH_KEY, safeDefaultConfig } from '../src/config/config-schema';
+import {
+  API_KILL_SWITCH_KEY,
+  CONFIG_KEY,
+  KILL_SWITCH_KEY,
+  safeDefaultConfig,
+} from '../src/config/config-schema';
 import { parseSettings, type Settings } from '../src/config/settings';
 import {
   consoleLogger,
@@ -12,6 +17,7 @@ import {
 } from '../src/ports';
 import { overrideReader } from './admin/override-links';
 import type { AppDeps } from './app';
+import { controlPlaneFor } from './control/control-plane';
 import type { Env } from './env';
 import { metricsSinkFor } from './metrics';
 import { sentryOptionsFrom } from './sentry/sentry-policy';
@@ -39,6 +45,7 @@ export function buildRuntime(env: Env): RuntimeResult {
   const deps: AppDeps = {
     settings,
     kv: env.ROLLOUT,
+    control: controlPlaneFor(env.CONTROL, settings, logger),
     store,
     clock: systemClock,
     logger,
@@ -52,15 +59,20 @@ export function buildRuntime(env: Env): RuntimeResult {
 }
 
 /**
- * Reads `config` and `kill` in one KV operation (a bulk get), so the kill switch costs no extra
- * read. KV's own edge cache adds up to ~60 s of propagation on top of the isolate cache.
+ * Reads `config`, the hand-set `kill` and the API's `kill:api` in one KV operation (a bulk get),
+ * so the kill switches cost no extra read. KV's own edge cache adds up to ~60 s of propagation
+ * on top of the isolate cache.
  */
 export class KvRawConfigSource implements RawConfigSource {
   constructor(private readonly kv: KVNamespace) {}
 
-  async readRaw(): Promise<{ config: string | null; kill: string | null }> {
-    const values = await this.kv.get([CONFIG_KEY, KILL_SWITCH_KEY], 'text');
-    return { config: values.get(CONFIG_KEY) ?? null, kill: values.get(KILL_SWITCH_KEY) ?? null };
+  async readRaw(): Promise<{ config: string | null; kill: string | null; apiKill: string | null }> {
+    const values = await this.kv.get([CONFIG_KEY, KILL_SWITCH_KEY, API_KILL_SWITCH_KEY], 'text');
+    return {
+      config: values.get(CONFIG_KEY) ?? null,
+      kill: values.get(KILL_SWITCH_KEY) ?? null,
+      apiKill: values.get(API_KILL_SWITCH_KEY) ?? null,
+    };
   }
 }
 

@@ -23,6 +23,8 @@ export const PercentBodySchema = z.strictObject({ percent: PercentSchema, reason
 export const FlagBodySchema = z.strictObject({
   enabled: z.boolean(),
   percent: z.optional(PercentSchema),
+  /** Adds the flag when the config has none of that name; without it an unknown name is a 400. */
+  create: z.optional(z.boolean()),
   reason: z.optional(ReasonSchema),
 });
 
@@ -104,36 +106,63 @@ export const OverrideQuerySchema = z.strictObject({
 export const ErrorBodySchema = z.object({ error: z.string(), issues: z.optional(z.array(z.string())) });
 
 /** The body of every accepted config write. */
-export const WriteResultSchema = z.object({ version: z.int(), config: RolloutConfigSchema });
-
-/** The kill switch as GET /state and the kill routes report it. */
+/** The kill switches in force: the API's and the one set by hand in KV, read together. */
 export const KillStateSchema = z.object({
   canary: z.boolean(),
   allFlags: z.boolean(),
   flags: z.array(z.string()),
-  /** The KV value as stored, or null when the key is absent. */
+  /** The kill switch text in force (API and hand-set together), or null when none. */
   raw: z.nullable(z.string()),
+  /** Each source apart: `api` (set through this API), `hand` (KV `kill`, set by `wrangler kv key put`). */
+  sources: z.object({ api: z.nullable(z.string()), hand: z.nullable(z.string()) }),
 });
 
-/** `PUT /kill` and `DELETE /kill`: the (unchanged) config and the kill switch now in force. */
-export const KillResultSchema = z.object({
+/** The KV read replica: the version the control plane committed and the one it last wrote to KV. */
+export const ReplicaSchema = z.object({
+  committedVersion: z.int(),
+  replicatedVersion: z.nullable(z.int()),
+  /** True until KV holds the committed version (retried from an alarm). */
+  lagging: z.boolean(),
+  failedAttempts: z.int(),
+  lastError: z.optional(z.string()),
+});
+
+/**
+ * The body of every accepted write, kill switch writes included. `changed: false`: the write
+ * would give visitors what they get now, so version and audit are unchanged. With `?dryRun=1`,
+ * `dryRun: true` and the config that would be written; nothing changed.
+ */
+export const WriteResultSchema = z.object({
   version: z.int(),
   config: RolloutConfigSchema,
+  changed: z.boolean(),
   kill: KillStateSchema,
+  replica: ReplicaSchema,
+  dryRun: z.optional(z.literal(true)),
+  /** With dryRun: the current version (the write would make `version`). */
+  currentVersion: z.optional(z.int()),
+  /** Set when a kill switch set by hand stays in force whatever this write did. */
+  warning: z.optional(z.string()),
 });
 
-/** `GET /state`, read from KV (not the isolate cache). */
+/** `PUT /kill` and `DELETE /kill` answer like every write. */
+export const KillResultSchema = WriteResultSchema;
+
+/** `GET /state`: the control plane's truth, and the KV replica the splitter reads. */
 export const StateBodySchema = z.object({
+  /** The committed version; `If-Match` compares against it (also sent as `ETag`). */
   version: z.int(),
   state: RolloutStateSchema,
   percent: z.number(),
   config: RolloutConfigSchema,
   kill: KillStateSchema,
-  /** `kv`; `safe-default` when KV holds no config; `last-known-good` when the KV value is invalid. */
+  /** What KV holds for the splitter: `kv`, `safe-default` (no config), `last-known-good` (invalid). */
   source: z.enum(['kv', 'last-known-good', 'safe-default']),
-  /** The guard's latest verdict (KV key `guard:verdict`), or null when none (or none readable). */
+  /** The replica: what the control plane wrote, and the version KV holds now (null: none or invalid). */
+  replica: z.extend(ReplicaSchema, { kvVersion: z.nullable(z.int()) }),
+  /** The guard's latest verdict, or null when none (or none readable). */
   guard: z.nullable(GuardVerdictRecordSchema),
-  /** Why the config in KV was rejected, when it was. */
+  /** Why the config in KV was rejected, when it was (the control plane's version still stands). */
   issues: z.optional(z.array(z.string())),
 });
 

@@ -1,4 +1,5 @@
 import {
+  MAX_KILL_TEXT,
   RolloutConfigSchema,
   safeDefaultConfig,
   type RolloutConfig,
@@ -7,6 +8,7 @@ import {
 import { describeIssues } from '../config/parse-config';
 import type { Settings } from '../config/settings';
 import { ConfigBodySchema, type ConfigBody } from './admin-schemas';
+import { killSwitchText, type KillRequest } from './kill-switch-text';
 import { stateAllowsPercent, transition, type AdminCommand } from './lifecycle';
 
 /** What {@link applyCommand} needs besides the current config; all I/O is done by the caller. */
@@ -46,6 +48,85 @@ export function applyCommand(
   return draft.ok ? nextVersion(current, draft.config, context.now) : draft;
 }
 
+/** The part of a version that visitors get: the config and the kill switch set through the API. */
+export interface VersionContent {
+  config: RolloutConfig;
+  kill: string | null;
+}
+
+/** What the control plane runs: a config command, or a change of the API kill switch. */
+export type ControlCommand = AdminCommand | { type: 'kill'; request: KillRequest } | { type: 'unkill' };
+
+/** The next content, or why there is none; `changed: false` when visitors would get the same. */
+export type VersionStep =
+  | { ok: true; changed: boolean; config: RolloutConfig; kill: string | null }
+  | Extract<ApplyResult, { ok: false }>;
+
+/**
+ * One step of the control plane, pure. Config commands go through {@link applyCommand}; `kill`
+ * and `unkill` set or lift the API kill switch (its flags must exist, its text must fit what the
+ * splitter reads whole) and also bump the version, so one version names everything visitors
+ * get. `undoKill` is the kill switch of the version undo returns to. `changed` is false when
+ * the result gives visitors exactly what they get now: the caller then keeps the version.
+ *
+ * @example
+ * stepVersion({ config, kill: null }, { type: 'kill', request: { canary: true } }, context);
+ * // { ok: true, changed: true, config: { ...config, version: config.version + 1 }, kill: 'canary' }
+ */
+export function stepVersion(
+  current: VersionContent,
+  command: ControlCommand,
+  context: ApplyContext & { undoKill?: string | null },
+): VersionStep {
+  if (command.type === 'kill' || command.type === 'unkill') {
+    const kill =
+      command.type === 'kill' ? killText(current.config, command.request) : { ok: true as const, text: null };
+    if (!kill.ok) return kill;
+    const config = { ...current.config, version: current.config.version + 1 };
+    return { ok: true, changed: kill.text !== current.kill, config, kill: kill.text };
+  }
+  const applied = applyCommand(current.config, command, context);
+  if (!applied.ok) return applied;
+  const kill = command.type === 'undo' ? (context.undoKill ?? null) : current.kill;
+  const changed = kill !== current.kill || canonical(applied.config) !== canonical(current.config);
+  return { ok: true, changed, config: applied.config, kill };
+}
+
+function killText(
+  config: RolloutConfig,
+  request: KillRequest,
+): { ok: true; text: string } | { ok: false; status: 400; error: string; issues: string[] } {
+  const unknown = (request.flags ?? []).filter((name) => !Object.hasOwn(config.flags, name));
+  if (unknown.length)
+    return {
+      ok: false,
+      status: 400,
+      error: 'unknown flags',
+      issues: unknown.map(
+        (name) => `flags: "${name}" is not in the config (known: ${Object.keys(config.flags).join(', ')})`,
+      ),
+    };
+  const text = killSwitchText(request);
+  // Refused whole rather than written half: the splitter reads only the first MAX_KILL_TEXT.
+  if (text.length > MAX_KILL_TEXT)
+    return {
+      ok: false,
+      status: 400,
+      error: 'kill switch too long',
+      issues: [`the kill switch text would be ${text.length} characters; the limit is ${MAX_KILL_TEXT}`],
+    };
+  return { ok: true, text };
+}
+
+// Versions compare by content: neither key order nor the version number counts.
+function canonical(config: RolloutConfig): string {
+  return JSON.stringify({ ...config, version: 0 }, (_key, value: unknown) =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : value,
+  );
+}
+
 function draftFor(current: RolloutConfig, command: AdminCommand, context: ApplyContext): Draft {
   switch (command.type) {
     case 'set-percent':
@@ -73,7 +154,17 @@ function draftFor(current: RolloutConfig, command: AdminCommand, context: ApplyC
       };
     }
     case 'set-flag': {
-      const existing = current.flags[command.name];
+      const existing = Object.hasOwn(current.flags, command.name) ? current.flags[command.name] : undefined;
+      // A typo must not create a flag that ops then believe they switched: creating is explicit.
+      if (!existing && !command.create)
+        return {
+          ok: false,
+          status: 400,
+          error: 'unknown flag',
+          issues: [
+            `flag "${command.name}" is not in the config (known: ${Object.keys(current.flags).join(', ') || 'none'}); send "create": true to add it`,
+          ],
+        };
       const flag = existing
         ? { ...existing, enabled: command.enabled, percent: command.percent ?? existing.percent }
         : { enabled: command.enabled, percent: command.percent ?? 100, default: false };

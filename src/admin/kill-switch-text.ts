@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { parseKillSwitch } from '../config/config-schema';
+import { parseKillSwitch, unionKillSwitch } from '../config/config-schema';
 import type { KillStateSchema } from './admin-schemas';
 
 /** What `PUT /kill` forces off. */
@@ -28,13 +28,20 @@ export function killSwitchText(request: KillRequest): string {
 export type KillState = z.infer<typeof KillStateSchema>;
 
 /**
- * Describes a kill switch value the way the splitter reads it (same parser), so what GET /state
- * shows is what requests get.
+ * Describes the kill switches the way the splitter reads them (same parser, both sources), so
+ * what GET /state shows is what requests get.
  *
  * @example
- * killState('canary flag:emailDelivery'); // { canary: true, allFlags: false, flags: ['emailDelivery'], raw: '…' }
+ * killState('canary', 'flag:emailDelivery'); // { canary: true, flags: ['emailDelivery'], sources: { api: 'canary', hand: 'flag:emailDelivery' }, … }
  */
-export function killState(text: string | null): KillState {
-  const kill = parseKillSwitch(text);
-  return { canary: kill.canary, allFlags: kill.allFlags, flags: [...kill.flags].sort(), raw: text };
+export function killState(api: string | null, hand: string | null = null): KillState {
+  const kill = unionKillSwitch(parseKillSwitch(api), parseKillSwitch(hand));
+  const texts = [api, hand].filter((text): text is string => text !== null && text.trim() !== '');
+  return {
+    canary: kill.canary,
+    allFlags: kill.allFlags,
+    flags: [...kill.flags].sort(),
+    raw: texts.length ? texts.join(' ') : null,
+    sources: { api, hand },
+  };
 }

@@ -2,13 +2,13 @@ import type { RolloutState } from '../config/config-schema';
 
 /**
  * A change to the rollout, as the admin API, the CLI and the Cron guard express it. Every command
- * goes through the one execution path (worker/admin/execute-command.ts), so each one is validated,
- * versioned, kept in history and audited the same way whoever sent it.
+ * goes through the one writer (the control plane's Durable Object, worker/control/), so each one is
+ * validated, versioned, kept in history and audited the same way whoever sent it.
  */
 export type AdminCommand =
   | { type: 'set-percent'; percent: number }
   | { type: 'replace-config'; config: unknown }
-  | { type: 'set-flag'; name: string; enabled: boolean; percent?: number }
+  | { type: 'set-flag'; name: string; enabled: boolean; percent?: number; create?: boolean }
   | { type: 'promote' }
   | { type: 'finalize' }
   | { type: 'abort'; reason?: string }

@@ -1,6 +1,12 @@
 import type { Clock, ConfigSnapshot, ConfigStore, Logger, RawConfigSource } from '../ports';
-import { NO_KILL, parseKillSwitch, type KillSwitch, type RolloutConfig } from './config-schema';
-import { parseConfig } from './parse-config';
+import {
+  NO_KILL,
+  parseConfig,
+  parseKillSwitch,
+  unionKillSwitch,
+  type KillSwitch,
+  type RolloutConfig,
+} from './config-schema';
 
 /** Options of {@link CachedConfigStore}. */
 export interface CachedConfigStoreOptions {
@@ -35,6 +41,7 @@ export class CachedConfigStore implements ConfigStore {
   private generation = 0;
   private lastProblem: string | undefined;
   private lastKillText: string | null = null;
+  private lastApiKillText: string | null = null;
 
   constructor(
     private readonly source: RawConfigSource,
@@ -69,7 +76,8 @@ export class CachedConfigStore implements ConfigStore {
     // A cold isolate has nothing to patch: its first read will see the new value in KV.
     if (!this.entry) return;
     this.generation++;
-    this.entry = { ...this.entry, snapshot: { ...this.entry.snapshot, kill: this.parseKill(text) } };
+    const kill = this.parseKill(this.lastKillText, text);
+    this.entry = { ...this.entry, snapshot: { ...this.entry.snapshot, kill } };
   }
 
   /**
@@ -95,7 +103,7 @@ export class CachedConfigStore implements ConfigStore {
   }
 
   private async load(): Promise<ConfigSnapshot> {
-    let raw: { config: string | null; kill: string | null };
+    let raw: { config: string | null; kill: string | null; apiKill?: string | null };
     try {
       raw = await this.source.readRaw();
     } catch (error) {
@@ -103,7 +111,7 @@ export class CachedConfigStore implements ConfigStore {
       // Keep the last kill switch: a KV outage must not lift a kill.
       return this.fallback(this.entry?.snapshot.kill ?? NO_KILL);
     }
-    const kill = this.parseKill(raw.kill);
+    const kill = this.parseKill(raw.kill, raw.apiKill ?? null);
     if (raw.config === null) {
       // Normal before the first admin write (the documented local run), so a warning, not an error.
       this.problem('no config in KV (key "config")', this.lastGood ? 'error' : 'warn');
@@ -123,13 +131,16 @@ export class CachedConfigStore implements ConfigStore {
     return { config: this.options.safeDefault, kill, source: 'safe-default' };
   }
 
-  private parseKill(text: string | null): KillSwitch {
-    const kill = parseKillSwitch(text);
-    if (text !== this.lastKillText) {
-      this.lastKillText = text;
+  // The hand-set and the API kill switch both stand: what either forces off is off.
+  private parseKill(hand: string | null, api: string | null): KillSwitch {
+    const kill = unionKillSwitch(parseKillSwitch(hand), parseKillSwitch(api));
+    if (hand !== this.lastKillText || api !== this.lastApiKillText) {
+      this.lastKillText = hand;
+      this.lastApiKillText = api;
       if (kill.unknownTokens.length)
         this.options.logger.warn('kill switch has unknown tokens, ignored', { tokens: kill.unknownTokens });
-      if (text !== null) this.options.logger.warn('kill switch active', { value: text.slice(0, 256) });
+      if (hand !== null) this.options.logger.warn('kill switch active', { value: hand.slice(0, 256) });
+      if (api !== null) this.options.logger.warn('kill switch active (API)', { value: api.slice(0, 256) });
     }
     return kill;
   }

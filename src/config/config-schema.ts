@@ -1,5 +1,7 @@
 import * as z from 'zod/mini';
 import { GuardPolicySchema, ThresholdsSchema } from '../guard/guard-settings';
+import { ProbeSettingsSchema } from '../guard/origin-probes';
+import { parseJsonText, validate } from './parse-config';
 
 /**
  * The two values the Worker serves from the ROLLOUT namespace: the rollout config (a strict zod
@@ -9,8 +11,14 @@ import { GuardPolicySchema, ThresholdsSchema } from '../guard/guard-settings';
 /** KV key of the rollout config. */
 export const CONFIG_KEY = 'config';
 
-/** KV key of the kill switch, next to `config` in the ROLLOUT namespace. */
+/**
+ * KV key of the emergency kill switch, next to `config` in the ROLLOUT namespace: edited by a
+ * person with `wrangler kv key put`, never written by the control plane, so it always wins.
+ */
 export const KILL_SWITCH_KEY = 'kill';
+
+/** KV key of the kill switch set through the admin API: the control plane's replica of it. */
+export const API_KILL_SWITCH_KEY = 'kill:api';
 
 /** Flag names: short identifiers, safe as JSON keys, KV tokens and header content. */
 export const FlagNameSchema = z
@@ -57,12 +65,40 @@ export const OriginUrlSchema = z.string().check(
 export const PercentSchema = z.number().check(
   z.gte(0, 'percent must be at least 0'),
   z.lte(100, 'percent must be at most 100'),
-  // multipleOf(0.01) fails on float noise (0.29 % 0.01 ≠ 0), so compare in whole buckets instead.
-  z.refine(
-    (value) => Math.abs(value * 100 - Math.round(value * 100)) < 1e-9,
-    'percent allows at most two decimals',
-  ),
+  // multipleOf(0.01) fails on float noise (0.29 % 0.01 ≠ 0), so count whole buckets instead: a
+  // two-decimal literal and its bucket count divided by 100 are the same double, while a value
+  // between buckets (5e-324, 10.005) is not one, however close to one it is.
+  z.refine((value) => Math.round(value * 100) / 100 === value, 'percent allows at most two decimals'),
 );
+
+/**
+ * `z.record` that refuses a `__proto__` key. zod skips that key (assigning it would replace the
+ * result's prototype), so `{"__proto__": …}` would be accepted and silently lost, whatever its
+ * value; here it is an issue like any bad key. The leading transform leaves the JSON Schema as is.
+ *
+ * @example
+ * recordWithoutProto(FlagNameSchema, z.boolean()).safeParse(JSON.parse('{"__proto__":true}')).success; // false
+ */
+export function recordWithoutProto<K extends z.core.$ZodRecordKey, V extends z.core.SomeType>(
+  key: K,
+  value: V,
+) {
+  return z.pipe(
+    z.transform((input: unknown, ctx) => {
+      if (typeof input === 'object' && input !== null && Object.hasOwn(input, '__proto__')) {
+        ctx.issues.push({
+          code: 'custom',
+          message: '"__proto__" is not an allowed key',
+          input,
+          path: ['__proto__'],
+        });
+        return z.NEVER;
+      }
+      return input;
+    }),
+    z.record(key, value),
+  );
+}
 
 /**
  * The rollout lifecycle. `idle` → `ramping` ⇄ `paused` → `promoted` → `finalized`, or `aborted`
@@ -134,9 +170,9 @@ export const RolloutConfigSchema = z.strictObject({
   rollout: RolloutSchema,
   stickiness: z._default(StickinessSchema, { cookieName: 'rollout_id', maxAgeSeconds: 30 * 86_400 }),
   flags: z._default(
-    z
-      .record(FlagNameSchema, FlagSchema)
-      .check(z.refine((flags) => Object.keys(flags).length <= 200, 'at most 200 flags')),
+    recordWithoutProto(FlagNameSchema, FlagSchema).check(
+      z.refine((flags) => Object.keys(flags).length <= 200, 'at most 200 flags'),
+    ),
     {},
   ),
   failover: z._default(FailoverSchema, { statuses: [502, 503, 504], timeoutMs: 10_000 }),
@@ -147,6 +183,8 @@ export const RolloutConfigSchema = z.strictObject({
   thresholds: z.optional(ThresholdsSchema),
   /** How the guard acts: consecutive healthy runs, inconclusive limit, SRM action, dry-run metrics, route thresholds. */
   guard: z.optional(GuardPolicySchema),
+  /** Uptime probes of both origins' health path each minute; off without it. */
+  probes: z.optional(ProbeSettingsSchema),
 });
 
 /** A validated rollout config (defaults applied). */
@@ -199,7 +237,8 @@ export const NO_KILL: KillSwitch = Object.freeze({
   unknownTokens: [],
 });
 
-const MAX_KILL_TEXT = 4096;
+/** The longest kill switch text that is read whole; the admin API refuses longer ones. */
+export const MAX_KILL_TEXT = 4096;
 
 /**
  * Parses the kill switch value: tokens separated by spaces or commas.
@@ -227,4 +266,35 @@ export function parseKillSwitch(text: string | null): KillSwitch {
     else unknownTokens.push(token.slice(0, 64));
   }
   return { canary, allFlags, flags, unknownTokens };
+}
+
+/**
+ * Both kill switches at once (the hand-set one and the API's): whatever either forces off is off.
+ *
+ * @example
+ * unionKillSwitch(parseKillSwitch('canary'), parseKillSwitch('flag:templates')); // canary + templates
+ */
+export function unionKillSwitch(a: KillSwitch, b: KillSwitch): KillSwitch {
+  if (b === NO_KILL) return a;
+  if (a === NO_KILL) return b;
+  return {
+    canary: a.canary || b.canary,
+    allFlags: a.allFlags || b.allFlags,
+    flags: new Set([...a.flags, ...b.flags]),
+    unknownTokens: [...a.unknownTokens, ...b.unknownTokens],
+  };
+}
+
+/** A parse result that never throws: either the config or readable issues. */
+export type ConfigParseResult = { ok: true; config: RolloutConfig } | { ok: false; issues: string[] };
+
+/**
+ * Parses a config from raw KV text or an already-decoded value.
+ */
+export function parseConfig(raw: unknown): ConfigParseResult {
+  const result =
+    typeof raw === 'string'
+      ? parseJsonText(raw, RolloutConfigSchema, 'config')
+      : validate(raw, RolloutConfigSchema);
+  return result.ok ? { ok: true, config: result.value } : result;
 }

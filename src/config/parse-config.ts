@@ -1,5 +1,4 @@
 import type * as z from 'zod/mini';
-import { RolloutConfigSchema, type RolloutConfig } from './config-schema';
 
 /**
  * Reading untrusted values (stored text, request bodies, vars) through a zod schema. Nothing here
@@ -55,11 +54,11 @@ function unit(origin: string): string {
   return '';
 }
 
-/** A value read through a schema: parsed and validated, or why not. */
+/** A value checked against a schema: validated, or why not. */
 export type JsonTextResult<T> = { ok: true; value: T } | { ok: false; issues: string[] };
 
 /** Validates an already-decoded value. */
-function validate<S extends z.ZodMiniType>(value: unknown, schema: S): JsonTextResult<z.infer<S>> {
+export function validate<S extends z.ZodMiniType>(value: unknown, schema: S): JsonTextResult<z.infer<S>> {
   const parsed = schema.safeParse(value);
   return parsed.success
     ? { ok: true, value: parsed.data }
@@ -88,18 +87,4 @@ export function parseJsonText<S extends z.ZodMiniType>(
     return { ok: false, issues: [`${what}not valid JSON: ${(error as Error).message}`] };
   }
   return validate(value, schema);
-}
-
-/** A parse result that never throws: either the config or readable issues. */
-export type ConfigParseResult = { ok: true; config: RolloutConfig } | { ok: false; issues: string[] };
-
-/**
- * Parses a config from raw KV text or an already-decoded value.
- */
-export function parseConfig(raw: unknown): ConfigParseResult {
-  const result =
-    typeof raw === 'string'
-      ? parseJsonText(raw, RolloutConfigSchema, 'config')
-      : validate(raw, RolloutConfigSchema);
-  return result.ok ? { ok: true, config: result.value } : result;
 }

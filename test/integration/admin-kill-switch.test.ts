@@ -53,9 +53,11 @@ describe('kill switch', () => {
       allFlags: false,
       flags: ['templates'],
       raw: 'canary flag:templates',
+      sources: { api: 'canary flag:templates', hand: null },
     });
-    // The same token format as the documented `wrangler kv key put` command.
-    expect(await kv.get('kill')).toBe('canary flag:templates');
+    // The same token format as the documented `wrangler kv key put` command, in the API's own key.
+    expect(await kv.get('kill:api')).toBe('canary flag:templates');
+    expect(await kv.get('kill')).toBeNull();
     expect(await visit()).toEqual({
       cohort: 'stable',
       origin: 'stable',
@@ -65,7 +67,7 @@ describe('kill switch', () => {
     const lifted = await call('DELETE', '/kill');
     expect(lifted.status).toBe(200);
     expect(lifted.body.kill.raw).toBeNull();
-    expect(await kv.get('kill')).toBeNull();
+    expect(await kv.get('kill:api')).toBeNull();
     expect(await visit()).toEqual({
       cohort: 'canary',
       origin: 'canary',
@@ -100,6 +102,7 @@ describe('kill switch', () => {
       allFlags: true,
       flags: [],
       raw: 'all',
+      sources: { api: null, hand: 'all' },
     });
     await kv.delete('kill');
     expect((await visit()).cohort).toBe('canary');
@@ -109,10 +112,12 @@ describe('kill switch', () => {
     const { call, visit } = setup();
     await call('PUT', '/percent', { percent: 10 });
     await call('POST', '/promote');
-    const config = await kv.get('config');
-    await call('PUT', '/kill', { canary: true });
+    const config = JSON.parse((await kv.get('config'))!);
+    const killed = await call('PUT', '/kill', { canary: true });
     expect((await visit()).cohort).toBe('stable');
-    expect(await kv.get('config')).toBe(config);
+    // A kill is a version of its own (one version names what visitors get); the config is the same.
+    expect(killed.body.version).toBe(config.version + 1);
+    expect(JSON.parse((await kv.get('config'))!)).toEqual({ ...config, version: config.version + 1 });
   });
 
   it('refuses to kill a flag the config does not have, so a typo cannot pass for a kill', async () => {
@@ -128,11 +133,68 @@ describe('kill switch', () => {
     const { call, visit } = setup();
     await call('PUT', '/config', FULL_CANARY);
     await call('PUT', '/kill', { allFlags: true });
-    expect(await kv.get('kill')).toBe('flags');
+    expect(await kv.get('kill:api')).toBe('flags');
     expect(await visit()).toEqual({
       cohort: 'canary',
       origin: 'canary',
       flags: { templates: false, emailDelivery: false },
     });
+  });
+
+  it('keeps a kill switch set by hand: API writes never overwrite it, and DELETE /kill names it', async () => {
+    const { call, visit } = setup();
+    await call('PUT', '/config', FULL_CANARY);
+    await kv.put('kill', 'canary');
+    await call('PUT', '/kill', { flags: ['templates'] });
+    expect(await kv.get('kill')).toBe('canary');
+    expect(await visit()).toEqual({
+      cohort: 'stable',
+      origin: 'stable',
+      flags: { templates: false, emailDelivery: true },
+    });
+    const lifted = await call('DELETE', '/kill');
+    expect(lifted.status).toBe(200);
+    expect(lifted.body.kill).toMatchObject({ canary: true, sources: { api: null, hand: 'canary' } });
+    expect(lifted.body.warning).toContain('set by hand');
+    expect((await visit()).cohort).toBe('stable');
+    const state = await call('GET', '/state');
+    expect(state.body.kill.sources).toEqual({ api: null, hand: 'canary' });
+  });
+
+  it('refuses a kill switch longer than the splitter reads whole, writing nothing', async () => {
+    const { call, request } = setup();
+    const flags = Object.fromEntries(
+      Array.from({ length: 200 }, (_, i) => [
+        `flag_number_${String(i).padStart(3, '0')}_${'x'.repeat(40)}`,
+        { enabled: true },
+      ]),
+    );
+    expect((await call('PUT', '/config', { rollout: { percent: 0, salt: 's' }, flags })).status).toBe(200);
+    const before = await call('GET', '/state');
+    const response = await call('PUT', '/kill', { flags: Object.keys(flags) });
+    expect(response.status).toBe(400);
+    expect(response.body.issues[0]).toMatch(/would be \d+ characters; the limit is 4096/);
+    expect(await kv.get('kill:api')).toBeNull();
+    const after = await call('GET', '/state');
+    expect(after.body.version).toBe(before.body.version);
+    void request;
+  });
+
+  it('honours If-Match on kill writes: of two kills sent with one version, the second gets 412', async () => {
+    const { call, request } = setup();
+    await call('PUT', '/config', FULL_CANARY);
+    const version = (await call('GET', '/state')).body.version as number;
+    const send = (body: unknown) =>
+      request('/__rollout/kill', {
+        method: 'PUT',
+        headers: { authorization: 'Bearer test-admin-token-0123456789', 'if-match': `"${version}"` },
+        body: JSON.stringify(body),
+      });
+    const first = await send({ canary: true });
+    const second = await send({ flags: ['emailDelivery'] });
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(412);
+    expect(((await second.json()) as { error: string }).error).toContain(`current version ${version + 1}`);
+    expect(await kv.get('kill:api')).toBe('canary');
   });
 });

@@ -1,11 +1,14 @@
 import { env } from 'cloudflare:workers';
 import { guardVerdictRecord } from '../support/fixtures/guard-verdict-record';
+import { runInDurableObject } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RolloutConfig } from '../../src/config/config-schema';
+import type { Env } from '../../worker/env';
 import { testApp } from '../support/in-workerd/test-app';
 
 const TOKEN = 'test-admin-token-0123456789';
 const kv = (env as unknown as { ROLLOUT: KVNamespace }).ROLLOUT;
+const controlNamespace = (env as unknown as Env).CONTROL;
 
 function client() {
   const app = testApp();
@@ -149,13 +152,15 @@ describe('If-Match and versions', () => {
       call('PUT', '/flags/emailDelivery', { enabled: true }),
     ]);
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(results.map((r) => r.body.version).sort()).toEqual([1, 2, 3, 4]);
     const final = (await stored())!;
-    expect(final.version).toBe(3);
+    // The kill switch is a version too: one version names everything visitors get.
+    expect(final.version).toBe(4);
     expect(final.rollout.percent).toBe(5);
     expect(final.flags.templates?.enabled).toBe(true);
     expect(final.flags.emailDelivery?.enabled).toBe(true);
-    expect(await kv.get('kill')).toBe('canary');
-    expect((await kv.list({ prefix: 'audit:' })).keys).toHaveLength(4);
+    expect(await kv.get('kill:api')).toBe('canary');
+    expect((await call('GET', '/audit')).body.entries).toHaveLength(4);
   });
 
   it('answers 412 when If-Match names another version, and changes nothing', async () => {
@@ -176,7 +181,8 @@ describe('If-Match and versions', () => {
       expect(response.body.error).toContain('current version 2');
     }
     expect(await kv.get('config')).toBe(before);
-    expect(await kv.get('kill')).toBeNull();
+    expect(await kv.get('kill:api')).toBeNull();
+    expect((await call('GET', '/audit')).body.entries).toHaveLength(2);
   });
 
   it('applies a write whose If-Match (bare or as the quoted ETag) is the current version', async () => {
@@ -200,8 +206,8 @@ describe('If-Match and versions', () => {
 });
 
 describe('GET /state and flags', () => {
-  it('reports version, state, percent, kill switch, source and guard verdict, read from KV', async () => {
-    const { call } = client();
+  it('reports version, state, percent, both kill switches, the replica and the guard verdict', async () => {
+    const { call, deps } = client();
     const empty = await call('GET', '/state');
     expect(empty.body).toMatchObject({
       version: 0,
@@ -209,44 +215,64 @@ describe('GET /state and flags', () => {
       percent: 0,
       source: 'safe-default',
       guard: null,
-      kill: { canary: false, allFlags: false, flags: [], raw: null },
+      kill: { canary: false, allFlags: false, flags: [], raw: null, sources: { api: null, hand: null } },
     });
     await call('PUT', '/percent', { percent: 25 });
+    await call('PUT', '/kill', { canary: true });
     await kv.put('kill', 'flag:templates');
     const verdict = guardVerdictRecord({ status: 'healthy', at: '2026-11-25T12:00:00.000Z' });
-    await kv.put('guard:verdict', JSON.stringify(verdict));
+    await deps.control.setGuardVerdict(verdict);
     const state = await call('GET', '/state');
     expect(state.body).toMatchObject({
-      version: 1,
+      version: 2,
       state: 'ramping',
       percent: 25,
       source: 'kv',
-      kill: { canary: false, allFlags: false, flags: ['templates'], raw: 'flag:templates' },
+      kill: {
+        canary: true,
+        allFlags: false,
+        flags: ['templates'],
+        raw: 'canary flag:templates',
+        sources: { api: 'canary', hand: 'flag:templates' },
+      },
+      replica: { committedVersion: 2, replicatedVersion: 2, kvVersion: 2, lagging: false, failedAttempts: 0 },
       guard: verdict,
     });
     expect(state.body.config).toEqual(await stored());
-    expect(state.headers.get('etag')).toBe('"1"');
+    expect(state.headers.get('etag')).toBe('"2"');
   });
 
-  it('shows a guard verdict that is not the guard’s shape as none', async () => {
-    const { call } = client();
-    await kv.put('guard:verdict', JSON.stringify({ verdict: 'healthy', at: 'yesterday' }));
+  it('shows a stored guard verdict that is not the guard’s shape as none', async () => {
+    const { call, controlName } = client();
+    await call('GET', '/state');
+    const stub = controlNamespace.get(controlNamespace.idFromName(controlName));
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec(
+        `INSERT OR REPLACE INTO meta (key, value) VALUES ('guard:verdict', ?)`,
+        JSON.stringify({ verdict: 'healthy', at: 'yesterday' }),
+      );
+    });
     expect((await call('GET', '/state')).body).toMatchObject({ guard: null });
   });
 
-  it('shows an invalid stored config as such: issues, what is served, and only PUT /config or undo allowed', async () => {
+  it('garbage in the KV replica never rewinds anything: the true version stands, the next write follows it', async () => {
     const { call } = client();
     await call('PUT', '/percent', { percent: 25 });
-    await kv.put('config', JSON.stringify({ version: 7, rollout: { percent: 'lots' } }));
+    await call('PUT', '/percent', { percent: 40 });
+    await kv.put('config', 'garbage');
     const state = await call('GET', '/state');
-    expect(state.body.version).toBe(7);
+    expect(state.body.version).toBe(2);
+    expect(state.body.percent).toBe(40);
     expect(state.body.source).not.toBe('kv');
-    expect(state.body.issues).toEqual(expect.arrayContaining([expect.stringContaining('rollout.percent')]));
-    const refused = await call('PUT', '/percent', { percent: 30 });
-    expect(refused.status).toBe(409);
-    const repaired = await call('PUT', '/config', { rollout: { percent: 30, salt: 'fixed' } });
-    expect(repaired.status).toBe(200);
-    expect(repaired.body.version).toBe(8);
+    expect(state.body.replica).toMatchObject({ committedVersion: 2, kvVersion: null });
+    expect(state.body.issues).toEqual(expect.arrayContaining([expect.stringContaining('not valid JSON')]));
+    const next = await call('PUT', '/percent', { percent: 50 });
+    expect(next.status).toBe(200);
+    expect(next.body.version).toBe(3);
+    expect((await stored())?.version).toBe(3);
+    const undone = await call('POST', '/undo');
+    expect(undone.body.version).toBe(4);
+    expect(undone.body.config.rollout.percent).toBe(40);
   });
 
   it('creates and updates flags with PUT /flags/:name', async () => {

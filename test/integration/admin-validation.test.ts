@@ -335,10 +335,19 @@ describe('malformed admin input', () => {
     expect(new Set(cases.map((c) => `${c.method} ${c.path} ${c.name}`)).size).toBe(cases.length);
   });
 
-  it('answers every one with 400 and { error, issues? }, and KV keeps every key and value', async () => {
+  // What a refused write must leave as it was: the control plane's state and audit, and the replica.
+  const controlSnapshot = async () => {
+    const read = async (path: string) =>
+      (await request(`/__rollout${path}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
+    return { state: await read('/state'), audit: await read('/audit?limit=100') };
+  };
+
+  it('answers every one with 400 and { error, issues? }, and the control plane and KV keep everything', async () => {
     const before = await snapshot();
-    expect(before.size).toBeGreaterThanOrEqual(4);
-    expect(before.get('kill')).toBeTruthy();
+    const controlBefore = await controlSnapshot();
+    expect(before.size).toBeGreaterThanOrEqual(2);
+    expect(before.get('kill:api')).toBeTruthy();
+    expect((controlBefore.audit as { entries: unknown[] }).entries).toHaveLength(2);
     const failures: string[] = [];
     for (const c of allCases()) {
       const response = await send(c);
@@ -352,6 +361,7 @@ describe('malformed admin input', () => {
     }
     expect(failures).toEqual([]);
     expect(await snapshot()).toEqual(before);
+    expect(await controlSnapshot()).toEqual(controlBefore);
   });
 
   it('explains what is wrong, path by path', async () => {

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { workerBehindFaultOrigins } from '../support/local-worker/miniflare-behind-fault-origins';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/parse-config';
+import { parseConfig } from '../../src/config/config-schema';
 import { bucket, inPercent } from '../../src/split/bucket';
 import { readCookie, isValidVisitorId } from '../../src/split/decide-visitor';
 import type { FaultOriginEcho } from '../support/loopback/fault-origin';

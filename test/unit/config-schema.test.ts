@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/parse-config';
+import { parseConfig } from '../../src/config/config-schema';
 import { safeDefaultConfig } from '../../src/config/config-schema';
 import { parseSettings } from '../../src/config/settings';
 

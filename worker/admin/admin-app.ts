@@ -13,8 +13,10 @@ import { eventsRoute } from '../metrics';
 import { adminAuth } from './admin-auth';
 import { AdminError, adminErrorHandler, type AdminEnv } from './admin-http';
 import { openOverrideHandler, overrideLinkHandler } from './override-links';
-import { auditHandler, openApiHandler, stateHandler } from './read-routes';
-import { commandContext, commandHandler, killHandler, unkillHandler } from './write-routes';
+import { auditHandler, stateHandler } from './read-routes';
+import { openApiHandler, sessionHandler } from './cockpit';
+import { previewHandler } from './preview-route';
+import { commandHandler, killHandler, unkillHandler } from './write-routes';
 
 /**
  * The admin API as a Hono sub-app, mounted under ADMIN_PREFIX. Every route except `/health` and
@@ -22,8 +24,12 @@ import { commandContext, commandHandler, killHandler, unkillHandler } from './wr
  */
 export function createAdminApp(deps: AppDeps): Hono<AdminEnv> {
   const admin = new Hono<AdminEnv>();
-  const auth = adminAuth({ settings: deps.settings, clock: deps.clock, logger: deps.logger });
-  const ctx = commandContext(deps);
+  const auth = adminAuth({
+    settings: deps.settings,
+    clock: deps.clock,
+    logger: deps.logger,
+    throttle: deps.control,
+  });
   admin.onError(adminErrorHandler(deps.logger));
   // Admin answers are per-caller and change with every write: no cache may keep them.
   admin.use('*', async function noStore(c, next) {
@@ -36,37 +42,40 @@ export function createAdminApp(deps: AppDeps): Hono<AdminEnv> {
   admin.put(
     '/percent',
     auth,
-    commandHandler(ctx, PercentBodySchema, true, (body) => ({ type: 'set-percent', percent: body.percent })),
+    commandHandler(deps, PercentBodySchema, true, (body) => ({ type: 'set-percent', percent: body.percent })),
   );
   admin.put(
     '/config',
     auth,
-    commandHandler(ctx, ConfigBodySchema, true, (body) => ({ type: 'replace-config', config: body })),
+    commandHandler(deps, ConfigBodySchema, true, (body) => ({ type: 'replace-config', config: body })),
   );
   admin.put(
     '/flags/:name',
     auth,
-    commandHandler(ctx, FlagBodySchema, true, (body, c) => {
+    commandHandler(deps, FlagBodySchema, true, (body, c) => {
       const name = FlagNameSchema.safeParse(c.req.param('name'));
       if (!name.success) throw new AdminError(400, 'invalid flag name', describeIssues(name.error));
       const percent = body.percent === undefined ? {} : { percent: body.percent };
-      return { type: 'set-flag', name: name.data, enabled: body.enabled, ...percent };
+      const create = body.create ? { create: true } : {};
+      return { type: 'set-flag', name: name.data, enabled: body.enabled, ...percent, ...create };
     }),
   );
   for (const type of TRANSITIONS)
     admin.post(
       `/${type}`,
       auth,
-      commandHandler(ctx, ReasonBodySchema, false, (body) =>
+      commandHandler(deps, ReasonBodySchema, false, (body) =>
         type === 'abort' && body.reason ? { type, reason: body.reason } : { type },
       ),
     );
-  admin.put('/kill', auth, killHandler(ctx));
-  admin.delete('/kill', auth, unkillHandler(ctx));
+  admin.put('/kill', auth, killHandler(deps));
+  admin.delete('/kill', auth, unkillHandler(deps));
   admin.get('/audit', auth, auditHandler(deps));
   admin.post('/override-link', auth, overrideLinkHandler(deps));
   admin.get('/override', openOverrideHandler(deps));
   admin.get('/openapi.json', auth, openApiHandler(deps.settings.ADMIN_PREFIX));
+  admin.post('/preview', auth, previewHandler(deps));
+  admin.get('/session', auth, sessionHandler(deps));
   // Outcome events from the app's webhooks (mail provider, uploads), behind the same auth.
   admin.use('/events', auth);
   admin.route('/', eventsRoute(deps));

@@ -12,9 +12,25 @@ export interface AdminAuthOptions {
   settings: Settings;
   clock: Clock;
   logger: Logger;
+  /** Where failed attempts are counted: the control plane, shared by every isolate. */
+  throttle: AuthThrottle;
   /** Failed attempts allowed per address and window before 429 (default 10 per minute). */
   maxFailures?: number;
   windowMs?: number;
+}
+
+/** Counts failed authentications per client address (the control plane implements it). */
+export interface AuthThrottle {
+  authRetryAfter(
+    address: string,
+    now: number,
+    limits: { maxFailures: number; windowMs: number },
+  ): Promise<number>;
+  recordAuthFailure(
+    address: string,
+    now: number,
+    limits: { maxFailures: number; windowMs: number },
+  ): Promise<void>;
 }
 
 const BEARER = /^Bearer[ \t]+([\x21-\x7e]{1,4096})[ \t]*$/i;
@@ -24,17 +40,19 @@ const MAX_JWT_LENGTH = 16_384;
  * Admin authentication: `Authorization: Bearer <ADMIN_TOKEN>` (constant-time) or a Cloudflare
  * Access JWT in `Cf-Access-Jwt-Assertion`. Writes sent by a browser from another origin are
  * refused (403) before any credential is looked at. With neither configured every request gets 503
- * `admin disabled`, never unauthenticated access. Failures are counted per `CF-Connecting-IP`;
- * past the limit the address gets 429 with Retry-After until its window ends. Sets `actor`:
+ * `admin disabled`, never unauthenticated access. Failures are counted per `CF-Connecting-IP` in
+ * the control plane, so guesses spread over isolates and locations count together; past the
+ * limit the address gets 429 with Retry-After until its window ends. Sets `actor`:
  * `token`, `token:<x-rollout-actor>`, or the Access identity (email).
  *
  * @example
- * admin.put('/percent', adminAuth({ settings, clock, logger }), handler);
+ * admin.put('/percent', adminAuth({ settings, clock, logger, throttle: deps.control }), handler);
  */
 export function adminAuth({
   settings,
   clock,
   logger,
+  throttle,
   maxFailures = 10,
   windowMs = 60_000,
 }: AdminAuthOptions): MiddlewareHandler<AdminEnv> {
@@ -45,7 +63,7 @@ export function adminAuth({
     clock,
     logger,
   });
-  const throttle = new FailureThrottle({ maxFailures, windowMs });
+  const limits = { maxFailures, windowMs };
 
   async function tokenActor(headers: Headers): Promise<string | undefined> {
     const match = matchesToken && BEARER.exec(headers.get('authorization') ?? '');
@@ -69,13 +87,13 @@ export function adminAuth({
       throw new AdminError(503, 'admin disabled: set ADMIN_TOKEN, or ACCESS_TEAM_DOMAIN and ACCESS_AUD');
     if (isCrossSiteWrite(c.req.raw)) throw new AdminError(403, 'cross-origin admin writes are refused');
     const address = c.req.header('cf-connecting-ip') ?? 'unknown';
-    const retryAfter = throttle.retryAfterSeconds(address, clock.now());
+    const retryAfter = await throttle.authRetryAfter(address, clock.now(), limits);
     if (retryAfter > 0)
       throw new AdminError(429, 'too many failed attempts; retry later', undefined, retryAfter);
     const headers = c.req.raw.headers;
     const actor = (await tokenActor(headers)) ?? (await accessActor(headers));
     if (!actor) {
-      throttle.recordFailure(address, clock.now());
+      await throttle.recordAuthFailure(address, clock.now(), limits);
       logger.warn('admin authentication failed', { address, path: c.req.path });
       throw new AdminError(401, 'unauthorized');
     }
@@ -173,70 +191,4 @@ export function accessJwtCheck(options: {
     if (claims.common_name) return `service:${claims.common_name}`;
     return claims.sub ? `access:${claims.sub}` : undefined;
   };
-}
-
-/** Options of {@link FailureThrottle}. */
-export interface FailureThrottleOptions {
-  /** Failures allowed per window; the next attempt is refused. */
-  maxFailures: number;
-  windowMs: number;
-  /** Addresses tracked at most, so a flood of addresses cannot grow the isolate's memory. */
-  maxTracked?: number;
-}
-
-interface Window {
-  failures: number;
-  startedAt: number;
-}
-
-/**
- * Counts failed authentications per client address in fixed windows, in this isolate. Enough to
- * make guessing the token from one address hopeless; it is not a global rate limit.
- *
- * @example
- * const throttle = new FailureThrottle({ maxFailures: 10, windowMs: 60_000 });
- * if (throttle.retryAfterSeconds(ip, now) > 0) return tooMany();
- */
-export class FailureThrottle {
-  private readonly windows = new Map<string, Window>();
-
-  constructor(private readonly options: FailureThrottleOptions) {}
-
-  /** Seconds until `address` may try again, or 0 when it may try now. */
-  retryAfterSeconds(address: string, now: number): number {
-    const window = this.current(address, now);
-    if (!window || window.failures < this.options.maxFailures) return 0;
-    return Math.max(1, Math.ceil((window.startedAt + this.options.windowMs - now) / 1000));
-  }
-
-  recordFailure(address: string, now: number): void {
-    const window = this.current(address, now);
-    if (window) {
-      window.failures++;
-      return;
-    }
-    this.makeRoom(now);
-    this.windows.set(address, { failures: 1, startedAt: now });
-  }
-
-  private current(address: string, now: number): Window | undefined {
-    const window = this.windows.get(address);
-    if (window && now - window.startedAt >= this.options.windowMs) {
-      this.windows.delete(address);
-      return undefined;
-    }
-    return window;
-  }
-
-  private makeRoom(now: number): void {
-    const max = this.options.maxTracked ?? 10_000;
-    if (this.windows.size < max) return;
-    for (const [address, window] of this.windows)
-      if (now - window.startedAt >= this.options.windowMs) this.windows.delete(address);
-    // Still full: forget the oldest windows (Map order is insertion order).
-    for (const address of this.windows.keys()) {
-      if (this.windows.size < max) break;
-      this.windows.delete(address);
-    }
-  }
 }

@@ -4,7 +4,6 @@ import { IfMatchSchema } from '../../src/admin/admin-schemas';
 import { describeIssues } from '../../src/config/parse-config';
 import { readLimitedText } from '../../src/encoding';
 import type { Logger } from '../../src/ports';
-import type { CommandOptions } from './command-context';
 
 /** Hono env of the admin sub-app: the authenticated actor, recorded in audit entries. */
 export type AdminEnv = { Variables: { actor: string } };
@@ -92,7 +91,10 @@ function tooLarge(): AdminError {
  * The command options of an admin write: the authenticated actor, `If-Match` (validated; a
  * malformed one is a 400, never silently ignored) and the body's reason.
  */
-export function commandOptions(c: Context<AdminEnv>, reason?: string): CommandOptions {
+export function commandOptions(
+  c: Context<AdminEnv>,
+  reason?: string,
+): { actor: string; ifMatch?: number; reason?: string } {
   const header = c.req.header('if-match');
   let ifMatch: number | undefined;
   if (header !== undefined) {

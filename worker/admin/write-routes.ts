@@ -1,75 +1,81 @@
 import type { Context, Handler } from 'hono';
-import type * as z from 'zod/mini';
+import * as z from 'zod/mini';
 import { KillBodySchema, ReasonBodySchema } from '../../src/admin/admin-schemas';
-import { killState } from '../../src/admin/kill-switch-text';
-import type { AdminCommand } from '../../src/admin/lifecycle';
+import { describeIssues } from '../../src/config/parse-config';
 import type { AppDeps } from '../app';
+import type { ControlCommand, ControlResult } from '../control/control-plane';
 import { AdminError, commandOptions, readJsonBody, type AdminEnv } from './admin-http';
-import type { CommandContext } from './command-context';
-import { executeCommand, type CommandResult } from './execute-command';
-import { writeKillSwitch, type KillWriteResult } from './kill-switch-writer';
+import { killState } from '../../src/admin/kill-switch-text';
+import { readHandKill } from './read-routes';
+
+const DryRunSchema = z.optional(z.enum(['1', 'true', '0', 'false']));
 
 /**
- * The command context of the admin routes, built once from the app's deps.
- */
-export function commandContext(deps: AppDeps): CommandContext {
-  return { kv: deps.kv, store: deps.store, clock: deps.clock, logger: deps.logger, settings: deps.settings };
-}
-
-/**
- * A write route: validates the body with `schema`, turns it into a command and runs it through
- * {@link executeCommand}. Answers `{ version, config }` with `ETag: "<version>"`, or the
- * command's failure as `{ error, issues? }`.
+ * A write route: validates the body with `schema`, turns it into a command and sends it to the
+ * control plane, the one writer. Answers `{ version, config, changed, kill }` with
+ * `ETag: "<version>"`, or the refusal as `{ error, issues? }`. `?dryRun=1` answers what the
+ * write would do (the config it would write) and changes nothing.
  *
  * @example
- * admin.put('/percent', auth, commandHandler(ctx, PercentBodySchema, true, (body) => ({ type: 'set-percent', percent: body.percent })));
+ * admin.put('/percent', auth, commandHandler(deps, PercentBodySchema, true, (body) => ({ type: 'set-percent', percent: body.percent })));
  */
 export function commandHandler<S extends z.ZodMiniType<{ reason?: string } | object>>(
-  ctx: CommandContext,
+  deps: AppDeps,
   schema: S,
   required: boolean,
-  toCommand: (body: z.infer<S>, c: Context<AdminEnv>) => AdminCommand,
+  toCommand: (body: z.infer<S>, c: Context<AdminEnv>) => ControlCommand,
 ): Handler<AdminEnv> {
   return async function runAdminCommand(c) {
+    const dryRun = dryRunOf(c);
     const body = await readJsonBody(c.req.raw, schema, { required });
     const command = toCommand(body, c);
     const reason = 'reason' in body && typeof body.reason === 'string' ? body.reason : undefined;
-    const result = await executeCommand(ctx, command, commandOptions(c, reason));
-    return writeResponse(c, result);
+    const result = await deps.control.command(command, {
+      ...commandOptions(c, reason),
+      now: deps.clock.now(),
+      dryRun,
+    });
+    return writeResponse(c, deps, result);
   };
 }
 
-function writeResponse(c: Context<AdminEnv>, result: CommandResult): Response {
+/** `PUT /kill`: sets the API kill switch (replacing the previous one). */
+export function killHandler(deps: AppDeps): Handler<AdminEnv> {
+  return commandHandler(deps, KillBodySchema, true, ({ reason: _reason, ...request }) => ({
+    type: 'kill',
+    request,
+  }));
+}
+
+/** `DELETE /kill`: lifts the API kill switch. A hand-set `kill` in KV stays, and is named. */
+export function unkillHandler(deps: AppDeps): Handler<AdminEnv> {
+  return commandHandler(deps, ReasonBodySchema, false, () => ({ type: 'unkill' }));
+}
+
+async function writeResponse(c: Context<AdminEnv>, deps: AppDeps, result: ControlResult): Promise<Response> {
   if (!result.ok) throw new AdminError(result.status, result.error, result.issues, result.retryAfterSeconds);
-  c.header('etag', `"${result.config.version}"`);
-  return c.json({ version: result.config.version, config: result.config });
-}
-
-/**
- * `PUT /kill`: sets the kill switch (replacing any previous one).
- */
-export function killHandler(ctx: CommandContext): Handler<AdminEnv> {
-  return async function setKillSwitch(c) {
-    const { reason, ...request } = await readJsonBody(c.req.raw, KillBodySchema, { required: true });
-    return killResponse(await writeKillSwitch(ctx, request, commandOptions(c, reason)));
-  };
-}
-
-/**
- * `DELETE /kill`: lifts the kill switch. An optional `{ "reason" }` body goes to the audit log.
- */
-export function unkillHandler(ctx: CommandContext): Handler<AdminEnv> {
-  return async function liftKillSwitch(c) {
-    const { reason } = await readJsonBody(c.req.raw, ReasonBodySchema, { required: false });
-    return killResponse(await writeKillSwitch(ctx, null, commandOptions(c, reason)));
-  };
-}
-
-function killResponse(result: KillWriteResult): Response {
-  if (!result.ok) throw new AdminError(result.status, result.error, result.issues, result.retryAfterSeconds);
-  return Response.json({
-    version: result.config.version,
+  if (result.changed && !result.dryRun) {
+    // This isolate serves the new version at once; others follow through the KV replica.
+    deps.store.prime(result.config);
+    deps.store.primeKill(result.kill);
+  }
+  const hand = await readHandKill(deps);
+  c.header('etag', `"${result.dryRun ? result.previous.version : result.version}"`);
+  return c.json({
+    version: result.version,
     config: result.config,
-    kill: killState(result.kill),
+    changed: result.changed,
+    kill: killState(result.kill, hand),
+    replica: result.replica,
+    ...(result.dryRun ? { dryRun: true, currentVersion: result.previous.version } : {}),
+    ...(hand !== null
+      ? { warning: `a kill switch set by hand in KV ("${hand.slice(0, 200)}") stays in force until deleted` }
+      : {}),
   });
+}
+
+function dryRunOf(c: Context<AdminEnv>): boolean {
+  const parsed = DryRunSchema.safeParse(c.req.query('dryRun'));
+  if (!parsed.success) throw new AdminError(400, 'invalid dryRun query', describeIssues(parsed.error));
+  return parsed.data === '1' || parsed.data === 'true';
 }

@@ -3,12 +3,21 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { inject } from 'vitest';
 import { RolloutConfigSchema, type RolloutConfig } from '../../../src/config/config-schema';
 import type { CohortStats, GuardVerdictRecord } from '../../../src/guard/analyze-canary';
-import { GUARD_INCIDENT_KEY, GUARD_VERDICT_KEY } from '../../../src/guard/guard-ports';
-import { cohortStatsQuery, type StatsWindow } from '../../../src/metrics/queries';
+import type { AuditEntry } from '../../../src/admin/history-and-audit';
+import { CONTROL_OBJECT_NAME } from '../../../worker/control/control-plane';
+import { cohortStatsQuery, trafficSplitQuery, type StatsWindow } from '../../../src/metrics/queries';
 import type { Env } from '../../../worker/env';
 import type { ScheduledHandler } from '../../../worker/scheduled';
 import type { FakeSqlAnswer, FakeSqlRule } from './server';
-import { cohortStatsAnswer, fakeSqlApi, newAccountId, webhookReceiver } from './control';
+import {
+  cohortStatsAnswer,
+  evenTraffic,
+  fakeSqlApi,
+  newAccountId,
+  trafficSplitAnswer,
+  webhookReceiver,
+  type TrafficInput,
+} from './control';
 
 /** The dataset the guard queries under the top-level wrangler.toml (ENVIRONMENT=development). */
 const DATASET = 'edge_rollout';
@@ -21,6 +30,31 @@ export const RECENT_SQL = cohortStatsQuery({ dataset: DATASET, window: { lastMin
 export function bakeSql(startedMs: number): string {
   const window: StatsWindow = { sinceEpochSeconds: Math.floor(startedMs / 1000) };
   return cohortStatsQuery({ dataset: DATASET, window });
+}
+
+/** The guard's traffic-split query over the recent window (SRM, propagation, versions). */
+export const RECENT_TRAFFIC_SQL = trafficSplitQuery({ dataset: DATASET, window: { lastMinutes: 5 } });
+
+/** The traffic-split query over a window starting at `startedMs` (a young step, or a bake). */
+export function trafficSqlSince(startedMs: number): string {
+  return trafficSplitQuery({ dataset: DATASET, window: { sinceEpochSeconds: Math.floor(startedMs / 1000) } });
+}
+
+/** An answer of the fake SQL API carrying these traffic rows. */
+export function trafficAnswer(rows: TrafficInput[]): FakeSqlAnswer {
+  return { json: trafficSplitAnswer(rows) };
+}
+
+/**
+ * Rules answering every traffic-split query with a fully propagated, well-split canary at
+ * `configVersion` and `percent` in the minute of each `minutesMs`.
+ */
+export function evenTrafficRule(options: {
+  minutesMs: number[];
+  configVersion: number;
+  percent: number;
+}): FakeSqlRule {
+  return { sqlIncludes: 'AS minute', answer: trafficAnswer(evenTraffic(options)) };
 }
 
 /** An answer of the fake SQL API carrying these stats. */
@@ -53,8 +87,19 @@ export async function guardWorld(vars: Record<string, string> = {}) {
   const base = env as unknown as Env;
   const kv = base.ROLLOUT;
   await clearKv(kv);
+  // Each scenario gets its own control-plane object: the production name, mapped to a fresh one.
+  const scenario = newAccountId();
+  const control = new Proxy(base.CONTROL, {
+    get(target, prop) {
+      if (prop === 'idFromName') return (name: string) => target.idFromName(`${name}-${scenario}`);
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const stub = () => control.get(control.idFromName(CONTROL_OBJECT_NAME));
   const testEnv: Env = {
     ...base,
+    CONTROL: control,
     STABLE_ORIGIN: `http://127.0.0.1:${inject('stablePort')}`,
     CANARY_ORIGIN: `http://127.0.0.1:${inject('canaryPort')}`,
     CF_ACCOUNT_ID: account,
@@ -67,7 +112,10 @@ export async function guardWorld(vars: Record<string, string> = {}) {
     env: testEnv,
     kv,
     hook,
-    /** Writes a config (a canary at 10 % by default) to KV. */
+    /**
+     * Writes a config (a canary at 10 % by default) to KV, where the control plane imports it on
+     * its first start (the scenario's first guard run or admin call), as on an existing deployment.
+     */
     async putConfig(
       overrides: { version?: number; rollout?: Record<string, unknown> } = {},
     ): Promise<RolloutConfig> {
@@ -81,19 +129,22 @@ export async function guardWorld(vars: Record<string, string> = {}) {
     async config(): Promise<RolloutConfig> {
       return RolloutConfigSchema.parse(JSON.parse((await kv.get('config', 'text'))!));
     },
+    /** The audit log the control plane keeps, newest first. */
     async audit(): Promise<
       { actor: string; action: string; version: number; reason?: string; at: string }[]
     > {
-      const { keys } = await kv.list({ prefix: 'audit:' });
-      return Promise.all(keys.map(async (key) => JSON.parse((await kv.get(key.name, 'text'))!)));
+      const page = await stub().audit(100, undefined, {
+        STABLE_ORIGIN: testEnv.STABLE_ORIGIN,
+        CANARY_ORIGIN: testEnv.CANARY_ORIGIN,
+        DEFAULT_FLAGS: {},
+      });
+      return 'entries' in page ? (page.entries as AuditEntry[]) : [];
     },
     async verdict(): Promise<GuardVerdictRecord | null> {
-      const text = await kv.get(GUARD_VERDICT_KEY, 'text');
-      return text === null ? null : (JSON.parse(text) as GuardVerdictRecord);
+      return (await stub().guardState()).verdict as GuardVerdictRecord | null;
     },
     async incident(): Promise<unknown> {
-      const text = await kv.get(GUARD_INCIDENT_KEY, 'text');
-      return text === null ? null : JSON.parse(text);
+      return (await stub().guardState()).incident;
     },
     /** Scripts the fake SQL API for this scenario's account. */
     answer: (rules: FakeSqlRule[]) => api.script(account, TOKEN, rules),

@@ -7,9 +7,17 @@ import { parseSettings } from '../../../src/config/settings';
 import { nullErrorReporter, type Clock, type Logger } from '../../../src/ports';
 import { RecordingMetricsSink } from '../core-fixtures';
 import { createApp, type AppDeps } from '../../../worker/app';
+import { controlPlaneFor } from '../../../worker/control/control-plane';
 import { overrideReader } from '../../../worker/admin/override-links';
 import type { Env } from '../../../worker/env';
 import { KvRawConfigSource } from '../../../worker/runtime';
+
+let controlApps = 0;
+
+/** A control-plane object name no other test app uses (the objects outlive a test). */
+export function uniqueControlName(): string {
+  return `test-${++controlApps}-${Math.random().toString(36).slice(2, 8)}`;
+}
 
 /** A clock the test moves by hand. */
 export class ManualClock implements Clock {
@@ -69,7 +77,13 @@ export function testVars(overrides: Record<string, string> = {}): Record<string,
 
 /** An app wired like production, but to loopback origins, a manual clock and recording ports. */
 export function testApp(
-  options: { vars?: Record<string, string>; kv?: KVNamespace; deps?: Partial<AppDeps> } = {},
+  options: {
+    vars?: Record<string, string>;
+    kv?: KVNamespace;
+    deps?: Partial<AppDeps>;
+    /** The control-plane object to use; by default a fresh one per app, so tests start clean. */
+    controlName?: string;
+  } = {},
 ) {
   const vars = testVars(options.vars);
   const parsed = parseSettings(vars);
@@ -85,9 +99,11 @@ export function testApp(
     logger,
     safeDefault: safeDefaultConfig(parsed.settings.DEFAULT_FLAGS),
   });
+  const controlName = options.controlName ?? uniqueControlName();
   const deps: AppDeps = {
     settings: parsed.settings,
     kv,
+    control: controlPlaneFor((env as unknown as Env).CONTROL, settings, logger, controlName),
     store,
     clock,
     logger,
@@ -118,7 +134,7 @@ export function testApp(
     // Tests read whichever fields the route returns.
     return { status: response.status, body: (await response.json()) as any };
   }
-  return { app, deps, clock, logger, metrics, store, kv, env: testEnv, request, admin };
+  return { app, deps, clock, logger, metrics, store, kv, env: testEnv, request, admin, controlName };
 }
 
 /** Writes a config to the real Miniflare KV. */

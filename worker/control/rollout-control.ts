@@ -1,0 +1,397 @@
+import { DurableObject } from 'cloudflare:workers';
+import * as z from 'zod/mini';
+import { stepVersion, type ControlCommand } from '../../src/admin/apply-command';
+import { randomText, type AuditEntry } from '../../src/admin/history-and-audit';
+import { API_KILL_SWITCH_KEY, CONFIG_KEY, type RolloutConfig } from '../../src/config/config-schema';
+import { parseJsonText } from '../../src/config/parse-config';
+import type { Settings } from '../../src/config/settings';
+import { GuardVerdictRecordSchema, type GuardVerdictRecord } from '../../src/guard/analyze-canary';
+import { GUARD_INCIDENT_KEY, GUARD_VERDICT_KEY } from '../../src/guard/guard-ports';
+import { GuardIncidentSchema, type GuardIncident } from '../../src/guard/handle-breach';
+import type { Env } from '../env';
+import { ControlTables, type VersionRow } from './control-tables';
+import { readLegacyState } from './legacy-import';
+
+export type { ControlCommand } from '../../src/admin/apply-command';
+
+/** Who asks, on which version, and when (the caller's clock stamps audit entries and steps). */
+export interface ControlOptions {
+  /** `token`, `token:<label>`, an Access email, or `guard`. */
+  actor: string;
+  /** The version the caller saw; another current version answers 412. */
+  ifMatch?: number;
+  reason?: string;
+  /** Milliseconds since the epoch. */
+  now: number;
+  /** Answer what the write would do, and change nothing. */
+  dryRun?: boolean;
+}
+
+/**
+ * The Worker's vars that a version is built from: the origins (finalize, the first version) and
+ * the default flags (the first version). Sent with each call, so the object needs no vars.
+ */
+export type ControlDefaults = Pick<Settings, 'STABLE_ORIGIN' | 'CANARY_ORIGIN' | 'DEFAULT_FLAGS'>;
+
+/** A refused write, ready to become an HTTP answer. */
+export interface ControlFailure {
+  ok: false;
+  status: 400 | 409 | 412 | 503;
+  error: string;
+  issues?: string[];
+  retryAfterSeconds?: number;
+}
+
+/** The KV read replica as the object last wrote it. */
+export interface ReplicaStatus {
+  /** The version the object committed last. */
+  committedVersion: number;
+  /** The version the object last wrote to KV, or null before the first write. */
+  replicatedVersion: number | null;
+  lagging: boolean;
+  /** Failed attempts since the last successful write; retried from an alarm. */
+  failedAttempts: number;
+  lastError?: string;
+}
+
+/** An accepted (or, with dryRun, previewed) write. */
+export interface ControlSuccess {
+  ok: true;
+  /** False when the write would change nothing: version and audit stay as they were. */
+  changed: boolean;
+  dryRun: boolean;
+  version: number;
+  config: RolloutConfig;
+  previous: RolloutConfig;
+  /** The API kill switch after the write (null: none). */
+  kill: string | null;
+  previousKill: string | null;
+  replica: ReplicaStatus;
+}
+
+export type ControlResult = ControlSuccess | ControlFailure;
+
+/** What `GET /state` needs from the object. */
+export interface ControlState {
+  version: number;
+  config: RolloutConfig;
+  kill: string | null;
+  verdict: GuardVerdictRecord | null;
+  incident: GuardIncident | null;
+  replica: ReplicaStatus;
+}
+
+const MAX_REPLICA_BACKOFF_MS = 60_000;
+
+/** The failed-authentication limit the admin API applies per client address. */
+export interface AuthLimits {
+  maxFailures: number;
+  windowMs: number;
+}
+
+/** One page of the audit log, newest first; `cursor` fetches the next (null on the last). */
+export interface AuditPage {
+  entries: AuditEntry[];
+  cursor: string | null;
+}
+
+const ReplicaMetaSchema = z.object({
+  version: z.nullable(z.int()),
+  kill: z.nullable(z.string()),
+  failedAttempts: z.int(),
+  lastError: z.optional(z.string()),
+});
+type ReplicaMeta = z.infer<typeof ReplicaMetaSchema>;
+
+/**
+ * The control plane: one SQLite-backed Durable Object per rollout is the single writer of
+ * everything that changes what visitors get. Each write (admin routes, CLI, guard, kill, undo)
+ * runs synchronously in one storage transaction: read the current version, compare `If-Match`,
+ * apply the pure command, store the history row and the audit entry, commit. No lock lives in an
+ * isolate and no write reads KV, so two writers in two locations can never both win.
+ *
+ * KV is the read replica that the splitter reads: after each commit the object writes `config`
+ * and `kill:api`, and retries from an alarm until KV holds the committed version. KV `kill` is
+ * the hand-edited emergency switch; the object never writes it.
+ */
+export class RolloutControl extends DurableObject<Env> {
+  private readonly tables: ControlTables;
+  /** The namespace the replica is written to; a field so fault tests can wrap it. */
+  replicaKv: KVNamespace;
+  private replicating: Promise<boolean> | undefined;
+  private started = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.tables = new ControlTables(ctx.storage.sql);
+    this.replicaKv = env.ROLLOUT;
+  }
+
+  /** Runs one write. Never throws: storage failures answer 503 and change nothing. */
+  async command(
+    command: ControlCommand,
+    options: ControlOptions,
+    defaults: ControlDefaults,
+  ): Promise<ControlResult> {
+    const started = await this.start(defaults);
+    if (!started.ok) return started;
+    let result: ControlResult;
+    try {
+      result = this.ctx.storage.transactionSync(() => this.commit(command, options, defaults));
+    } catch (error) {
+      return storageFailure(error);
+    }
+    if (!result.ok || !result.changed || result.dryRun) return result;
+    return { ...result, replica: await this.replicateNow() };
+  }
+
+  /** The current version, the API kill switch, the guard's state and the replica's. */
+  async state(defaults: ControlDefaults): Promise<ControlState | ControlFailure> {
+    const started = await this.start(defaults);
+    if (!started.ok) return started;
+    try {
+      const row = this.currentRow();
+      return {
+        version: row.version,
+        config: row.config,
+        kill: row.kill,
+        verdict: this.readJson(GUARD_VERDICT_KEY, GuardVerdictRecordSchema),
+        incident: this.readJson(GUARD_INCIDENT_KEY, GuardIncidentSchema),
+        replica: this.replicaStatus(),
+      };
+    } catch (error) {
+      return storageFailure(error);
+    }
+  }
+
+  /** One page of the audit log, newest first; `cursor` is the last page's. */
+  async audit(
+    limit: number,
+    cursor: string | undefined,
+    defaults: ControlDefaults,
+  ): Promise<AuditPage | ControlFailure> {
+    const started = await this.start(defaults);
+    if (!started.ok) return started;
+    if (cursor !== undefined && !/^\d{1,15}$/.test(cursor))
+      return { ok: false, status: 400, error: 'invalid or expired cursor' };
+    try {
+      const page = this.tables.auditPage(limit, cursor === undefined ? undefined : Number(cursor));
+      return { entries: page.entries.map((text) => JSON.parse(text) as AuditEntry), cursor: page.cursor };
+    } catch (error) {
+      return storageFailure(error);
+    }
+  }
+
+  /** The guard's verdict and open incident (null when none). */
+  async guardState(): Promise<{ verdict: GuardVerdictRecord | null; incident: GuardIncident | null }> {
+    return {
+      verdict: this.readJson(GUARD_VERDICT_KEY, GuardVerdictRecordSchema),
+      incident: this.readJson(GUARD_INCIDENT_KEY, GuardIncidentSchema),
+    };
+  }
+
+  async setGuardVerdict(record: GuardVerdictRecord): Promise<void> {
+    this.tables.setMeta(GUARD_VERDICT_KEY, JSON.stringify(record));
+  }
+
+  async setGuardIncident(incident: GuardIncident): Promise<void> {
+    this.tables.setMeta(GUARD_INCIDENT_KEY, JSON.stringify(incident));
+  }
+
+  /**
+   * Seconds until `address` may try to authenticate again (0: now). Counted here, not per
+   * isolate, so guesses spread over many isolates and locations are throttled together.
+   */
+  async authRetryAfter(address: string, now: number, limits: AuthLimits): Promise<number> {
+    const window = this.tables.authFailures(address);
+    if (!window || now - window.startedAt >= limits.windowMs || window.failures < limits.maxFailures)
+      return 0;
+    return Math.max(1, Math.ceil((window.startedAt + limits.windowMs - now) / 1000));
+  }
+
+  async recordAuthFailure(address: string, now: number, limits: AuthLimits): Promise<void> {
+    const window = this.tables.authFailures(address);
+    if (window && now - window.startedAt < limits.windowMs)
+      this.tables.setAuthFailures(address, window.failures + 1, window.startedAt);
+    else {
+      this.tables.pruneAuthFailures(now - limits.windowMs);
+      this.tables.setAuthFailures(address, 1, now);
+    }
+  }
+
+  /** Retries the KV replica until it holds the committed version. */
+  override async alarm(): Promise<void> {
+    await this.replicateNow();
+  }
+
+  private commit(command: ControlCommand, options: ControlOptions, defaults: ControlDefaults): ControlResult {
+    const current = this.currentRow();
+    if (options.ifMatch !== undefined && options.ifMatch !== current.version)
+      return {
+        ok: false,
+        status: 412,
+        error: `If-Match ${options.ifMatch} is not the current version ${current.version}`,
+      };
+    const target =
+      command.type === 'undo' && current.base !== null ? this.tables.row(current.base) : undefined;
+    const step = stepVersion(current, command, {
+      now: options.now,
+      newSalt: () => randomText(16),
+      origins: { stable: defaults.STABLE_ORIGIN, canary: defaults.CANARY_ORIGIN },
+      undoTarget: target?.config,
+      undoKill: target?.kill ?? null,
+    });
+    if (!step.ok) return step;
+    const base = command.type === 'undo' ? (target?.base ?? null) : current.version;
+    const unchanged = !step.changed;
+    const next: VersionRow = unchanged
+      ? current
+      : { version: step.config.version, config: step.config, kill: step.kill, base };
+    const result: ControlSuccess = {
+      ok: true,
+      changed: step.changed,
+      dryRun: options.dryRun === true,
+      version: next.version,
+      config: unchanged ? current.config : step.config,
+      previous: current.config,
+      kill: next.kill,
+      previousKill: current.kill,
+      replica: this.replicaStatus(),
+    };
+    if (unchanged || options.dryRun) return result;
+    this.tables.commit(next);
+    const isKill = command.type === 'kill' || command.type === 'unkill';
+    const reason = options.reason ?? (command.type === 'abort' ? command.reason : undefined);
+    this.tables.appendAudit({
+      id: `${next.version}-${randomText(6)}`,
+      at: new Date(options.now).toISOString(),
+      actor: options.actor,
+      action: command.type,
+      before: isKill ? { kill: current.kill } : current.config,
+      after: isKill ? { kill: next.kill } : next.config,
+      version: next.version,
+      ...(reason ? { reason } : {}),
+    });
+    return { ...result, replica: this.replicaStatus() };
+  }
+
+  private currentRow(): VersionRow {
+    const version = this.tables.currentVersion();
+    const row = version === undefined ? undefined : this.tables.row(version);
+    if (!row) throw new Error(`control plane: version ${version} has no history row`);
+    return row;
+  }
+
+  /**
+   * Makes sure the object holds a version. On the very first call it imports what an earlier
+   * KV-only deployment left (config, history, audit), once; with nothing to import it starts
+   * from the initial config at version 0. KV unreadable then: 503, nothing is made up.
+   */
+  private async start(defaults: ControlDefaults): Promise<{ ok: true } | ControlFailure> {
+    if (this.started) return { ok: true };
+    let failure: ControlFailure | undefined;
+    try {
+      await this.ctx.blockConcurrencyWhile(async () => {
+        if (this.tables.currentVersion() !== undefined) return;
+        try {
+          const legacy = await readLegacyState(this.env.ROLLOUT, defaults);
+          this.ctx.storage.transactionSync(() => {
+            for (const row of legacy.rows) this.tables.commit(row);
+            for (const entry of legacy.audit) this.tables.appendAudit(entry);
+            this.tables.setMeta('replica', JSON.stringify(legacy.replica));
+          });
+        } catch (error) {
+          failure = {
+            ok: false,
+            status: 503,
+            error: 'the control plane could not start (KV or storage unavailable); nothing changed',
+            retryAfterSeconds: 5,
+          };
+          console.error(JSON.stringify({ level: 'error', message: failure.error, error: String(error) }));
+        }
+      });
+    } catch (error) {
+      return storageFailure(error);
+    }
+    if (failure) return failure;
+    this.started = true;
+    return { ok: true };
+  }
+
+  private replicaMeta(): ReplicaMeta {
+    const parsed = parseJsonText(this.tables.meta('replica') ?? 'null', ReplicaMetaSchema);
+    return parsed.ok ? parsed.value : { version: null, kill: null, failedAttempts: 0 };
+  }
+
+  private replicaStatus(): ReplicaStatus {
+    const meta = this.replicaMeta();
+    const committedVersion = this.tables.currentVersion() ?? 0;
+    return {
+      committedVersion,
+      replicatedVersion: meta.version,
+      lagging: meta.version !== committedVersion,
+      failedAttempts: meta.failedAttempts,
+      ...(meta.lastError ? { lastError: meta.lastError } : {}),
+    };
+  }
+
+  /**
+   * Brings KV up to the committed version. One write runs at a time and always writes the
+   * version current when it starts, so KV never goes back to an older one; a commit made during
+   * a write is picked up by the next round. A failure schedules the alarm (backing off to a
+   * minute) and the caller's answer says the replica lags.
+   */
+  private async replicateNow(): Promise<ReplicaStatus> {
+    for (let round = 0; round < 3 && this.replicaStatus().lagging; round++) {
+      this.replicating ??= this.replicateOnce().finally(() => {
+        this.replicating = undefined;
+      });
+      if (!(await this.replicating)) break;
+    }
+    return this.replicaStatus();
+  }
+
+  private async replicateOnce(): Promise<boolean> {
+    const row = this.currentRow();
+    const meta = this.replicaMeta();
+    try {
+      // The kill switch first: stopping the canary is the most urgent thing a write can carry.
+      if (row.kill !== meta.kill)
+        await (row.kill === null
+          ? this.replicaKv.delete(API_KILL_SWITCH_KEY)
+          : this.replicaKv.put(API_KILL_SWITCH_KEY, row.kill));
+      await this.replicaKv.put(CONFIG_KEY, JSON.stringify(row.config));
+      this.tables.setMeta(
+        'replica',
+        JSON.stringify({ version: row.version, kill: row.kill, failedAttempts: 0 }),
+      );
+      return true;
+    } catch (error) {
+      const failedAttempts = meta.failedAttempts + 1;
+      const lastError = String((error as Error)?.message ?? error).slice(0, 200);
+      this.tables.setMeta('replica', JSON.stringify({ ...meta, failedAttempts, lastError }));
+      const delay = Math.min(MAX_REPLICA_BACKOFF_MS, 1000 * 2 ** Math.min(failedAttempts - 1, 6));
+      await this.ctx.storage.setAlarm(Date.now() + delay);
+      return false;
+    }
+  }
+
+  private readJson<T>(key: string, schema: z.ZodMiniType<T>): T | null {
+    const text = this.tables.meta(key);
+    if (text === undefined) return null;
+    const parsed = parseJsonText(text, schema);
+    return parsed.ok ? parsed.value : null;
+  }
+}
+
+function storageFailure(error: unknown): ControlFailure {
+  console.error(
+    JSON.stringify({ level: 'error', message: 'control plane storage failed', error: String(error) }),
+  );
+  return {
+    ok: false,
+    status: 503,
+    error: 'the control plane storage failed; nothing changed',
+    retryAfterSeconds: 5,
+  };
+}
