@@ -18,6 +18,7 @@ import {
   StateBodySchema,
   WriteResultSchema,
 } from './admin-schemas';
+import { PreviewAnswerSchema, PreviewBodySchema } from './preview';
 
 /** A schema with the name it has under `components.schemas`. */
 export interface NamedSchema {
@@ -191,6 +192,28 @@ export const ADMIN_ROUTES: readonly AdminRouteSpec[] = [
       body: { name: 'EventsAccepted', schema: EventsAcceptedSchema },
     },
     errors: [400, 401, 413, 429, 503],
+  },
+  {
+    method: 'post',
+    path: '/preview',
+    summary: 'What a change would move (cohorts, flag values), exact or estimated; changes nothing',
+    auth: true,
+    body: { name: 'PreviewBody', schema: PreviewBodySchema, required: true },
+    ifMatch: true,
+    success: {
+      status: 200,
+      description: 'the preview, and the version and config the write would make',
+      body: { name: 'PreviewAnswer', schema: PreviewAnswerSchema },
+    },
+    errors: [400, 401, 409, 412, 429, 503],
+  },
+  {
+    method: 'get',
+    path: '/session',
+    summary: 'For the cockpit: who is signed in, this browser\'s cohort and flags, whether the guard is configured',
+    auth: true,
+    success: { status: 200, description: 'actor, visitor, guard' },
+    errors: [401, 429, 503],
   },
   {
     method: 'get',
