@@ -5,6 +5,7 @@ import { runGuard } from '../src/guard/run-guard';
 import { consoleLogger, safeLogger, type Clock, type ErrorReporter, type Logger } from '../src/ports';
 import type { Env } from './env';
 import { buildGuardDeps } from './guard-deps';
+import { probeOrigins } from './origin-probes';
 import { errorReporterFactory } from './runtime';
 
 /** What tests (and only tests) swap out; everything else is wired as in production. */
@@ -67,6 +68,7 @@ export function createScheduledHandler(overrides: ScheduledOverrides = {}): Sche
         reporter,
         fetch: fetchFn,
       });
+      await probeOrigins(deps, env, parsed.settings);
       const result = await runGuard(deps);
       if (!result.ran) logger.info('guard skipped', { why: result.why });
     } catch (error) {

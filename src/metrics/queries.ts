@@ -1,4 +1,5 @@
 import { BLOB_COLUMNS as BLOB, DOUBLE_COLUMNS as DOUBLE } from './data-point-schema';
+import { PROBE_METHOD, PROBE_ROUTE } from '../guard/origin-probes';
 import { EVENT_METHOD } from './outcome-events';
 
 /**
@@ -35,8 +36,10 @@ export function datasetName(name: string): string {
 
 /** Row filters, by meaning. */
 export const WHERE = {
-  /** A proxied request (not a reported event). */
-  request: `${BLOB.method} != ${sqlString(EVENT_METHOD)}`,
+  /** A proxied request (not a reported event, not an uptime probe). */
+  request: `${BLOB.method} NOT IN (${sqlString(EVENT_METHOD)}, ${sqlString(PROBE_METHOD)})`,
+  /** An uptime probe of an origin. */
+  probe: `${BLOB.route} = ${sqlString(PROBE_ROUTE)} AND ${BLOB.method} = ${sqlString(PROBE_METHOD)}`,
   /** A request that was not served cleanly by its assigned cohort: 5xx, no response, or failover. */
   failed: `${BLOB.outcome} != 'ok'`,
   failover: `${BLOB.outcome} = 'failover'`,
