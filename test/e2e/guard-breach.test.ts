@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import worker from '../../worker/index';
-import { RECENT_SQL, guardWorld, statsAnswer } from '../support/fake-sql-api/guard-world';
+import { RECENT_SQL, RECENT_TRAFFIC_SQL, guardWorld, statsAnswer } from '../support/fake-sql-api/guard-world';
 
 const T = Date.UTC(2026, 10, 25, 12, 3, 0);
 
@@ -38,14 +38,14 @@ describe('guard: a breaching canary (worker.scheduled, real KV, fake SQL API, we
     });
     expect(await world.incident()).toMatchObject({ configVersion: 5, abortedVersion: 6 });
     const queries = await world.queries();
-    expect(queries).toEqual([
-      {
+    expect(queries).toEqual(
+      [RECENT_SQL, RECENT_TRAFFIC_SQL].map((sql) => ({
         method: 'POST',
         authorization: 'Bearer e2e-analytics-read-token',
         contentType: 'text/plain',
-        sql: RECENT_SQL,
-      },
-    ]);
+        sql,
+      })),
+    );
   });
 
   it('does not notify or abort again for an already-aborted canary', async () => {
@@ -59,8 +59,8 @@ describe('guard: a breaching canary (worker.scheduled, real KV, fake SQL API, we
     expect(await world.webhookCalls()).toHaveLength(1);
     expect(await world.audit()).toHaveLength(1);
     expect((await world.config()).version).toBe(6);
-    // An aborted canary is not even queried.
-    expect(await world.queries()).toHaveLength(1);
+    // An aborted canary is not even queried: only the first run's two queries were sent.
+    expect(await world.queries()).toHaveLength(2);
   });
 
   it('does not abort or notify twice when a lagging read still shows the config it aborted', async () => {

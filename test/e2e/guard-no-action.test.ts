@@ -67,7 +67,8 @@ describe('guard: runs that must change nothing', () => {
       status: 'unknown',
       reason: expect.stringContaining(error),
     });
-    expect(await world.queries()).toHaveLength(2);
+    // Two runs, each sending the cohort-stats and the traffic-split query.
+    expect(await world.queries()).toHaveLength(4);
   });
 
   it('is disabled without SQL API credentials, says so once, and touches nothing', async () => {

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import worker from '../../worker/index';
-import { RECENT_SQL, bakeSql, guardWorld, statsAnswer } from '../support/fake-sql-api/guard-world';
+import {
+  RECENT_SQL,
+  bakeSql,
+  evenTrafficRule,
+  guardWorld,
+  statsAnswer,
+} from '../support/fake-sql-api/guard-world';
 
 const STARTED = Date.UTC(2026, 10, 25, 12, 0, 0);
 const MIN = 60_000;
@@ -16,8 +22,11 @@ describe('guard: step schedule (worker.scheduled, the trigger time as the clock)
     await world.answer([
       { sql: RECENT_SQL, answer: healthy },
       { sql: bakeSql(STARTED), answer: statsAnswer({ requests: 4200, errors: 9, p95Ms: 430 }) },
+      // v5 served every request from the step's first minute: the bake runs from STARTED.
+      evenTrafficRule({ minutesMs: [STARTED], configVersion: 5, percent: 10 }),
     ]);
 
+    await world.run(worker.scheduled, STARTED + 13 * MIN);
     await world.run(worker.scheduled, STARTED + 14 * MIN);
     expect((await world.config()).rollout.percent).toBe(10);
     expect(await world.audit()).toEqual([]);
@@ -41,20 +50,18 @@ describe('guard: step schedule (worker.scheduled, the trigger time as the clock)
         actor: 'guard',
         action: 'set-percent',
         version: 6,
-        reason: 'guard: healthy for 15 min at 10 %',
+        reason: 'guard: healthy for 15 min at 10 % (3 consecutive healthy runs)',
       }),
     ]);
     const calls = await world.webhookCalls();
     expect(calls.map((call) => call.text)).toEqual([
       expect.stringContaining('advanced the canary 10 % → 50 %'),
     ]);
-    expect((await world.queries()).map((query) => query.sql)).toEqual([
-      RECENT_SQL,
-      RECENT_SQL,
-      bakeSql(STARTED),
-    ]);
+    expect(
+      (await world.queries()).map((query) => query.sql).filter((sql) => !sql.includes('AS minute')),
+    ).toEqual([RECENT_SQL, RECENT_SQL, RECENT_SQL, bakeSql(STARTED)]);
 
-    // The new step bakes from its own start: a minute later nothing moves.
+    // The new step bakes from its own propagation: a minute later nothing moves.
     await world.run(worker.scheduled, STARTED + 16 * MIN);
     expect((await world.config()).rollout.percent).toBe(50);
     expect(await world.audit()).toHaveLength(1);
@@ -68,8 +75,9 @@ describe('guard: step schedule (worker.scheduled, the trigger time as the clock)
     await world.answer([
       { sql: RECENT_SQL, answer: healthy },
       { sql: bakeSql(STARTED), answer: statsAnswer({ requests: 4200, errors: 210, p95Ms: 430 }) },
+      evenTrafficRule({ minutesMs: [STARTED], configVersion: 5, percent: 10 }),
     ]);
-    await world.run(worker.scheduled, STARTED + 20 * MIN);
+    for (const minutes of [18, 19, 20]) await world.run(worker.scheduled, STARTED + minutes * MIN);
 
     expect((await world.config()).rollout.percent).toBe(10);
     expect(await world.audit()).toEqual([]);

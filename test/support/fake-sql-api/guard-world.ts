@@ -146,8 +146,12 @@ export async function guardWorld(vars: Record<string, string> = {}) {
     async incident(): Promise<unknown> {
       return (await stub().guardState()).incident;
     },
-    /** Scripts the fake SQL API for this scenario's account. */
-    answer: (rules: FakeSqlRule[]) => api.script(account, TOKEN, rules),
+    /**
+     * Scripts the fake SQL API for this scenario's account. A traffic-split query no rule
+     * answers gets an empty answer (no split to test, nothing propagated).
+     */
+    answer: (rules: FakeSqlRule[]) =>
+      api.script(account, TOKEN, [...rules, { sqlIncludes: 'AS minute', answer: trafficAnswer([]) }]),
     queries: () => api.requests(account),
     webhookCalls: () => hooks.calls(hook),
     webhookAnswers: (status: number) => hooks.answerWith(hook, status),
