@@ -1,5 +1,6 @@
 import { KILL_SWITCH_KEY } from '../src/config/config-schema';
 import { killSwitchText } from '../src/admin/kill-switch-text';
+import { parseKillSwitch } from '../src/config/config-schema';
 import { createAdminClient, readAudit, type AdminClient } from './admin-client';
 import {
   commandHelp,
@@ -129,9 +130,11 @@ export async function runCommand(
   }
 }
 
-// PUT /kill replaces the whole switch; killing one flag must not lift a canary kill set earlier.
+// PUT /kill replaces the API's kill switch; killing one flag must not lift a canary kill set
+// earlier. Only the API's own switch is merged: a switch set by hand in KV stays where it is.
 async function withCurrentKill(client: AdminClient, targets: KillTargets): Promise<KillTargets> {
-  const { kill } = (await client.state()).data;
+  const state = (await client.state()).data;
+  const kill = state.kill.sources ? parseKillSwitch(state.kill.sources.api) : state.kill;
   return {
     canary: targets.canary || kill.canary,
     allFlags: targets.allFlags || kill.allFlags,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyCommand, type ApplyContext } from '../../src/admin/apply-command';
+import { applyCommand, stepVersion, type ApplyContext } from '../../src/admin/apply-command';
 import { RolloutConfigSchema, type RolloutConfig } from '../../src/config/config-schema';
 
 const NOW = Date.UTC(2026, 10, 25, 12);
@@ -86,15 +86,29 @@ describe('applyCommand', () => {
     expect(next.flags.templates).toEqual({ enabled: false, percent: 50, seed: 'tpl', default: true });
   });
 
-  it('set-flag creates a new flag at 100 % unless a percent is given', () => {
+  it('set-flag refuses a name the config does not have, naming the known flags, unless create is set', () => {
+    const refused = applyCommand(
+      config({ percent: 0 }),
+      { type: 'set-flag', name: 'templats', enabled: true },
+      context,
+    );
+    expect(refused).toMatchObject({ ok: false, status: 400, error: 'unknown flag' });
+    expect(!refused.ok && refused.issues?.[0]).toContain('known: templates');
+  });
+
+  it('set-flag with create adds a new flag at 100 % unless a percent is given', () => {
     const on = ok(
-      applyCommand(config({ percent: 0 }), { type: 'set-flag', name: 'newThing', enabled: true }, context),
+      applyCommand(
+        config({ percent: 0 }),
+        { type: 'set-flag', name: 'newThing', enabled: true, create: true },
+        context,
+      ),
     );
     expect(on.flags.newThing).toEqual({ enabled: true, percent: 100, default: false });
     const split = ok(
       applyCommand(
         config({ percent: 0 }),
-        { type: 'set-flag', name: 'other', enabled: true, percent: 25 },
+        { type: 'set-flag', name: 'other', enabled: true, percent: 25, create: true },
         context,
       ),
     );
@@ -104,7 +118,7 @@ describe('applyCommand', () => {
   it('set-flag with an invalid name is a 400 from the config schema', () => {
     const result = applyCommand(
       config({ percent: 0 }),
-      { type: 'set-flag', name: '9lives', enabled: true },
+      { type: 'set-flag', name: '9lives', enabled: true, create: true },
       context,
     );
     expect(result).toMatchObject({ ok: false, status: 400 });
@@ -239,5 +253,65 @@ describe('applyCommand', () => {
       context,
     );
     expect(JSON.stringify(current)).toBe(frozen);
+  });
+});
+
+describe('stepVersion (the control plane’s pure step)', () => {
+  const current = { config: config({ percent: 10, state: 'ramping' }), kill: null };
+
+  it('gives a kill switch change a version of its own, with the config otherwise unchanged', () => {
+    const step = stepVersion(
+      current,
+      { type: 'kill', request: { canary: true, flags: ['templates'] } },
+      context,
+    );
+    expect(step).toEqual({
+      ok: true,
+      changed: true,
+      config: { ...current.config, version: 5 },
+      kill: 'canary flag:templates',
+    });
+  });
+
+  it('says changed: false for a write that gives visitors what they get now', () => {
+    expect(stepVersion(current, { type: 'set-percent', percent: 10 }, context)).toMatchObject({
+      changed: false,
+    });
+    expect(
+      stepVersion(current, { type: 'set-flag', name: 'templates', enabled: true, percent: 50 }, context),
+    ).toMatchObject({ changed: false });
+    expect(stepVersion(current, { type: 'unkill' }, context)).toMatchObject({ changed: false });
+    expect(
+      stepVersion({ ...current, kill: 'canary' }, { type: 'kill', request: { canary: true } }, context),
+    ).toMatchObject({
+      changed: false,
+    });
+    expect(stepVersion(current, { type: 'set-percent', percent: 20 }, context)).toMatchObject({
+      changed: true,
+    });
+  });
+
+  it('refuses a kill of an unknown flag, and a kill text longer than the splitter reads whole', () => {
+    expect(stepVersion(current, { type: 'kill', request: { flags: ['nope'] } }, context)).toMatchObject({
+      ok: false,
+      status: 400,
+      error: 'unknown flags',
+    });
+    const flags = Object.fromEntries(
+      Array.from({ length: 150 }, (_, i) => [`f${i}_${'x'.repeat(30)}`, { enabled: true }]),
+    );
+    const many = { config: config({ percent: 0 }, { flags }), kill: null };
+    const step = stepVersion(many, { type: 'kill', request: { flags: Object.keys(flags) } }, context);
+    expect(step).toMatchObject({ ok: false, status: 400, error: 'kill switch too long' });
+  });
+
+  it('brings back the kill switch of the version undo returns to', () => {
+    const killed = { config: { ...current.config, version: 5 }, kill: 'canary' };
+    const step = stepVersion(
+      killed,
+      { type: 'undo' },
+      { ...context, undoTarget: current.config, undoKill: null },
+    );
+    expect(step).toMatchObject({ ok: true, changed: true, kill: null, config: { version: 6 } });
   });
 });
