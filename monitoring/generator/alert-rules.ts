@@ -1,5 +1,12 @@
 import type { Thresholds } from '../../src/guard/guard-settings';
-import { COHORT_AGGREGATES, percentOf, windowAlertQuery, type SeriesValue } from '../../src/metrics/queries';
+import {
+  COHORT_AGGREGATES,
+  percentOf,
+  weightedCount,
+  WHERE,
+  windowAlertQuery,
+  type SeriesValue,
+} from '../../src/metrics/queries';
 import {
   altinityTarget,
   DATASETS,
@@ -40,6 +47,8 @@ interface RuleSpec {
   comparison: 'gt' | 'lt';
   threshold: number;
   severity: 'critical' | 'warning';
+  /** Rows the rule reads (all rows when absent). */
+  where?: readonly string[];
 }
 
 // Outcome rates (email delivery, uploads) need this many outcomes in the window to be judged:
@@ -49,7 +58,12 @@ function minOutcomes(thresholds: Thresholds): number {
 }
 
 function rule(spec: RuleSpec, windowMinutes: number): AlertRule {
-  const sql = windowAlertQuery({ dataset: DATASETS.production, value: spec.value, support: spec.support });
+  const sql = windowAlertQuery({
+    dataset: DATASETS.production,
+    value: spec.value,
+    support: spec.support,
+    ...(spec.where ? { where: spec.where } : {}),
+  });
   return {
     uid: spec.uid,
     title: spec.title,
@@ -191,6 +205,35 @@ export function businessAlerts(thresholds: Thresholds): AlertRuleFile {
         severity: 'critical',
       },
       window,
+    ),
+  ]);
+}
+
+/** The window of the origin-down rule: long enough for three probes whatever the ingestion lag. */
+const UPTIME_WINDOW_MINUTES = 5;
+
+/**
+ * An origin whose every health probe failed over the window (at least three probes: the guard's
+ * default streak), per origin. On the canary the guard aborts on the same streak; on stable it
+ * only notifies, and so does this rule.
+ */
+export function uptimeAlerts(): AlertRuleFile {
+  return file('edge-rollout-uptime', [
+    rule(
+      {
+        uid: 'edge-rollout-origin-down',
+        title: `Origin down: every health probe failed (${UPTIME_WINDOW_MINUTES} min)`,
+        summary: `the {{ $labels.cohort }} origin failed every health probe over ${UPTIME_WINDOW_MINUTES} min`,
+        description:
+          "The edge probes each origin's probes.path once a minute (config `probes`). A canary failing 3 in a row is aborted by the guard; a failing stable origin is never answered with an abort: check it now. See docs/POST-LAUNCH.md.",
+        value: { expression: percentOf(weightedCount(WHERE.ok), weightedCount()), alias: 'up_percent' },
+        support: { expression: weightedCount(), alias: 'probes', minimum: 3 },
+        where: [WHERE.probe],
+        comparison: 'lt',
+        threshold: 1,
+        severity: 'critical',
+      },
+      UPTIME_WINDOW_MINUTES,
     ),
   ]);
 }

@@ -147,6 +147,18 @@ export function errorsDashboard(thresholds: Thresholds): Dashboard {
       }),
     },
     {
+      title: 'Origin up',
+      description:
+        "Share of the edge's health probes (one per origin per minute, on the config's probes.path) that got the expected status, per origin. Empty when probing is off.",
+      unit: 'percent',
+      limit: { min: 100 },
+      sql: timeSeriesQuery({
+        dataset: DATASET,
+        where: [WHERE.probe],
+        values: [{ expression: percentOf(weightedCount(WHERE.ok), weightedCount()), alias: 'up_percent' }],
+      }),
+    },
+    {
       title: 'Failovers',
       description: 'Canary failures replayed on stable, per minute.',
       unit: 'short',

@@ -1,7 +1,13 @@
 import type { Dashboard } from '@grafana/schema';
 import { stringify } from 'yaml';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../../src/guard/guard-settings';
-import { businessAlerts, errorRateAlerts, performanceAlerts, type AlertRuleFile } from './alert-rules';
+import {
+  businessAlerts,
+  errorRateAlerts,
+  performanceAlerts,
+  uptimeAlerts,
+  type AlertRuleFile,
+} from './alert-rules';
 import { businessDashboard, errorsDashboard, performanceDashboard } from './dashboards';
 import { datasourceProvisioning } from './grafana-datasource-and-panels';
 
@@ -24,6 +30,7 @@ export function monitoringAlerts(
     'monitoring/alerts/error-rate.yml': errorRateAlerts(thresholds),
     'monitoring/alerts/performance.yml': performanceAlerts(thresholds),
     'monitoring/alerts/business.yml': businessAlerts(thresholds),
+    'monitoring/alerts/uptime.yml': uptimeAlerts(),
   };
 }
 

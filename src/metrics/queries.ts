@@ -42,6 +42,7 @@ export const WHERE = {
   probe: `${BLOB.route} = ${sqlString(PROBE_ROUTE)} AND ${BLOB.method} = ${sqlString(PROBE_METHOD)}`,
   /** A request that was not served cleanly by its assigned cohort: 5xx, no response, or failover. */
   failed: `${BLOB.outcome} != 'ok'`,
+  ok: `${BLOB.outcome} = 'ok'`,
   failover: `${BLOB.outcome} = 'failover'`,
   serverError: `${BLOB.statusClass} = '5xx'`,
   clientError: `${BLOB.statusClass} = '4xx'`,

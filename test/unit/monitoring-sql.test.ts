@@ -6,10 +6,10 @@ import { checkAnalyticsSql } from '../../monitoring/generator/sql-check';
 describe('SQL of every generated panel and alert rule', () => {
   const queries = monitoringQueries();
 
-  it('covers every panel of the three dashboards and the four alert rules', () => {
+  it('covers every panel of the three dashboards and the five alert rules', () => {
     const panels = Object.values(monitoringDashboards()).flatMap((dashboard) => dashboard.panels ?? []);
     expect(queries.filter((query) => query.file.endsWith('.json'))).toHaveLength(panels.length);
-    expect(queries.filter((query) => query.file.endsWith('.yml'))).toHaveLength(4);
+    expect(queries.filter((query) => query.file.endsWith('.yml'))).toHaveLength(5);
   });
 
   it.each(monitoringQueries().map((query) => [`${query.file} · ${query.title}`, query.sql]))(
@@ -35,6 +35,8 @@ describe('SQL of every generated panel and alert rule', () => {
       'Latency p95 (total)',
       'Latency p99 (total)',
       'Failovers',
+      'Origin up',
+      'Origin down: every health probe failed (5 min)',
       'Invoice creation rate',
       'Template usage rate',
       'Email send rate',
