@@ -9,6 +9,7 @@ export type Transition = (typeof TRANSITIONS)[number];
 /** A validated command, ready to be sent. */
 export type CliCommand =
   | { name: 'status' }
+  | { name: 'verdict' }
   | { name: 'health' }
   | { name: 'set'; percent: number; reason?: string }
   | { name: Transition; reason?: string }
@@ -183,6 +184,20 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
     schema: z.pipe(
       z.strictObject({}),
       z.transform((): CliCommand => ({ name: 'status' })),
+    ),
+  },
+  {
+    name: 'verdict',
+    positionals: [],
+    options: [],
+    usage: 'verdict',
+    summary: "Show the guard's latest verdict: the per-metric table, split test, propagation and action.",
+    details: [],
+    examples: ['npx rollout verdict', 'npx rollout verdict --json'],
+    needsToken: true,
+    schema: z.pipe(
+      z.strictObject({}),
+      z.transform((): CliCommand => ({ name: 'verdict' })),
     ),
   },
   {

@@ -1,3 +1,4 @@
+import { formatVerdictDetails } from './verdict';
 import type { AuditEntry } from '../src/admin/history-and-audit';
 import type { KillResult, StateBody, WriteResult } from './admin-client';
 import type { CliCommand } from './commands';
@@ -133,6 +134,7 @@ export function formatGuardVerdict(guard: unknown): string[] {
     const limits = Object.entries(numbers.thresholds).map(([k, v]) => `${k} ${figure(v)}`);
     if (limits.length) lines.push(`  thresholds: ${limits.join(', ')}`);
   }
+  lines.push(...formatVerdictDetails(guard));
   if (isRecord(guard.action) && text(guard.action.type)) {
     const { type, ...details } = guard.action;
     const extra = Object.entries(details).map(

@@ -13,6 +13,7 @@ import {
 import { COMMAND_SPECS, type CliCommand, type KillTargets } from './commands';
 import { ApiError, EXIT_CODES, isCliError, UnreachableError, UsageError, type ExitCode } from './errors';
 import { formatAudit, formatStatus, formatWriteResult } from './format-output';
+import { formatVerdict } from './verdict';
 
 /** Where the CLI reads its settings and writes its output; injected so tests can run it in-process. */
 export interface CliRuntime {
@@ -102,6 +103,11 @@ export async function runCommand(
     case 'status': {
       const { data, raw } = await client.state();
       return print(raw, formatStatus(data));
+    }
+    case 'verdict': {
+      const { data, raw } = await client.state();
+      const guard = typeof raw === 'object' && raw !== null && 'guard' in raw ? raw.guard : null;
+      return print(guard, formatVerdict(data.guard));
     }
     case 'audit': {
       const { entries, raw, cursor } = await readAudit(client, command, options.nowMs);
