@@ -116,9 +116,11 @@ describe('the cockpit in a real browser (Debian chromium, wrangler dev, two loop
     const later = await changeBehindItsBack(7);
     await page.clock.runFor(5_000);
     await expect.poll(() => page.textContent('#version')).toBe(String(later));
+    const age = async () => Number(/\((\d+) s old\)/.exec((await page.textContent('#age')) ?? '')?.[1]);
     expect(await page.textContent('#age')).toMatch(/^Data as of .* \(\d+ s old\); refreshes every 5 s$/);
+    const fresh = await age();
     await page.clock.runFor(3_000);
-    expect(await page.textContent('#age')).toMatch(/\([3-8] s old\)/);
+    expect((await age()) - fresh).toBeGreaterThanOrEqual(2);
 
     // The picture in the README: a ramp with its preview open.
     await page.fill('#percent-input', '25');

@@ -131,15 +131,14 @@
     stateBadge.textContent = shown.state;
     stateBadge.className = `badge s-${shown.state}`;
     $('percent').textContent = `${pct(shown.percent)} canary`;
-    $('version').textContent =
-      `${shown.version}${shown.source && shown.source !== 'kv' ? ` (KV holds ${shown.source})` : ''}`;
+    $('version').textContent = String(shown.version);
     $('salt').textContent = rollout.salt;
     $('next').textContent = nextStep(rollout, shown.state);
     const last = audit[0];
     $('last').textContent = last
       ? `${last.action} by ${last.actor} at ${clock(last.at)} (v${last.version})${last.reason ? `: ${last.reason}` : ''}`
       : 'none yet';
-    $('propagation').textContent = propagation(shown.replica);
+    $('propagation').textContent = propagation(shown.replica, shown.source);
     if (document.activeElement !== $('percent-input')) $('percent-input').value = String(shown.percent);
     renderTransitions(shown.state);
     renderKill(shown.kill);
@@ -161,7 +160,11 @@
     return `${pct(next)} at ${new Date(due).toLocaleTimeString()} (${wait > 0 ? `in ${ago(wait)}` : 'due now'}) if the guard finds it healthy`;
   }
 
-  function propagation(replica) {
+  function propagation(replica, source) {
+    if (source === 'safe-default')
+      return 'KV holds no config yet: every location serves the safe default (all stable)';
+    if (source === 'last-known-good')
+      return 'the config in KV is invalid: locations serve their last known good config';
     if (!replica) return 'not reported';
     const kv = replica.kvVersion ?? replica.replicatedVersion;
     if (replica.lagging)
