@@ -96,6 +96,19 @@ export function performanceDashboard(thresholds: Thresholds): Dashboard {
           values: [{ expression: perMinute(WHERE.failover), alias: 'failovers' }],
         }),
       },
+      {
+        title: 'Config version propagation',
+        description:
+          "Share of proxied requests served with each config version. After a change, the new version's share climbs to 100 % within about 60 s + the config cache time; the guard starts a step's bake in the first minute where it serves at least 99 %.",
+        unit: 'short',
+        stackPercent: true,
+        sql: timeSeriesQuery({
+          dataset: DATASET,
+          by: 'configVersion',
+          where: [WHERE.request],
+          values: [{ expression: `${weightedCount()} * 60 / $interval`, alias: 'requests' }],
+        }),
+      },
       latencyPanel('p50', 0.5),
       latencyPanel('p95', 0.95, thresholds.maxP95Ms),
       latencyPanel('p99', 0.99),

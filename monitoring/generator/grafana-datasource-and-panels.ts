@@ -58,6 +58,8 @@ export interface SeriesPanelSpec {
   /** A Grafana unit id: `reqps`, `ms`, `percent`, `short`… */
   unit: string;
   limit?: PanelLimit;
+  /** Stack the series to 100 % (each series' share of the interval), e.g. config versions. */
+  stackPercent?: boolean;
 }
 
 // Fixed colours so canary and stable read the same on every panel.
@@ -122,8 +124,9 @@ export function seriesPanel(id: number, at: { x: number; y: number }, spec: Seri
         custom: {
           drawStyle: 'line',
           lineWidth: 2,
-          fillOpacity: 0,
+          fillOpacity: spec.stackPercent ? 60 : 0,
           spanNulls: false,
+          ...(spec.stackPercent ? { stacking: { mode: 'percent', group: 'A' } } : {}),
           thresholdsStyle: { mode: spec.limit ? 'line' : 'off' },
         },
       },

@@ -13,6 +13,7 @@ export const ALLOWED_FUNCTIONS: ReadonlySet<string> = new Set([
   'quantileExactWeighted',
   'max',
   'toUInt32',
+  'toStartOfMinute',
   'intDiv',
   'toDateTime',
   'NOW',

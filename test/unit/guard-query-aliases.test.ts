@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readWindowStats } from '../../src/guard/analytics-sql';
 import { cohortStatsQuery, routeOutcomesQuery, trafficSplitQuery } from '../../src/metrics/queries';
+import { checkAnalyticsSql } from '../../monitoring/generator/sql-check';
 import { cohortStatsAnswer, trafficSplitAnswer } from '../support/fake-sql-api/control';
 
 /** The column names the SQL API will return: the `AS alias` of each selected expression. */
@@ -51,5 +52,15 @@ describe('the guard reads the columns its own query returns', () => {
     expect(answer.meta.map((column) => column.name).sort()).toEqual(aliasesOf(sql).sort());
     const split = trafficSplitAnswer([]);
     expect(split.meta.map((column) => column.name).sort()).toEqual(aliasesOf(traffic).sort());
+  });
+});
+
+describe('the guard’s traffic-split and route queries', () => {
+  it.each([
+    ['traffic split', trafficSplitQuery],
+    ['route outcomes', routeOutcomesQuery],
+  ])('%s uses declared columns, weighted aggregates and supported functions only', (_name, build) => {
+    const window = { lastMinutes: 5, workerVersion: 'a1b2c3d4' };
+    expect(checkAnalyticsSql(build({ dataset: 'edge_rollout', window }))).toEqual([]);
   });
 });

@@ -20,7 +20,8 @@ describe('SQL of every generated panel and alert rule', () => {
   );
 
   it('shows canary and stable side by side: every panel is split by cohort or filtered to one', () => {
-    for (const query of queries)
+    // The propagation panel is the one split by config version: versions, not cohorts, move there.
+    for (const query of queries.filter((q) => q.title !== 'Config version propagation'))
       expect(query.sql, `${query.file} · ${query.title}`).toMatch(
         /blob11 AS cohort|blob11 = '(canary|stable)'/,
       );
