@@ -36,4 +36,7 @@ export interface Env {
   ANALYTICS_SQL_BASE_URL?: string;
   ANALYTICS_DATASET?: string;
   GUARD_WEBHOOK_URL?: string;
+  OFREP_BASE_PATH?: string;
+  OFREP_CORS_ORIGINS?: string;
+  OFREP_API_KEY?: string;
 }
