@@ -18,7 +18,7 @@ import {
   StateBodySchema,
   WriteResultSchema,
 } from './admin-schemas';
-import { PreviewAnswerSchema, PreviewBodySchema } from './preview';
+import { PreviewBodySchema } from './preview';
 
 /** A schema with the name it has under `components.schemas`. */
 export interface NamedSchema {
@@ -56,6 +56,40 @@ const transitionRoute = (path: string, summary: string): AdminRouteSpec => ({
   ifMatch: true,
   success: { status: 200, description: 'the new version', body: writeResult },
   errors: writeErrors,
+});
+
+const MoveSchema = z.object({
+  subject: z.string(),
+  from: z.string(),
+  to: z.string(),
+  share: z.number(),
+  exact: z.boolean(),
+  error: z.number(),
+  requests: z.optional(z.number()),
+});
+
+/**
+ * The answer of `POST /preview`: the preview, and the version and config the write would make.
+ * Described here with the route table, since only the document uses it: the script need not
+ * carry it.
+ */
+const PreviewAnswerSchema = z.object({
+  /** The version the preview was computed against (also the `ETag`, for `If-Match`). */
+  currentVersion: z.int(),
+  /** The version the write would make (the current one when it changes nothing). */
+  version: z.int(),
+  changed: z.boolean(),
+  config: RolloutConfigSchema,
+  /** The API kill switch the write would leave (null: none). */
+  kill: z.nullable(z.string()),
+  preview: z.object({
+    movesVisitors: z.boolean(),
+    canaryShare: z.object({ before: z.number(), after: z.number() }),
+    moves: z.array(MoveSchema),
+    sample: z.object({ size: z.int(), seed: z.string() }),
+    traffic: z.optional(z.object({ windowMinutes: z.int(), stable: z.number(), canary: z.number() })),
+    summary: z.array(z.string()),
+  }),
 });
 
 /** The components every document carries, whether or not a route names them directly. */
@@ -210,7 +244,8 @@ export const ADMIN_ROUTES: readonly AdminRouteSpec[] = [
   {
     method: 'get',
     path: '/session',
-    summary: 'For the cockpit: who is signed in, this browser\'s cohort and flags, whether the guard is configured',
+    summary:
+      "For the cockpit: who is signed in, this browser's cohort and flags, whether the guard is configured",
     auth: true,
     success: { status: 200, description: 'actor, visitor, guard' },
     errors: [401, 429, 503],

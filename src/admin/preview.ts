@@ -366,33 +366,3 @@ export function previewCommand(body: PreviewBody, current?: RolloutConfig): Cont
   if ('kill' in body) return body.kill === 'off' ? { type: 'unkill' } : { type: 'kill', request: body.kill };
   return { type: 'replace-config', config: body.config };
 }
-
-const MoveSchema = z.object({
-  subject: z.string(),
-  from: z.string(),
-  to: z.string(),
-  share: z.number(),
-  exact: z.boolean(),
-  error: z.number(),
-  requests: z.optional(z.number()),
-});
-
-/** The answer of `POST /preview`: the preview, and the version and config the write would make. */
-export const PreviewAnswerSchema = z.object({
-  /** The version the preview was computed against (also the `ETag`, for `If-Match`). */
-  currentVersion: z.int(),
-  /** The version the write would make (the current one when it changes nothing). */
-  version: z.int(),
-  changed: z.boolean(),
-  config: RolloutConfigSchema,
-  /** The API kill switch the write would leave (null: none). */
-  kill: z.nullable(z.string()),
-  preview: z.object({
-    movesVisitors: z.boolean(),
-    canaryShare: z.object({ before: z.number(), after: z.number() }),
-    moves: z.array(MoveSchema),
-    sample: z.object({ size: z.int(), seed: z.string() }),
-    traffic: z.optional(z.object({ windowMinutes: z.int(), stable: z.number(), canary: z.number() })),
-    summary: z.array(z.string()),
-  }),
-});
