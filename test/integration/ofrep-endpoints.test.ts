@@ -185,7 +185,10 @@ describe('OFREP API key', () => {
     const missing = await post(app, BULK, body);
     expect(missing.status).toBe(401);
     expect(await missing.text()).toBe('');
-    for (const headers of [{ authorization: 'Bearer wrong-key-0123456789' }, { 'x-api-key': 'nope' }]) {
+    for (const headers of [
+      { authorization: 'Bearer wrong-key-0123456789' },
+      { 'x-api-key': 'nope' },
+    ] as Record<string, string>[]) {
       const wrong = await post(app, BULK, body, headers);
       expect(wrong.status).toBe(403);
       expect(await wrong.text()).toBe('');

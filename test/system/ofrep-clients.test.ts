@@ -13,7 +13,7 @@ import { putLocalKv } from '../support/wrangler-stub/local-kv';
 // the OFREP answer and the x-feature-flags header must agree for every visitor.
 
 const VISITORS = 200;
-const TOKEN = 'ofrep-system-token-0123456789';
+const TOKEN = 'ofrep-system-token-0123456789abcdef';
 const FLAGS = { fileStorage: 50, templates: 25, emailDelivery: 0, analytics: 100 } as const;
 type FlagName = keyof typeof FLAGS;
 const SEEDS: Record<FlagName, string> = {
@@ -170,7 +170,7 @@ describe('OpenFeature clients against the OFREP endpoints of wrangler dev', () =
     // The protocol client itself: a tag never validates another context.
     const api = new OFREPApi(world.worker.url);
     const one = await api.postBulkEvaluateFlags({ context: { targetingKey: first!.id } });
-    const tag = one.httpResponse.headers.get('etag')!;
+    const tag = one.httpResponse!.headers.get('etag')!;
     const again = await api.postBulkEvaluateFlags(
       { context: { targetingKey: first!.id } },
       { headers: [['If-None-Match', tag]] },
@@ -189,7 +189,7 @@ describe('OpenFeature clients against the OFREP endpoints of wrangler dev', () =
     const watched = visitors.find((v) => v.header.templates)!;
     const api = new OFREPApi(world.worker.url);
     const before = await api.postBulkEvaluateFlags({ context: { targetingKey: watched.id } });
-    const tag = before.httpResponse.headers.get('etag')!;
+    const tag = before.httpResponse!.headers.get('etag')!;
     await putLocalKv(world.worker.persistDir, 'kill', 'flag:templates');
     await eventually('the kill switch at the proxy', async () => {
       const { header } = await proxiedHeader(`rollout_id=${watched.id}`);
@@ -212,7 +212,7 @@ describe('OpenFeature clients against the OFREP endpoints of wrangler dev', () =
       { headers: [['If-None-Match', tag]] },
     );
     expect(after.httpStatus).toBe(200);
-    expect(after.httpResponse.headers.get('etag')).not.toBe(tag);
+    expect(after.httpResponse!.headers.get('etag')).not.toBe(tag);
   });
 
   it('a flag killed through the admin API is off in OFREP as in the proxy', async () => {

@@ -17,7 +17,7 @@ import { bucket, inPercent } from '../../src/split/bucket';
 import { decideVisitor } from '../../src/split/decide-visitor';
 import { seededVisitorIds } from '../support/fixtures/seeded-random';
 
-const CONFIG: RolloutConfigInput = {
+const CONFIG = {
   version: 7,
   rollout: { percent: 30, salt: 'launch-1', state: 'ramping' },
   flags: {
@@ -26,7 +26,7 @@ const CONFIG: RolloutConfigInput = {
     emailDelivery: { enabled: false, default: true },
     analytics: { enabled: true, percent: 100 },
   },
-};
+} satisfies RolloutConfigInput;
 
 function snapshot(config: RolloutConfigInput = CONFIG, kill = NO_KILL): ConfigSnapshot {
   return { config: RolloutConfigSchema.parse(config), kill, source: 'kv' };
