@@ -14,8 +14,12 @@ usage() {
   cat <<'EOF'
 Usage: scripts/production-deploy.sh [options]
 
-Phase A  npm test and npm run typecheck; ADMIN_TOKEN among the Worker's secrets (wrangler
-         secret list); both origins' health URLs answer; wrangler deploy; the admin API answers.
+Phase A  npm test and npm run typecheck; no REPLACE_WITH… placeholder left in the wrangler
+         config's environment; the production secrets: .env.production pushed with `wrangler
+         secret bulk` (names shown, never values) and every required secret present in the file
+         or in `wrangler secret list`; both origins' health URLs answer; the database migration
+         (--migrate), then the old version's compatibility check (--check-old); wrangler
+         deploy; the admin API answers.
 Phase B  canary 10 % -> gate -> 50 % -> gate -> 100 % -> gate, then promote, through npx rollout.
          A gate waits --bake seconds, then reads `npx rollout status --json` and passes only on a
          `healthy` guard verdict given after the step began. It fails when the rollout is
@@ -38,13 +42,25 @@ Options:
   --versions             deploy with `wrangler versions upload` + `versions deploy` at 100 %
   --skip-tests           skip npm test and npm run typecheck
   --skip-flags           stop after phase B
-  --dry-run              print every step; run nothing, change nothing
+  --migrate "CMD"        the database migration, run once in phase A before the deploy; it
+                         must keep the schema readable and writable by the stable version
+                         (expand/contract: docs/LAUNCH-RUNBOOK.md); a failure stops the launch
+  --check-old "CMD"      after the migration, a command proving the stable version still works
+                         against the migrated schema (e.g. its smoke test); a failure stops the
+                         launch before any traffic moves
+  --secrets-file FILE    the production secrets (default: .env.production; optional); names
+                         are checked against .env.production.example
+  --config FILE          the wrangler config (default: wrangler.toml); passed on to wrangler
+  --dry-run              run every read-only precondition check (token, wrangler config,
+                         secrets, origins) and report each failure; print every other step;
+                         change nothing
   -h, --help             this help
 
 Environment: ROLLOUT_TOKEN (required), ROLLOUT_URL, ROLLOUT_ACTOR (default: production-deploy),
-STABLE_HEALTH_URL, CANARY_HEALTH_URL.
-Exit codes: 0 launched; 1 a check, step or gate failed (the rollback command is printed once
-anything was deployed); 2 bad arguments.
+STABLE_HEALTH_URL, CANARY_HEALTH_URL, LAUNCH_STATE_DIR (where a migration is recorded for
+rollback.sh; default: .wrangler/launch).
+Exit codes: 0 launched (or, with --dry-run, every check passed); 1 a check, step or gate failed
+(the rollback command is printed once anything was deployed); 2 bad arguments.
 EOF
 }
 
@@ -60,6 +76,10 @@ SKIP_TESTS=0
 SKIP_FLAGS=0
 ALLOW_NO_VERDICT=0
 DRY_RUN=0
+MIGRATE=""
+CHECK_OLD=""
+SECRETS_FILE=""
+CONFIG_FILE=""
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -74,6 +94,10 @@ while [[ $# -gt 0 ]]; do
     --skip-tests) SKIP_TESTS=1 && shift ;;
     --skip-flags) SKIP_FLAGS=1 && shift ;;
     --allow-no-verdict) ALLOW_NO_VERDICT=1 && shift ;;
+    --migrate) need_value "$@" && MIGRATE=$2 && shift 2 ;;
+    --check-old) need_value "$@" && CHECK_OLD=$2 && shift 2 ;;
+    --secrets-file) need_value "$@" && SECRETS_FILE=$2 && shift 2 ;;
+    --config) need_value "$@" && CONFIG_FILE=$2 && shift 2 ;;
     --dry-run) DRY_RUN=1 && shift ;;
     -h | --help) usage && exit 0 ;;
     *) die_usage "unknown argument: $1" ;;
@@ -97,12 +121,24 @@ for pct in "${STEP_LIST[@]}"; do
   previous=$pct
 done
 [[ $(awk "BEGIN { print ($previous == 100) }") == 1 ]] || die_usage "--steps must end at 100 (got $STEPS)"
+[[ -n $CONFIG_FILE && ! -f $CONFIG_FILE ]] && die_usage "--config: no such file: $CONFIG_FILE"
+[[ -n $SECRETS_FILE && ! -f $SECRETS_FILE ]] && die_usage "--secrets-file: no such file: $SECRETS_FILE"
+[[ -z $CHECK_OLD || -n $MIGRATE ]] || die_usage "--check-old checks the stable version against a migration: it needs --migrate"
+# A real run needs the token before anything starts; a dry run reports it with the other checks.
 [[ $DRY_RUN == 1 || -n ${ROLLOUT_TOKEN:-} ]] || die_usage "ROLLOUT_TOKEN is not set"
 
 export ROLLOUT_URL=$URL ROLLOUT_ACTOR=${ROLLOUT_ACTOR:-production-deploy} ROLLOUT_ENV=$ENV_NAME
 ENV_ARGS=(--env "$ENV_NAME")
+[[ -n $CONFIG_FILE ]] && ENV_ARGS+=(--config "$CONFIG_FILE")
+WRANGLER_CONFIG=${CONFIG_FILE:-$ROOT/wrangler.toml}
+SECRETS_FILE=${SECRETS_FILE:-$ROOT/.env.production}
+SECRETS_EXAMPLE=$ROOT/.env.production.example
+LAUNCH_STATE_DIR=${LAUNCH_STATE_DIR:-$ROOT/.wrangler/launch}
 DEPLOYED=0
+MIGRATED=0
 PREVIOUS_VERSION=""
+# A dry run collects every failed precondition instead of stopping at the first.
+CHECK_FAILURES=()
 
 feature_flags() {
   if [[ -x $ROOT/node_modules/.bin/tsx ]]; then "$ROOT/node_modules/.bin/tsx" "$ROOT/scripts/feature-flags.ts" "$@"; else npx --no tsx "$ROOT/scripts/feature-flags.ts" "$@"; fi
@@ -114,6 +150,7 @@ step() { printf '  -> %s\n' "$*"; }
 rollback_command() {
   local args=(scripts/rollback.sh --env "$ENV_NAME" --url "$URL")
   [[ -n $PREVIOUS_VERSION ]] && args+=(--version "$PREVIOUS_VERSION")
+  [[ $MIGRATED == 1 ]] && args+=(--migration-applied)
   shell_words "${args[@]}" --reason "production-deploy: $1"
 }
 
@@ -124,10 +161,69 @@ fail() {
   if [[ $DEPLOYED == 1 ]]; then
     printf '\nDeploy stopped. Roll back now (KV abort, instant; then the Worker code):\n  %s\n' "$(rollback_command "${2:-$1}")" >&2
   else
-    printf '\nDeploy stopped before anything was deployed. Fix the cause and run again.\n' >&2
+    printf '\nDeploy stopped before anything was deployed and before any traffic moved. Fix the cause and run again.\n' >&2
+  fi
+  if [[ $MIGRATED == 1 ]]; then
+    printf 'The database migration ran: rolling back does not undo it. Forward-fix or restore: docs/ROLLBACK-PROCEDURE.md (Database).\n' >&2
   fi
   exit 1
 }
+
+# check_failed MESSAGE: a failed precondition. A real run stops; a dry run notes it and goes on.
+check_failed() {
+  if [[ $DRY_RUN == 1 ]]; then
+    printf '     ✘ %s\n' "$1"
+    CHECK_FAILURES+=("$1")
+  else
+    fail "$1"
+  fi
+}
+
+# Reads the secrets example (argv[1]) and the secrets file (argv[2], may be absent) and prints
+# names only, one per line: `known NAME`, `required NAME`, `push NAME` (a value is set),
+# `empty NAME`, `unknown NAME`, `bad LINE`. With argv[3] = "json" it prints instead the JSON
+# object of the values to push, for `wrangler secret bulk` on stdin: values never reach argv,
+# a file or the terminal.
+SECRETS_READER='
+const fs = require("fs");
+const [examplePath, filePath, mode] = process.argv.slice(1);
+const NAME = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+const known = [];
+const required = new Set();
+let nextRequired = false;
+for (const line of fs.readFileSync(examplePath, "utf8").split(/\r?\n/)) {
+  if (/^#\s*\[required\]/.test(line)) nextRequired = true;
+  const match = NAME.exec(line);
+  if (match) {
+    known.push(match[1]);
+    if (nextRequired) required.add(match[1]);
+    nextRequired = false;
+  } else if (!line.startsWith("#")) nextRequired = false;
+}
+const values = {};
+const out = [];
+if (filePath && fs.existsSync(filePath)) {
+  fs.readFileSync(filePath, "utf8").split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) return;
+    const match = NAME.exec(line.replace(/^export\s+/, ""));
+    if (!match) return out.push(`bad ${index + 1}`);
+    let value = match[2].trim();
+    const quoted = /^(["\x27])(.*)\1$/.exec(value);
+    if (quoted) value = quoted[2];
+    else value = value.replace(/\s+#.*$/, "");
+    if (!known.includes(match[1])) return out.push(`unknown ${match[1]}`);
+    if (value === "") return out.push(`empty ${match[1]}`);
+    values[match[1]] = value;
+    out.push(`push ${match[1]}`);
+  });
+}
+if (mode === "json") process.stdout.write(JSON.stringify(values));
+else console.log([...known.map((n) => `known ${n}`), ...[...required].map((n) => `required ${n}`), ...out].join("\n"));
+'
+
+secrets_report() { node -e "$SECRETS_READER" "$SECRETS_EXAMPLE" "$SECRETS_FILE" 2>&1; }
+names_of() { awk -v kind="$1" '$1 == kind { print $2 }' | paste -sd' ' -; }
 
 # Reads `rollout status --json` on stdin; prints why the gate fails (exit 1) or what it saw.
 GATE_CHECK='
@@ -179,7 +275,7 @@ gate() {
   fi
 }
 
-[[ $DRY_RUN == 1 ]] && printf 'DRY RUN: nothing below is run, nothing changes.\n'
+[[ $DRY_RUN == 1 ]] && printf 'DRY RUN: the read-only checks run; nothing else runs and nothing changes.\n'
 printf 'Launching %s (wrangler env %s); bake %s s per gate; steps %s %%.\n' "$URL" "$ENV_NAME" "$BAKE" "$STEPS"
 
 phase "A: checks and deploy"
@@ -195,24 +291,75 @@ else
   ok "tests and typecheck passed"
 fi
 
-step "required secrets: ADMIN_TOKEN"
 if [[ $DRY_RUN == 1 ]]; then
-  would wrangler secret list "${ENV_ARGS[@]}"
+  step "the admin token for npx rollout"
+  if [[ -n ${ROLLOUT_TOKEN:-} ]]; then ok "ROLLOUT_TOKEN is set"; else check_failed "ROLLOUT_TOKEN is not set: the launch needs it for every npx rollout step"; fi
+fi
+
+step "wrangler config: $(shell_words "${WRANGLER_CONFIG#"$ROOT"/}") [env.$ENV_NAME]"
+# Placeholders in this environment's tables ([env.NAME], [[env.NAME.kv_namespaces]], …).
+placeholders=$(awk -v env="$ENV_NAME" '
+  /^[[:space:]]*\[/ { header = $0; gsub(/[][[:space:]]/, "", header); inside = (header == "env." env || index(header, "env." env ".") == 1) }
+  inside && /REPLACE_WITH/ && !/^[[:space:]]*#/ { printf "line %d: %s\n", NR, $0 }
+' "$WRANGLER_CONFIG")
+if [[ -n $placeholders ]]; then
+  indent <<<"$placeholders"
+  check_failed "the wrangler config still has REPLACE_WITH… placeholders for env $ENV_NAME (create the namespace and put its id there: docs/LAUNCH-RUNBOOK.md)"
 else
-  secrets=$(wrangler_cmd secret list "${ENV_ARGS[@]}") || fail "wrangler secret list failed"
-  grep -Eq '"name"[[:space:]]*:[[:space:]]*"ADMIN_TOKEN"' <<<"$secrets" ||
-    fail "ADMIN_TOKEN is not a secret of the Worker: wrangler secret put ADMIN_TOKEN --env $ENV_NAME"
-  ok "ADMIN_TOKEN is set"
+  ok "no placeholder left for env $ENV_NAME"
+fi
+
+step "production secrets: $(shell_words "${SECRETS_FILE#"$ROOT"/}") and wrangler secret list"
+report=$(secrets_report) || { indent <<<"$report"; fail "cannot read $SECRETS_EXAMPLE"; }
+required=$(names_of required <<<"$report")
+to_push=$(names_of push <<<"$report")
+[[ -n $(names_of bad <<<"$report") ]] && check_failed "$SECRETS_FILE: line(s) $(names_of bad <<<"$report") are not NAME=value"
+[[ -n $(names_of unknown <<<"$report") ]] &&
+  check_failed "$SECRETS_FILE names secrets the Worker does not read: $(names_of unknown <<<"$report") (see .env.production.example)"
+[[ -n $(names_of empty <<<"$report") ]] && printf '     skipped (empty in the file): %s\n' "$(names_of empty <<<"$report")"
+if [[ -f $SECRETS_FILE ]]; then
+  printf '     in the file: %s\n' "${to_push:-(no value set)}"
+else
+  printf '     no secrets file: only the secrets already set count\n'
+fi
+if listed=$(wrangler_cmd secret list "${ENV_ARGS[@]}"); then
+  # wrangler prints the list as JSON, possibly after a banner line.
+  existing=$(node -e '
+    const text = require("fs").readFileSync(0, "utf8");
+    const list = JSON.parse(text.slice(text.indexOf("[")));
+    console.log(list.map((s) => s.name).join(" "));
+  ' <<<"$listed" 2>/dev/null) || existing=""
+  missing=""
+  for name in $required; do
+    [[ " $to_push " == *" $name "* || " $existing " == *" $name "* ]] || missing+=" $name"
+  done
+  if [[ -n $missing ]]; then
+    check_failed "required secret(s) missing from both $(shell_words "${SECRETS_FILE#"$ROOT"/}") and wrangler secret list:$missing"
+  else
+    ok "every required secret is set or in the file: $required"
+  fi
+else
+  check_failed "wrangler secret list failed (logged in? the Worker deployed once?)"
+fi
+if [[ -n $to_push ]]; then
+  if [[ $DRY_RUN == 1 ]]; then
+    printf '     would push with wrangler secret bulk (values never shown): %s\n' "$to_push"
+  elif [[ ${#CHECK_FAILURES[@]} -eq 0 ]]; then
+    printf '     pushing with wrangler secret bulk (values never shown): %s\n' "$to_push"
+    # The JSON goes from node to wrangler through a pipe: no value in argv, a file or the output.
+    pushed=$(node -e "$SECRETS_READER" "$SECRETS_EXAMPLE" "$SECRETS_FILE" json |
+      wrangler_cmd secret bulk "${ENV_ARGS[@]}" 2>&1) || { grep -v '=' <<<"$pushed" | indent; fail "wrangler secret bulk failed"; }
+    ok "secrets pushed: $to_push"
+  fi
 fi
 
 for origin in stable canary; do
   if [[ $origin == stable ]]; then health_url=$STABLE_HEALTH; else health_url=$CANARY_HEALTH; fi
   step "$origin origin answers: $health_url"
-  if [[ $DRY_RUN == 1 ]]; then
-    would curl -fsS -o /dev/null --max-time 10 "$health_url"
-  else
-    curl -fsS -o /dev/null --max-time 10 "$health_url" 2>&1 | indent || fail "the $origin origin's health URL does not answer 2xx: $health_url"
+  if curl -fsS -o /dev/null --max-time 10 "$health_url" 2>&1 | indent; then
     ok "$origin origin is up"
+  else
+    check_failed "the $origin origin's health URL does not answer 2xx: $health_url"
   fi
 done
 
@@ -228,6 +375,33 @@ else
     ' <<<"$deployment" 2>/dev/null || true)
   fi
   if [[ -n $PREVIOUS_VERSION ]]; then ok "currently deployed: $PREVIOUS_VERSION"; else ok "no current version found (first deploy?)"; fi
+fi
+
+if [[ -n $MIGRATE ]]; then
+  step "database migration (once; the stable version must still read and write the schema)"
+  if [[ $DRY_RUN == 1 ]]; then
+    printf '     would run: %s\n' "$MIGRATE"
+  else
+    # Recorded before it runs: a migration that fails halfway may still have changed the schema.
+    mkdir -p "$LAUNCH_STATE_DIR"
+    printf 'migration started %s (production-deploy, env %s)\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$ENV_NAME" >"$LAUNCH_STATE_DIR/$ENV_NAME.migration"
+    MIGRATED=1
+    bash -c "$MIGRATE" 2>&1 | indent || fail "the migration failed: nothing was deployed and no traffic moved, but the schema may be partly changed"
+    ok "migration applied"
+  fi
+fi
+if [[ -n $CHECK_OLD ]]; then
+  step "the stable version still works against the migrated schema"
+  if [[ $DRY_RUN == 1 ]]; then
+    printf '     would run: %s\n' "$CHECK_OLD"
+  else
+    bash -c "$CHECK_OLD" 2>&1 | indent || fail "the stable version fails against the migrated schema (--check-old): forward-fix the migration before any canary traffic"
+    ok "the stable version works against the migrated schema"
+  fi
+fi
+
+if [[ $DRY_RUN == 1 && ${#CHECK_FAILURES[@]} -gt 0 ]]; then
+  printf '\n     (the real run would stop here: %s failed check(s) above)\n' "${#CHECK_FAILURES[@]}"
 fi
 
 step "deploy the Worker"
@@ -300,8 +474,12 @@ else
   done
 fi
 
-if [[ $DRY_RUN == 1 ]]; then
-  printf '\nDry run done: nothing was run or changed.\n'
+if [[ $DRY_RUN == 1 && ${#CHECK_FAILURES[@]} -gt 0 ]]; then
+  printf '\nDry run done: nothing was changed, but %s check(s) failed:\n' "${#CHECK_FAILURES[@]}" >&2
+  printf '  ✘ %s\n' "${CHECK_FAILURES[@]}" >&2
+  exit 1
+elif [[ $DRY_RUN == 1 ]]; then
+  printf '\nDry run done: every check passed; nothing was changed.\n'
 else
   printf '\nLaunched: the canary is promoted and every flag phase is on.\n'
   printf 'Finalize once the post-launch checks pass: scripts/post-launch-check.sh, then npx rollout finalize\n'

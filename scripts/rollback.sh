@@ -31,10 +31,16 @@ Options:
   --check-path PATH        the path requested in step 3 (default: /)
   --verify-timeout SECS    how long step 3 keeps trying (default: 120: a KV write takes up to
                            ~60 s to reach every location)
+  --migration-applied      a database migration ran for this launch: print the database
+                           reminder (also printed when production-deploy.sh recorded one)
   --dry-run                print every step; run nothing, change nothing
   -h, --help               this help
 
-Environment: ROLLOUT_TOKEN (required), ROLLOUT_URL, ROLLOUT_ACTOR (default: rollback.sh).
+This never touches the database: a schema migration is not rolled back. See
+docs/ROLLBACK-PROCEDURE.md (Database) for forward-fix or restore.
+
+Environment: ROLLOUT_TOKEN (required), ROLLOUT_URL, ROLLOUT_ACTOR (default: rollback.sh),
+LAUNCH_STATE_DIR (where production-deploy.sh records a migration; default: .wrangler/launch).
 Exit codes: 0 rolled back and verified; 1 a step or the verification failed; 2 bad arguments.
 EOF
 }
@@ -47,6 +53,7 @@ SKIP_WORKER=0
 CHECK_PATH=/
 VERIFY_TIMEOUT=120
 DRY_RUN=0
+MIGRATION_APPLIED=0
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -57,6 +64,7 @@ while [[ $# -gt 0 ]]; do
     --skip-worker-rollback) SKIP_WORKER=1 && shift ;;
     --check-path) need_value "$@" && CHECK_PATH=$2 && shift 2 ;;
     --verify-timeout) need_value "$@" && VERIFY_TIMEOUT=$2 && shift 2 ;;
+    --migration-applied) MIGRATION_APPLIED=1 && shift ;;
     --dry-run) DRY_RUN=1 && shift ;;
     -h | --help) usage && exit 0 ;;
     *) die_usage "unknown argument: $1" ;;
@@ -74,6 +82,18 @@ URL=${URL%/}
 export ROLLOUT_URL=$URL ROLLOUT_ACTOR=${ROLLOUT_ACTOR:-rollback.sh} ROLLOUT_ENV=$ENV_NAME
 ENV_ARGS=(--env "$ENV_NAME")
 FAILED=()
+MIGRATION_RECORD=${LAUNCH_STATE_DIR:-$ROOT/.wrangler/launch}/$ENV_NAME.migration
+
+# The Worker goes back; the schema does not. Said at the start and again at the end.
+database_reminder() {
+  local recorded=""
+  [[ -f $MIGRATION_RECORD ]] && recorded=" ($(head -n 1 "$MIGRATION_RECORD" | tr -cd '[:print:]'))"
+  [[ $MIGRATION_APPLIED == 1 || -n $recorded ]] || return 0
+  printf '\n!!  A database migration was recorded for this launch%s.\n' "$recorded"
+  printf '!!  This rollback does NOT roll the schema back. The stable version runs against the\n'
+  printf '!!  migrated schema: check it works; if not, forward-fix or restore from backup, as\n'
+  printf '!!  docs/ROLLBACK-PROCEDURE.md (Database) decides.\n'
+}
 
 step() { printf '\n==> %s\n' "$*"; }
 bad() { printf '     ✘ %s\n' "$*"; }
@@ -108,6 +128,7 @@ kv_kill() {
 
 [[ $DRY_RUN == 1 ]] && printf 'DRY RUN: nothing below is run, nothing changes.\n'
 printf 'Rolling back %s (wrangler env %s): %s\n' "$URL" "$ENV_NAME" "$REASON"
+database_reminder
 
 step "1/3 Stop the canary (KV abort, instant for users)"
 if [[ $DRY_RUN == 1 ]]; then
@@ -147,6 +168,7 @@ step "3/3 Verify: the rollout is stopped and visitors get stable"
 if [[ $DRY_RUN == 1 ]]; then
   would npx rollout status --json
   would curl -sS -D - -o /dev/null "$URL$CHECK_PATH"
+  database_reminder
   printf '\nDry run done: nothing was run or changed.\n'
   exit 0
 fi
@@ -175,6 +197,7 @@ done
 if [[ $status_ok == 1 ]]; then ok "status: $status_line"; else bad "status: $status_line" && FAILED+=("verification"); fi
 if [[ $cohort_ok == 1 ]]; then ok "$cohort_line"; else bad "$cohort_line" && FAILED+=("verification"); fi
 
+database_reminder
 if [[ ${#FAILED[@]} -eq 0 ]]; then
   printf '\nRolled back and verified. The kill switch or aborted state stays until you change it.\n'
 else

@@ -1,13 +1,24 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardVerdictRecord } from '../support/fixtures/guard-verdict-record';
 import { localWorkerBehindEchoOrigins } from '../support/local-worker/wrangler-dev-behind-echo-origins';
 import { runCli } from '../../cli/run-cli';
 import { putLocalKv } from '../support/wrangler-stub/local-kv';
 import { runWithWranglerStub } from '../support/wrangler-stub/run-with-stub';
 
-const TOKEN = 'deploy-script-token-0123456789';
+const TOKEN = 'deploy-script-token-0123456789abcdef';
 const PREVIOUS = '0a0a0a0a-1111-4222-8333-444444444444';
 const NEW = '9f9f9f9f-5555-4666-8777-888888888888';
+/** The secrets .env.production.example marks as required. */
+const REQUIRED_SECRETS = ['ADMIN_TOKEN', 'OVERRIDE_SECRET', 'CF_ACCOUNT_ID', 'CF_API_TOKEN'];
+// Values that must never appear in any output.
+const SECRET_VALUES = {
+  OVERRIDE_SECRET: 'override-value-4f1c9a7e2b6d',
+  CF_API_TOKEN: 'api-token-value-8e3a1b5c9d0f',
+  GUARD_WEBHOOK_URL: 'https://hooks.example.com/services/T000/B000/secret-path-77aa',
+};
 
 interface State {
   version: number;
@@ -22,21 +33,43 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
   });
   let env: Record<string, string>;
   let healthArgs: string[];
+  let dir: string;
+  let config: string;
+  let stateDir: string;
 
   beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'production-deploy-'));
+    // The repository's wrangler.toml keeps REPLACE_WITH… placeholders, as a fresh clone does: a
+    // launch uses a copy with the namespace ids filled in.
+    config = join(dir, 'wrangler.toml');
+    writeFileSync(
+      config,
+      readFileSync('wrangler.toml', 'utf8').replace(
+        /REPLACE_WITH_[A-Z_]+/g,
+        '0123456789abcdef0123456789abcdef',
+      ),
+    );
+    stateDir = join(dir, 'launch');
     env = {
       ROLLOUT_URL: world.worker.url,
       ROLLOUT_TOKEN: TOKEN,
       WRANGLER_STUB_PREVIOUS_VERSION: PREVIOUS,
       WRANGLER_STUB_NEW_VERSION: NEW,
+      WRANGLER_STUB_SECRETS: REQUIRED_SECRETS.join(','),
+      LAUNCH_STATE_DIR: stateDir,
     };
     healthArgs = [
+      '--config',
+      config,
       '--stable-health',
       `http://127.0.0.1:${world.stable.port}/health`,
       '--canary-health',
       `http://127.0.0.1:${world.canary.port}/health`,
     ];
   });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const secretList = ['secret', 'list', '--env', 'production', '--config'];
 
   async function cli(...argv: string[]): Promise<string> {
     let out = '';
@@ -50,18 +83,22 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
   }
   const state = async () => JSON.parse(await cli('status', '--json')) as State;
 
-  it('--dry-run prints every phase and changes nothing: no wrangler call, no config write', async () => {
+  it('--dry-run runs the read-only checks, prints every phase and changes nothing', async () => {
     const before = await state();
     const run = await runWithWranglerStub('scripts/production-deploy.sh', [...healthArgs, '--dry-run'], {
       env,
     });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.wranglerCalls).toEqual([]);
-    expect(run.stdout).toContain('DRY RUN: nothing below is run, nothing changes.');
+    // The only wrangler call is the read-only secret list.
+    expect(run.wranglerCalls).toEqual([[...secretList, config]]);
+    expect(run.stdout).toContain('DRY RUN: the read-only checks run; nothing else runs and nothing changes.');
     for (const line of [
       'would run: npm test',
-      'would run: wrangler secret list --env production',
-      'would run: wrangler deploy --env production',
+      '✔ no placeholder left for env production',
+      `✔ every required secret is set or in the file: ${REQUIRED_SECRETS.join(' ')}`,
+      '✔ stable origin is up',
+      '✔ canary origin is up',
+      `would run: wrangler deploy --env production --config ${config}`,
       'would run: npx rollout set 10 --reason',
       'would bake 900 s, then gate after 50 % on: npx rollout status --json',
       'would run: npx rollout promote',
@@ -69,7 +106,156 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     ]) {
       expect(run.stdout).toContain(line);
     }
+    expect(run.stdout).toContain('Dry run done: every check passed; nothing was changed.');
     expect(await state()).toEqual(before);
+  });
+
+  it('--dry-run reports every failed precondition (token, placeholders, secrets, origin) and exits 1', async () => {
+    const { ROLLOUT_TOKEN: _token, ...noToken } = env;
+    const run = await runWithWranglerStub(
+      'scripts/production-deploy.sh',
+      [
+        // The repository's own wrangler.toml, placeholders and all.
+        '--stable-health',
+        `http://127.0.0.1:${world.stable.port}/health`,
+        '--canary-health',
+        `http://127.0.0.1:${world.canary.port}/status/503`,
+        '--dry-run',
+        '--skip-flags',
+      ],
+      { env: { ...noToken, WRANGLER_STUB_SECRETS: 'ADMIN_TOKEN' } },
+    );
+    expect(run.code).toBe(1);
+    const failures = run.stderr.slice(run.stderr.indexOf('check(s) failed'));
+    for (const failure of [
+      '✘ ROLLOUT_TOKEN is not set',
+      '✘ the wrangler config still has REPLACE_WITH… placeholders for env production',
+      '✘ required secret(s) missing from both .env.production and wrangler secret list: OVERRIDE_SECRET CF_ACCOUNT_ID CF_API_TOKEN',
+      "✘ the canary origin's health URL does not answer 2xx",
+    ])
+      expect(failures).toContain(failure);
+    expect(run.stdout).toContain('line 106: id = "REPLACE_WITH_PRODUCTION_KV_NAMESPACE_ID"');
+    expect(run.stderr).toContain('Dry run done: nothing was changed, but 4 check(s) failed');
+    expect(run.wranglerCalls).toEqual([['secret', 'list', '--env', 'production']]);
+  });
+
+  it('--dry-run shows the migration, then the old-version check, before the deploy and any traffic', async () => {
+    const run = await runWithWranglerStub(
+      'scripts/production-deploy.sh',
+      [
+        ...healthArgs,
+        '--dry-run',
+        '--skip-flags',
+        '--migrate',
+        'npm run db:migrate',
+        '--check-old',
+        'npm run smoke:stable',
+      ],
+      { env },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const order = [
+      'would run: npm run db:migrate',
+      'would run: npm run smoke:stable',
+      'would run: wrangler deploy --env production',
+      'would run: npx rollout set 10',
+    ].map((line) => run.stdout.indexOf(line));
+    expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!))).toBe(true);
+    expect(existsSync(join(stateDir, 'production.migration'))).toBe(false);
+  });
+
+  it('a failing migration stops phase A before the deploy and before any traffic moves', async () => {
+    const before = await state();
+    const marker = join(dir, 'check-old-ran');
+    const run = await runWithWranglerStub(
+      'scripts/production-deploy.sh',
+      [
+        ...healthArgs,
+        '--skip-tests',
+        '--migrate',
+        'echo applying 0042_invoice_template_id; exit 3',
+        '--check-old',
+        `touch ${marker}`,
+      ],
+      { env },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('applying 0042_invoice_template_id');
+    expect(run.stderr).toContain('✘ the migration failed');
+    expect(run.stderr).toContain('Deploy stopped before anything was deployed and before any traffic moved.');
+    expect(run.stderr).toContain('docs/ROLLBACK-PROCEDURE.md (Database)');
+    expect(run.wranglerCalls.map((call) => call[0])).toEqual(['secret', 'deployments']);
+    expect(existsSync(marker)).toBe(false);
+    expect(await state()).toEqual(before);
+
+    // The migration is recorded: the rollback reminds of the schema.
+    const rollback = await runWithWranglerStub('scripts/rollback.sh', ['--dry-run'], { env });
+    expect(rollback.code, rollback.stderr).toBe(0);
+    expect(rollback.stdout).toContain('A database migration was recorded for this launch (migration started');
+    expect(rollback.stdout).toContain('does NOT roll the schema back');
+    rmSync(join(stateDir, 'production.migration'));
+  });
+
+  it('a failing old-version check stops before the deploy', async () => {
+    const run = await runWithWranglerStub(
+      'scripts/production-deploy.sh',
+      [...healthArgs, '--skip-tests', '--migrate', 'true', '--check-old', 'echo stable smoke: 500; exit 1'],
+      { env },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('✔ migration applied');
+    expect(run.stderr).toContain('✘ the stable version fails against the migrated schema (--check-old)');
+    expect(run.wranglerCalls.some((call) => call[0] === 'deploy')).toBe(false);
+    expect((await state()).state).toBe('idle');
+    rmSync(join(stateDir, 'production.migration'));
+  });
+
+  it('a required secret missing from the file and the Worker stops phase A by name; values never show', async () => {
+    const secrets = join(dir, 'env.production');
+    writeFileSync(
+      secrets,
+      [
+        '# production secrets',
+        `OVERRIDE_SECRET=${SECRET_VALUES.OVERRIDE_SECRET}`,
+        `GUARD_WEBHOOK_URL="${SECRET_VALUES.GUARD_WEBHOOK_URL}"`,
+        'SENTRY_DSN=',
+      ].join('\n'),
+    );
+    const run = await runWithWranglerStub(
+      'scripts/production-deploy.sh',
+      [...healthArgs, '--skip-tests', '--secrets-file', secrets],
+      { env: { ...env, WRANGLER_STUB_SECRETS: 'ADMIN_TOKEN,CF_ACCOUNT_ID' } },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `✘ required secret(s) missing from both ${secrets} and wrangler secret list: CF_API_TOKEN`,
+    );
+    expect(run.stdout).toContain('in the file: OVERRIDE_SECRET GUARD_WEBHOOK_URL');
+    expect(run.stdout).toContain('skipped (empty in the file): SENTRY_DSN');
+    expect(run.wranglerCalls).toEqual([[...secretList, config]]);
+    expect(run.bulkSecretNames).toEqual([]);
+    for (const value of Object.values(SECRET_VALUES)) expect(run.stdout + run.stderr).not.toContain(value);
+
+    // With the missing one in the file, the file is pushed (names shown, values never).
+    writeFileSync(secrets, `${readFileSync(secrets, 'utf8')}\nCF_API_TOKEN=${SECRET_VALUES.CF_API_TOKEN}\n`);
+    const pushed = await runWithWranglerStub(
+      'scripts/production-deploy.sh',
+      [...healthArgs, '--skip-tests', '--secrets-file', secrets, '--migrate', 'exit 1'],
+      { env: { ...env, WRANGLER_STUB_SECRETS: 'ADMIN_TOKEN,CF_ACCOUNT_ID' } },
+    );
+    expect(pushed.stdout).toContain('✔ secrets pushed: OVERRIDE_SECRET GUARD_WEBHOOK_URL CF_API_TOKEN');
+    expect(pushed.bulkSecretNames).toEqual([['OVERRIDE_SECRET', 'GUARD_WEBHOOK_URL', 'CF_API_TOKEN']]);
+    expect(pushed.wranglerCalls).toContainEqual([
+      'secret',
+      'bulk',
+      '--env',
+      'production',
+      '--config',
+      config,
+    ]);
+    for (const value of Object.values(SECRET_VALUES))
+      expect(pushed.stdout + pushed.stderr).not.toContain(value);
+    rmSync(join(stateDir, 'production.migration'));
   });
 
   it('refuses bad arguments with exit 2 before doing anything', async () => {
@@ -93,20 +279,20 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     expect(noOrigins.stderr).toContain("both origins' health URLs are needed");
   });
 
-  it('stops before deploying when ADMIN_TOKEN is not among the secrets', async () => {
+  it('stops before deploying when ADMIN_TOKEN is neither in a secrets file nor among the secrets', async () => {
     const run = await runWithWranglerStub(
       'scripts/production-deploy.sh',
       [...healthArgs, '--skip-tests', '--bake', '1'],
       {
-        env: { ...env, WRANGLER_STUB_SECRETS: 'SENTRY_DSN' },
+        env: { ...env, WRANGLER_STUB_SECRETS: 'SENTRY_DSN,OVERRIDE_SECRET,CF_ACCOUNT_ID,CF_API_TOKEN' },
       },
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      'ADMIN_TOKEN is not a secret of the Worker: wrangler secret put ADMIN_TOKEN --env production',
+      'required secret(s) missing from both .env.production and wrangler secret list: ADMIN_TOKEN',
     );
-    expect(run.stderr).toContain('Deploy stopped before anything was deployed.');
-    expect(run.wranglerCalls).toEqual([['secret', 'list', '--env', 'production']]);
+    expect(run.stderr).toContain('Deploy stopped before anything was deployed');
+    expect(run.wranglerCalls).toEqual([[...secretList, config]]);
     expect((await state()).state).toBe('idle');
   });
 
@@ -127,9 +313,9 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     );
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.wranglerCalls).toEqual([
-      ['secret', 'list', '--env', 'production'],
-      ['deployments', 'status', '--env', 'production', '--json'],
-      ['deploy', '--env', 'production'],
+      [...secretList, config],
+      ['deployments', 'status', '--env', 'production', '--config', config, '--json'],
+      ['deploy', '--env', 'production', '--config', config],
     ]);
     const phases = ['==> Phase A', '==> Phase B', '==> Phase C', 'Launched:'].map((marker) =>
       run.stdout.indexOf(marker),

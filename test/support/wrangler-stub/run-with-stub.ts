@@ -13,6 +13,8 @@ export interface StubbedRun {
   stderr: string;
   /** Every `wrangler` call it made, as argument lists, in order. */
   wranglerCalls: string[][];
+  /** The secret names of each `wrangler secret bulk` call (the stub never keeps values). */
+  bulkSecretNames: string[][];
 }
 
 /**
@@ -60,15 +62,18 @@ export async function runWithWranglerStub(
       resolve(exitCode);
     });
   });
-  let wranglerCalls: string[][] = [];
-  try {
-    wranglerCalls = readFileSync(log, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as string[]);
-  } catch {
-    // no call was made
-  }
+  const readLines = (path: string): string[][] => {
+    try {
+      return readFileSync(path, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as string[]);
+    } catch {
+      return []; // no such call was made
+    }
+  };
+  const wranglerCalls = readLines(log);
+  const bulkSecretNames = readLines(`${log}.bulk`);
   rmSync(dir, { recursive: true, force: true });
-  return { code, stdout, stderr, wranglerCalls };
+  return { code, stdout, stderr, wranglerCalls, bulkSecretNames };
 }

@@ -2,6 +2,9 @@
 // line to $WRANGLER_STUB_LOG and answers the commands the scripts use the way wrangler 4 does,
 // without touching Cloudflare:
 //   secret list            JSON list of $WRANGLER_STUB_SECRETS (default ADMIN_TOKEN)
+//   secret bulk [file]     reads JSON (a file, or stdin) and confirms each key by name, as
+//                          wrangler 4 does; the names (never the values) are appended as one JSON
+//                          line to $WRANGLER_STUB_LOG.bulk
 //   deployments status     JSON deployment with $WRANGLER_STUB_PREVIOUS_VERSION at 100 %
 //   deploy                 "Current Version ID: $WRANGLER_STUB_NEW_VERSION"
 //   versions upload|deploy "Worker Version ID: …" / a deployed confirmation
@@ -9,7 +12,7 @@
 //   kv key get kill        $WRANGLER_STUB_KILL_VALUE, or "Value not found"
 //   kv key put|delete      a confirmation
 // A command listed in $WRANGLER_STUB_FAIL (comma-separated, e.g. "deploy,rollback") exits 1.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
 const env = process.env;
@@ -37,6 +40,21 @@ switch (command) {
         2,
       ),
     );
+    break;
+  }
+  case 'secret bulk': {
+    const text = readFileSync(positionals[2] ?? 0, 'utf8');
+    let names;
+    try {
+      names = Object.keys(JSON.parse(text));
+    } catch {
+      console.error('✘ [ERROR] Could not parse the secrets (expected JSON)');
+      process.exit(1);
+    }
+    if (env.WRANGLER_STUB_LOG) appendFileSync(`${env.WRANGLER_STUB_LOG}.bulk`, `${JSON.stringify(names)}\n`);
+    console.log('🌀 Creating the secrets for the Worker "edge-rollout"');
+    for (const name of names) console.log(`✨ Successfully created secret for key: ${name}`);
+    console.log(`\nFinished processing secrets file:\n✨ ${names.length} secrets successfully uploaded`);
     break;
   }
   case 'deployments status':
@@ -99,5 +117,7 @@ function isOptionValue(index) {
     '--namespace-id',
     '--persist-to',
     '--format',
+    '--config',
+    '-c',
   ].includes(previous ?? '');
 }
