@@ -7,7 +7,7 @@ import type { MiniflareWorker, WorkerLogLine } from '../support/local-worker/min
 import { adminClient, type AdminClient } from '../support/soak/admin-client';
 import { inLanes, soakClient, type SoakClient } from '../support/soak/client';
 
-const TOKEN = 'faults-kv-token-0123456789';
+const TOKEN = 'faults-kv-token-0123456789abcdef';
 const CACHE_SECONDS = 1;
 const SETTLE_MS = CACHE_SECONDS * 1000 + 150;
 const TRAFFIC_MS = 1600; // longer than the cache period: each fault is read from KV more than once
@@ -33,7 +33,6 @@ const GOOD_CONFIG = {
   },
 };
 const RECOVERED_CONFIG = {
-  version: 7,
   rollout: { percent: 100, salt: 'kv-faults-recovered', state: 'promoted' },
   flags: { analytics: { enabled: true }, kvMarker: { enabled: false } },
 };
@@ -136,9 +135,12 @@ const INCIDENTS: Incident[] = [
   },
   {
     name: 'KV back with a new valid config',
-    apply: async (worker) => {
-      await worker.kv.put('config', JSON.stringify(RECOVERED_CONFIG));
+    // The control plane took a write during the outage (below), so the new config is written
+    // through it: KV by hand would be overwritten by the replica catching up, as designed.
+    apply: async (worker, admin) => {
       worker.setKvMode('ok');
+      const answer = await admin.call('PUT', '/config', RECOVERED_CONFIG);
+      if (answer.status !== 200) throw new Error(`recovery write refused: ${answer.status}`);
     },
     served: RECOVERED,
     log: { level: 'info', prefix: 'config store recovered' },
@@ -205,7 +207,7 @@ describe('KV faults: corrupt, schema-violating, missing and throwing KV under tr
     const admin = adminClient(worker.url, TOKEN);
     const client = soakClient(worker.url, { concurrency: CONCURRENCY });
     const results: { incident: Incident; figures: IncidentFigures }[] = [];
-    let adminDuringOutage: { status: number; retryAfter: string | null; unchanged: boolean } | undefined;
+    let adminDuringOutage: { status: number; lagging: boolean | undefined } | undefined;
     const started = performance.now();
     for (const incident of INCIDENTS) {
       const linesBefore = worker.logLines().length;
@@ -232,19 +234,15 @@ describe('KV faults: corrupt, schema-violating, missing and throwing KV under tr
       }
       results.push({ incident, figures });
       if (incident.name === 'KV throwing') {
-        // The admin API cannot write through an outage: it says so and changes nothing.
-        const before = await worker.kv.get('config');
+        // The control plane does not need KV to take a write: it commits, and its answer says
+        // the replica lags until KV is back.
         const answer = await fetch(`${worker.url}/__rollout/percent`, {
           method: 'PUT',
           headers: { authorization: `Bearer ${TOKEN}` },
           body: JSON.stringify({ percent: 10 }),
         });
-        await answer.text();
-        adminDuringOutage = {
-          status: answer.status,
-          retryAfter: answer.headers.get('retry-after'),
-          unchanged: (await worker.kv.get('config')) === before,
-        };
+        const body = (await answer.json()) as { replica?: { lagging: boolean }; version?: number };
+        adminDuringOutage = { status: answer.status, lagging: body.replica?.lagging };
       }
     }
     const seconds = (performance.now() - started) / 1000;
@@ -255,7 +253,7 @@ describe('KV faults: corrupt, schema-violating, missing and throwing KV under tr
     const wrong = results.flatMap((r) => r.figures.wrong);
     console.log(
       `faults-kv: requests ${requests}, failures ${wrong.length}, duration ${seconds.toFixed(1)} s, 5xx ${fiveHundreds}, ` +
-        `admin write during the outage ${adminDuringOutage?.status} (Retry-After ${adminDuringOutage?.retryAfter}); ` +
+        `admin write during the outage ${adminDuringOutage?.status} (replica lagging: ${adminDuringOutage?.lagging}); ` +
         results
           .map(
             ({ incident, figures }) =>
@@ -273,10 +271,6 @@ describe('KV faults: corrupt, schema-violating, missing and throwing KV under tr
       // Each fault was met by more than one KV read, so "once" really means deduplicated.
       expect(figures.kvCalls, incident.name).toBeGreaterThan(1);
     }
-    expect(adminDuringOutage).toEqual({
-      status: 503,
-      retryAfter: expect.stringMatching(/^\d+$/),
-      unchanged: true,
-    });
+    expect(adminDuringOutage).toEqual({ status: 200, lagging: true });
   });
 });

@@ -12,17 +12,21 @@ import { fuzzRandom, fuzzSeed } from '../support/fuzz/random';
 import { rawHttp } from '../support/fuzz/raw-http';
 import { adminClient } from '../support/soak/admin-client';
 
-const TOKEN = 'fuzz-token-0123456789';
+const TOKEN = 'fuzz-token-0123456789abcdefghijklmnop';
 const SEED = fuzzSeed(20_261_125);
 const ADMIN_CASES = Number(process.env.FUZZ_ADMIN_CASES ?? 1200);
 const PROXY_CASES = Number(process.env.FUZZ_PROXY_CASES ?? 1000);
 const FLAG_NAMES = ['fileStorage', 'templates', 'emailDelivery', 'analytics', 'newCheckout'];
 const SALT = 'fuzz-proxy-salt';
 
+/** What a write may change: the KV replica, and the control plane's version and newest audit entries. */
 interface KvSnapshot {
   config: string | null;
   kill: string | null;
   keys: string[];
+  version: number;
+  /** Versions of the two newest audit entries, newest first. */
+  audit: number[];
 }
 
 function sendAdmin(url: string, fuzzCase: AdminFuzzCase): Promise<{ status: number; body: string }> {
@@ -69,18 +73,24 @@ function effectProblem(
   body: Record<string, unknown>,
   before: KvSnapshot,
   after: KvSnapshot,
+  answer: { changed?: boolean },
 ): string | undefined {
   const key = fuzzCase.route.key;
   if (key === 'POST /override-link')
     return JSON.stringify(after) === JSON.stringify(before) ? undefined : 'an override link changed KV';
   const parsed = parseConfig(after.config);
   if (!parsed.ok) return `the stored config is invalid: ${parsed.issues.join('; ')}`;
-  const auditAdded =
-    after.keys.filter((k) => k.startsWith('audit:')).length -
-    before.keys.filter((k) => k.startsWith('audit:')).length;
-  if (auditAdded !== 1) return `${auditAdded} audit entries for one write`;
+  if (answer.changed === false)
+    return JSON.stringify(after) === JSON.stringify(before)
+      ? undefined
+      : 'a write that changed nothing changed state';
+  // Exactly one audit entry, for the new version, on top of the previous newest one.
+  if (after.audit[0] !== after.version || (before.audit[0] ?? null) !== (after.audit[1] ?? null))
+    return `audit ${JSON.stringify(before.audit)} → ${JSON.stringify(after.audit)} for version ${after.version}`;
   const config = parsed.config;
-  const previous = before.config === null ? 0 : (JSON.parse(before.config) as { version: number }).version;
+  const previous = before.version;
+  if (config.version !== after.version)
+    return `KV holds ${config.version}, the control plane ${after.version}`;
   if (key === 'PUT /kill') return after.kill ? undefined : 'PUT /kill left no kill switch';
   if (key === 'DELETE /kill') return after.kill === null ? undefined : 'DELETE /kill left a kill switch';
   if (config.version !== previous + 1) return `version ${previous} → ${config.version}`;
@@ -104,12 +114,24 @@ describe('fuzz: generated admin bodies on every write route, hostile cookies and
   });
 
   const snapshot = async (): Promise<KvSnapshot> => {
-    const values = (await world.worker.kv.get(['config', 'kill'], 'text')) as unknown as Map<
+    const values = (await world.worker.kv.get(['config', 'kill:api'], 'text')) as unknown as Map<
       string,
       string | null
     >;
     const keys = (await world.worker.kv.list()).keys.map((k) => k.name);
-    return { config: values.get('config') ?? null, kill: values.get('kill') ?? null, keys };
+    const read = async (path: string) =>
+      (
+        await fetch(`${world.worker.url}/__rollout${path}`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).json() as Promise<any>;
+    const state = await read('/state');
+    const audit = await read('/audit?limit=2');
+    return {
+      config: values.get('config') ?? null,
+      kill: values.get('kill:api') ?? null,
+      keys,
+      version: state.version as number,
+      audit: (audit.entries as { version: number }[]).map((e) => e.version),
+    };
   };
 
   it('accepts no invalid admin body, answers no 5xx, and leaves KV byte-identical after every refused one', async () => {
@@ -170,7 +192,7 @@ describe('fuzz: generated admin bodies on every write route, hostile cookies and
       } else if (accepted) {
         acceptedValid++;
         tally.accepted++;
-        const problem = effectProblem(fuzzCase, verdict.body, before, after);
+        const problem = effectProblem(fuzzCase, verdict.body, before, after, JSON.parse(response.body));
         if (problem) failures.push(`${label}: ${problem}`);
       } else {
         refusedValid++;

@@ -7,7 +7,7 @@ import { cohortSequenceViolations, type OpWindow } from '../support/soak/cohort-
 import { expectedCohortMismatches, type StableWindow } from '../support/soak/expected-cohort';
 import { SoakVisitor } from '../support/soak/visitor';
 
-const TOKEN = 'soak-ramp-token-0123456789';
+const TOKEN = 'soak-ramp-token-0123456789abcdef';
 const VISITORS = 3000;
 const ROUNDS = 7; // every visitor comes back 7 times: 21,000 requests
 const CONCURRENCY = 32;
@@ -23,7 +23,12 @@ interface OpStep {
 }
 
 const flag = (name: string, enabled: boolean, percent?: number) => (admin: AdminClient) =>
-  admin.call('PUT', `/flags/${name}`, percent === undefined ? { enabled } : { enabled, percent });
+  admin.call('PUT', `/flags/${name}`, {
+    enabled,
+    ...(percent === undefined ? {} : { percent }),
+    // newCheckout is not in the launch config: the first flip adds it.
+    create: true,
+  });
 
 // Two operators at once, while visitors keep browsing: one ramps, the other flips flags every
 // 500 requests, so some flips land together with a ramp step (at 2,500, 5,500, 8,500, 13,000).
