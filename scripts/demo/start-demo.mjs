@@ -16,7 +16,7 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
   process.exit(2);
 }
 const persistTo = process.env.DEMO_STATE_DIR ?? join(root, '.wrangler', 'demo-state');
-const token = process.env.ADMIN_TOKEN ?? randomBytes(18).toString('base64url');
+const token = process.env.ADMIN_TOKEN ?? randomBytes(32).toString('base64url');
 const env = { ...process.env, WRANGLER_SEND_METRICS: 'false' };
 const wrangler = join(root, 'node_modules', '.bin', 'wrangler');
 

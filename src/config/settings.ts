@@ -1,8 +1,35 @@
 import * as z from 'zod/mini';
-import { FlagNameSchema, OriginUrlSchema } from './config-schema';
+import { FlagNameSchema, OriginUrlSchema, recordWithoutProto } from './config-schema';
 import { describeIssues } from './parse-config';
 
 const optionalSecret = z.optional(z.string());
+
+/** The shortest admin token accepted: 32 characters (`openssl rand -hex 32` makes 64). */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+/**
+ * Path prefixes whose responses are the same for both cohorts (e.g. content-hashed assets):
+ * comma-separated, each starting with `/`. Shared caches may store them; nothing else.
+ */
+const SharedCachePathsSchema = z.pipe(
+  z.string(),
+  z.transform((text, ctx) => {
+    const prefixes = text
+      .split(',')
+      .map((prefix) => prefix.trim())
+      .filter(Boolean);
+    const bad = prefixes.find((prefix) => !/^\/[A-Za-z0-9._~!$&'()*+;=:@%/-]{0,127}$/.test(prefix));
+    if (bad !== undefined || prefixes.length > 20) {
+      ctx.issues.push({
+        code: 'custom',
+        message: 'SHARED_CACHE_PATHS must be up to 20 comma-separated path prefixes like /assets/',
+        input: text,
+      });
+      return z.NEVER;
+    }
+    return prefixes;
+  }),
+);
 
 const DefaultFlagsSchema = z.pipe(
   z.string(),
@@ -69,7 +96,7 @@ const CorsOriginsSchema = z.pipe(
 export const SettingsSchema = z.object({
   STABLE_ORIGIN: OriginUrlSchema,
   CANARY_ORIGIN: OriginUrlSchema,
-  DEFAULT_FLAGS: z._default(z.pipe(DefaultFlagsSchema, z.record(FlagNameSchema, z.boolean())), {}),
+  DEFAULT_FLAGS: z._default(z.pipe(DefaultFlagsSchema, recordWithoutProto(FlagNameSchema, z.boolean())), {}),
   ADMIN_PREFIX: z._default(
     z.string().check(z.regex(/^\/[A-Za-z0-9_-]{1,64}$/, 'ADMIN_PREFIX must look like /__rollout')),
     '/__rollout',
@@ -87,7 +114,17 @@ export const SettingsSchema = z.object({
     5,
   ),
   ENVIRONMENT: z._default(z.string().check(z.maxLength(32)), 'development'),
-  ADMIN_TOKEN: optionalSecret,
+  // Empty means unset (as in `.dev.vars`): the admin API is then off, not the Worker.
+  ADMIN_TOKEN: z.optional(
+    z
+      .string()
+      .check(
+        z.refine(
+          (token) => token === '' || token.length >= MIN_ADMIN_TOKEN_LENGTH,
+          `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (openssl rand -hex 32 makes one)`,
+        ),
+      ),
+  ),
   OVERRIDE_SECRET: optionalSecret,
   ACCESS_TEAM_DOMAIN: optionalSecret,
   ACCESS_AUD: optionalSecret,
@@ -97,11 +134,14 @@ export const SettingsSchema = z.object({
   CF_API_TOKEN: optionalSecret,
   ANALYTICS_SQL_BASE_URL: optionalSecret,
   GUARD_WEBHOOK_URL: optionalSecret,
+  SHARED_CACHE_PATHS: z._default(SharedCachePathsSchema, []),
   OFREP_BASE_PATH: z._default(OfrepBasePathSchema, '/'),
   OFREP_CORS_ORIGINS: z._default(CorsOriginsSchema, []),
   /** When set, OFREP clients send it as `Authorization: Bearer` or `X-API-Key`. */
   OFREP_API_KEY: z.optional(
-    z.string().check(z.regex(/^[\x21-\x7e]{16,256}$/, 'OFREP_API_KEY must be 16–256 visible ASCII characters')),
+    z
+      .string()
+      .check(z.regex(/^[\x21-\x7e]{16,256}$/, 'OFREP_API_KEY must be 16–256 visible ASCII characters')),
   ),
 });
 

@@ -128,7 +128,7 @@ async function main(): Promise<void> {
         bindings: {
           STABLE_ORIGIN: originUrl,
           CANARY_ORIGIN: originUrl,
-          ADMIN_TOKEN: 'bench-token-0123456789',
+          ADMIN_TOKEN: 'bench-token-0123456789abcdefghijklmnop',
         },
         unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
       },

@@ -4,7 +4,7 @@ import type { AuditEntry } from '../../src/admin/history-and-audit';
 import type { RolloutConfig } from '../../src/config/config-schema';
 import { testApp } from '../support/in-workerd/test-app';
 
-const TOKEN = 'test-admin-token-0123456789';
+const TOKEN = 'test-admin-token-0123456789abcdef';
 const kv = (env as unknown as { ROLLOUT: KVNamespace }).ROLLOUT;
 
 function client() {

@@ -3,7 +3,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { TeamDomainSchema } from '../../worker/admin/admin-auth';
 import { testApp } from '../support/in-workerd/test-app';
 
-const TOKEN = 'test-admin-token-0123456789';
+const TOKEN = 'test-admin-token-0123456789abcdef';
 const TEAM = 'https://edge-team.cloudflareaccess.com';
 const AUD = 'edge-rollout-aud-123';
 

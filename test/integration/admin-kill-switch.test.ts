@@ -187,7 +187,7 @@ describe('kill switch', () => {
     const send = (body: unknown) =>
       request('/__rollout/kill', {
         method: 'PUT',
-        headers: { authorization: 'Bearer test-admin-token-0123456789', 'if-match': `"${version}"` },
+        headers: { authorization: 'Bearer test-admin-token-0123456789abcdef', 'if-match': `"${version}"` },
         body: JSON.stringify(body),
       });
     const first = await send({ canary: true });

@@ -6,7 +6,7 @@ import type { RolloutConfig } from '../../src/config/config-schema';
 import type { Env } from '../../worker/env';
 import { testApp } from '../support/in-workerd/test-app';
 
-const TOKEN = 'test-admin-token-0123456789';
+const TOKEN = 'test-admin-token-0123456789abcdef';
 const kv = (env as unknown as { ROLLOUT: KVNamespace }).ROLLOUT;
 const controlNamespace = (env as unknown as Env).CONTROL;
 

@@ -3,7 +3,7 @@ import { ADMIN_ROUTES } from '../../src/admin/admin-routes';
 import { createAdminApp } from '../../worker/admin/admin-app';
 import { testApp } from '../support/in-workerd/test-app';
 
-const TOKEN = 'test-admin-token-0123456789';
+const TOKEN = 'test-admin-token-0123456789abcdef';
 
 describe('GET /openapi.json', () => {
   it('lists every route the admin sub-app serves, and no other', async () => {

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testApp } from '../support/in-workerd/test-app';
 
-const TOKEN = 'test-admin-token-0123456789';
+const TOKEN = 'test-admin-token-0123456789abcdef';
 const kv = (env as unknown as { ROLLOUT: KVNamespace }).ROLLOUT;
 
 interface Case {

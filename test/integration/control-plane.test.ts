@@ -9,7 +9,7 @@ import { testApp, uniqueControlName } from '../support/in-workerd/test-app';
 
 const kv = (env as unknown as Env).ROLLOUT;
 const CONTROL = (env as unknown as Env).CONTROL;
-const TOKEN = 'test-admin-token-0123456789';
+const TOKEN = 'test-admin-token-0123456789abcdef';
 
 beforeEach(async () => {
   for (const key of (await kv.list()).keys) await kv.delete(key.name);

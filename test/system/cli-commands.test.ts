@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/run-cli';
 import { freePort } from '../support/local-worker/wrangler-dev';
 
-const TOKEN = 'cli-system-token-0123456789';
+const TOKEN = 'cli-system-token-0123456789abcdef';
 const execFileAsync = promisify(execFile);
 
 describe('npx rollout against the real Worker (wrangler dev)', () => {

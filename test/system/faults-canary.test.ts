@@ -6,7 +6,7 @@ import type { FaultMode, FaultOrigin } from '../support/loopback/fault-origin';
 import { adminClient } from '../support/soak/admin-client';
 import { inLanes, soakClient, type SoakClient, type SoakResponse } from '../support/soak/client';
 
-const TOKEN = 'faults-canary-token-0123456789';
+const TOKEN = 'faults-canary-token-0123456789abcdef';
 const SALT = 'faults-canary-salt';
 const PERCENT = 50;
 const TIMEOUT_MS = 300;

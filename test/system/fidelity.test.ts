@@ -9,7 +9,7 @@ const MiB = 1024 * 1024;
 
 describe('fidelity through the real Worker (wrangler dev, loopback origins)', () => {
   const world = localWorkerBehindEchoOrigins({
-    ADMIN_TOKEN: 'fidelity-token-0123456789',
+    ADMIN_TOKEN: 'fidelity-token-0123456789abcdefghijklmnop',
   });
 
   it('streams a 50 MB upload to the origin without buffering it', async () => {

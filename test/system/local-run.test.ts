@@ -3,7 +3,7 @@ import { localWorkerBehindEchoOrigins } from '../support/local-worker/wrangler-d
 
 describe('the documented local run (wrangler dev with --var origins)', () => {
   const world = localWorkerBehindEchoOrigins({
-    ADMIN_TOKEN: 'local-run-token-0123456789',
+    ADMIN_TOKEN: 'local-run-token-0123456789abcdef',
   });
 
   it('serves the splitter with no config in KV: 0 % canary, a visitor cookie issued', async () => {

@@ -51,7 +51,7 @@ beforeEach(() => {
   requests = [];
 });
 
-const TOKEN = 'unit-test-token-0123456789';
+const TOKEN = 'unit-test-token-0123456789abcdef';
 
 async function cli(argv: string[], env: Record<string, string> = {}) {
   let stdout = '';

@@ -36,14 +36,29 @@ describe('config schema', () => {
     ['failover status outside 5xx', { ...valid, failover: { statuses: [404] } }],
     ['version missing', { rollout: valid.rollout }],
     ['an array', [valid]],
+    ['a percent between buckets, however close to 0', { ...valid, rollout: { percent: 5e-324, salt: 's' } }],
+    [
+      'a percent between buckets, however close to 10',
+      { ...valid, rollout: { percent: 10 + 1e-12, salt: 's' } },
+    ],
   ])('rejects %s with readable issues', (_name, input) => {
     const result = parseConfig(typeof input === 'string' ? input : JSON.stringify(input));
     expect(result.ok).toBe(false);
     expect(!result.ok && result.issues.length).toBeGreaterThan(0);
   });
 
+  it.each([
+    ['a valid flag', '{"enabled":true}'],
+    ['an invalid flag', '{"enabled":"nope"}'],
+  ])('refuses a flag named __proto__ (%s) instead of dropping it', (_name, flag) => {
+    const text = `{"version":3,"rollout":{"percent":10,"salt":"s"},"flags":{"ok":{"enabled":true},"__proto__":${flag}}}`;
+    const result = parseConfig(text);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.issues.join('\n')).toContain('__proto__');
+  });
+
   it('accepts two-decimal percents without float noise', () => {
-    for (const percent of [0.01, 0.29, 10.01, 33.33, 99.99]) {
+    for (const percent of [0, 0.01, 0.07, 0.29, 1.15, 10.01, 33.33, 57.58, 99.99, 100]) {
       expect(parseConfig({ ...valid, rollout: { percent, salt: 's' } }).ok).toBe(true);
     }
   });
@@ -76,10 +91,37 @@ describe('settings (env vars)', () => {
     ['CONFIG_CACHE_SECONDS', { ...vars, CONFIG_CACHE_SECONDS: 'five' }],
     ['CONFIG_CACHE_SECONDS', { ...vars, CONFIG_CACHE_SECONDS: '0' }],
     ['ADMIN_PREFIX', { ...vars, ADMIN_PREFIX: 'rollout' }],
+    ['DEFAULT_FLAGS', { ...vars, DEFAULT_FLAGS: '{"__proto__":true}' }],
+    ['ADMIN_TOKEN', { ...vars, ADMIN_TOKEN: 'a'.repeat(31) }],
+    ['ADMIN_TOKEN', { ...vars, ADMIN_TOKEN: 'x' }],
+    ['SHARED_CACHE_PATHS', { ...vars, SHARED_CACHE_PATHS: 'assets/' }],
+    ['SHARED_CACHE_PATHS', { ...vars, SHARED_CACHE_PATHS: '/a b/' }],
   ])('names %s when it is invalid', (name, input) => {
     const result = parseSettings(input);
     expect(result.ok).toBe(false);
     expect(!result.ok && result.issues.join('\n')).toContain(name);
+  });
+});
+
+describe('ADMIN_TOKEN and SHARED_CACHE_PATHS', () => {
+  const vars = { STABLE_ORIGIN: 'http://127.0.0.1:1', CANARY_ORIGIN: 'http://127.0.0.1:2' };
+
+  it('accepts an admin token of 32 characters, and none at all (unset or empty: admin API off)', () => {
+    expect(parseSettings({ ...vars, ADMIN_TOKEN: 'a'.repeat(32) }).ok).toBe(true);
+    expect(parseSettings(vars).ok).toBe(true);
+    expect(parseSettings({ ...vars, ADMIN_TOKEN: '' }).ok).toBe(true);
+  });
+
+  it('says how long the admin token must be', () => {
+    const result = parseSettings({ ...vars, ADMIN_TOKEN: 'short' });
+    expect(!result.ok && result.issues.join('\n')).toMatch(/ADMIN_TOKEN.*at least 32 characters/);
+  });
+
+  it('reads shared cache paths as a comma-separated list, none by default', () => {
+    const result = parseSettings({ ...vars, SHARED_CACHE_PATHS: '/assets/, /favicon.ico' });
+    expect(result.ok && result.settings.SHARED_CACHE_PATHS).toEqual(['/assets/', '/favicon.ico']);
+    const none = parseSettings(vars);
+    expect(none.ok && none.settings.SHARED_CACHE_PATHS).toEqual([]);
   });
 });
 

@@ -11,13 +11,13 @@ import type { ShellWord } from './shell-words';
 export const SAMPLE_VALUES: Readonly<Record<string, string>> = {
   // Connection, for the CLI and the scripts alike.
   url: 'https://app.example.com',
-  token: 'sample-admin-token-0123456789',
+  token: 'sample-admin-token-0123456789abcdef',
   actor: 'release-lead',
   prefix: '/__rollout',
   env: 'production',
   ROLLOUT_URL: 'https://app.example.com',
-  ROLLOUT_TOKEN: 'sample-admin-token-0123456789',
-  ADMIN_TOKEN: 'sample-admin-token-0123456789',
+  ROLLOUT_TOKEN: 'sample-admin-token-0123456789abcdef',
+  ADMIN_TOKEN: 'sample-admin-token-0123456789abcdef',
   ROLLOUT_ACTOR: 'release-lead',
   ROLLOUT_ENV: 'production',
   ROLLOUT_PREFIX: '/__rollout',
