@@ -3,7 +3,6 @@ import {
   AuditPageSchema,
   ErrorBodySchema,
   HealthSchema,
-  KillResultSchema,
   StateBodySchema,
   WriteResultSchema,
 } from '../src/admin/admin-schemas';
@@ -24,7 +23,7 @@ export type StateBody = z.infer<typeof StateBodySchema>;
 /** Every config write. */
 export type WriteResult = z.infer<typeof WriteResultSchema>;
 /** `PUT /kill` and `DELETE /kill`. */
-export type KillResult = z.infer<typeof KillResultSchema>;
+export type KillResult = z.infer<typeof WriteResultSchema>;
 /** One `GET /audit` page. */
 export type AuditPage = z.infer<typeof AuditPageSchema>;
 
@@ -111,8 +110,8 @@ export function createAdminClient({
       send('PUT', '/percent', WriteResultSchema, { percent, ...withReason(reason) }),
     transition: (name, reason) => send('POST', `/${name}`, WriteResultSchema, withReason(reason)),
     setFlag: (name, change) => send('PUT', `/flags/${encodeURIComponent(name)}`, WriteResultSchema, change),
-    kill: (targets, reason) => send('PUT', '/kill', KillResultSchema, { ...targets, ...withReason(reason) }),
-    unkill: (reason) => send('DELETE', '/kill', KillResultSchema, withReason(reason)),
+    kill: (targets, reason) => send('PUT', '/kill', WriteResultSchema, { ...targets, ...withReason(reason) }),
+    unkill: (reason) => send('DELETE', '/kill', WriteResultSchema, withReason(reason)),
     auditPage: ({ limit, cursor }) => {
       const query = new URLSearchParams({ limit: String(limit) });
       if (cursor) query.set('cursor', cursor);

@@ -67,7 +67,6 @@ export {
 export {
   StateBodySchema,
   WriteResultSchema,
-  KillResultSchema,
   AuditPageSchema,
   OverrideLinkSchema,
   ErrorBodySchema,

@@ -9,7 +9,6 @@ import {
   FlagBodySchema,
   HealthSchema,
   KillBodySchema,
-  KillResultSchema,
   OverrideLinkBodySchema,
   OverrideLinkSchema,
   OverrideQuerySchema,
@@ -73,7 +72,7 @@ const MoveSchema = z.object({
  * Described here with the route table, since only the document uses it: the script need not
  * carry it.
  */
-const PreviewAnswerSchema = z.object({
+export const PreviewAnswerSchema = z.object({
   /** The version the preview was computed against (also the `ETag`, for `If-Match`). */
   currentVersion: z.int(),
   /** The version the write would make (the current one when it changes nothing). */
@@ -165,7 +164,7 @@ export const ADMIN_ROUTES: readonly AdminRouteSpec[] = [
     success: {
       status: 200,
       description: 'the kill switch now in force',
-      body: { name: 'KillResult', schema: KillResultSchema },
+      body: { name: 'WriteResult', schema: WriteResultSchema },
     },
     errors: [400, 401, 412, 429, 503],
   },
@@ -179,7 +178,7 @@ export const ADMIN_ROUTES: readonly AdminRouteSpec[] = [
     success: {
       status: 200,
       description: 'the kill switch now in force',
-      body: { name: 'KillResult', schema: KillResultSchema },
+      body: { name: 'WriteResult', schema: WriteResultSchema },
     },
     errors: [400, 401, 412, 429, 503],
   },

@@ -145,8 +145,6 @@ export const WriteResultSchema = z.object({
   warning: z.optional(z.string()),
 });
 
-/** `PUT /kill` and `DELETE /kill` answer like every write. */
-export const KillResultSchema = WriteResultSchema;
 
 /** `GET /state`: the control plane's truth, and the KV replica the splitter reads. */
 export const StateBodySchema = z.object({

@@ -32,7 +32,15 @@ const state = (overrides: { guard?: unknown; kill?: object } = {}) =>
     state: 'ramping',
     percent: 12.5,
     source: 'kv',
-    kill: { canary: false, allFlags: false, flags: ['templates'], raw: 'flag:templates', ...overrides.kill },
+    kill: {
+      canary: false,
+      allFlags: false,
+      flags: ['templates'],
+      raw: 'flag:templates',
+      sources: { api: 'flag:templates', hand: null },
+      ...overrides.kill,
+    },
+    replica: { committedVersion: 7, replicatedVersion: 7, kvVersion: 7, lagging: false, failedAttempts: 0 },
     guard: overrides.guard ?? null,
     config: {
       version: 7,

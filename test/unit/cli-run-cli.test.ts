@@ -71,19 +71,35 @@ const config = (state: string, percent: number, flags: object = {}) => ({
   rollout: { percent, salt: 's', state },
   flags,
 });
+const REPLICA = { committedVersion: 4, replicatedVersion: 4, lagging: false, failedAttempts: 0 };
+const killState = (kill: { raw?: string | null } & object = {}) => ({
+  canary: false,
+  allFlags: false,
+  flags: [],
+  raw: null,
+  sources: { api: kill.raw ?? null, hand: null },
+  ...kill,
+});
 const written = (state: string, percent: number, flags: object = {}) => ({
   status: 200,
-  body: { version: 4, config: config(state, percent, flags) },
+  body: {
+    version: 4,
+    config: config(state, percent, flags),
+    changed: true,
+    kill: killState(),
+    replica: REPLICA,
+  },
 });
-const stateBody = (kill: object) => ({
+const stateBody = (kill: { raw?: string | null } & object) => ({
   status: 200,
   body: {
     version: 4,
     state: 'ramping',
     percent: 10,
     config: config('ramping', 10),
-    kill: { canary: false, allFlags: false, flags: [], raw: null, ...kill },
+    kill: killState(kill),
     source: 'kv',
+    replica: { ...REPLICA, kvVersion: 4 },
     guard: null,
   },
 });
@@ -127,7 +143,13 @@ describe('runCli against a loopback admin API', () => {
     );
     answers.set('PUT /__rollout/kill', (request) => ({
       status: 200,
-      body: { version: 4, config: config('ramping', 10), kill: { ...(request.body as object), raw: 'x' } },
+      body: {
+        version: 5,
+        config: config('ramping', 10),
+        changed: true,
+        kill: killState({ ...(request.body as object), raw: 'x' }),
+        replica: REPLICA,
+      },
     }));
     const { code, stdout } = await cli(['kill', 'flag:emailDelivery']);
     expect(code).toBe(0);
@@ -148,11 +170,7 @@ describe('runCli against a loopback admin API', () => {
   it('lifts the kill switch with DELETE /kill', async () => {
     answers.set('DELETE /__rollout/kill', {
       status: 200,
-      body: {
-        version: 4,
-        config: config('ramping', 10),
-        kill: { canary: false, allFlags: false, flags: [], raw: null },
-      },
+      body: { version: 4, config: config('ramping', 10), changed: true, kill: killState(), replica: REPLICA },
     });
     const { code, stdout } = await cli(['kill', 'off', '--reason', 'fixed']);
     expect(code).toBe(0);
