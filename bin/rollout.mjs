@@ -5,8 +5,21 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { runCli } = await import('../cli/run-cli.ts');
+// A person at a terminal is asked before a write that moves visitors; scripts are not.
+const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+async function ask(question) {
+  const { createInterface } = await import('node:readline/promises');
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await terminal.question(question);
+  } finally {
+    terminal.close();
+  }
+}
 process.exitCode = await runCli(process.argv.slice(2), {
   env: process.env,
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  interactive,
+  ask,
 });

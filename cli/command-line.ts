@@ -85,7 +85,17 @@ export function resolveConnection(
 /** What the command line asks for: help, or a validated command with its connection flags. */
 export type ParsedCommandLine =
   | { kind: 'help'; spec?: CommandSpec }
-  | { kind: 'run'; spec: CommandSpec; command: CliCommand; flags: ConnectionFlags; json: boolean };
+  | {
+      kind: 'run';
+      spec: CommandSpec;
+      command: CliCommand;
+      flags: ConnectionFlags;
+      json: boolean;
+      /** `--yes`: send a write without asking. */
+      yes: boolean;
+      /** `--preview`: show what a write would move, and send nothing. */
+      preview: boolean;
+    };
 
 const GLOBAL_OPTIONS = {
   url: { type: 'string' },
@@ -94,6 +104,8 @@ const GLOBAL_OPTIONS = {
   prefix: { type: 'string' },
   env: { type: 'string' },
   json: { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
+  preview: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -144,6 +156,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     command: result.data,
     flags: { url, token, actor, prefix, env },
     json: values.json ?? false,
+    yes: values.yes ?? false,
+    preview: values.preview ?? false,
   };
 }
 
@@ -185,6 +199,8 @@ const GLOBAL_OPTIONS_HELP = [
   '--prefix PATH   the admin prefix (env ROLLOUT_PREFIX; default /__rollout)',
   '--env NAME      wrangler environment for printed KV fallback commands (env ROLLOUT_ENV)',
   '--json          print the API answer as JSON (for scripts)',
+  '--preview       show what a write would move (exact or estimated), and send nothing',
+  '-y, --yes       send a write without asking (on a terminal, writes that move visitors ask first)',
   '-h, --help      help for the CLI or a command',
 ];
 
@@ -193,6 +209,7 @@ const EXITS = [
   `${EXIT_CODES.api}  the admin API answered with an error (400, 401, 409, 412, 429, 5xx)`,
   `${EXIT_CODES.usage}  bad command line: nothing was sent`,
   `${EXIT_CODES.unreachable}  the admin API could not be reached`,
+  `${EXIT_CODES.declined}  not confirmed at the prompt: nothing was sent`,
 ];
 
 /**

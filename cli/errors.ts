@@ -11,6 +11,8 @@ export const EXIT_CODES = Object.freeze({
   usage: 2,
   /** The admin API could not be reached (connection refused, DNS, timeout). */
   unreachable: 3,
+  /** A write that moves visitors was not confirmed at the terminal's prompt: nothing was sent. */
+  declined: 4,
 });
 
 /** One of the CLI's exit codes. */

@@ -13,6 +13,7 @@ import {
 import { COMMAND_SPECS, type CliCommand, type KillTargets } from './commands';
 import { ApiError, EXIT_CODES, isCliError, UnreachableError, UsageError, type ExitCode } from './errors';
 import { formatAudit, formatStatus, formatWriteResult } from './format-output';
+import { confirmWrite } from './preview';
 import { formatVerdict } from './verdict';
 
 /** Where the CLI reads its settings and writes its output; injected so tests can run it in-process. */
@@ -23,6 +24,10 @@ export interface CliRuntime {
   fetch?: typeof fetch;
   now?: () => number;
   timeoutMs?: number;
+  /** Whether a person can answer a question (stdin and stderr are terminals). */
+  interactive?: boolean;
+  /** Asks on the terminal; used only when `interactive`. */
+  ask?: (question: string) => Promise<string>;
 }
 
 /**
@@ -48,6 +53,24 @@ export async function runCli(argv: readonly string[], runtime: CliRuntime): Prom
       throw new UsageError('no admin token: set ROLLOUT_TOKEN (or pass --token)');
     }
     const client = createAdminClient({ connection, fetch: runtime.fetch, timeoutMs: runtime.timeoutMs });
+    const confirmed = await confirmWrite(command, {
+      client,
+      connection,
+      fetch: runtime.fetch,
+      options: {
+        yes: parsed.yes,
+        previewOnly: parsed.preview,
+        interactive: runtime.interactive ?? false,
+        ask: runtime.ask,
+      },
+      out,
+      err,
+    });
+    if (confirmed === 'stop') return EXIT_CODES.ok;
+    if (confirmed === 'declined') {
+      err('Not confirmed: nothing was sent.');
+      return EXIT_CODES.declined;
+    }
     out(await runCommand(command, client, { json: parsed.json, nowMs: (runtime.now ?? Date.now)() }));
     return EXIT_CODES.ok;
   } catch (error) {
