@@ -63,21 +63,19 @@ describe('guard: a breaching canary (worker.scheduled, real KV, fake SQL API, we
     expect(await world.queries()).toHaveLength(2);
   });
 
-  it('does not abort or notify twice when a lagging read still shows the config it aborted', async () => {
+  it('judges the committed version, so a lagging KV replica cannot make it abort or notify twice', async () => {
     const world = await guardWorld();
     const ramping = await world.putConfig({ version: 5 });
     await world.answer([{ sql: RECENT_SQL, answer: statsAnswer({ requests: 1200, errors: 96 }) }]);
     await world.run(worker.scheduled, T);
-    // KV in another location can serve the old value for up to ~60 s.
+    // KV in another location can serve the old value for up to ~60 s; the guard reads the
+    // control plane, which holds the abort.
     await world.kv.put('config', JSON.stringify(ramping));
     await world.run(worker.scheduled, T + 60_000);
 
     expect(await world.webhookCalls()).toHaveLength(1);
     expect(await world.audit()).toHaveLength(1);
-    expect(await world.verdict()).toMatchObject({
-      status: 'breach',
-      action: { type: 'none', why: 'incident already handled: aborted at config v6' },
-    });
+    expect(await world.incident()).toMatchObject({ configVersion: 5, abortedVersion: 6 });
   });
 
   it('sends nothing at all for a canary that was already aborted before the run', async () => {
@@ -92,7 +90,7 @@ describe('guard: a breaching canary (worker.scheduled, real KV, fake SQL API, we
     expect((await world.config()).version).toBe(9);
   });
 
-  it('treats a corrupt verdict or incident in KV as absent and still aborts', async () => {
+  it('ignores verdict and incident keys left in KV by 0.1 (even corrupt ones) and still aborts', async () => {
     const world = await guardWorld();
     await world.putConfig({ version: 5 });
     await world.kv.put('guard:verdict', 'not json');
