@@ -6,14 +6,15 @@ import {
   buildClientResponseHeaders,
   buildOriginRequestHeaders,
   COHORT_HEADER,
+  isSharedCachePath,
 } from '../src/proxy/header-policy';
 import {
-  failOpenRequest,
+  failOpenPlan,
   proxyToOrigin,
   upstreamFailureResponse,
   type ProxyOutcome,
 } from '../src/proxy/proxy-to-origin';
-import { decideVisitor, type Cohort, type VisitorDecision } from '../src/split/decide-visitor';
+import { decideVisitor, type Cohort } from '../src/split/decide-visitor';
 import type { AppDeps } from './app';
 import { failoverWarning } from './sentry/sentry-policy';
 
@@ -21,42 +22,67 @@ import { failoverWarning } from './sentry/sentry-policy';
  * The splitter: decides the visitor's cohort and flags, proxies to that origin (with failover
  * to stable for GET/HEAD), and records one metric per request off the response path.
  * Exceptions in our own code are reported (tagged with what was known: config version, cohort)
- * and the request fails open to stable; canary failovers become rate-limited warnings.
+ * and the request fails open to stable, through the same proxy, header policy and metric as any
+ * other; canary failovers become rate-limited warnings. Other spellings of the admin prefix are
+ * answered here and never proxied.
  */
 export function splitHandler(deps: AppDeps) {
   const warnFailover = failoverWarning(deps.clock);
+  const isAdminSpelling = adminPrefixSpelling(deps.settings.ADMIN_PREFIX);
+  const sharedPaths = deps.settings.SHARED_CACHE_PATHS;
+
+  /** What the visitor gets from an origin's outcome (or our own failure answer). */
+  function respond(outcome: ProxyOutcome, visitor: VisitorSide, origins: Origins, publicUrl: URL): Response {
+    if (!outcome.response) {
+      const failure = upstreamFailureResponse(outcome.failure!);
+      if (visitor.setCookie) failure.headers.append('set-cookie', visitor.setCookie);
+      return failure;
+    }
+    // A WebSocket handshake response carries the socket itself; only our own headers are added.
+    if (outcome.response.status === 101) {
+      const headers = new Headers(outcome.response.headers);
+      headers.set(COHORT_HEADER, outcome.servedBy);
+      if (visitor.setCookie) headers.append('set-cookie', visitor.setCookie);
+      return new Response(null, { status: 101, webSocket: outcome.response.webSocket, headers });
+    }
+    const injectsFlags = visitor.bootstrapFlags !== undefined && isHtml(outcome.response);
+    const headers = buildClientResponseHeaders(outcome.response.headers, {
+      cohort: outcome.servedBy,
+      setCookie: visitor.setCookie,
+      originBases: [origins.stable, origins.canary],
+      servedOrigin: origins[outcome.servedBy],
+      publicUrl,
+      sharedPath: sharedPaths.length > 0 && isSharedCachePath(publicUrl.pathname, sharedPaths),
+      injectsFlags,
+    });
+    const response = new Response(outcome.response.body, {
+      status: outcome.response.status,
+      statusText: outcome.response.statusText,
+      headers,
+    });
+    return injectsFlags ? injectFlagsBootstrap(response, visitor.bootstrapFlags!) : response;
+  }
+
   async function proxied(
     c: Context,
     reporter: ErrorReporter,
     tags: Record<string, string>,
+    started: number,
+    publicUrl: URL,
   ): Promise<Response> {
-    const started = deps.clock.now();
     const request = c.req.raw;
-    const publicUrl = new URL(request.url);
     const snapshot = await deps.store.read();
     tags.config_version = String(snapshot.config.version);
     const decision = decideVisitor(request.headers, snapshot, await deps.readOverride(request));
     tags.cohort = decision.assignment.cohort;
-    const origins: Record<Cohort, string> = {
-      stable: snapshot.config.origins?.stable ?? deps.settings.STABLE_ORIGIN,
-      canary: snapshot.config.origins?.canary ?? deps.settings.CANARY_ORIGIN,
-    };
-    const webSocket = request.headers.get('upgrade')?.toLowerCase() === 'websocket';
-    const visitorIp = request.headers.get('cf-connecting-ip');
+    const origins = originsOf(snapshot, deps);
     const outcome = await proxyToOrigin(
       {
         request,
         publicUrl,
         cohort: decision.assignment.cohort,
         origins,
-        headersFor: (cohort) =>
-          buildOriginRequestHeaders(request.headers, {
-            cohort,
-            flags: decision.flagValues,
-            publicUrl,
-            visitorIp,
-            webSocket,
-          }),
+        headersFor: originHeaders(request, publicUrl, snapshot, decision.flagValues),
         failoverStatuses: snapshot.config.failover.statuses,
         timeoutMs: snapshot.config.failover.timeoutMs,
       },
@@ -64,36 +90,160 @@ export function splitHandler(deps: AppDeps) {
       deps.clock,
     );
     if (outcome.failure) deps.logger.warn('upstream failed', { ...outcome.failure, method: request.method });
-    const response = clientResponse(outcome, decision, snapshot, origins, publicUrl);
+    const response = respond(
+      outcome,
+      {
+        setCookie: decision.setCookie,
+        bootstrapFlags: snapshot.config.bootstrapFlags ? decision.flagValues : undefined,
+      },
+      origins,
+      publicUrl,
+    );
     if (outcome.failover) warnFailover(reporter, { tags: { ...tags }, extra: { path: publicUrl.pathname } });
     recordMetric(deps, c, {
       started,
-      outcome,
-      decision,
+      served: outcome,
+      assignedCohort: decision.assignment.cohort,
       snapshot,
       status: response.status,
+      outcome: requestOutcome(outcome, response.status),
       method: request.method,
       pathname: publicUrl.pathname,
     });
     return response;
   }
+
+  /**
+   * The last resort after a defect in our own code: a GET or HEAD goes to stable with no flags,
+   * under the same deadline, header policy and metric as any request (counted as an error of the
+   * visitor's assigned cohort, when it was known, so the guard sees it). Other methods are not
+   * retried: the canary may already have acted on them.
+   */
+  async function failOpen(
+    c: Context,
+    error: unknown,
+    tags: Record<string, string>,
+    started: number,
+    publicUrl: URL,
+  ): Promise<Response> {
+    const request = c.req.raw;
+    const snapshot = await deps.store.read();
+    const origins = originsOf(snapshot, deps);
+    const assignedCohort: Cohort = tags.cohort === 'canary' ? 'canary' : 'stable';
+    const plan = failOpenPlan({
+      request,
+      publicUrl,
+      origins,
+      headersFor: originHeaders(request, publicUrl, snapshot, {}),
+      timeoutMs: snapshot.config.failover.timeoutMs,
+    });
+    const metric = {
+      started,
+      assignedCohort,
+      snapshot,
+      method: request.method,
+      pathname: publicUrl.pathname,
+    };
+    if (!plan) {
+      recordMetric(deps, c, { ...metric, served: undefined, status: 502, outcome: 'error' });
+      throw error;
+    }
+    const outcome = await proxyToOrigin(plan, deps.fetch, deps.clock);
+    if (outcome.failure) deps.logger.warn('upstream failed', { ...outcome.failure, method: request.method });
+    const response = respond(outcome, {}, origins, publicUrl);
+    recordMetric(deps, c, { ...metric, served: outcome, status: response.status, outcome: 'error' });
+    return response;
+  }
+
+  /** Origin request headers for a cohort, with these flags. */
+  function originHeaders(
+    request: Request,
+    publicUrl: URL,
+    snapshot: ConfigSnapshot,
+    flags: Readonly<Record<string, boolean>>,
+  ): (cohort: Cohort) => Headers {
+    const webSocket = request.headers.get('upgrade')?.toLowerCase() === 'websocket';
+    const visitorIp = request.headers.get('cf-connecting-ip');
+    const identityHeader = snapshot.config.stickiness.identityHeader;
+    return (cohort) =>
+      buildOriginRequestHeaders(request.headers, {
+        cohort,
+        flags,
+        publicUrl,
+        visitorIp,
+        webSocket,
+        identityHeader,
+      });
+  }
+
   return async function split(c: Context): Promise<Response> {
+    const publicUrl = new URL(c.req.url);
+    if (isAdminSpelling(publicUrl.pathname)) return c.json({ error: 'not found' }, 404);
+    const started = deps.clock.now();
     const reporter = deps.errorReporterFor(c.req.raw, waitUntilOf(c));
     const tags: Record<string, string> = {};
     try {
-      return await proxied(c, reporter, tags);
+      return await proxied(c, reporter, tags, started, publicUrl);
     } catch (error) {
       reporter.captureException(error, { tags });
       deps.logger.error('splitter failed; serving stable directly', { error: String(error) });
-      const { config } = await deps.store.read();
-      const fallback = failOpenRequest(c.req.raw, config.origins?.stable ?? deps.settings.STABLE_ORIGIN);
-      if (!fallback) throw error;
-      const upstream = await deps.fetch(fallback.url, fallback.init);
-      const response = new Response(upstream.body, upstream);
-      response.headers.set(COHORT_HEADER, 'stable');
-      return response;
+      return failOpen(c, error, tags, started, publicUrl);
     }
   };
+}
+
+type Origins = Readonly<Record<Cohort, string>>;
+
+/** What the response to a visitor carries for them: a fresh cookie, the flags to bootstrap. */
+interface VisitorSide {
+  setCookie?: string;
+  /** The flag values to inject into HTML, when `bootstrapFlags` is on. */
+  bootstrapFlags?: Readonly<Record<string, boolean>>;
+}
+
+function originsOf(snapshot: ConfigSnapshot, deps: AppDeps): Origins {
+  return {
+    stable: snapshot.config.origins?.stable ?? deps.settings.STABLE_ORIGIN,
+    canary: snapshot.config.origins?.canary ?? deps.settings.CANARY_ORIGIN,
+  };
+}
+
+function isHtml(response: Response): boolean {
+  return (
+    response.body !== null &&
+    (response.headers.get('content-type') ?? '').toLowerCase().startsWith('text/html')
+  );
+}
+
+/**
+ * A test for other spellings of the admin prefix: any case, doubled slashes or backslashes,
+ * `;params`, and percent-encoding (decoded up to twice). An origin that merges slashes, ignores
+ * case, strips parameters or decodes `%2f` would serve them as the admin path, so they are never
+ * proxied. Paths that do not mention the prefix's name and carry no `%` are ruled out at once.
+ *
+ * @example
+ * adminPrefixSpelling('/__rollout')('//__ROLLOUT;x/state'); // true
+ */
+export function adminPrefixSpelling(prefix: string): (pathname: string) => boolean {
+  const canonical = prefix.toLowerCase();
+  const mention = new RegExp(prefix.slice(1), 'i');
+  return function isAdminSpelling(pathname) {
+    const encoded = pathname.includes('%');
+    if (!encoded && !mention.test(pathname)) return false;
+    let path = pathname;
+    for (let round = 0; round < 2 && path.includes('%'); round++) path = percentDecode(path);
+    path = path
+      .toLowerCase()
+      .replace(/\\/g, '/')
+      .replace(/;[^/]*/g, '')
+      .replace(/\/{2,}/g, '/');
+    return path === canonical || path.startsWith(`${canonical}/`);
+  };
+}
+
+/** Decodes `%XX` escapes byte by byte (never throws, unlike decodeURIComponent). */
+function percentDecode(path: string): string {
+  return path.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 function waitUntilOf(c: Context): (promise: Promise<unknown>) => void {
@@ -106,73 +256,51 @@ function waitUntilOf(c: Context): (promise: Promise<unknown>) => void {
   };
 }
 
-function clientResponse(
-  outcome: ProxyOutcome,
-  decision: VisitorDecision,
-  snapshot: ConfigSnapshot,
-  origins: Record<Cohort, string>,
-  publicUrl: URL,
-): Response {
-  if (!outcome.response) {
-    const failure = upstreamFailureResponse(outcome.failure!);
-    if (decision.setCookie) failure.headers.append('set-cookie', decision.setCookie);
-    return failure;
-  }
-  // A WebSocket handshake response carries the socket itself; only our own headers are added.
-  if (outcome.response.status === 101) {
-    const headers = new Headers(outcome.response.headers);
-    headers.set(COHORT_HEADER, outcome.servedBy);
-    if (decision.setCookie) headers.append('set-cookie', decision.setCookie);
-    return new Response(null, { status: 101, webSocket: outcome.response.webSocket, headers });
-  }
-  const headers = buildClientResponseHeaders(outcome.response.headers, {
-    cohort: outcome.servedBy,
-    setCookie: decision.setCookie,
-    originBases: [origins.stable, origins.canary],
-    publicOrigin: publicUrl.origin,
-  });
-  const response = new Response(outcome.response.body, {
-    status: outcome.response.status,
-    statusText: outcome.response.statusText,
-    headers,
-  });
-  return snapshot.config.bootstrapFlags ? injectFlagsBootstrap(response, decision.flagValues) : response;
-}
-
 interface MetricInput {
   started: number;
-  outcome: ProxyOutcome;
-  decision: VisitorDecision;
+  /** What the origins did; undefined when nothing was sent. */
+  served: ProxyOutcome | undefined;
+  assignedCohort: Cohort;
   snapshot: ConfigSnapshot;
   status: number;
+  outcome: RequestOutcome;
   method: string;
   pathname: string;
 }
 
+/**
+ * Records one data point. The time is taken now; classifying the business route and writing the
+ * point wait until the response has been handed back (a timer inside `waitUntil`), so neither
+ * adds to the visitor's wait.
+ */
 function recordMetric(deps: AppDeps, c: Context, input: MetricInput): void {
+  const totalMs = deps.clock.now() - input.started;
   const cf = (c.req.raw as { cf?: { colo?: unknown; country?: unknown } }).cf;
-  try {
-    const business = classifyRoute(input.snapshot.config, input.method, input.pathname, input.status);
-    deps.metrics.record({
-      cohort: input.outcome.servedBy,
-      assignedCohort: input.decision.assignment.cohort,
-      configVersion: input.snapshot.config.version,
-      workerVersion: deps.workerVersion,
-      method: input.method,
-      route: business.route,
-      routeSuccess: business.routeSuccess,
-      status: input.status,
-      outcome: requestOutcome(input.outcome, input.status),
-      colo: typeof cf?.colo === 'string' ? cf.colo : 'local',
-      country: typeof cf?.country === 'string' ? cf.country : 'XX',
-      totalMs: deps.clock.now() - input.started,
-      upstreamMs: input.outcome.upstreamMs,
-      failover: input.outcome.failover,
-    });
-  } catch (error) {
-    // Metrics are best effort: a broken sink must never cost the visitor a response.
-    deps.logger.warn('metrics sink failed', { error: String(error) });
-  }
+  const write = () => {
+    try {
+      const business = classifyRoute(input.snapshot.config, input.method, input.pathname, input.status);
+      deps.metrics.record({
+        cohort: input.served?.servedBy ?? input.assignedCohort,
+        assignedCohort: input.assignedCohort,
+        configVersion: input.snapshot.config.version,
+        workerVersion: deps.workerVersion,
+        method: input.method,
+        route: business.route,
+        routeSuccess: business.routeSuccess,
+        status: input.status,
+        outcome: input.outcome,
+        colo: typeof cf?.colo === 'string' ? cf.colo : 'local',
+        country: typeof cf?.country === 'string' ? cf.country : 'XX',
+        totalMs,
+        upstreamMs: input.served?.upstreamMs ?? 0,
+        failover: input.served?.failover ?? false,
+      });
+    } catch (error) {
+      // Metrics are best effort: a broken sink must never cost the visitor a response.
+      deps.logger.warn('metrics sink failed', { error: String(error) });
+    }
+  };
+  waitUntilOf(c)(new Promise<void>((resolve) => setTimeout(resolve, 0)).then(write));
 }
 
 /**

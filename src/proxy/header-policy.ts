@@ -2,9 +2,10 @@ import type { Cohort } from '../split/decide-visitor';
 
 /**
  * What crosses the Worker in each direction. Toward the origin: the client's headers minus
- * hop-by-hop, spoofable and rollout headers, plus the cohort, the flags and X-Forwarded-*.
- * Toward the client: the origin's headers minus hop-by-hop, shared caching made private,
- * origin redirects made public, plus the cohort.
+ * hop-by-hop headers and every spelling of a header the Worker owns or sets, plus the cohort, the
+ * flags and X-Forwarded-*. Toward the client: the origin's headers minus hop-by-hop, kept out of
+ * shared caches (unless the path is shared by both cohorts), origin redirects made public, plus
+ * the cohort.
  */
 
 /** Tells the origin and the client which deployment served the request. */
@@ -59,24 +60,51 @@ export interface OriginRequestContext {
   visitorIp: string | null;
   /** Keep `Upgrade`/`Connection` so that a WebSocket handshake reaches the origin. */
   webSocket: boolean;
+  /** The configured identity header: trusted as it arrives, so its other spellings are not. */
+  identityHeader?: string;
 }
 
-// A client-supplied X-Forwarded-For cannot be verified; only CF-Connecting-IP can.
-const UNVERIFIABLE = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'forwarded', 'host'];
+/**
+ * Whether a client header name is, or could be read by the origin as, a header the Worker owns
+ * or sets: `x-rollout-*`, `x-feature-flags`, `x-forwarded-*`, `forwarded`, `x-real-ip`,
+ * `true-client-ip`. CGI-style servers (WSGI, Rack, PHP) read `_` as `-` (`HTTP_X_FEATURE_FLAGS`),
+ * so a client's `x_feature_flags` would merge with ours; the same holds for `cf_connecting_ip`
+ * and the identity header, whose exact spelling only the platform or the app's auth can set.
+ * Client-sent forwarding headers cannot be verified (only `CF-Connecting-IP` can).
+ * Names arrive lower-case from the Headers iterator.
+ *
+ * @example
+ * claimedByEdge('x_forwarded_for', undefined); // true
+ * claimedByEdge('x-user-id', 'x-user-id'); // false: the identity header itself is trusted
+ */
+export function claimedByEdge(name: string, identityHeader: string | undefined): boolean {
+  const read = name.includes('_') ? name.replaceAll('_', '-') : name;
+  if (read.startsWith(ROLLOUT_PREFIX) || read.startsWith('x-forwarded-')) return true;
+  switch (read) {
+    case FLAGS_HEADER:
+    case 'forwarded':
+    case 'x-real-ip':
+    case 'true-client-ip':
+      return true;
+  }
+  return read !== name && (read === 'cf-connecting-ip' || read === identityHeader);
+}
+
+// `Host` comes from the target URL; `Expect: 100-continue` is answered by the runtime itself, and
+// forwarding it makes the origin send an interim 100 that no client response can be built from.
+const NEVER_FORWARDED = ['host', 'expect'];
 
 /**
- * Builds the headers sent to the origin: client headers minus hop-by-hop, client-sent rollout
- * headers and unverifiable forwarding headers; plus the cohort, the flags and X-Forwarded-*.
+ * Builds the headers sent to the origin: client headers minus hop-by-hop headers, `Host`,
+ * `Expect` and every header {@link claimedByEdge}; plus the cohort, the flags and X-Forwarded-*.
  * The list is copied natively and then trimmed: on the per-request path that is much cheaper
  * than appending header by header from script.
  */
 export function buildOriginRequestHeaders(inbound: Headers, context: OriginRequestContext): Headers {
   const headers = new Headers(inbound);
   if (!context.webSocket) for (const name of hopByHopHeaders(inbound)) headers.delete(name);
-  for (const name of UNVERIFIABLE) headers.delete(name);
-  // Iterated names are already lower-case, so the prefix test needs no case folding.
-  for (const name of inbound.keys())
-    if (name.startsWith(ROLLOUT_PREFIX) || name === FLAGS_HEADER) headers.delete(name);
+  for (const name of NEVER_FORWARDED) headers.delete(name);
+  for (const name of inbound.keys()) if (claimedByEdge(name, context.identityHeader)) headers.delete(name);
   headers.set(COHORT_HEADER, context.cohort);
   headers.set(FLAGS_HEADER, JSON.stringify(context.flags));
   headers.set('x-forwarded-host', context.publicUrl.host);
@@ -86,30 +114,93 @@ export function buildOriginRequestHeaders(inbound: Headers, context: OriginReque
 }
 
 /**
- * Keeps a shared cache in front of the Worker from serving one cohort's response to the other.
- * `public` and `s-maxage` are replaced by `private`, which keeps `max-age`: a browser belongs to
- * one sticky cohort, so its private cache stays correct, while CDNs and proxies store nothing.
- * Responses without `Cache-Control` are left alone (shared caches do not store them by default
- * for HTML; hashed assets are normally distinct per deployment).
+ * A `Cache-Control` that no shared cache may store, for a browser that keeps its own copy: a
+ * browser belongs to one sticky cohort, so its private cache stays correct, while CDNs and
+ * proxies store nothing. `public` and `s-maxage` give way to `private`, `max-age` is kept; a
+ * value that already says bare `private` or `no-store` (and nothing shared) is left as it is.
+ * No header at all becomes `private`: CDNs cache some responses without one (by extension).
  *
  * @example
  * privateCacheControl('public, max-age=600, s-maxage=3600'); // 'private, max-age=600'
+ * privateCacheControl('max-age=60'); // 'private, max-age=60'
  */
-export function privateCacheControl(value: string | null): string | null {
-  if (value === null) return null;
+export function privateCacheControl(value: string | null): string {
+  if (value === null) return 'private';
   const directives = value
     .split(',')
     .map((d) => d.trim())
     .filter(Boolean);
-  const shared = directives.some((d) => /^(public|s-maxage\b)/i.test(d));
-  if (!shared) return value;
-  const kept = directives.filter((d) => !/^(public|s-maxage\b|private)/i.test(d));
-  return ['private', ...kept].join(', ');
+  // `private="set-cookie"` only hides the named fields: it does not keep the response out.
+  const kept = directives.filter((d) => !/^(public|s-maxage\b|private\b)/i.test(d));
+  const alreadyPrivate =
+    kept.length === directives.length - (directives.some((d) => /^private$/i.test(d)) ? 1 : 0) &&
+    directives.some((d) => /^(private|no-store)$/i.test(d));
+  return alreadyPrivate ? value : ['private', ...kept].join(', ');
+}
+
+/** Cache headers that CDNs obey instead of `Cache-Control` (RFC 9213, Cloudflare, Fastly/Akamai). */
+const CDN_CACHE_HEADERS = ['cdn-cache-control', 'cloudflare-cdn-cache-control', 'surrogate-control'];
+
+/**
+ * Makes a response private to the browser: CDN-only cache headers removed, `Expires` (which
+ * HTTP/1.0 caches obey) turned into the `max-age` it meant, `Cache-Control` made private.
+ */
+function keepOutOfSharedCaches(headers: Headers): void {
+  for (const name of CDN_CACHE_HEADERS) headers.delete(name);
+  const original = headers.get('cache-control');
+  let cacheControl = original;
+  const expires = headers.get('expires');
+  if (expires !== null) {
+    headers.delete('expires');
+    if (!/(^|,)\s*max-age\s*=/i.test(cacheControl ?? ''))
+      cacheControl = [cacheControl, `max-age=${expiresMaxAge(expires, headers.get('date'))}`]
+        .filter(Boolean)
+        .join(', ');
+  }
+  const privateValue = privateCacheControl(cacheControl);
+  if (privateValue !== original) headers.set('cache-control', privateValue);
+}
+
+/** The freshness `Expires` gave (from the response's `Date`); an invalid one means expired (RFC 9111 §5.3). */
+function expiresMaxAge(expires: string, date: string | null): number {
+  const expiresAt = Date.parse(expires);
+  const now = date === null ? Date.now() : Date.parse(date);
+  if (Number.isNaN(expiresAt) || Number.isNaN(now)) return 0;
+  return Math.max(0, Math.floor((expiresAt - now) / 1000));
+}
+
+/**
+ * Whether a path was opted in as shared by both cohorts (e.g. content-hashed assets), so that a
+ * response to it may be stored by shared caches as the origin says. A prefix ending in `/` covers
+ * what is under it; any other covers itself and what is under it (`/assets` never covers
+ * `/assets-private`).
+ *
+ * @example
+ * isSharedCachePath('/assets/app.3f9a.js', ['/assets/']); // true
+ */
+export function isSharedCachePath(pathname: string, prefixes: readonly string[]): boolean {
+  for (const prefix of prefixes) {
+    if (
+      prefix.endsWith('/')
+        ? pathname.startsWith(prefix)
+        : pathname === prefix || pathname.startsWith(`${prefix}/`)
+    )
+      return true;
+  }
+  return false;
 }
 
 // Origins are a handful of strings per config; parsing them once keeps URL parsing off the
 // per-request path. Bounded so that a stream of configs cannot grow it without limit.
-const parsedOrigins = new Map<string, { origin: string; prefix: string; url: URL }>();
+const parsedOrigins = new Map<string, ParsedOrigin>();
+
+/** An origin base URL, parsed: its origin, host and path prefix (no trailing slash). */
+export interface ParsedOrigin {
+  origin: string;
+  host: string;
+  prefix: string;
+  url: URL;
+}
 
 /**
  * The parsed form of an origin base URL, memoized. Both directions need it: the proxy to build
@@ -118,11 +209,11 @@ const parsedOrigins = new Map<string, { origin: string; prefix: string; url: URL
  * @example
  * parseOrigin('http://127.0.0.1:8702/v2').prefix; // '/v2'
  */
-export function parseOrigin(originBase: string): { origin: string; prefix: string; url: URL } {
+export function parseOrigin(originBase: string): ParsedOrigin {
   let parsed = parsedOrigins.get(originBase);
   if (!parsed) {
     const url = new URL(originBase);
-    parsed = { origin: url.origin, prefix: url.pathname.replace(/\/$/, ''), url };
+    parsed = { origin: url.origin, host: url.host, prefix: url.pathname.replace(/\/$/, ''), url };
     if (parsedOrigins.size >= 64) parsedOrigins.clear();
     parsedOrigins.set(originBase, parsed);
   }
@@ -135,39 +226,70 @@ export interface ClientResponseContext {
   /** A `Set-Cookie` to append (a fresh visitor id), if any. */
   setCookie?: string;
   /**
-   * Both cohorts' origin base URLs and the Worker's public origin, to rewrite absolute redirects
-   * that point at an origin (which a visitor must never be sent to directly).
+   * Both cohorts' origin base URLs: a redirect to either (whatever its spelling) is made public,
+   * since a visitor must never be sent to an origin directly.
    */
   originBases: readonly string[];
-  publicOrigin: string;
+  /** The origin base URL that answered: a relative `Location` is resolved against it. */
+  servedOrigin: string;
+  /** The URL the visitor asked for (the Worker's public URL). */
+  publicUrl: URL;
+  /** The path was opted in as identical for both cohorts (see {@link isSharedCachePath}). */
+  sharedPath?: boolean;
+  /** The flags bootstrap will be injected into the body: it differs per visitor. */
+  injectsFlags?: boolean;
 }
 
 /**
  * Builds the headers returned to the client: origin headers (every `Set-Cookie` kept, since the
- * list is copied natively) minus hop-by-hop headers, shared caching downgraded, redirects to the
- * origin's own host rewritten to the public host, plus `x-rollout-cohort`.
+ * list is copied natively) minus hop-by-hop headers, redirects to an origin rewritten to the
+ * public host, plus `x-rollout-cohort`. Shared caches may store nothing that carries a cookie,
+ * injected flags, or may differ by cohort: only a shared path without either keeps the origin's
+ * caching headers.
  */
 export function buildClientResponseHeaders(upstream: Headers, context: ClientResponseContext): Headers {
   const headers = new Headers(upstream);
   for (const name of hopByHopHeaders(upstream)) headers.delete(name);
   headers.delete(FLAGS_HEADER);
   if (context.setCookie) headers.append('set-cookie', context.setCookie);
-  const cacheControl = privateCacheControl(upstream.get('cache-control'));
-  if (cacheControl !== null) headers.set('cache-control', cacheControl);
+  const shared = context.sharedPath === true && !context.injectsFlags && !headers.has('set-cookie');
+  if (!shared) keepOutOfSharedCaches(headers);
   const location = upstream.get('location');
-  if (location) headers.set('location', publicLocation(location, context.originBases, context.publicOrigin));
+  if (location) headers.set('location', publicLocation(location, context));
   headers.set(COHORT_HEADER, context.cohort);
   return headers;
 }
 
-function publicLocation(location: string, originBases: readonly string[], publicOrigin: string): string {
-  for (const base of originBases) {
-    // The origin's own path prefix is part of how the Worker reaches it, not of the public URL.
-    const { origin, prefix } = parseOrigin(base);
-    const root = origin + prefix;
-    if (location === root) return `${publicOrigin}/`;
-    if (location.startsWith(root) && /^[/?#]/.test(location.slice(root.length)))
-      return publicOrigin + location.slice(root.length);
+/**
+ * The `Location` a visitor may follow: parsed as a URL against the URL the origin was asked for
+ * (so relative, scheme-relative and upper-case spellings are all recognised). A URL on either
+ * origin's host loses the origin's path prefix (the longest one it is under) and gets the public
+ * host; a relative one stays relative. Other hosts are left alone.
+ */
+function publicLocation(location: string, context: ClientResponseContext): string {
+  const served = parseOrigin(context.servedOrigin);
+  let url: URL;
+  try {
+    url = new URL(location, served.origin + served.prefix + context.publicUrl.pathname);
+  } catch {
+    return location;
   }
-  return location;
+  let onOrigin = false;
+  let prefix = '';
+  for (const base of context.originBases) {
+    const parsed = parseOrigin(base);
+    if (parsed.host !== url.host) continue;
+    onOrigin = true;
+    if (parsed.prefix.length > prefix.length && withinPrefix(url.pathname, parsed.prefix))
+      prefix = parsed.prefix;
+  }
+  if (!onOrigin) return location;
+  const path = url.pathname.slice(prefix.length) || '/';
+  const publicPath = path + url.search + url.hash;
+  const relative = !/^([a-z][a-z0-9+.-]*:|[/\\]{2})/i.test(location.trimStart());
+  return relative ? publicPath : context.publicUrl.origin + publicPath;
+}
+
+function withinPrefix(pathname: string, prefix: string): boolean {
+  return pathname === prefix || pathname.startsWith(`${prefix}/`);
 }

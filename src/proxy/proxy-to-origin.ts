@@ -1,6 +1,6 @@
 import type { Clock } from '../ports';
 import type { Cohort } from '../split/decide-visitor';
-import { buildOriginRequestHeaders, COHORT_HEADER, parseOrigin } from './header-policy';
+import { COHORT_HEADER, parseOrigin } from './header-policy';
 
 /**
  * One request to its cohort's origin, with failover to stable for GET/HEAD, a deadline on the
@@ -26,7 +26,7 @@ export interface ProxyOutcome {
   servedBy: Cohort;
   failover: boolean;
   upstreamMs: number;
-  /** The last upstream failure, if the served cohort failed too. */
+  /** The last upstream failure, if the served cohort failed too (`upstream` is for the logs only). */
   failure?: { cohort: Cohort; error: string; timedOut: boolean; upstream: string };
 }
 
@@ -103,7 +103,9 @@ function outcome(
 
 /**
  * Sends one request upstream with a deadline on the response headers. The timer is cleared once
- * headers arrive, so a slow but healthy body (a large download) is never cut off.
+ * headers arrive, so a slow but healthy body (a large download) is never cut off. An interim 1xx
+ * other than 101 (the origin answering an `Expect` the runtime did not strip) is a failure: no
+ * client response can be built from it.
  */
 async function fetchUpstream(
   fetchFn: FetchFunction,
@@ -121,6 +123,15 @@ async function fetchUpstream(
   }, timeoutMs);
   try {
     const response = await fetchFn(url, { ...init, signal: controller.signal, redirect: 'manual' });
+    if (response.status < 200 && response.status !== 101) {
+      await response.body?.cancel();
+      return {
+        kind: 'failure',
+        error: `interim response ${response.status}`,
+        timedOut: false,
+        ms: clock.now() - started,
+      };
+    }
     return { kind: 'response', response, ms: clock.now() - started };
   } catch (error) {
     const message = timedOut ? `timeout after ${timeoutMs} ms` : String((error as Error)?.message ?? error);
@@ -162,15 +173,14 @@ function isFailoverStatus(status: number, statuses: readonly number[]): boolean 
 
 /**
  * The answer when the serving origin gave no response: 504 for a timeout, 502 otherwise, with a
- * body that names the cohort and the upstream so that ops can tell at once what failed. The
- * runtime's own error text stays in the logs: it is for ops, not for visitors.
+ * body that names the cohort. The upstream's name and the runtime's own error text stay in the
+ * logs: they are for ops, and would tell any visitor where the origins are.
  */
 export function upstreamFailureResponse(failure: NonNullable<ProxyOutcome['failure']>): Response {
   const status = failure.timedOut ? 504 : 502;
   const body = {
     error: failure.timedOut ? 'upstream timeout' : 'upstream unavailable',
     cohort: failure.cohort,
-    upstream: failure.upstream,
   };
   return Response.json(body, {
     status,
@@ -179,29 +189,16 @@ export function upstreamFailureResponse(failure: NonNullable<ProxyOutcome['failu
 }
 
 /**
- * The last resort when the splitter itself failed (a bug, never a bad input): a GET or HEAD goes
- * to stable under the usual header policy, with no flags, so a defect in edge-rollout costs the
- * visitor nothing. Other methods are not retried: the canary may already have acted on them.
+ * The last resort when the splitter itself failed (a bug, never a bad input): the plan that sends
+ * a GET or HEAD to stable, with the same deadline and header policy as any request (the caller's
+ * `headersFor` carries no flags), and no failover. Other methods get none: the canary may already
+ * have acted on them.
  *
  * @example
- * const fallback = failOpenRequest(request, stableOrigin);
- * if (fallback) return fetch(fallback.url, fallback.init);
+ * const plan = failOpenPlan({ request, publicUrl, origins, headersFor, timeoutMs });
+ * if (plan) outcome = await proxyToOrigin(plan, fetch, clock);
  */
-export function failOpenRequest(
-  request: Request,
-  stableOrigin: string,
-): { url: string; init: RequestInit } | undefined {
-  if (!isReplayable(request.method)) return undefined;
-  const publicUrl = new URL(request.url);
-  const headers = buildOriginRequestHeaders(request.headers, {
-    cohort: 'stable',
-    flags: {},
-    publicUrl,
-    visitorIp: request.headers.get('cf-connecting-ip'),
-    webSocket: false,
-  });
-  return {
-    url: originTarget(publicUrl, stableOrigin),
-    init: { method: request.method, headers, redirect: 'manual' },
-  };
+export function failOpenPlan(plan: Omit<ProxyPlan, 'cohort' | 'failoverStatuses'>): ProxyPlan | undefined {
+  if (!isReplayable(plan.request.method)) return undefined;
+  return { ...plan, cohort: 'stable', failoverStatuses: [] };
 }

@@ -58,22 +58,26 @@ export function assignCohort(input: AssignCohortInput): CohortAssignment {
   return { cohort, reason: 'SPLIT', bucket: visitorBucket };
 }
 
-/** Cookie headers beyond this size are not parsed: a hostile header costs nothing. */
-const MAX_COOKIE_HEADER = 16_384;
-
 /**
- * Reads one cookie from a `Cookie` header. Returns the first occurrence, undefined when absent,
- * malformed or when the header is oversized.
+ * Reads one cookie from a `Cookie` header. Returns the first occurrence, undefined when absent or
+ * malformed. One pass with `indexOf` and no split: a header of any size the runtime accepts is
+ * read in linear time and allocates only the value.
  *
  * @example
  * readCookie('a=1; rollout_id=abc12345', 'rollout_id'); // 'abc12345'
  */
 export function readCookie(header: string | null, name: string): string | undefined {
-  if (!header || header.length > MAX_COOKIE_HEADER) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  if (!header) return undefined;
+  let start = 0;
+  let eq = -1;
+  while (start < header.length) {
+    let end = header.indexOf(';', start);
+    if (end < 0) end = header.length;
+    // Each search resumes where the last one stopped, so parts without `=` cost no rescans.
+    if (eq < start) eq = header.indexOf('=', start);
+    if (eq < 0) return undefined;
+    if (eq < end && header.slice(start, eq).trim() === name) return header.slice(eq + 1, end).trim();
+    start = end + 1;
   }
   return undefined;
 }

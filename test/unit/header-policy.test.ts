@@ -4,6 +4,7 @@ import {
   privateCacheControl,
   buildClientResponseHeaders,
   buildOriginRequestHeaders,
+  isSharedCachePath,
 } from '../../src/proxy/header-policy';
 
 const context = {
@@ -61,7 +62,8 @@ describe('client response headers', () => {
   const base = {
     cohort: 'canary' as const,
     originBases: ['http://127.0.0.1:8701/v1', 'http://127.0.0.1:8702'],
-    publicOrigin: 'https://app.example.com',
+    servedOrigin: 'http://127.0.0.1:8702',
+    publicUrl: new URL('https://app.example.com/'),
   };
 
   it('keeps every Set-Cookie and appends the visitor cookie', () => {
@@ -104,7 +106,8 @@ describe('client response headers', () => {
       new Headers({ location: 'http://127.0.0.1:8701/v10/x' }),
       base,
     );
-    expect(lookalike.get('location')).toBe('http://127.0.0.1:8701/v10/x');
+    // Outside the prefix the path cannot be made public exactly, but the origin's host never leaks.
+    expect(lookalike.get('location')).toBe('https://app.example.com/v10/x');
   });
 
   it('tells the client its cohort and drops origin-sent rollout and hop-by-hop headers', () => {
@@ -130,12 +133,157 @@ describe('privateCacheControl', () => {
     ['Public, max-age=60', 'private, max-age=60'],
     ['private, max-age=60', 'private, max-age=60'],
     ['no-store', 'no-store'],
-    ['max-age=60', 'max-age=60'],
+    ['max-age=60', 'private, max-age=60'],
+    ['no-cache', 'private, no-cache'],
   ])('turns %j into %j so no shared cache mixes cohorts', (input, expected) => {
     expect(privateCacheControl(input)).toBe(expected);
   });
 
-  it('leaves a missing header missing', () => {
-    expect(privateCacheControl(null)).toBeNull();
+  it('makes a missing header private', () => {
+    expect(privateCacheControl(null)).toBe('private');
+  });
+});
+
+describe('headers a CGI-style origin would confuse with ours', () => {
+  // WSGI, CGI and Rack read `_` and `-` as the same character (HTTP_X_FEATURE_FLAGS), so a
+  // client's `x_feature_flags` would merge with, or stand in for, the header the Worker sets.
+  it.each([
+    'x_rollout_cohort',
+    'X-Rollout_Cohort',
+    'x_rollout-debug',
+    'x_feature_flags',
+    'X_Feature-Flags',
+    'x_forwarded_for',
+    'x-forwarded_host',
+    'X_Forwarded_Proto',
+    'x-forwarded-port',
+    'x-forwarded-prefix',
+    'x-real-ip',
+    'x_real_ip',
+    'true-client-ip',
+    'true_client_ip',
+    'cf_connecting_ip',
+  ])('drops a client-sent %s', (name) => {
+    const headers = buildOriginRequestHeaders(new Headers({ [name]: 'spoofed' }), context);
+    for (const [, value] of headers) expect(value).not.toContain('spoofed');
+  });
+
+  it('drops spellings of the identity header but keeps the header itself', () => {
+    const inbound = new Headers({ 'x-user-id': 'u-1', x_user_id: 'u-666', 'X-User_Id': 'u-777' });
+    const headers = buildOriginRequestHeaders(inbound, { ...context, identityHeader: 'x-user-id' });
+    expect(headers.get('x-user-id')).toBe('u-1');
+    expect(headers.get('x_user_id')).toBeNull();
+    expect(headers.get('x-user_id')).toBeNull();
+  });
+
+  it('keeps unrelated headers that happen to contain an underscore', () => {
+    const headers = buildOriginRequestHeaders(new Headers({ x_app_trace: 't-1' }), context);
+    expect(headers.get('x_app_trace')).toBe('t-1');
+  });
+});
+
+describe('Expect: 100-continue', () => {
+  it('is not forwarded: the runtime handles continuation with the client itself', () => {
+    const headers = buildOriginRequestHeaders(new Headers({ expect: '100-continue' }), context);
+    expect(headers.get('expect')).toBeNull();
+  });
+});
+
+describe('redirects from path-prefixed origins', () => {
+  const prefixed = {
+    cohort: 'canary' as const,
+    originBases: ['http://127.0.0.1:8701/v1', 'http://127.0.0.1:8701/v2'],
+    servedOrigin: 'http://127.0.0.1:8701/v2',
+    publicUrl: new URL('https://app.example.com/account/settings?tab=1'),
+  };
+  const location = (value: string) =>
+    buildClientResponseHeaders(new Headers({ location: value }), prefixed).get('location');
+
+  it.each([
+    ['a relative Location under the prefix', '/v2/login', '/login'],
+    ['a relative Location with a query and fragment', '/v2/login?next=%2F#top', '/login?next=%2F#top'],
+    ['a path-relative Location', 'profile', '/account/profile'],
+    ['an upper-case scheme and host', 'HTTP://127.0.0.1:8701/v2/x', 'https://app.example.com/x'],
+    ['a scheme-relative Location', '//127.0.0.1:8701/v2/x', 'https://app.example.com/x'],
+    ['the other cohort’s prefix', 'http://127.0.0.1:8701/v1/x', 'https://app.example.com/x'],
+    ['the origin outside both prefixes', 'http://127.0.0.1:8701/other', 'https://app.example.com/other'],
+    ['the prefix root', 'http://127.0.0.1:8701/v2', 'https://app.example.com/'],
+    ['a foreign host', 'https://idp.example.net/auth?x=1', 'https://idp.example.net/auth?x=1'],
+    ['a foreign scheme-relative host', '//idp.example.net/auth', '//idp.example.net/auth'],
+  ])('rewrites %s: %s → %s', (_name, value, expected) => {
+    expect(location(value)).toBe(expected);
+  });
+});
+
+describe('what shared caches may store', () => {
+  const base = {
+    cohort: 'canary' as const,
+    originBases: ['http://127.0.0.1:8701', 'http://127.0.0.1:8702'],
+    servedOrigin: 'http://127.0.0.1:8702',
+    publicUrl: new URL('https://app.example.com/'),
+  };
+  const cdnHeaders = {
+    'cdn-cache-control': 'max-age=600',
+    'cloudflare-cdn-cache-control': 'max-age=600',
+    'surrogate-control': 'max-age=600',
+  };
+
+  it('makes an ordinary response private and removes the CDN-only cache headers', () => {
+    const headers = buildClientResponseHeaders(
+      new Headers({ 'cache-control': 'max-age=600', ...cdnHeaders }),
+      base,
+    );
+    expect(headers.get('cache-control')).toBe('private, max-age=600');
+    for (const name of Object.keys(cdnHeaders)) expect(headers.get(name)).toBeNull();
+  });
+
+  it('makes a response without Cache-Control private too (CDNs cache by extension)', () => {
+    expect(buildClientResponseHeaders(new Headers(), base).get('cache-control')).toBe('private');
+  });
+
+  it('turns Expires into the max-age it meant, so no HTTP/1.0 cache stores the page', () => {
+    const headers = buildClientResponseHeaders(
+      new Headers({ date: 'Wed, 25 Nov 2026 12:00:00 GMT', expires: 'Wed, 25 Nov 2026 12:10:00 GMT' }),
+      base,
+    );
+    expect(headers.get('expires')).toBeNull();
+    expect(headers.get('cache-control')).toBe('private, max-age=600');
+    const invalid = buildClientResponseHeaders(new Headers({ expires: '0' }), base);
+    expect(invalid.get('cache-control')).toBe('private, max-age=0');
+  });
+
+  it('lets a shared path stay cacheable as the origin said', () => {
+    const headers = buildClientResponseHeaders(
+      new Headers({ 'cache-control': 'public, max-age=31536000, immutable', ...cdnHeaders }),
+      { ...base, sharedPath: true },
+    );
+    expect(headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(headers.get('cdn-cache-control')).toBe('max-age=600');
+  });
+
+  it.each([
+    ['it sets the visitor cookie', { setCookie: 'rollout_id=abcdefgh; Path=/' }, {}],
+    ['the origin sets a cookie', {}, { 'set-cookie': 'session=1; Path=/' }],
+    ['flags are injected into it', { injectsFlags: true }, {}],
+  ])('keeps a shared path private when %s', (_name, extra, upstream) => {
+    const headers = buildClientResponseHeaders(
+      new Headers({ 'cache-control': 'public, max-age=600', ...cdnHeaders, ...upstream }),
+      { ...base, sharedPath: true, ...extra },
+    );
+    expect(headers.get('cache-control')).toBe('private, max-age=600');
+    expect(headers.get('cdn-cache-control')).toBeNull();
+  });
+});
+
+describe('shared cache paths', () => {
+  it.each([
+    ['/assets/app.3f9a.js', ['/assets/'], true],
+    ['/assets', ['/assets/'], false],
+    ['/assets/app.js', ['/assets'], true],
+    ['/assets-private/x', ['/assets'], false],
+    ['/favicon.ico', ['/favicon.ico'], true],
+    ['/', [], false],
+  ])('%s under %j → %s', (path, prefixes, shared) => {
+    expect(isSharedCachePath(path, prefixes)).toBe(shared);
   });
 });

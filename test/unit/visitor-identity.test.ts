@@ -36,7 +36,14 @@ describe('visitor identity', () => {
     );
     expect(readCookie('rollout_id', 'rollout_id')).toBeUndefined();
     expect(readCookie(null, 'rollout_id')).toBeUndefined();
-    expect(readCookie(`rollout_id=${'a'.repeat(20_000)}`, 'rollout_id')).toBeUndefined();
+    expect(isValidVisitorId(readCookie(`rollout_id=${'a'.repeat(20_000)}`, 'rollout_id'))).toBe(false);
+  });
+
+  it('finds the cookie in a header of any size, after any number of other cookies', () => {
+    const others = Array.from({ length: 2000 }, (_, i) => `c${i}=${'v'.repeat(30)}`).join('; ');
+    expect(others.length).toBeGreaterThan(64 * 1024);
+    expect(readCookie(`${others}; rollout_id=good1234`, 'rollout_id')).toBe('good1234');
+    expect(readCookie(`${others}; x=1`, 'rollout_id')).toBeUndefined();
   });
 
   it('writes the cookie with the contracted attributes', () => {
