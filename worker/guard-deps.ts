@@ -57,6 +57,10 @@ export function buildGuardDeps(
     stats: { read: (window) => readWindowStats(sql, guard.dataset, window) },
     commands: controlRolloutCommands(control, clock),
     state: controlGuardStateStore(control),
+    probeStreaks: {
+      read: async () => (await control.probeStreaks()) ?? undefined,
+      write: (streaks) => control.setProbeStreaks(streaks),
+    },
     notifier: guard.webhookUrl
       ? createWebhookNotifier({ url: guard.webhookUrl, fetch: ports.fetch, logger })
       : nullNotifier,

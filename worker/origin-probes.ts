@@ -5,22 +5,19 @@ import {
   probeAbortReason,
   probeMessage,
   probeMetric,
-  ProbeStreaksSchema,
   resolveProbeSettings,
   type ProbeAction,
   type ProbeResult,
   type ProbeSettings,
-  type ProbeStreaks,
   type ProbeStreakStore,
 } from '../src/guard/origin-probes';
 import { parseOrigin } from '../src/proxy/header-policy';
 import type { Cohort } from '../src/split/decide-visitor';
-import type { Logger, MetricsSink } from '../src/ports';
+import type { MetricsSink } from '../src/ports';
 import type { Env } from './env';
 import { metricsSinkFor } from './metrics';
 
 /** Where the probe streaks are kept between runs (a small JSON record). */
-export const PROBE_STREAKS_KEY = 'guard:probes';
 
 /** What a test may swap; production takes the Worker's own. */
 export interface OriginProbeOptions {
@@ -67,7 +64,7 @@ export async function probeOrigins(
       canary: config.origins?.canary ?? settings.CANARY_ORIGIN,
     };
     const fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
-    const store = options.store ?? kvProbeStreakStore(env.ROLLOUT, deps.logger);
+    const store = options.store ?? deps.probeStreaks;
     const [results, previous] = await Promise.all([
       Promise.all(COHORTS.map((cohort) => probeOne(cohort, origins[cohort], probe, fetchFn))),
       store.read(),
@@ -183,32 +180,4 @@ async function act(deps: GuardDeps, action: ProbeAction, path: string, percent: 
       await notify({ type: 'stable-up', action });
       return;
   }
-}
-
-/**
- * The streaks as one small JSON record in the Worker's KV namespace, read and written once a
- * minute at most (written only when it changes). An unreadable or invalid record counts as no
- * streak. Never throws.
- */
-export function kvProbeStreakStore(kv: KVNamespace, logger: Logger): ProbeStreakStore {
-  return {
-    async read(): Promise<ProbeStreaks | undefined> {
-      try {
-        const text = await kv.get(PROBE_STREAKS_KEY, 'text');
-        if (text === null) return undefined;
-        const parsed = ProbeStreaksSchema.safeParse(JSON.parse(text));
-        return parsed.success ? parsed.data : undefined;
-      } catch (error) {
-        logger.warn('probe streaks unreadable; counting from zero', { error: String(error) });
-        return undefined;
-      }
-    },
-    async write(streaks) {
-      try {
-        await kv.put(PROBE_STREAKS_KEY, JSON.stringify(streaks));
-      } catch (error) {
-        logger.warn('probe streaks not stored', { error: String(error) });
-      }
-    },
-  };
 }

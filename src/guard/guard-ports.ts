@@ -4,6 +4,7 @@ import type { WindowStatsResult } from './analytics-sql';
 import type { GuardVerdictRecord } from './analyze-canary';
 import type { GuardIncident } from './handle-breach';
 import type { Notifier } from './guard-notifier';
+import type { ProbeStreakStore } from './origin-probes';
 
 export type { StatsWindow };
 
@@ -19,6 +20,8 @@ export interface GuardDeps {
   stats: StatsSource;
   commands: RolloutCommands;
   state: GuardStateStore;
+  /** The uptime probes' consecutive results, kept between runs. */
+  probeStreaks: ProbeStreakStore;
   notifier: Notifier;
   reporter: ErrorReporter;
   logger: Logger;

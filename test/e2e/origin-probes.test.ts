@@ -7,7 +7,7 @@ import { nullErrorReporter, type Logger } from '../../src/ports';
 import { controlPlaneFor } from '../../worker/control/control-plane';
 import { buildGuardDeps } from '../../worker/guard-deps';
 import worker from '../../worker/index';
-import { PROBE_STREAKS_KEY, probeOrigins } from '../../worker/origin-probes';
+import { probeOrigins } from '../../worker/origin-probes';
 import { guardWorld } from '../support/fake-sql-api/guard-world';
 import { RecordingMetricsSink } from '../support/core-fixtures';
 
@@ -28,7 +28,6 @@ const down = (port: number) => `http://127.0.0.1:${port}/status`;
 async function probeWorld(origins: { stable: string; canary: string }) {
   // A token long enough for the Worker's own start-up check, whatever the test config sets.
   const world = await guardWorld({ ADMIN_TOKEN: 'e2e-origin-probes-admin-token-0123456789' });
-  await world.kv.delete(PROBE_STREAKS_KEY);
   // No visitor traffic: every query of the guard finds no rows.
   await world.answer([{ answer: { json: { meta: [], data: [], rows: 0 } } }]);
   const parsed = parseSettings(world.env as unknown as Record<string, unknown>);

@@ -72,7 +72,7 @@ const config = (state: string, percent: number, flags: object = {}) => ({
   flags,
 });
 const REPLICA = { committedVersion: 4, replicatedVersion: 4, lagging: false, failedAttempts: 0 };
-const killState = (kill: { raw?: string | null } & object = {}) => ({
+const killState = (kill: { raw?: string | null; [field: string]: unknown } = {}) => ({
   canary: false,
   allFlags: false,
   flags: [],
@@ -90,7 +90,7 @@ const written = (state: string, percent: number, flags: object = {}) => ({
     replica: REPLICA,
   },
 });
-const stateBody = (kill: { raw?: string | null } & object) => ({
+const stateBody = (kill: { raw?: string | null; [field: string]: unknown }) => ({
   status: 200,
   body: {
     version: 4,

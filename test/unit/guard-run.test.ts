@@ -121,6 +121,7 @@ function world(
       readIncident: async () => store.incident,
       writeIncident: async (incident) => void (store.incident = incident),
     },
+    probeStreaks: { read: async () => undefined, write: async () => undefined },
     notifier: { notify: async (message) => void notices.push(message) },
     reporter: {
       captureException: (e) => void reports.push(String(e)),

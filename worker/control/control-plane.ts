@@ -1,6 +1,7 @@
 import type { AdminCommand } from '../../src/admin/lifecycle';
 import type { GuardVerdictRecord } from '../../src/guard/analyze-canary';
 import type { GuardIncident } from '../../src/guard/handle-breach';
+import type { ProbeStreaks } from '../../src/guard/origin-probes';
 import type { Logger } from '../../src/ports';
 import type {
   AuditPage,
@@ -42,6 +43,9 @@ export interface ControlPlane {
   >;
   setGuardVerdict(record: GuardVerdictRecord): Promise<void>;
   setGuardIncident(incident: GuardIncident): Promise<void>;
+  /** The uptime probes' streaks; null when none or the object is unreachable. */
+  probeStreaks(): Promise<ProbeStreaks | null>;
+  setProbeStreaks(streaks: ProbeStreaks): Promise<void>;
   /** Seconds `address` must wait before authenticating again; 0 when the object is unreachable. */
   authRetryAfter(address: string, now: number, limits: AuthLimits): Promise<number>;
   recordAuthFailure(address: string, now: number, limits: AuthLimits): Promise<void>;
@@ -115,6 +119,18 @@ export function controlPlaneFor(
       call(
         'guard incident',
         () => stub().setGuardIncident(incident),
+        () => undefined,
+      ),
+    probeStreaks: () =>
+      call(
+        'probe streaks',
+        () => stub().probeStreaks() as Promise<ProbeStreaks | null>,
+        () => null,
+      ),
+    setProbeStreaks: (streaks) =>
+      call(
+        'probe streaks',
+        () => stub().setProbeStreaks(streaks),
         () => undefined,
       ),
     // Failing open here keeps ops able to act when the object is down; the token still decides.

@@ -8,6 +8,7 @@ import type { Settings } from '../../src/config/settings';
 import { GuardVerdictRecordSchema, type GuardVerdictRecord } from '../../src/guard/analyze-canary';
 import { GUARD_INCIDENT_KEY, GUARD_VERDICT_KEY } from '../../src/guard/guard-ports';
 import { GuardIncidentSchema, type GuardIncident } from '../../src/guard/handle-breach';
+import { ProbeStreaksSchema, type ProbeStreaks } from '../../src/guard/origin-probes';
 import type { Env } from '../env';
 import { ControlTables, type VersionRow } from './control-tables';
 import { readLegacyState } from './legacy-import';
@@ -82,6 +83,7 @@ export interface ControlState {
 }
 
 const MAX_REPLICA_BACKOFF_MS = 60_000;
+const PROBE_STREAKS_KEY = 'guard:probes';
 
 /** The failed-authentication limit the admin API applies per client address. */
 export interface AuthLimits {
@@ -196,6 +198,15 @@ export class RolloutControl extends DurableObject<Env> {
 
   async setGuardIncident(incident: GuardIncident): Promise<void> {
     this.tables.setMeta(GUARD_INCIDENT_KEY, JSON.stringify(incident));
+  }
+
+  /** The uptime probes' streaks (null before the first probe run). */
+  async probeStreaks(): Promise<ProbeStreaks | null> {
+    return this.readJson(PROBE_STREAKS_KEY, ProbeStreaksSchema);
+  }
+
+  async setProbeStreaks(streaks: ProbeStreaks): Promise<void> {
+    this.tables.setMeta(PROBE_STREAKS_KEY, JSON.stringify(streaks));
   }
 
   /**
