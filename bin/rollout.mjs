@@ -4,6 +4,14 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// `npx rollout status | head -3`: the reader may close the pipe before everything is written.
+// That is the reader's choice, not a failure of the command: stop quietly, with its exit code.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
 const { runCli } = await import('../cli/run-cli.ts');
 // A person at a terminal is asked before a write that moves visitors; scripts are not.
 const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);

@@ -35,7 +35,7 @@ export interface AdminClient {
   transition(name: Transition, reason?: string): Promise<ApiResult<WriteResult>>;
   setFlag(
     name: string,
-    change: { enabled: boolean; percent?: number; reason?: string },
+    change: { enabled: boolean; percent?: number; create?: boolean; reason?: string },
   ): Promise<ApiResult<WriteResult>>;
   kill(targets: KillTargets, reason?: string): Promise<ApiResult<KillResult>>;
   unkill(reason?: string): Promise<ApiResult<KillResult>>;

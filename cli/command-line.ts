@@ -115,7 +115,8 @@ const COMMAND_OPTIONS = {
   limit: { type: 'string' },
   cursor: { type: 'string' },
   since: { type: 'string' },
-} as const satisfies Record<CommandOption, { type: 'string' }>;
+  create: { type: 'boolean' },
+} as const satisfies Record<CommandOption, { type: 'string' | 'boolean' }>;
 
 const SPECS_BY_NAME = new Map(COMMAND_SPECS.map((spec) => [spec.name as string, spec]));
 

@@ -13,7 +13,7 @@ export type CliCommand =
   | { name: 'health' }
   | { name: 'set'; percent: number; reason?: string }
   | { name: Transition; reason?: string }
-  | { name: 'flag'; flag: string; enabled: boolean; percent?: number; reason?: string }
+  | { name: 'flag'; flag: string; enabled: boolean; percent?: number; create?: boolean; reason?: string }
   | { name: 'kill'; targets: KillTargets | 'off'; reason?: string }
   | { name: 'audit'; limit: number; cursor?: string; since?: Since };
 
@@ -114,10 +114,10 @@ export const SinceArgSchema = z.pipe(
 export const CursorArgSchema = z.string().check(z.minLength(1), z.maxLength(2048));
 
 /** The options a command may take besides the global ones. */
-export type CommandOption = 'reason' | 'percent' | 'limit' | 'cursor' | 'since';
+export type CommandOption = 'reason' | 'percent' | 'limit' | 'cursor' | 'since' | 'create';
 
 /** What the command line holds for one command: named positionals and option values. */
-export type CommandInput = Record<string, string | string[] | undefined>;
+export type CommandInput = Record<string, string | string[] | boolean | undefined>;
 
 /** One command: its help, its arguments, and the schema that turns them into a CliCommand. */
 export interface CommandSpec {
@@ -218,11 +218,21 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   {
     name: 'flag',
     positionals: ['name', 'state'],
-    options: ['percent', 'reason'],
-    usage: 'flag <name> on|off [--percent N] [--reason TEXT]',
+    options: ['percent', 'create', 'reason'],
+    usage: 'flag <name> on|off [--percent N] [--create] [--reason TEXT]',
     summary: "Turn a flag's rollout on (optionally for N % of visitors) or off.",
-    details: ['--percent N     the share of visitors who get the flag (0–100; only with on)', REASON_HELP],
-    examples: ['npx rollout flag emailDelivery on --percent 25', 'npx rollout flag templates off'],
+    details: [
+      '--percent N     the share of visitors who get the flag (0–100; only with on)',
+      '--create        add the flag when the config does not have it yet (without it, an',
+      '                unknown name is refused with the list of known flags: a typo never',
+      '                creates a flag)',
+      REASON_HELP,
+    ],
+    examples: [
+      'npx rollout flag emailDelivery on --percent 25',
+      'npx rollout flag templates off',
+      'npx rollout flag newFeature on --percent 5 --create',
+    ],
     needsToken: true,
     schema: z.pipe(
       z
@@ -230,6 +240,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
           name: FlagNameArgSchema,
           state: OnOffArgSchema,
           percent: z.optional(PercentArgSchema),
+          create: z.optional(z.literal(true)),
           ...reason,
         })
         .check(

@@ -51,6 +51,7 @@ export function previewBodyFor(command: CliCommand, apiKill?: KillTexts): object
         flag: command.flag,
         enabled: command.enabled,
         ...(command.percent === undefined ? {} : { percent: command.percent }),
+        ...(command.create ? { create: true } : {}),
       };
     case 'kill': {
       if (command.targets === 'off') return { kill: 'off' };

@@ -14,6 +14,7 @@ import { COMMAND_SPECS, type CliCommand, type KillTargets } from './commands';
 import { ApiError, EXIT_CODES, isCliError, UnreachableError, UsageError, type ExitCode } from './errors';
 import { formatAudit, formatStatus, formatWriteResult } from './format-output';
 import { confirmWrite } from './preview';
+import { unconfirmedRampDown } from './ramp-down';
 import { formatVerdict } from './verdict';
 
 /** Where the CLI reads its settings and writes its output; injected so tests can run it in-process. */
@@ -53,6 +54,15 @@ export async function runCli(argv: readonly string[], runtime: CliRuntime): Prom
       throw new UsageError('no admin token: set ROLLOUT_TOKEN (or pass --token)');
     }
     const client = createAdminClient({ connection, fetch: runtime.fetch, timeoutMs: runtime.timeoutMs });
+    const refusal = await unconfirmedRampDown(command, client, {
+      yes: parsed.yes,
+      interactive: runtime.interactive ?? false,
+      previewOnly: parsed.preview,
+    });
+    if (refusal) {
+      for (const line of refusal) err(line);
+      return EXIT_CODES.usage;
+    }
     const confirmed = await confirmWrite(command, {
       client,
       connection,
@@ -93,6 +103,7 @@ function reportFailure(
     if (error instanceof ApiError) {
       for (const issue of error.issues) err(`  ${issue}`);
       if (error.retryAfterSeconds !== undefined) err(`Retry after ${error.retryAfterSeconds} s.`);
+      if (isUnknownFlag(error, command)) err(`To add it: npx rollout flag ${command.flag} on --create`);
     }
     const apiDown = error instanceof UnreachableError || (error instanceof ApiError && error.isServerError);
     if (apiDown && command) for (const line of kvFallbackAdvice(command, context.env)) err(line);
@@ -100,6 +111,20 @@ function reportFailure(
   }
   err(`error: unexpected failure: ${(error as Error)?.message ?? String(error)}`);
   return EXIT_CODES.api;
+}
+
+// The API refuses a flag the config does not have (400, naming the known ones), so that a typo
+// never creates one; the CLI says how to create it on purpose.
+function isUnknownFlag(
+  error: ApiError,
+  command: CliCommand | undefined,
+): command is Extract<CliCommand, { name: 'flag' }> {
+  return (
+    command?.name === 'flag' &&
+    !command.create &&
+    error.status === 400 &&
+    error.message.includes('is not in the config')
+  );
 }
 
 /** Options of {@link runCommand}. */
@@ -174,17 +199,22 @@ async function withCurrentKill(client: AdminClient, targets: KillTargets): Promi
 /** The KV binding that holds the config and the kill switch (wrangler.toml). */
 export const ROLLOUT_KV_BINDING = 'ROLLOUT';
 
+/** What stands for the wrangler environment in a printed command when none was named. */
+export const UNNAMED_ENV = '<environment>';
+
 /**
  * The `wrangler kv key` command that does what a kill (or abort) does, for when the admin API
  * is down: ops run it by hand, or rollback.sh runs it. Undefined for commands with no KV
- * equivalent.
+ * equivalent. Without an environment the command carries `--env <environment>`, which no shell
+ * runs as is: wrangler without `--env` would write the top-level namespace of wrangler.toml,
+ * a placeholder, and answer with success.
  *
  * @example
  * kvFallbackCommand({ name: 'kill', targets: { canary: true, allFlags: false, flags: [] } }, 'production');
  * // 'npx wrangler kv key put --binding=ROLLOUT kill "canary" --remote --env production'
  */
 export function kvFallbackCommand(command: CliCommand, env?: string): string | undefined {
-  const where = `--remote${env ? ` --env ${env}` : ''}`;
+  const where = `--remote --env ${env ?? UNNAMED_ENV}`;
   const put = (value: string) =>
     `npx wrangler kv key put --binding=${ROLLOUT_KV_BINDING} ${KILL_SWITCH_KEY} "${value}" ${where}`;
   if (command.name === 'abort') return put(killSwitchText({ canary: true }));
@@ -207,10 +237,17 @@ export function kvFallbackAdvice(command: CliCommand, env?: string): string[] {
     `  ${fallback}`,
     '',
   ];
+  if (env === undefined) {
+    lines.push(
+      `Replace ${UNNAMED_ENV} with the wrangler environment (production, staging): without --env,`,
+      'wrangler writes the placeholder namespace at the top of wrangler.toml and reports success.',
+      'Set ROLLOUT_ENV (or pass --env) and this command is printed ready to run.',
+    );
+  }
   if (command.name === 'kill' && command.targets !== 'off') {
     lines.push(
       'This replaces the whole kill switch value: name every target to keep. The current value:',
-      `  npx wrangler kv key get --binding=${ROLLOUT_KV_BINDING} ${KILL_SWITCH_KEY} --remote${env ? ` --env ${env}` : ''}`,
+      `  npx wrangler kv key get --binding=${ROLLOUT_KV_BINDING} ${KILL_SWITCH_KEY} --remote --env ${env ?? UNNAMED_ENV}`,
     );
   }
   if (command.name === 'abort') {

@@ -70,7 +70,7 @@ npx tsx scripts/feature-flags.ts --list
 Turns on the invoicing launch's feature flags, one phase at a time, through the admin API
 (ROLLOUT_URL and ROLLOUT_TOKEN from the environment, as for npx rollout).
 
-  --phase N      apply phase N (1–${INVOICING_FLAG_PHASES.length}); phases are idempotent
+  --phase N      apply phase N (1–${INVOICING_FLAG_PHASES.length}); running a phase again changes nothing
   --list         print the phases and exit
   --dry-run      print the requests phase N would send, send nothing
   --url URL      the Worker URL (env ROLLOUT_URL)
@@ -122,10 +122,12 @@ export async function runFeatureFlags(argv: readonly string[], io: ScriptIo): Pr
     const changes = Object.entries(phase.flags);
     const connection = resolveConnection({ url: args.url, actor: args.actor }, io.env);
     out(`Phase ${args.phase}/${INVOICING_FLAG_PHASES.length}: ${phase.name} (watch ${phase.watch})`);
+    // The plan names its flags on purpose, so it may add one the config lacks (`create`); the
+    // API refuses unknown names from anyone who does not say so.
     if (args['dry-run']) {
       for (const [flag, percent] of changes) {
         out(
-          `  would send PUT ${connection.prefix}/flags/${flag} ${JSON.stringify({ enabled: true, percent })}`,
+          `  would send PUT ${connection.prefix}/flags/${flag} ${JSON.stringify({ enabled: true, percent, create: true })}`,
         );
       }
       return EXIT_CODES.ok;
@@ -134,12 +136,12 @@ export async function runFeatureFlags(argv: readonly string[], io: ScriptIo): Pr
     const client = createAdminClient({ connection });
     for (const [flag, percent] of changes) {
       const reason = `feature-flags phase ${args.phase}: ${phase.name}`;
-      const { data, raw } = await client.setFlag(flag, { enabled: true, percent, reason });
-      out(
-        args.json
-          ? JSON.stringify(raw)
-          : `  ✔ ${flag} on for ${formatPercent(percent)} (config version ${data.version})`,
-      );
+      const { data, raw } = await client.setFlag(flag, { enabled: true, percent, create: true, reason });
+      // A phase run twice changes nothing the second time: the API keeps version and audit.
+      const done = data.changed
+        ? `on for ${formatPercent(percent)} (config version ${data.version})`
+        : `already on for ${formatPercent(percent)}: no change (config version ${data.version})`;
+      out(args.json ? JSON.stringify(raw) : `  ✔ ${flag} ${done}`);
     }
     return EXIT_CODES.ok;
   } catch (error) {

@@ -34,23 +34,39 @@ describe('runFeatureFlags', () => {
   let server: Server;
   let url: string;
   const seen: { method: string; url: string; body: unknown }[] = [];
+  // A stand-in of PUT /flags/:name that keeps its config like the API: an unknown name needs
+  // `create`, and a write that changes nothing keeps the version.
+  let version = 9;
+  let flags: Record<string, { enabled: boolean; percent: number }> = {};
 
   beforeAll(async () => {
     server = createServer(async (req, res) => {
       let text = '';
       for await (const chunk of req) text += chunk;
-      const body = JSON.parse(text) as { enabled: boolean; percent: number; reason?: string };
-      const { reason: _reason, ...flag } = body;
+      const body = JSON.parse(text) as { enabled: boolean; percent: number; create?: boolean };
       seen.push({ method: req.method!, url: req.url!, body });
       const name = decodeURIComponent(req.url!.split('/').pop()!);
+      if (!flags[name] && !body.create) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: `flag "${name}" is not in the config` }));
+        return;
+      }
+      const next = { enabled: body.enabled, percent: body.percent };
+      const changed = JSON.stringify(flags[name]) !== JSON.stringify(next);
+      if (changed) version++;
+      flags = { ...flags, [name]: next };
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
-          version: 9,
-          config: {
-            version: 9,
-            rollout: { percent: 100, salt: 's', state: 'promoted' },
-            flags: { [name]: flag },
+          version,
+          config: { version, rollout: { percent: 100, salt: 's', state: 'promoted' }, flags },
+          changed,
+          kill: { canary: false, allFlags: false, flags: [], raw: null, sources: { api: null, hand: null } },
+          replica: {
+            committedVersion: version,
+            replicatedVersion: version,
+            lagging: false,
+            failedAttempts: 0,
           },
         }),
       );
@@ -78,7 +94,7 @@ describe('runFeatureFlags', () => {
     return { code, stdout, stderr };
   }
 
-  it('applies one phase with a reason naming it', async () => {
+  it('applies one phase with a reason naming it, creating the flag the config lacks', async () => {
     seen.length = 0;
     const { code, stdout } = await run(['--phase', '2', '--actor', 'ops']);
     expect(code).toBe(0);
@@ -86,17 +102,30 @@ describe('runFeatureFlags', () => {
       {
         method: 'PUT',
         url: '/__rollout/flags/templates',
-        body: { enabled: true, percent: 100, reason: 'feature-flags phase 2: templates' },
+        body: { enabled: true, percent: 100, create: true, reason: 'feature-flags phase 2: templates' },
       },
     ]);
-    expect(stdout).toContain('✔ templates on for 100 % (config version 9)');
+    expect(stdout).toContain('✔ templates on for 100 % (config version 10)');
+  });
+
+  it('running a phase again changes nothing and says so', async () => {
+    expect((await run(['--phase', '1'])).code).toBe(0);
+    const before = version;
+    const again = await run(['--phase', '1']);
+    expect(again.code).toBe(0);
+    expect(version).toBe(before);
+    expect(again.stdout).toContain(
+      `✔ fileStorage already on for 100 %: no change (config version ${before})`,
+    );
   });
 
   it('sends nothing with --dry-run, and needs no token for it', async () => {
     seen.length = 0;
     const { code, stdout } = await run(['--phase', '3', '--dry-run'], { ROLLOUT_URL: url });
     expect(code).toBe(0);
-    expect(stdout).toContain('would send PUT /__rollout/flags/emailDelivery {"enabled":true,"percent":100}');
+    expect(stdout).toContain(
+      'would send PUT /__rollout/flags/emailDelivery {"enabled":true,"percent":100,"create":true}',
+    );
     expect(seen).toHaveLength(0);
   });
 

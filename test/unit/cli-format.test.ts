@@ -185,7 +185,7 @@ describe('audit formatting', () => {
 describe('kvFallbackCommand', () => {
   it('prints the exact wrangler command for a kill, an abort and lifting the kill switch', () => {
     expect(kvFallbackCommand({ name: 'kill', targets: { canary: true, allFlags: false, flags: [] } })).toBe(
-      'npx wrangler kv key put --binding=ROLLOUT kill "canary" --remote',
+      'npx wrangler kv key put --binding=ROLLOUT kill "canary" --remote --env <environment>',
     );
     expect(
       kvFallbackCommand(
@@ -199,7 +199,7 @@ describe('kvFallbackCommand', () => {
       'npx wrangler kv key put --binding=ROLLOUT kill "canary" --remote --env production',
     );
     expect(kvFallbackCommand({ name: 'kill', targets: 'off' })).toBe(
-      'npx wrangler kv key delete --binding=ROLLOUT kill --remote',
+      'npx wrangler kv key delete --binding=ROLLOUT kill --remote --env <environment>',
     );
     expect(kvFallbackCommand({ name: 'set', percent: 10 })).toBeUndefined();
   });

@@ -106,14 +106,19 @@ const stateBody = (kill: { raw?: string | null; [field: string]: unknown }) => (
 
 describe('runCli against a loopback admin API', () => {
   it('sends set with the bearer token, the actor and the reason, and confirms the new version', async () => {
+    // Without a terminal, set reads the state first: a ramp-down needs --yes (see below).
+    answers.set('GET /__rollout/state', stateBody({}));
     answers.set('PUT /__rollout/percent', written('ramping', 10));
     const { code, stdout } = await cli(['set', '10', '--actor', 'alice', '--reason', 'step 1']);
     expect(code).toBe(0);
     expect(stdout).toBe('Canary at 10 %: state ramping, config version 4.\n');
-    expect(requests).toHaveLength(1);
-    expect(requests[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(requests[0]!.headers['x-rollout-actor']).toBe('alice');
-    expect(requests[0]!.body).toEqual({ percent: 10, reason: 'step 1' });
+    expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'GET /__rollout/state',
+      'PUT /__rollout/percent',
+    ]);
+    expect(requests[1]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(requests[1]!.headers['x-rollout-actor']).toBe('alice');
+    expect(requests[1]!.body).toEqual({ percent: 10, reason: 'step 1' });
   });
 
   it('prints the API answer unchanged with --json', async () => {
@@ -179,6 +184,7 @@ describe('runCli against a loopback admin API', () => {
   });
 
   it('exits 1 with the API’s message and issues on a 400', async () => {
+    answers.set('GET /__rollout/state', stateBody({}));
     answers.set('PUT /__rollout/percent', {
       status: 400,
       body: { error: 'invalid body', issues: ['percent: too big'] },
@@ -319,7 +325,111 @@ describe('runCli against a loopback admin API', () => {
     expect(general.stdout).toContain('Exit codes:');
     expect(general.stdout).toContain('3  the admin API could not be reached');
     const command = await cli(['flag', '--help']);
-    expect(command.stdout).toContain('npx rollout flag <name> on|off [--percent N] [--reason TEXT]');
+    expect(command.stdout).toContain(
+      'npx rollout flag <name> on|off [--percent N] [--create] [--reason TEXT]',
+    );
     expect(requests).toHaveLength(0);
+  });
+});
+
+describe('runCli keeps ops from surprising themselves', () => {
+  const at = (percent: number) => {
+    const answer = stateBody({});
+    return { ...answer, body: { ...answer.body, percent, config: config('ramping', percent) } };
+  };
+
+  it('refuses a flag name the config does not have and says how to create one on purpose', async () => {
+    answers.set('PUT /__rollout/flags/nosuchflag', {
+      status: 400,
+      body: {
+        error:
+          'flag "nosuchflag" is not in the config (known: fileStorage, templates); send "create": true to add it',
+      },
+    });
+    const { code, stdout, stderr } = await cli(['flag', 'nosuchflag', 'on']);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('(known: fileStorage, templates)');
+    expect(stderr).toContain('To add it: npx rollout flag nosuchflag on --create\n');
+    expect(requests[0]!.body).toEqual({ enabled: true });
+  });
+
+  it('sends create only with --create', async () => {
+    answers.set(
+      'PUT /__rollout/flags/newFeature',
+      written('ramping', 10, { newFeature: { enabled: true, percent: 5 } }),
+    );
+    const { code, stdout } = await cli(['flag', 'newFeature', 'on', '--percent', '5', '--create']);
+    expect(code).toBe(0);
+    expect(requests[0]!.body).toEqual({ enabled: true, percent: 5, create: true });
+    expect(stdout).toBe('Flag newFeature on for 5 % of visitors (config version 4).\n');
+  });
+
+  it('says "no change" for a write the API did not need to make', async () => {
+    answers.set('GET /__rollout/state', at(10));
+    answers.set('PUT /__rollout/percent', {
+      ...written('ramping', 10),
+      body: { ...written('ramping', 10).body, changed: false },
+    });
+    const { code, stdout } = await cli(['set', '10']);
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      'No change: that is already in force (state ramping, canary at 10 %, config version 4).\n',
+    );
+  });
+
+  it('without a terminal, refuses a ramp-down without --yes (exit 2), saying what it would move', async () => {
+    answers.set('GET /__rollout/state', at(50));
+    const { code, stdout, stderr } = await cli(['set', '30']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      'error: set 30 moves 20 % of visitors from canary back to stable (canary 50 % → 30 %).\n' +
+        'Nothing was sent. Confirm it on a terminal, or pass --yes to confirm it in advance.\n',
+    );
+    expect(requests.map((r) => r.method)).toEqual(['GET']);
+  });
+
+  it('without a terminal, sends a ramp-down with --yes and a ramp-up as it is', async () => {
+    answers.set('GET /__rollout/state', at(50));
+    answers.set('PUT /__rollout/percent', (request) =>
+      written('ramping', (request.body as { percent: number }).percent),
+    );
+    expect((await cli(['set', '30', '--yes'])).code).toBe(0);
+    expect((await cli(['set', '70'])).code).toBe(0);
+    expect(requests.filter((r) => r.method === 'PUT').map((r) => r.body)).toEqual([
+      { percent: 30 },
+      { percent: 70 },
+    ]);
+  });
+
+  it('on a terminal, a ramp-down goes to the preview and its question instead', async () => {
+    answers.set('GET /__rollout/state', at(50));
+    answers.set('POST /__rollout/preview', { status: 503, body: { error: 'not here' } });
+    const questions: string[] = [];
+    const code = await runCli(['set', '30'], {
+      env: { ROLLOUT_URL: url, ROLLOUT_TOKEN: TOKEN },
+      stdout: () => {},
+      stderr: () => {},
+      interactive: true,
+      ask: async (question) => (questions.push(question), 'n'),
+    });
+    expect(code).toBe(4);
+    expect(questions).toHaveLength(1);
+    expect(requests.some((r) => r.method === 'PUT')).toBe(false);
+  });
+
+  it('prints the KV fallback with a placeholder environment, and says to name it, when none is set', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const { code, stderr } = await cli(['kill', 'canary'], { ROLLOUT_URL: `http://127.0.0.1:${port}` });
+    expect(code).toBe(3);
+    expect(stderr).toContain(
+      'npx wrangler kv key put --binding=ROLLOUT kill "canary" --remote --env <environment>\n',
+    );
+    expect(stderr).toContain('Replace <environment> with the wrangler environment');
+    expect(stderr).not.toMatch(/--remote\n/);
   });
 });
