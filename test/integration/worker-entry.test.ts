@@ -30,4 +30,11 @@ describe('the Worker entry point', () => {
     expect(body.issues.join('\n')).toContain('STABLE_ORIGIN');
     expect(body.issues.join('\n')).toContain('CONFIG_CACHE_SECONDS');
   });
+
+  it('refuses to start with an admin token shorter than 32 characters, naming it', async () => {
+    const response = await call(testVars({ ADMIN_TOKEN: 'a'.repeat(31) }));
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as { issues: string[] };
+    expect(body.issues.join('\n')).toMatch(/ADMIN_TOKEN.*at least 32 characters/);
+  });
 });
