@@ -141,6 +141,8 @@ export const WriteResultSchema = z.object({
   dryRun: z.optional(z.literal(true)),
   /** With dryRun: the current version (the write would make `version`). */
   currentVersion: z.optional(z.int()),
+  /** With dryRun: what the write would move (as `POST /preview` answers it). */
+  preview: z.optional(z.unknown()),
   /** Set when a kill switch set by hand stays in force whatever this write did. */
   warning: z.optional(z.string()),
 });

@@ -148,6 +148,7 @@ describe('one writer', () => {
     expect(dry.status).toBe(200);
     expect(dry.body).toMatchObject({ dryRun: true, changed: true, version: 2, currentVersion: 1 });
     expect(dry.body.config.rollout.percent).toBe(50);
+    expect(JSON.stringify(dry.body.preview)).toContain('40 % of visitors move from stable to canary');
     expect(await kv.get('config')).toBe(before);
     expect((await call(app, 'GET', '/state')).body.version).toBe(1);
     expect((await call(app, 'GET', '/audit')).body.entries).toHaveLength(1);

@@ -6,6 +6,7 @@ import type { AppDeps } from '../app';
 import type { ControlCommand, ControlResult } from '../control/control-plane';
 import { AdminError, commandOptions, readJsonBody, type AdminEnv } from './admin-http';
 import { killState } from '../../src/admin/kill-switch-text';
+import { previewChange } from '../../src/admin/preview';
 import { readHandKill } from './read-routes';
 
 const DryRunSchema = z.optional(z.enum(['1', 'true', '0', 'false']));
@@ -67,7 +68,17 @@ async function writeResponse(c: Context<AdminEnv>, deps: AppDeps, result: Contro
     changed: result.changed,
     kill: killState(result.kill, hand),
     replica: result.replica,
-    ...(result.dryRun ? { dryRun: true, currentVersion: result.previous.version } : {}),
+    ...(result.dryRun
+      ? {
+          dryRun: true,
+          currentVersion: result.previous.version,
+          preview: previewChange(
+            { config: result.previous, kill: result.previousKill },
+            { config: result.config, kill: result.kill },
+            { handKill: hand },
+          ),
+        }
+      : {}),
     ...(hand !== null
       ? { warning: `a kill switch set by hand in KV ("${hand.slice(0, 200)}") stays in force until deleted` }
       : {}),
