@@ -1,13 +1,16 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { guardVerdictRecord } from '../support/fixtures/guard-verdict-record';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localWorkerBehindEchoOrigins } from '../support/local-worker/wrangler-dev-behind-echo-origins';
 import { runCli } from '../../cli/run-cli';
+import { cohortStatsAnswer, fakeSqlApi, trafficSplitAnswer } from '../support/fake-sql-api/control';
+import { startFakeSqlApi } from '../support/fake-sql-api/server';
+import type { LoopbackServer } from '../support/loopback/loopback-server';
 import { freePort } from '../support/local-worker/wrangler-dev';
-import { putLocalKv } from '../support/wrangler-stub/local-kv';
 import { runWithWranglerStub } from '../support/wrangler-stub/run-with-stub';
 
 const TOKEN = 'rollback-script-token-0123456789';
 const VERSION = '0a0a0a0a-1111-4222-8333-444444444444';
+const ACCOUNT = '0123456789abcdef0123456789abcdef';
+const SQL_TOKEN = 'rollback-script-analytics-read-token';
 
 interface State {
   version: number;
@@ -17,15 +20,29 @@ interface State {
 }
 
 // One Worker for both scripts: wrangler dev takes seconds to start, and the daily check reads
-// the state a rollback leaves.
+// the state a rollback leaves. The guard is on, reading a stand-in SQL API on loopback, so the
+// daily check judges verdicts the guard itself stored.
 describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Worker', () => {
-  const world = localWorkerBehindEchoOrigins({
-    ADMIN_TOKEN: TOKEN,
+  let sqlApi: LoopbackServer;
+  beforeAll(async () => {
+    sqlApi = await startFakeSqlApi();
   });
+  afterAll(async () => {
+    await sqlApi?.close();
+  });
+  const world = localWorkerBehindEchoOrigins(
+    { ADMIN_TOKEN: TOKEN, CF_ACCOUNT_ID: ACCOUNT, CF_API_TOKEN: SQL_TOKEN },
+    { lateVars: () => ({ ANALYTICS_SQL_BASE_URL: `http://127.0.0.1:${sqlApi.port}` }), testScheduled: true },
+  );
   let env: Record<string, string>;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     env = { ROLLOUT_URL: world.worker.url, ROLLOUT_TOKEN: TOKEN };
+    // A promoted canary taking all traffic with a healthy error rate and latency; no split to test.
+    await fakeSqlApi(`http://127.0.0.1:${sqlApi.port}`).script(ACCOUNT, SQL_TOKEN, [
+      { sqlIncludes: 'AS minute', answer: { json: trafficSplitAnswer([]) } },
+      { answer: { json: cohortStatsAnswer({ canary: { requests: 5000, errors: 5, p95Ms: 300 } }) } },
+    ]);
   });
 
   async function cli(...argv: string[]): Promise<string> {
@@ -39,10 +56,31 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
     return out;
   }
   const state = async () => JSON.parse(await cli('status', '--json')) as State;
-  const verdict = (status: 'healthy' | 'breach', minutesAgo = 0) =>
-    JSON.stringify(
-      guardVerdictRecord({ status, at: new Date(Date.now() - minutesAgo * 60_000).toISOString() }),
-    );
+  /**
+   * One guard run by the Worker's own Cron Trigger handler, which stores its verdict in the
+   * control plane, dated by the trigger (the moment of the call).
+   */
+  async function guardRun(): Promise<void> {
+    const before = Date.now();
+    await world.worker.runScheduled();
+    const response = await fetch(`${world.worker.url}/__rollout/state`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const { guard } = (await response.json()) as { guard: { status: string; at: string } | null };
+    expect(guard?.status, world.worker.output()).toBe('healthy');
+    expect(Date.parse(guard!.at)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(guard!.at)).toBeLessThanOrEqual(Date.now());
+  }
+  /**
+   * Runs the daily check as if `minutesLater` minutes had passed since now (its Node clock
+   * moved ahead): wrangler dev can fire the Cron Trigger only at the current time, so a verdict
+   * is made old by checking it later, as happens when the cron trigger stops running.
+   */
+  const checkLater = (minutesLater: number): Record<string, string> => {
+    const shift = `const n=Date.now;Date.now=()=>n()+${minutesLater * 60_000};`;
+    const preload = `--import=data:text/javascript,${encodeURIComponent(shift)}`;
+    return { NODE_OPTIONS: [process.env.NODE_OPTIONS, preload].filter(Boolean).join(' ') };
+  };
 
   describe('rollback.sh', () => {
     it('--dry-run prints the three steps and changes nothing', async () => {
@@ -157,7 +195,7 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
     it('passes every check once promoted with a fresh healthy verdict, listing the day’s audit entries', async () => {
       await cli('set', '100');
       await cli('promote', '--reason', 'launch day');
-      await putLocalKv(world.worker.persistDir, 'guard:verdict', verdict('healthy'));
+      await guardRun();
       const run = await runWithWranglerStub('scripts/post-launch-check.sh', ['--since', '1h'], { env });
       expect(run.code, run.stdout).toBe(0);
       expect(run.stdout.match(/^✔ /gm)).toHaveLength(6);
@@ -167,10 +205,10 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
     });
 
     it('fails on a stale verdict, a killed flag and an unexpected percent', async () => {
-      await putLocalKv(world.worker.persistDir, 'guard:verdict', verdict('healthy', 40));
+      await guardRun();
       await cli('kill', 'flag:templates');
       const run = await runWithWranglerStub('scripts/post-launch-check.sh', ['--expect-percent', '50'], {
-        env,
+        env: { ...env, ...checkLater(40) },
       });
       expect(run.code).toBe(1);
       expect(run.stdout).toContain('✘ canary percent is 100 % (expected 50 %)');
@@ -183,9 +221,11 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
     });
 
     it('passes after a finalize, when the guard has no live canary to judge, despite an old verdict', async () => {
-      await putLocalKv(world.worker.persistDir, 'guard:verdict', verdict('healthy', 600));
+      await guardRun();
       await cli('finalize', '--reason', 'day-7 review passed');
-      const run = await runWithWranglerStub('scripts/post-launch-check.sh', [], { env });
+      const run = await runWithWranglerStub('scripts/post-launch-check.sh', [], {
+        env: { ...env, ...checkLater(600) },
+      });
       expect(run.code, run.stdout).toBe(0);
       expect(run.stdout).toContain('✔ canary percent is 0 % (expected 0 %)');
       expect(run.stdout).toContain('✔ guard idle: no live canary (rollout finalized)');

@@ -10,6 +10,17 @@ export interface LocalWorkerBehindEchoOrigins {
   worker: LocalWorker;
 }
 
+/** Options of {@link localWorkerBehindEchoOrigins}. */
+export interface EchoOriginsWorkerOptions {
+  /**
+   * More vars, read when the Worker starts (after every earlier `beforeAll`), for values only
+   * known then, such as the port of a loopback server the suite starts itself.
+   */
+  lateVars?: () => Record<string, string>;
+  /** Start `wrangler dev` with `--test-scheduled` (see {@link LocalWorker.runScheduled}). */
+  testScheduled?: boolean;
+}
+
 /**
  * Registers the suite's setup and teardown: a stable and a canary echo origin on loopback and
  * `wrangler dev` in front of them (the documented local run), with the given extra vars.
@@ -18,16 +29,23 @@ export interface LocalWorkerBehindEchoOrigins {
  * const world = localWorkerBehindEchoOrigins({ ADMIN_TOKEN: TOKEN });
  * it('…', async () => { await fetch(world.worker.url); });
  */
-export function localWorkerBehindEchoOrigins(vars: Record<string, string>): LocalWorkerBehindEchoOrigins {
+export function localWorkerBehindEchoOrigins(
+  vars: Record<string, string>,
+  options: EchoOriginsWorkerOptions = {},
+): LocalWorkerBehindEchoOrigins {
   const world = {} as LocalWorkerBehindEchoOrigins;
   beforeAll(async () => {
     world.stable = await startEchoOrigin('stable');
     world.canary = await startEchoOrigin('canary');
-    world.worker = await startLocalWorker({
-      STABLE_ORIGIN: `http://127.0.0.1:${world.stable.port}`,
-      CANARY_ORIGIN: `http://127.0.0.1:${world.canary.port}`,
-      ...vars,
-    });
+    world.worker = await startLocalWorker(
+      {
+        STABLE_ORIGIN: `http://127.0.0.1:${world.stable.port}`,
+        CANARY_ORIGIN: `http://127.0.0.1:${world.canary.port}`,
+        ...vars,
+        ...options.lateVars?.(),
+      },
+      { testScheduled: options.testScheduled },
+    );
   }, 90_000);
   afterAll(async () => {
     await world.worker?.stop();
