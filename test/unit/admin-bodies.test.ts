@@ -83,6 +83,15 @@ describe('kill switch text written by the admin API', () => {
       allFlags: false,
       flags: ['emailDelivery', 'templates'],
       raw: text,
+      sources: { api: text, hand: null },
+    });
+    // With a hand-set switch too, what either forces off is off, and each source is named.
+    expect(killState('flag:templates', 'canary')).toEqual({
+      canary: true,
+      allFlags: false,
+      flags: ['templates'],
+      raw: 'flag:templates canary',
+      sources: { api: 'flag:templates', hand: 'canary' },
     });
     expect(killState(killSwitchText({ allFlags: true }))).toMatchObject({
       canary: false,
