@@ -1,21 +1,38 @@
 /**
- * `npm run bench`: the splitter's overhead against a bare passthrough Worker.
+ * `npm run bench`: the splitter's throughput against a bare passthrough Worker, the contract
+ * written by hand (the limit), and GrowthBook's edge app.
  *
- * Both Workers are bundled and run in the same workerd (one Miniflare), in front of the same
- * loopback origin, and are measured in alternating rounds (A/B/A/B…) so that machine noise hits
- * both alike. Prints req/s and p50/p99 per Worker and, last, the throughput ratio.
+ * All five Workers run in one workerd (one Miniflare) in front of the same loopback origin:
+ * - bare: `fetch(origin + path, request)`, nothing else;
+ * - control: the same script under another name. Its ratio to bare must come out 1.00 within its
+ *   interval, or the machine was too noisy during the run and the figures say nothing;
+ * - splitter: the real Worker bundle (`wrangler deploy --dry-run`), config in KV, METRICS bound;
+ * - contract-minimum: test/bench/contract-minimum-worker.ts, the same contract with no framework;
+ * - growthbook-edge: `@growthbook/edge-cloudflare` with the same cookie and a static payload of
+ *   the same five rollouts (differences: see GROWTHBOOK_DIFFERENCES below).
+ *
+ * Every round measures each Worker once, in an order rotated per round, so that slow phases of the
+ * machine hit all of them alike. A Worker's throughput is compared per round (its req/s over
+ * bare's in the same round); the summary is the geometric mean of those ratios with a 90 %
+ * bootstrap interval (rounds resampled). The last line is the splitter/bare ratio.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
-const REQUESTS_PER_ROUND = Number(process.env.BENCH_REQUESTS ?? 4000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
+const REQUESTS_PER_ROUND = Number(process.env.BENCH_REQUESTS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const BOOTSTRAP_SAMPLES = 4000;
+const COMPATIBILITY_DATE = '2026-04-01';
+
+const WORKERS = ['bare', 'control', 'splitter', 'contract-minimum', 'growthbook-edge'] as const;
+type WorkerName = (typeof WORKERS)[number];
 
 const BARE_WORKER = `export default {
   async fetch(request, env) {
@@ -23,6 +40,14 @@ const BARE_WORKER = `export default {
     return fetch(env.STABLE_ORIGIN + url.pathname + url.search, request);
   },
 };`;
+
+/** What the GrowthBook edge app does differently from the splitter in this bench. */
+const GROWTHBOOK_DIFFERENCES = [
+  'one origin (no canary routing, no failover)',
+  'flags are not evaluated per request nor sent to the origin (no injection asked)',
+  'client headers are not forwarded on GET, no header policy, no deadline',
+  'the body is buffered (no streaming); no metric written',
+];
 
 function bundleSplitter(): { path: string; gzipLine: string } {
   // Inside the project: workerd resolves module names relative to it.
@@ -35,6 +60,22 @@ function bundleSplitter(): { path: string; gzipLine: string } {
   const gzipLine =
     /Total Upload: .*/.exec(result.stdout + result.stderr)?.[0] ?? 'Total Upload: (not reported)';
   return { path: join(outdir, 'index.js'), gzipLine };
+}
+
+/** Bundles a bench Worker written in TypeScript into one ES module, as wrangler would. */
+async function bundleWorker(entry: string): Promise<string> {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    conditions: ['workerd', 'worker', 'browser'],
+    target: 'es2022',
+    minify: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  return result.outputFiles[0]!.text;
 }
 
 async function startOrigin(): Promise<{ port: number; close(): void }> {
@@ -50,20 +91,19 @@ async function startOrigin(): Promise<{ port: number; close(): void }> {
 }
 
 interface RoundResult {
-  requests: number;
-  seconds: number;
-  latenciesMs: number[];
+  rps: number;
+  latenciesMs: Float64Array;
   failures: number;
 }
 
-async function runRound(url: URL, cookies: string[]): Promise<RoundResult> {
+async function runRound(url: URL, cookies: string[], requests: number): Promise<RoundResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const latenciesMs: number[] = [];
+  const latenciesMs = new Float64Array(requests);
   let next = 0;
   let failures = 0;
   const started = performance.now();
-  const worker = async () => {
-    while (next < REQUESTS_PER_ROUND) {
+  const client = async () => {
+    while (next < requests) {
       const i = next++;
       const t0 = performance.now();
       const status = await new Promise<number>((resolve) => {
@@ -83,70 +123,157 @@ async function runRound(url: URL, cookies: string[]): Promise<RoundResult> {
         req.on('error', () => resolve(0));
         req.end();
       });
-      latenciesMs.push(performance.now() - t0);
+      latenciesMs[i] = performance.now() - t0;
       if (status !== 200) failures++;
     }
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await Promise.all(Array.from({ length: CONCURRENCY }, client));
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
-  return { requests: REQUESTS_PER_ROUND, seconds, latenciesMs, failures };
+  return { rps: requests / seconds, latenciesMs, failures };
 }
 
-function percentile(sorted: number[], p: number): number {
+function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-function summarize(name: string, rounds: RoundResult[]): { rps: number; line: string } {
-  const requests = rounds.reduce((n, r) => n + r.requests, 0);
-  const seconds = rounds.reduce((n, r) => n + r.seconds, 0);
-  const failures = rounds.reduce((n, r) => n + r.failures, 0);
-  const sorted = rounds.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
-  const rps = requests / seconds;
-  const line = `${name.padEnd(9)} ${rps.toFixed(0).padStart(6)} req/s   p50 ${percentile(sorted, 50).toFixed(2)} ms   p99 ${percentile(sorted, 99).toFixed(2)} ms   requests ${requests}   failures ${failures}`;
-  return { rps, line };
+const geometricMean = (values: readonly number[]): number =>
+  Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length);
+
+/** A seeded generator (mulberry32), so that the same rounds always give the same interval. */
+function seededRandom(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Ratio {
+  value: number;
+  low: number;
+  high: number;
+}
+
+/** Geometric mean of per-round ratios, with a 90 % percentile bootstrap interval over rounds. */
+function ratioOf(numerator: readonly number[], denominator: readonly number[]): Ratio {
+  const ratios = numerator.map((n, i) => n / denominator[i]!);
+  const random = seededRandom(12);
+  const means: number[] = [];
+  for (let s = 0; s < BOOTSTRAP_SAMPLES; s++) {
+    const sample = Array.from({ length: ratios.length }, () => ratios[Math.floor(random() * ratios.length)]!);
+    means.push(geometricMean(sample));
+  }
+  means.sort((a, b) => a - b);
+  return {
+    value: geometricMean(ratios),
+    low: means[Math.floor(0.05 * BOOTSTRAP_SAMPLES)]!,
+    high: means[Math.ceil(0.95 * BOOTSTRAP_SAMPLES) - 1]!,
+  };
+}
+
+const formatRatio = (r: Ratio) => `${r.value.toFixed(3)} (90 % CI ${r.low.toFixed(3)}–${r.high.toFixed(3)})`;
+
+/** The splitter's config, also given to the other Workers: 50 % routing and four split flags. */
+function benchConfig(): Record<string, unknown> {
+  const config = JSON.parse(readFileSync(join('scripts', 'demo', 'demo-config.json'), 'utf8')) as {
+    rollout: { percent: number; salt: string };
+    flags: Record<string, unknown>;
+  };
+  config.rollout.percent = 50;
+  // Every flag enabled and below 100 %: five buckets per request (routing + four flags).
+  config.flags = {
+    fileStorage: { enabled: true, percent: 50 },
+    templates: { enabled: true, percent: 25 },
+    emailDelivery: { enabled: true, percent: 10 },
+    analytics: { enabled: true, percent: 90, default: true },
+  };
+  return config;
+}
+
+/** The same five rollouts as a GrowthBook payload (hash version 2 is the splitter's bucketing). */
+function growthbookPayload(config: ReturnType<typeof benchConfig>): string {
+  const { rollout, flags } = config as {
+    rollout: { percent: number; salt: string };
+    flags: Record<string, { percent: number; default?: boolean }>;
+  };
+  const feature = (seed: string, percent: number, defaultValue: boolean) => ({
+    defaultValue,
+    rules: [{ force: true, coverage: percent / 100, hashAttribute: 'id', seed, hashVersion: 2 }],
+  });
+  const features: Record<string, unknown> = { __routing: feature(rollout.salt, rollout.percent, false) };
+  for (const [name, flag] of Object.entries(flags))
+    features[name] = feature(name, flag.percent, flag.default ?? false);
+  return JSON.stringify({ features });
 }
 
 async function main(): Promise<void> {
+  console.log('bundling the splitter, the contract-minimum Worker and the GrowthBook edge app…');
   const { path: splitterPath, gzipLine } = bundleSplitter();
+  const [contractMinimum, growthbookEdge] = await Promise.all([
+    bundleWorker(join('test', 'bench', 'contract-minimum-worker.ts')),
+    bundleWorker(join('test', 'bench', 'growthbook-edge-worker.ts')),
+  ]);
   const origin = await startOrigin();
   const originUrl = `http://127.0.0.1:${origin.port}`;
-  const config = JSON.parse(readFileSync(join('scripts', 'demo', 'demo-config.json'), 'utf8')) as {
-    rollout: { percent: number };
+  const config = benchConfig();
+  const common = {
+    modules: true,
+    compatibilityDate: COMPATIBILITY_DATE,
+    unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
   };
-  config.rollout.percent = 50;
   const mf = new Miniflare({
     // A fixed request.cf, so Miniflare never tries to fetch one from the network.
     cf: { colo: 'LOC', country: 'XX' },
     workers: [
+      { ...common, name: 'bare', script: BARE_WORKER, bindings: { STABLE_ORIGIN: originUrl } },
+      { ...common, name: 'control', script: BARE_WORKER, bindings: { STABLE_ORIGIN: originUrl } },
       {
+        ...common,
         name: 'splitter',
-        modules: true,
         scriptPath: splitterPath,
-        compatibilityDate: '2026-04-01',
         kvNamespaces: ['ROLLOUT'],
+        analyticsEngineDatasets: { METRICS: { dataset: 'edge_rollout' } },
         bindings: {
           STABLE_ORIGIN: originUrl,
           CANARY_ORIGIN: originUrl,
           ADMIN_TOKEN: 'bench-token-0123456789abcdefghijklmnop',
         },
-        unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
       },
       {
-        name: 'bare',
-        modules: true,
-        script: BARE_WORKER,
-        compatibilityDate: '2026-04-01',
-        bindings: { STABLE_ORIGIN: originUrl },
-        unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
+        ...common,
+        name: 'contract-minimum',
+        script: contractMinimum,
+        analyticsEngineDatasets: { METRICS: { dataset: 'edge_rollout' } },
+        bindings: { STABLE_ORIGIN: originUrl, CANARY_ORIGIN: originUrl, CONFIG: JSON.stringify(config) },
+      },
+      {
+        ...common,
+        name: 'growthbook-edge',
+        script: growthbookEdge,
+        bindings: {
+          PROXY_TARGET: originUrl,
+          // Required by the app; with a payload given it never fetches (a closed port if it did).
+          GROWTHBOOK_CLIENT_KEY: 'sdk-bench',
+          GROWTHBOOK_API_HOST: 'http://127.0.0.1:9',
+          GROWTHBOOK_PAYLOAD: growthbookPayload(config),
+          UUID_COOKIE_NAME: 'rollout_id',
+          PERSIST_UUID: 'false',
+          RUN_VISUAL_EDITOR_EXPERIMENTS: 'skip',
+          RUN_URL_REDIRECT_EXPERIMENTS: 'skip',
+          RUN_CROSS_ORIGIN_URL_REDIRECT_EXPERIMENTS: 'skip',
+          DISABLE_INJECTIONS: 'true',
+          DISABLE_JS_INJECTION: 'true',
+        },
       },
     ],
   });
   try {
     const kv = await mf.getKVNamespace('ROLLOUT', 'splitter');
     await kv.put('config', JSON.stringify(config));
-    const splitterUrl = await mf.unsafeGetDirectURL('splitter');
-    const bareUrl = await mf.unsafeGetDirectURL('bare');
+    const urls = {} as Record<WorkerName, URL>;
+    for (const name of WORKERS) urls[name] = await mf.unsafeGetDirectURL(name);
     const cookies = Array.from(
       { length: 1000 },
       (_, i) => `rollout_id=bench-visitor-${String(i).padStart(6, '0')}`,
@@ -156,21 +283,53 @@ async function main(): Promise<void> {
       `edge-rollout benchmark: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`,
     );
     console.log(
-      `${ROUNDS} rounds × ${REQUESTS_PER_ROUND} requests per Worker, concurrency ${CONCURRENCY}, alternating A/B`,
+      `${ROUNDS} rounds × ${REQUESTS_PER_ROUND} requests per Worker, concurrency ${CONCURRENCY}, order rotated per round`,
     );
-    await runRound(splitterUrl, cookies); // warm-up, not counted
-    await runRound(bareUrl, cookies);
-    const results: Record<'splitter' | 'bare', RoundResult[]> = { splitter: [], bare: [] };
-    for (let round = 0; round < ROUNDS; round++) {
-      results.splitter.push(await runRound(splitterUrl, cookies));
-      results.bare.push(await runRound(bareUrl, cookies));
+    for (const name of WORKERS) {
+      const warm = await runRound(urls[name], cookies, REQUESTS_PER_ROUND); // not counted
+      if (warm.failures > 0) throw new Error(`${name}: ${warm.failures} failed requests while warming up`);
     }
-    const splitter = summarize('splitter', results.splitter);
-    const bare = summarize('bare', results.bare);
-    console.log(splitter.line);
-    console.log(bare.line);
+    const results = Object.fromEntries(WORKERS.map((name) => [name, [] as RoundResult[]])) as Record<
+      WorkerName,
+      RoundResult[]
+    >;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let k = 0; k < WORKERS.length; k++) {
+        const name = WORKERS[(round + k) % WORKERS.length]!;
+        results[name].push(await runRound(urls[name], cookies, REQUESTS_PER_ROUND));
+      }
+      const line = WORKERS.map((name) => `${name} ${results[name][round]!.rps.toFixed(0)}`).join('  ');
+      console.log(`round ${String(round + 1).padStart(2)}/${ROUNDS}  req/s: ${line}`);
+    }
+
+    const rps = (name: WorkerName) => results[name].map((r) => r.rps);
+    console.log('');
+    console.log('worker             req/s (median round)   p50 ms   p99 ms   failures   ratio to bare');
+    for (const name of WORKERS) {
+      const rounds = results[name];
+      const sorted = Float64Array.from(rounds.flatMap((r) => Array.from(r.latenciesMs))).sort();
+      const median = [...rps(name)].sort((a, b) => a - b)[Math.floor(rounds.length / 2)]!;
+      const failures = rounds.reduce((n, r) => n + r.failures, 0);
+      const ratio = name === 'bare' ? '1' : formatRatio(ratioOf(rps(name), rps('bare')));
+      console.log(
+        `${name.padEnd(18)} ${median.toFixed(0).padStart(20)}   ${percentile(sorted, 50).toFixed(2).padStart(6)}   ${percentile(sorted, 99).toFixed(2).padStart(6)}   ${String(failures).padStart(8)}   ${ratio}`,
+      );
+    }
+    const control = ratioOf(rps('control'), rps('bare'));
+    console.log(
+      control.low <= 1 && control.high >= 1
+        ? `control/bare ${formatRatio(control)} contains 1.00: the run is trustworthy`
+        : `control/bare ${formatRatio(control)} does not contain 1.00: the machine was too noisy, the run is UNTRUSTWORTHY`,
+    );
+    console.log(`growthbook-edge differs: ${GROWTHBOOK_DIFFERENCES.join('; ')}`);
     console.log(`bundle: ${gzipLine}`);
-    console.log(`splitter/bare throughput ratio: ${(splitter.rps / bare.rps).toFixed(3)}`);
+    console.log(
+      `splitter/growthbook-edge throughput ratio: ${formatRatio(ratioOf(rps('splitter'), rps('growthbook-edge')))}`,
+    );
+    console.log(
+      `splitter/contract-minimum throughput ratio: ${formatRatio(ratioOf(rps('splitter'), rps('contract-minimum')))}`,
+    );
+    console.log(`splitter/bare throughput ratio: ${formatRatio(ratioOf(rps('splitter'), rps('bare')))}`);
   } finally {
     await mf.dispose();
     origin.close();
