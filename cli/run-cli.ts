@@ -123,7 +123,7 @@ function isUnknownFlag(
     command?.name === 'flag' &&
     !command.create &&
     error.status === 400 &&
-    error.message.includes('is not in the config')
+    [error.message, ...error.issues].some((text) => text.includes('is not in the config'))
   );
 }
 

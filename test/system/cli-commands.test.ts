@@ -1,8 +1,9 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { localWorkerBehindEchoOrigins } from '../support/local-worker/wrangler-dev-behind-echo-origins';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/run-cli';
+import { runFeatureFlags } from '../../scripts/feature-flags';
 import { freePort } from '../support/local-worker/wrangler-dev';
 
 const TOKEN = 'cli-system-token-0123456789abcdef';
@@ -122,7 +123,8 @@ describe('npx rollout against the real Worker (wrangler dev)', () => {
   });
 
   it('prints machine-readable JSON with --json for writes, status and audit', async () => {
-    const written = await cli(['set', '20', '--json']);
+    // From 100 % (the kill test above) this is a ramp-down: a script confirms it with --yes.
+    const written = await cli(['set', '20', '--json', '--yes']);
     const body = JSON.parse(written.stdout) as { version: number; config: { rollout: { percent: number } } };
     expect(body.config.rollout.percent).toBe(20);
     expect((await state()).version).toBe(body.version);
@@ -180,7 +182,8 @@ describe('npx rollout against the real Worker (wrangler dev)', () => {
     const wrong = 'not-the-token-987654321';
     const { code, stdout, stderr } = await cli(['set', '50'], { ROLLOUT_TOKEN: wrong });
     expect(code).toBe(1);
-    expect(stderr).toBe('error: PUT /__rollout/percent answered 401: unauthorized\n');
+    // Without a terminal, set reads the state first (a ramp-down needs --yes): that read is refused.
+    expect(stderr).toBe('error: GET /__rollout/state answered 401: unauthorized\n');
     expect(stdout + stderr).not.toContain(wrong);
     expect(stdout + stderr).not.toContain(TOKEN);
     expect((await state()).version).toBe(before.version);
@@ -194,5 +197,114 @@ describe('npx rollout against the real Worker (wrangler dev)', () => {
     expect(stderr).toContain(
       'npx wrangler kv key put --binding=ROLLOUT kill "canary" --remote --env production',
     );
+  });
+
+  it('refuses a typo in a flag name with the known flags, and creates a flag only with --create', async () => {
+    const before = await state();
+    const typo = await cli(['flag', 'fileStorag', 'on']);
+    expect(typo.code).toBe(1);
+    expect(typo.stdout).toBe('');
+    expect(typo.stderr).toContain('flag "fileStorag" is not in the config (known: ');
+    expect(typo.stderr).toContain('fileStorage');
+    expect(typo.stderr).toContain('To add it: npx rollout flag fileStorag on --create');
+    expect(await state()).toEqual(before);
+
+    const created = await cli(['flag', 'invoiceExport', 'on', '--percent', '5', '--create']);
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    expect(created.stdout).toMatch(/^Flag invoiceExport on for 5 % of visitors \(config version \d+\)\.\n$/);
+    expect((await state()).config.flags.invoiceExport).toMatchObject({ enabled: true, percent: 5 });
+  });
+
+  it('says "no change" for a write that changes nothing, keeping version and audit', async () => {
+    expect((await cli(['set', '40', '--yes'])).code).toBe(0);
+    expect((await cli(['flag', 'fileStorage', 'on', '--percent', '30'])).code).toBe(0);
+    const before = await state();
+    const audit = (await cli(['audit', '--limit', '1', '--json'])).stdout;
+    const same = await cli(['set', '40']);
+    expect(same.stdout).toBe(
+      `No change: that is already in force (state ramping, canary at 40 %, config version ${before.version}).\n`,
+    );
+    expect((await cli(['flag', 'fileStorage', 'on', '--percent', '30'])).stdout).toMatch(/^No change: /);
+    expect((await state()).version).toBe(before.version);
+    expect((await cli(['audit', '--limit', '1', '--json'])).stdout).toBe(audit);
+  });
+
+  it('feature-flags.ts creates its flags explicitly, and a phase run again changes nothing', async () => {
+    let out = '';
+    const io = {
+      env: { ROLLOUT_URL: world.worker.url, ROLLOUT_TOKEN: TOKEN },
+      stdout: (t: string) => (out += t),
+      stderr: (t: string) => (out += t),
+    };
+    expect(await runFeatureFlags(['--phase', '3'], io)).toBe(0);
+    const version = (await state()).version;
+    out = '';
+    expect(await runFeatureFlags(['--phase', '3'], io)).toBe(0);
+    expect(out).toContain(`✔ emailDelivery already on for 100 %: no change (config version ${version})`);
+    expect((await state()).version).toBe(version);
+  });
+
+  it('ramping down says what it moves: refused without a terminal, asked on one, sent with --yes', async () => {
+    expect((await cli(['set', '50', '--yes'])).code).toBe(0);
+    const before = await state();
+    const script = await cli(['set', '30']);
+    expect(script).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'error: set 30 moves 20 % of visitors from canary back to stable (canary 50 % → 30 %).\n' +
+        'Nothing was sent. Confirm it on a terminal, or pass --yes to confirm it in advance.\n',
+    });
+    expect((await state()).version).toBe(before.version);
+
+    // On a terminal: the preview of the real API, then the question; "n" sends nothing.
+    let stderr = '';
+    const asked: string[] = [];
+    const terminal = (answer: string) => ({
+      env: { ROLLOUT_URL: world.worker.url, ROLLOUT_TOKEN: TOKEN },
+      stdout: () => {},
+      stderr: (text: string) => (stderr += text),
+      interactive: true,
+      ask: async (question: string) => (asked.push(question), answer),
+    });
+    expect(await runCli(['set', '30'], terminal('n'))).toBe(4);
+    expect(stderr).toContain('20 % of visitors move from canary to stable');
+    expect(asked).toEqual(['Send this change? [y/N] ']);
+    expect((await state()).version).toBe(before.version);
+    expect(await runCli(['set', '30'], terminal('y'))).toBe(0);
+    expect(await state()).toMatchObject({ percent: 30, version: before.version + 1 });
+
+    expect((await cli(['set', '20', '--yes'])).code).toBe(0);
+    expect((await state()).percent).toBe(20);
+  });
+
+  it('exits quietly when the reader of its output goes away (npx rollout status | head -3)', async () => {
+    const env = { ...process.env, ROLLOUT_URL: world.worker.url, ROLLOUT_TOKEN: TOKEN };
+    // The pipe is closed before the CLI writes: every write fails with EPIPE.
+    const child = spawn('node', ['bin/rollout.mjs', 'status'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+
+    const piped = await execFileAsync('bash', ['-c', 'node bin/rollout.mjs status | head -3'], { env });
+    expect(piped.stdout.split('\n')[0]).toMatch(/^State /);
+    expect(piped.stderr).toBe('');
+  });
+
+  it('prints the KV fallback for the environment named, or says it must be named', async () => {
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const unnamed = await cli(['abort'], { ROLLOUT_URL: down });
+    expect(unnamed.code).toBe(3);
+    expect(unnamed.stderr).toContain(
+      'npx wrangler kv key put --binding=ROLLOUT kill "canary" --remote --env <environment>',
+    );
+    expect(unnamed.stderr).toContain('Set ROLLOUT_ENV (or pass --env)');
+    const named = await cli(['abort'], { ROLLOUT_URL: down, ROLLOUT_ENV: 'staging' });
+    expect(named.stderr).toContain(
+      'npx wrangler kv key put --binding=ROLLOUT kill "canary" --remote --env staging',
+    );
+    expect(named.stderr).not.toContain('<environment>');
   });
 });

@@ -342,8 +342,10 @@ describe('runCli keeps ops from surprising themselves', () => {
     answers.set('PUT /__rollout/flags/nosuchflag', {
       status: 400,
       body: {
-        error:
+        error: 'unknown flag',
+        issues: [
           'flag "nosuchflag" is not in the config (known: fileStorage, templates); send "create": true to add it',
+        ],
       },
     });
     const { code, stdout, stderr } = await cli(['flag', 'nosuchflag', 'on']);
