@@ -36,6 +36,8 @@ export interface Env {
   ANALYTICS_SQL_BASE_URL?: string;
   ANALYTICS_DATASET?: string;
   GUARD_WEBHOOK_URL?: string;
+  /** Local runs only (`npm start`): post data points to this loopback collector instead of METRICS. */
+  METRICS_COLLECTOR_URL?: string;
   OFREP_BASE_PATH?: string;
   OFREP_CORS_ORIGINS?: string;
   OFREP_API_KEY?: string;

@@ -20,6 +20,7 @@ import type { AppDeps } from './app';
 import { controlPlaneFor } from './control/control-plane';
 import type { Env } from './env';
 import { metricsSinkFor } from './metrics';
+import { collectorSinkFor } from './metrics-collector-sink';
 import { sentryOptionsFrom } from './sentry/sentry-policy';
 import { toucanReporterFactory } from './sentry/toucan-reporter';
 
@@ -50,7 +51,7 @@ export function buildRuntime(env: Env): RuntimeResult {
     clock: systemClock,
     logger,
     fetch: (input, init) => fetch(input, init),
-    metrics: metricsSinkFor(env.METRICS, logger),
+    metrics: collectorSinkFor(env.METRICS_COLLECTOR_URL, logger) ?? metricsSinkFor(env.METRICS, logger),
     errorReporterFor: errorReporterFactory(settings, workerVersion, logger),
     workerVersion,
     readOverride: overrideReader(settings.OVERRIDE_SECRET, systemClock),

@@ -5,12 +5,22 @@ import { createServer } from 'node:http';
 const escapeHtml = (text) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
- * Starts a demo origin on 127.0.0.1.
- * @param {{ version: string, color: string, port?: number }} options
+ * Starts a demo origin on 127.0.0.1. With `failPercent`, that share of its requests (spread
+ * evenly, not at random, so a run is repeatable) answers 503: a broken release, for the
+ * `bad-canary` scenario. The Worker fails GETs over to stable, so visitors still get a page.
+ * @param {{ version: string, color: string, port?: number, failPercent?: number }} options
  * @returns {Promise<{ port: number, close: () => Promise<void> }>}
  */
-export async function startDemoOrigin({ version, color, port = 0 }) {
+export async function startDemoOrigin({ version, color, port = 0, failPercent = 0 }) {
+  let served = 0;
   const server = createServer((req, res) => {
+    served++;
+    if (Math.floor((served * failPercent) / 100) !== Math.floor(((served - 1) * failPercent) / 100)) {
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify({ error: 'this release is failing (demo scenario bad-canary)', version }));
+      return;
+    }
     const cohort = req.headers['x-rollout-cohort'] ?? '(none)';
     const flagsHeader = req.headers['x-feature-flags'] ?? '{}';
     req.resume();
