@@ -1,16 +1,23 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guardVerdictRecord } from '../support/fixtures/guard-verdict-record';
+import type { CohortStats } from '../../src/guard/analyze-canary';
 import { localWorkerBehindEchoOrigins } from '../support/local-worker/wrangler-dev-behind-echo-origins';
 import { runCli } from '../../cli/run-cli';
-import { putLocalKv } from '../support/wrangler-stub/local-kv';
+import { cohortStatsAnswer, fakeSqlApi, trafficSplitAnswer } from '../support/fake-sql-api/control';
+import { startFakeSqlApi } from '../support/fake-sql-api/server';
+import type { LoopbackServer } from '../support/loopback/loopback-server';
 import { runWithWranglerStub } from '../support/wrangler-stub/run-with-stub';
 
 const TOKEN = 'deploy-script-token-0123456789abcdef';
 const PREVIOUS = '0a0a0a0a-1111-4222-8333-444444444444';
 const NEW = '9f9f9f9f-5555-4666-8777-888888888888';
+const ACCOUNT = '0123456789abcdef0123456789abcdef';
+const SQL_TOKEN = 'deploy-script-analytics-read-token';
+const STUB_DIR = fileURLToPath(new URL('../support/wrangler-stub', import.meta.url));
 /** The secrets .env.production.example marks as required. */
 const REQUIRED_SECRETS = ['ADMIN_TOKEN', 'OVERRIDE_SECRET', 'CF_ACCOUNT_ID', 'CF_API_TOKEN'];
 // Values that must never appear in any output.
@@ -27,10 +34,20 @@ interface State {
   config: { flags: Record<string, { enabled: boolean; percent: number }> };
 }
 
+// The guard is on, reading a stand-in SQL API on loopback: every verdict a gate judges is one the
+// Worker's own Cron Trigger handler stored, from the numbers the stand-in answers.
 describe('scripts/production-deploy.sh with the wrangler stub and the real Worker', () => {
-  const world = localWorkerBehindEchoOrigins({
-    ADMIN_TOKEN: TOKEN,
+  let sqlApi: LoopbackServer;
+  beforeAll(async () => {
+    sqlApi = await startFakeSqlApi();
   });
+  afterAll(async () => {
+    await sqlApi?.close();
+  });
+  const world = localWorkerBehindEchoOrigins(
+    { ADMIN_TOKEN: TOKEN, CF_ACCOUNT_ID: ACCOUNT, CF_API_TOKEN: SQL_TOKEN },
+    { lateVars: () => ({ ANALYTICS_SQL_BASE_URL: `http://127.0.0.1:${sqlApi.port}` }), testScheduled: true },
+  );
   let env: Record<string, string>;
   let healthArgs: string[];
   let dir: string;
@@ -69,6 +86,62 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** What the stand-in SQL API answers every guard run from now on: the window's two cohorts. */
+  async function metrics(cohorts: { canary: Partial<CohortStats>; stable?: Partial<CohortStats> }) {
+    await fakeSqlApi(`http://127.0.0.1:${sqlApi.port}`).script(ACCOUNT, SQL_TOKEN, [
+      // No split to test: the sample-ratio check has no traffic rows to judge.
+      { sqlIncludes: 'AS minute', answer: { json: trafficSplitAnswer([]) } },
+      { answer: { json: cohortStatsAnswer(cohorts) } },
+    ]);
+  }
+  /** One guard run by the Worker's Cron Trigger handler; returns the verdict it stored. */
+  async function guardRun(): Promise<{ status: string; at: string }> {
+    await world.worker.runScheduled();
+    const response = await fetch(`${world.worker.url}/__rollout/state`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const { guard } = (await response.json()) as { guard: { status: string; at: string } | null };
+    expect(guard, world.worker.output()).not.toBeNull();
+    return guard!;
+  }
+  /**
+   * Env for a launch whose PATH also holds stand-ins for `sleep` and `date`:
+   * - `guardDuringBake`: each wait fires the Cron Trigger once first, as the minutely trigger
+   *   would during a real bake, so every gate judges a verdict from its own step;
+   * - `clockAheadMinutes`: the script's clock runs that far ahead, as if the step began that
+   *   long after the guard's last run (wrangler dev fires the trigger only at the current time).
+   */
+  function launchEnv(options: {
+    guardDuringBake?: boolean;
+    clockAheadMinutes?: number;
+  }): Record<string, string> {
+    const bin = mkdtempSync(join(dir, 'bin-'));
+    const real = (name: string) =>
+      execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
+    if (options.guardDuringBake) {
+      const trigger = `${world.worker.url}/__scheduled?cron=*+*+*+*+*`;
+      writeFileSync(
+        join(bin, 'sleep'),
+        [
+          '#!/bin/sh',
+          `ran=$(curl -sS --max-time 30 '${trigger}')`,
+          '[ "$ran" = "Ran scheduled event" ] || { echo "the scheduled handler did not run: $ran" >&2; exit 1; }',
+          `exec ${real('sleep')} "$@"`,
+        ].join('\n'),
+      );
+      chmodSync(join(bin, 'sleep'), 0o755);
+    }
+    if (options.clockAheadMinutes) {
+      const date = real('date');
+      writeFileSync(
+        join(bin, 'date'),
+        `#!/bin/sh\nexec ${date} -d "@$(( $(${date} +%s) + ${options.clockAheadMinutes * 60} ))" "$@"\n`,
+      );
+      chmodSync(join(bin, 'date'), 0o755);
+    }
+    return { ...env, PATH: `${bin}:${STUB_DIR}:${process.env.PATH}` };
+  }
+
   const secretList = ['secret', 'list', '--env', 'production', '--config'];
 
   async function cli(...argv: string[]): Promise<string> {
@@ -102,7 +175,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
       'would run: npx rollout set 10 --reason',
       'would bake 900 s, then gate after 50 % on: npx rollout status --json',
       'would run: npx rollout promote',
-      'would send PUT /__rollout/flags/emailDelivery {"enabled":true,"percent":100}',
+      'would send PUT /__rollout/flags/emailDelivery {"enabled":true,"percent":100,"create":true}',
     ]) {
       expect(run.stdout).toContain(line);
     }
@@ -297,17 +370,16 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
   });
 
   it('deploys, ramps 10 → 50 → 100 through gates, promotes, and turns the flags on in plan order', async () => {
-    // The guard does not run under wrangler dev: a healthy verdict dated after every step stands in.
-    await putLocalKv(
-      world.worker.persistDir,
-      'guard:verdict',
-      JSON.stringify(guardVerdictRecord({ status: 'healthy', at: '2099-01-01T00:00:00.000Z' })),
-    );
+    // A healthy canary: the guard runs once in every bake and finds it healthy.
+    await metrics({
+      canary: { requests: 5000, errors: 5, p95Ms: 300 },
+      stable: { requests: 45_000, errors: 45 },
+    });
     const run = await runWithWranglerStub(
       'scripts/production-deploy.sh',
       [...healthArgs, '--skip-tests', '--bake', '1'],
       {
-        env,
+        env: launchEnv({ guardDuringBake: true }),
         timeoutMs: 90_000,
       },
     );
@@ -353,52 +425,52 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
 
   it('stops at the first failed gate (a guard breach) with the rollback command and exit 1', async () => {
     await cli('abort', '--reason', 'reset for the failing-gate run');
-    await putLocalKv(
-      world.worker.persistDir,
-      'guard:verdict',
-      JSON.stringify(
-        guardVerdictRecord({
-          status: 'breach',
-          at: new Date().toISOString(),
-          canaryErrorRatePercent: 3.2,
-          reasons: [
-            { metric: 'errorRate', value: 3.2, threshold: 1, message: 'canary error rate 3.2 % > 1 %' },
-          ],
-        }),
-      ),
-    );
+    // 3.2 % of the canary's requests fail against 0.1 % on stable: the guard's run in the first
+    // bake judges a breach and aborts the canary itself; the gate stops the launch on it.
+    await metrics({
+      canary: { requests: 5000, errors: 160, p95Ms: 300 },
+      stable: { requests: 45_000, errors: 45 },
+    });
     const run = await runWithWranglerStub(
       'scripts/production-deploy.sh',
       [...healthArgs, '--skip-tests', '--bake', '1', '--skip-flags'],
-      { env },
+      { env: launchEnv({ guardDuringBake: true }) },
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      '✘ gate after 10 % failed: guard verdict: breach (canary error rate 3.2 % > 1 %)',
+      '✘ gate after 10 % failed: the rollout is aborted; guard verdict: breach (canary error rate 3.20 % > 1 % over ',
     );
     expect(run.stderr).toContain('Deploy stopped. Roll back now');
     expect(run.stderr).toContain(
       `scripts/rollback.sh --env production --url ${world.worker.url} --version ${PREVIOUS} --reason 'production-deploy: gate after 10 % failed'\n`,
     );
     expect(run.stdout).not.toContain('canary to 50 %');
-    expect(await state()).toMatchObject({ state: 'ramping', percent: 10 });
+    expect(await state()).toMatchObject({ state: 'aborted', percent: 0 });
+    const audit = JSON.parse(await cli('audit', '--limit', '1', '--json')) as {
+      entries: { action: string; actor: string }[];
+    };
+    expect(audit.entries[0]).toMatchObject({ action: 'abort', actor: 'guard' });
   });
 
   it('fails a gate without a fresh healthy verdict, and passes it with --allow-no-verdict and a warning', async () => {
+    // A healthy verdict from a step that was then reset: the guard's last run predates the next
+    // step, and the guard does not run again during it (as when the cron trigger stops).
+    await metrics({
+      canary: { requests: 5000, errors: 5, p95Ms: 300 },
+      stable: { requests: 45_000, errors: 45 },
+    });
+    await cli('set', '10', '--reason', 'a step for the guard to judge');
+    const last = await guardRun();
+    expect(last.status).toBe('healthy');
     await cli('abort', '--reason', 'reset for the no-verdict run');
-    await putLocalKv(
-      world.worker.persistDir,
-      'guard:verdict',
-      JSON.stringify(guardVerdictRecord({ status: 'healthy', at: '2020-01-01T00:00:00.000Z' })),
-    );
     const stale = await runWithWranglerStub(
       'scripts/production-deploy.sh',
       [...healthArgs, '--skip-tests', '--bake', '1', '--skip-flags'],
-      { env },
+      { env: launchEnv({ clockAheadMinutes: 40 }) },
     );
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain(
-      '✘ gate after 10 % failed: the guard verdict (2020-01-01T00:00:00.000Z) predates this step',
+      `✘ gate after 10 % failed: the guard verdict (${last.at}) predates this step`,
     );
     expect(await state()).toMatchObject({ state: 'ramping', percent: 10 });
 
@@ -424,17 +496,16 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
 
   it('with --max-error-rate, fails a gate whose healthy verdict shows a canary error rate above it', async () => {
     await cli('abort', '--reason', 'reset for the error-rate run');
-    // Dated after the step begins, as the guard's next run would be.
-    const verdict = guardVerdictRecord({
-      status: 'healthy',
-      at: '2099-01-01T00:00:00.000Z',
-      canaryErrorRatePercent: 2.5,
+    // 2.5 % on the canary is a bad day for both cohorts (stable 2.2 %), within the guard's margin
+    // over stable: healthy for the guard, yet above the launch's own --max-error-rate.
+    await metrics({
+      canary: { requests: 4000, errors: 100, p95Ms: 300 },
+      stable: { requests: 50_000, errors: 1100 },
     });
-    await putLocalKv(world.worker.persistDir, 'guard:verdict', JSON.stringify(verdict));
     const run = await runWithWranglerStub(
       'scripts/production-deploy.sh',
       [...healthArgs, '--skip-tests', '--bake', '1', '--skip-flags', '--max-error-rate', '1'],
-      { env },
+      { env: launchEnv({ guardDuringBake: true }) },
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('✘ gate after 10 % failed: canary error rate 2.5 % > 1 %');
