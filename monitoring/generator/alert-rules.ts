@@ -13,6 +13,7 @@ import {
   DATASOURCE_TYPE,
   DATASOURCE_UID,
   GRAFANA_FOLDER,
+  type Environment,
 } from './grafana-datasource-and-panels';
 
 /** One Grafana alert rule, as the alerting provisioning format (apiVersion 1) spells it. */
@@ -57,16 +58,23 @@ function minOutcomes(thresholds: Thresholds): number {
   return 'minOutcomeSamples' in thresholds ? Number(thresholds.minOutcomeSamples) : 10;
 }
 
-function rule(spec: RuleSpec, windowMinutes: number): AlertRule {
+// Production keeps the names it always had; another environment's rules carry its name, so
+// both can be provisioned into one Grafana (uids are global, titles unique per folder).
+const idFor = (environment: Environment, id: string) =>
+  environment === 'production' ? id : id.replace(/^edge-rollout-/, `edge-rollout-${environment}-`);
+const titleFor = (environment: Environment, title: string) =>
+  environment === 'production' ? title : `${environment}: ${title}`;
+
+function rule(spec: RuleSpec, windowMinutes: number, environment: Environment): AlertRule {
   const sql = windowAlertQuery({
-    dataset: DATASETS.production,
+    dataset: DATASETS[environment],
     value: spec.value,
     support: spec.support,
     ...(spec.where ? { where: spec.where } : {}),
   });
   return {
-    uid: spec.uid,
-    title: spec.title,
+    uid: idFor(environment, spec.uid),
+    title: titleFor(environment, spec.title),
     condition: 'C',
     data: [
       {
@@ -97,13 +105,16 @@ function rule(spec: RuleSpec, windowMinutes: number): AlertRule {
     // The query already spans the whole window, so a breach fires at once, as the guard acts.
     for: '0s',
     annotations: { summary: spec.summary, description: spec.description },
-    labels: { service: 'edge-rollout', severity: spec.severity },
+    labels: { service: 'edge-rollout', environment, severity: spec.severity },
     isPaused: false,
   };
 }
 
-function file(name: string, rules: AlertRule[]): AlertRuleFile {
-  return { apiVersion: 1, groups: [{ orgId: 1, name, folder: GRAFANA_FOLDER, interval: '1m', rules }] };
+function file(name: string, rules: AlertRule[], environment: Environment): AlertRuleFile {
+  return {
+    apiVersion: 1,
+    groups: [{ orgId: 1, name: idFor(environment, name), folder: GRAFANA_FOLDER, interval: '1m', rules }],
+  };
 }
 
 const requestsSupport = (thresholds: Thresholds) => ({
@@ -115,98 +126,124 @@ const requestsSupport = (thresholds: Thresholds) => ({
 /**
  * Error rate above the launch threshold over the guard's window, per assigned cohort.
  */
-export function errorRateAlerts(thresholds: Thresholds): AlertRuleFile {
+export function errorRateAlerts(
+  thresholds: Thresholds,
+  environment: Environment = 'production',
+): AlertRuleFile {
   const window = thresholds.errorWindowMinutes;
-  return file('edge-rollout-errors', [
-    rule(
-      {
-        uid: 'edge-rollout-error-rate',
-        title: `Error rate above ${thresholds.maxErrorRatePercent} % (${window} min)`,
-        summary: `{{ $labels.cohort }} error rate is above ${thresholds.maxErrorRatePercent} % over ${window} min`,
-        description:
-          'Share of requests that got a 5xx, no response, or (canary) a failover to stable. On the canary this is what the guard aborts on; see docs/ROLLBACK-PROCEDURE.md.',
-        value: {
-          expression: percentOf(COHORT_AGGREGATES.errors, COHORT_AGGREGATES.requests),
-          alias: 'error_rate_percent',
+  return file(
+    'edge-rollout-errors',
+    [
+      rule(
+        {
+          uid: 'edge-rollout-error-rate',
+          title: `Error rate above ${thresholds.maxErrorRatePercent} % (${window} min)`,
+          summary: `{{ $labels.cohort }} error rate is above ${thresholds.maxErrorRatePercent} % over ${window} min`,
+          description:
+            'Share of requests that got a 5xx, no response, or (canary) a failover to stable. On the canary this is what the guard aborts on; see docs/ROLLBACK-PROCEDURE.md.',
+          value: {
+            expression: percentOf(COHORT_AGGREGATES.errors, COHORT_AGGREGATES.requests),
+            alias: 'error_rate_percent',
+          },
+          support: requestsSupport(thresholds),
+          comparison: 'gt',
+          threshold: thresholds.maxErrorRatePercent,
+          severity: 'critical',
         },
-        support: requestsSupport(thresholds),
-        comparison: 'gt',
-        threshold: thresholds.maxErrorRatePercent,
-        severity: 'critical',
-      },
-      window,
-    ),
-  ]);
+        window,
+        environment,
+      ),
+    ],
+    environment,
+  );
 }
 
 /**
  * p95 latency above the launch threshold over the guard's window, per assigned cohort.
  */
-export function performanceAlerts(thresholds: Thresholds): AlertRuleFile {
+export function performanceAlerts(
+  thresholds: Thresholds,
+  environment: Environment = 'production',
+): AlertRuleFile {
   const window = thresholds.errorWindowMinutes;
-  return file('edge-rollout-performance', [
-    rule(
-      {
-        uid: 'edge-rollout-p95',
-        title: `p95 latency above ${thresholds.maxP95Ms} ms (${window} min)`,
-        summary: `{{ $labels.cohort }} p95 latency is above ${thresholds.maxP95Ms} ms over ${window} min`,
-        description: 'p95 of total request time, weighted by sampling. The guard aborts the canary on this.',
-        value: { expression: COHORT_AGGREGATES.p95Ms, alias: 'p95_ms' },
-        support: requestsSupport(thresholds),
-        comparison: 'gt',
-        threshold: thresholds.maxP95Ms,
-        severity: 'critical',
-      },
-      window,
-    ),
-  ]);
+  return file(
+    'edge-rollout-performance',
+    [
+      rule(
+        {
+          uid: 'edge-rollout-p95',
+          title: `p95 latency above ${thresholds.maxP95Ms} ms (${window} min)`,
+          summary: `{{ $labels.cohort }} p95 latency is above ${thresholds.maxP95Ms} ms over ${window} min`,
+          description:
+            'p95 of total request time, weighted by sampling. The guard aborts the canary on this.',
+          value: { expression: COHORT_AGGREGATES.p95Ms, alias: 'p95_ms' },
+          support: requestsSupport(thresholds),
+          comparison: 'gt',
+          threshold: thresholds.maxP95Ms,
+          severity: 'critical',
+        },
+        window,
+        environment,
+      ),
+    ],
+    environment,
+  );
 }
 
 /**
  * Email delivery below, and upload failures above, the launch thresholds, per assigned cohort.
  */
-export function businessAlerts(thresholds: Thresholds): AlertRuleFile {
+export function businessAlerts(
+  thresholds: Thresholds,
+  environment: Environment = 'production',
+): AlertRuleFile {
   const window = thresholds.errorWindowMinutes;
   const emails = `(${COHORT_AGGREGATES.emailDelivered} + ${COHORT_AGGREGATES.emailFailed})`;
   const uploads = `(${COHORT_AGGREGATES.uploadsOk} + ${COHORT_AGGREGATES.uploadsFailed})`;
-  return file('edge-rollout-business', [
-    rule(
-      {
-        uid: 'edge-rollout-email-delivery',
-        title: `Email delivery below ${thresholds.minEmailDeliveryPercent} % (${window} min)`,
-        summary: `{{ $labels.cohort }} email delivery is below ${thresholds.minEmailDeliveryPercent} % over ${window} min`,
-        description:
-          'Delivered emails as a share of the delivery outcomes the mail provider reported through POST /__rollout/events.',
-        value: {
-          expression: percentOf(COHORT_AGGREGATES.emailDelivered, emails),
-          alias: 'delivery_percent',
+  return file(
+    'edge-rollout-business',
+    [
+      rule(
+        {
+          uid: 'edge-rollout-email-delivery',
+          title: `Email delivery below ${thresholds.minEmailDeliveryPercent} % (${window} min)`,
+          summary: `{{ $labels.cohort }} email delivery is below ${thresholds.minEmailDeliveryPercent} % over ${window} min`,
+          description:
+            'Delivered emails as a share of the delivery outcomes the mail provider reported through POST /__rollout/events.',
+          value: {
+            expression: percentOf(COHORT_AGGREGATES.emailDelivered, emails),
+            alias: 'delivery_percent',
+          },
+          support: { expression: emails, alias: 'email_outcomes', minimum: minOutcomes(thresholds) },
+          comparison: 'lt',
+          threshold: thresholds.minEmailDeliveryPercent,
+          severity: 'critical',
         },
-        support: { expression: emails, alias: 'email_outcomes', minimum: minOutcomes(thresholds) },
-        comparison: 'lt',
-        threshold: thresholds.minEmailDeliveryPercent,
-        severity: 'critical',
-      },
-      window,
-    ),
-    rule(
-      {
-        uid: 'edge-rollout-upload-failures',
-        title: `File upload failures above ${thresholds.maxUploadFailurePercent} % (${window} min)`,
-        summary: `{{ $labels.cohort }} upload failures are above ${thresholds.maxUploadFailurePercent} % over ${window} min`,
-        description:
-          'Failed uploads (the file_upload route and reported upload outcomes) as a share of all uploads.',
-        value: {
-          expression: percentOf(COHORT_AGGREGATES.uploadsFailed, uploads),
-          alias: 'upload_failure_percent',
+        window,
+        environment,
+      ),
+      rule(
+        {
+          uid: 'edge-rollout-upload-failures',
+          title: `File upload failures above ${thresholds.maxUploadFailurePercent} % (${window} min)`,
+          summary: `{{ $labels.cohort }} upload failures are above ${thresholds.maxUploadFailurePercent} % over ${window} min`,
+          description:
+            'Failed uploads (the file_upload route and reported upload outcomes) as a share of all uploads.',
+          value: {
+            expression: percentOf(COHORT_AGGREGATES.uploadsFailed, uploads),
+            alias: 'upload_failure_percent',
+          },
+          support: { expression: uploads, alias: 'uploads', minimum: minOutcomes(thresholds) },
+          comparison: 'gt',
+          threshold: thresholds.maxUploadFailurePercent,
+          severity: 'critical',
         },
-        support: { expression: uploads, alias: 'uploads', minimum: minOutcomes(thresholds) },
-        comparison: 'gt',
-        threshold: thresholds.maxUploadFailurePercent,
-        severity: 'critical',
-      },
-      window,
-    ),
-  ]);
+        window,
+        environment,
+      ),
+    ],
+    environment,
+  );
 }
 
 /** The window of the origin-down rule: long enough for three probes whatever the ingestion lag. */
@@ -217,23 +254,28 @@ const UPTIME_WINDOW_MINUTES = 5;
  * default streak), per origin. On the canary the guard aborts on the same streak; on stable it
  * only notifies, and so does this rule.
  */
-export function uptimeAlerts(): AlertRuleFile {
-  return file('edge-rollout-uptime', [
-    rule(
-      {
-        uid: 'edge-rollout-origin-down',
-        title: `Origin down: every health probe failed (${UPTIME_WINDOW_MINUTES} min)`,
-        summary: `the {{ $labels.cohort }} origin failed every health probe over ${UPTIME_WINDOW_MINUTES} min`,
-        description:
-          "The edge probes each origin's probes.path once a minute (config `probes`). A canary failing 3 in a row is aborted by the guard; a failing stable origin is never answered with an abort: check it now. See docs/POST-LAUNCH.md.",
-        value: { expression: percentOf(weightedCount(WHERE.ok), weightedCount()), alias: 'up_percent' },
-        support: { expression: weightedCount(), alias: 'probes', minimum: 3 },
-        where: [WHERE.probe],
-        comparison: 'lt',
-        threshold: 1,
-        severity: 'critical',
-      },
-      UPTIME_WINDOW_MINUTES,
-    ),
-  ]);
+export function uptimeAlerts(environment: Environment = 'production'): AlertRuleFile {
+  return file(
+    'edge-rollout-uptime',
+    [
+      rule(
+        {
+          uid: 'edge-rollout-origin-down',
+          title: `Origin down: every health probe failed (${UPTIME_WINDOW_MINUTES} min)`,
+          summary: `the {{ $labels.cohort }} origin failed every health probe over ${UPTIME_WINDOW_MINUTES} min`,
+          description:
+            "The edge probes each origin's probes.path once a minute (config `probes`). A canary failing 3 in a row is aborted by the guard; a failing stable origin is never answered with an abort: check it now. See docs/POST-LAUNCH.md.",
+          value: { expression: percentOf(weightedCount(WHERE.ok), weightedCount()), alias: 'up_percent' },
+          support: { expression: weightedCount(), alias: 'probes', minimum: 3 },
+          where: [WHERE.probe],
+          comparison: 'lt',
+          threshold: 1,
+          severity: 'critical',
+        },
+        UPTIME_WINDOW_MINUTES,
+        environment,
+      ),
+    ],
+    environment,
+  );
 }

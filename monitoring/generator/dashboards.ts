@@ -10,12 +10,29 @@ import {
   weightedQuantile,
   WHERE,
 } from '../../src/metrics/queries';
-import { DATASETS, DATASOURCE_TYPE, twoColumns, type SeriesPanelSpec } from './grafana-datasource-and-panels';
+import {
+  DATASETS,
+  DATASOURCE_INPUT,
+  DATASOURCE_PLUGIN_NAME,
+  DATASOURCE_TYPE,
+  MIN_GRAFANA_VERSION,
+  MIN_PLUGIN_VERSION,
+  twoColumns,
+  type SeriesPanelSpec,
+} from './grafana-datasource-and-panels';
 
 const DATASET = '${dataset}';
 
 const VARIABLES: VariableModel[] = [
-  { name: 'datasource', label: 'Analytics Engine', type: 'datasource', query: DATASOURCE_TYPE },
+  {
+    name: 'datasource',
+    label: 'Analytics Engine',
+    type: 'datasource',
+    query: DATASOURCE_TYPE,
+    // Replaced by the datasource picked on the Import screen. A provisioned copy keeps the
+    // text, and Grafana falls back to the first datasource of the plugin's type.
+    current: { text: `\${${DATASOURCE_INPUT}}`, value: `\${${DATASOURCE_INPUT}}` },
+  },
   {
     name: 'dataset',
     label: 'Dataset',
@@ -30,8 +47,53 @@ const VARIABLES: VariableModel[] = [
   },
 ];
 
-function dashboard(uid: string, title: string, description: string, panels: SeriesPanelSpec[]): Dashboard {
+/**
+ * A dashboard as Grafana exports it for sharing: `__inputs` makes the Import screen offer a
+ * datasource picker, `__requires` names the Grafana, plugin and panel versions it needs.
+ */
+export type ImportableDashboard = Dashboard & {
+  __inputs: {
+    name: string;
+    label: string;
+    description: string;
+    type: 'datasource';
+    pluginId: string;
+    pluginName: string;
+  }[];
+  __requires: { type: 'grafana' | 'datasource' | 'panel'; id: string; name: string; version: string }[];
+};
+
+const IMPORT_HEADER = {
+  __inputs: [
+    {
+      name: DATASOURCE_INPUT,
+      label: 'Workers Analytics Engine',
+      description: 'The Altinity ClickHouse datasource pointed at the Analytics Engine SQL API',
+      type: 'datasource' as const,
+      pluginId: DATASOURCE_TYPE,
+      pluginName: DATASOURCE_PLUGIN_NAME,
+    },
+  ],
+  __requires: [
+    { type: 'grafana' as const, id: 'grafana', name: 'Grafana', version: MIN_GRAFANA_VERSION },
+    {
+      type: 'datasource' as const,
+      id: DATASOURCE_TYPE,
+      name: DATASOURCE_PLUGIN_NAME,
+      version: MIN_PLUGIN_VERSION,
+    },
+    { type: 'panel' as const, id: 'timeseries', name: 'Time series', version: '' },
+  ],
+};
+
+function dashboard(
+  uid: string,
+  title: string,
+  description: string,
+  panels: SeriesPanelSpec[],
+): ImportableDashboard {
   return {
+    ...IMPORT_HEADER,
     uid,
     title,
     description,
@@ -69,7 +131,7 @@ function latencyPanel(label: string, level: number, limitMs?: number): SeriesPan
 /**
  * Request rate, latency quantiles and failovers, canary and stable side by side.
  */
-export function performanceDashboard(thresholds: Thresholds): Dashboard {
+export function performanceDashboard(thresholds: Thresholds): ImportableDashboard {
   return dashboard(
     'edge-rollout-performance',
     'edge-rollout · performance',
@@ -143,7 +205,7 @@ function errorsByRoute(cohort: 'canary' | 'stable'): SeriesPanelSpec {
 /**
  * Error rate, 5xx/4xx rates, failovers and failures by route, canary and stable side by side.
  */
-export function errorsDashboard(thresholds: Thresholds): Dashboard {
+export function errorsDashboard(thresholds: Thresholds): ImportableDashboard {
   return dashboard('edge-rollout-errors', 'edge-rollout · errors', 'Errors and failovers per cohort.', [
     {
       title: 'Error rate',
@@ -252,7 +314,7 @@ function successPercent(
  * The launch's business rates per cohort: invoices created, templates used, emails sent and
  * delivered, uploads succeeded.
  */
-export function businessDashboard(thresholds: Thresholds): Dashboard {
+export function businessDashboard(thresholds: Thresholds): ImportableDashboard {
   return dashboard(
     'edge-rollout-business',
     'edge-rollout · business metrics',

@@ -18,6 +18,27 @@ export const DATASOURCE_UID = 'edge-rollout-analytics-engine';
 /** The Analytics Engine datasets wrangler.toml writes to, by environment. */
 export const DATASETS = { production: 'edge_rollout', staging: 'edge_rollout_staging' } as const;
 
+/** A wrangler environment with its own Analytics Engine dataset. */
+export type Environment = keyof typeof DATASETS;
+
+/** The plugin's name as Grafana's Import screen shows it. */
+export const DATASOURCE_PLUGIN_NAME = 'Altinity plugin for ClickHouse';
+
+/**
+ * The oldest Grafana the generated files are written for: the dashboards carry schemaVersion 39
+ * (what Grafana 10.4 writes), and file-provisioned alert rules need 9.1 or later.
+ */
+export const MIN_GRAFANA_VERSION = '10.4.0';
+
+/**
+ * The oldest Altinity plugin the files are written for: 3.0 is the first without AngularJS,
+ * which Grafana 11 no longer loads, and the alert rules need the plugin's backend.
+ */
+export const MIN_PLUGIN_VERSION = '3.0.0';
+
+/** The name of the Import screen's datasource picker; the dashboards' datasource variable defaults to it. */
+export const DATASOURCE_INPUT = 'DS_ANALYTICS_ENGINE';
+
 /** The folder the dashboards and alert rules live in. */
 export const GRAFANA_FOLDER = 'edge-rollout';
 

@@ -1,4 +1,3 @@
-import type { Dashboard } from '@grafana/schema';
 import { stringify } from 'yaml';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../../src/guard/guard-settings';
 import {
@@ -8,13 +7,18 @@ import {
   uptimeAlerts,
   type AlertRuleFile,
 } from './alert-rules';
-import { businessDashboard, errorsDashboard, performanceDashboard } from './dashboards';
-import { datasourceProvisioning } from './grafana-datasource-and-panels';
+import {
+  businessDashboard,
+  errorsDashboard,
+  performanceDashboard,
+  type ImportableDashboard,
+} from './dashboards';
+import { DATASETS, datasourceProvisioning, type Environment } from './grafana-datasource-and-panels';
 
 /** The generated dashboards, by path under the repository root. */
 export function monitoringDashboards(
   thresholds: Thresholds = { ...DEFAULT_THRESHOLDS },
-): Record<string, Dashboard> {
+): Record<string, ImportableDashboard> {
   return {
     'monitoring/dashboards/business-metrics.json': businessDashboard(thresholds),
     'monitoring/dashboards/performance.json': performanceDashboard(thresholds),
@@ -22,16 +26,23 @@ export function monitoringDashboards(
   };
 }
 
-/** The generated alert rule files, by path under the repository root. */
+/**
+ * The generated alert rule files, by path under the repository root: one folder per wrangler
+ * environment, each reading that environment's dataset, since Grafana's provisioning files
+ * cannot take a variable.
+ */
 export function monitoringAlerts(
   thresholds: Thresholds = { ...DEFAULT_THRESHOLDS },
 ): Record<string, AlertRuleFile> {
-  return {
-    'monitoring/alerts/error-rate.yml': errorRateAlerts(thresholds),
-    'monitoring/alerts/performance.yml': performanceAlerts(thresholds),
-    'monitoring/alerts/business.yml': businessAlerts(thresholds),
-    'monitoring/alerts/uptime.yml': uptimeAlerts(),
-  };
+  const files: Record<string, AlertRuleFile> = {};
+  for (const environment of Object.keys(DATASETS) as Environment[]) {
+    const folder = `monitoring/alerts/${environment}`;
+    files[`${folder}/error-rate.yml`] = errorRateAlerts(thresholds, environment);
+    files[`${folder}/performance.yml`] = performanceAlerts(thresholds, environment);
+    files[`${folder}/business.yml`] = businessAlerts(thresholds, environment);
+    files[`${folder}/uptime.yml`] = uptimeAlerts(environment);
+  }
+  return files;
 }
 
 /** One query of a generated file, for checks and reviews. */

@@ -2,8 +2,19 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_THRESHOLDS } from '../../src/guard/guard-settings';
-import { DATASOURCE_UID } from '../../monitoring/generator/grafana-datasource-and-panels';
-import { monitoringAlerts, monitoringFiles } from '../../monitoring/generator/monitoring-files';
+import {
+  DATASETS,
+  DATASOURCE_INPUT,
+  DATASOURCE_TYPE,
+  DATASOURCE_UID,
+  MIN_GRAFANA_VERSION,
+  MIN_PLUGIN_VERSION,
+} from '../../monitoring/generator/grafana-datasource-and-panels';
+import {
+  monitoringAlerts,
+  monitoringDashboards,
+  monitoringFiles,
+} from '../../monitoring/generator/monitoring-files';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -52,9 +63,55 @@ describe('monitoring/', () => {
 
   it('changes the generated rules when a threshold changes (they are derived, not copied)', () => {
     const tighter = monitoringFiles({ ...DEFAULT_THRESHOLDS, maxP95Ms: 1500 });
-    expect(tighter['monitoring/alerts/performance.yml']).toContain('p95 latency above 1500 ms');
-    expect(tighter['monitoring/alerts/performance.yml']).not.toEqual(
-      monitoringFiles()['monitoring/alerts/performance.yml'],
+    expect(tighter['monitoring/alerts/production/performance.yml']).toContain('p95 latency above 1500 ms');
+    expect(tighter['monitoring/alerts/production/performance.yml']).not.toEqual(
+      monitoringFiles()['monitoring/alerts/production/performance.yml'],
     );
+  });
+
+  it('writes alert rules per environment, each reading its own dataset, with uids and titles that never collide', () => {
+    const files = Object.entries(monitoringAlerts());
+    for (const [environment, dataset] of Object.entries(DATASETS)) {
+      const own = files.filter(([path]) => path.startsWith(`monitoring/alerts/${environment}/`));
+      expect(own.map(([path]) => path.split('/').pop()).sort()).toEqual([
+        'business.yml',
+        'error-rate.yml',
+        'performance.yml',
+        'uptime.yml',
+      ]);
+      for (const [, file] of own)
+        for (const rule of file.groups.flatMap((group) => group.rules)) {
+          const sql = (rule.data[0] as { model: { query: string } }).model.query;
+          const tables = [...sql.matchAll(/FROM\s+([a-z_]+)/g)].map((match) => match[1]);
+          expect(tables.filter((table) => Object.values(DATASETS).includes(table as never))).toEqual([
+            dataset,
+          ]);
+          expect(rule.labels.environment).toBe(environment);
+        }
+    }
+    const rules = files.flatMap(([, file]) => file.groups.flatMap((group) => group.rules));
+    expect(new Set(rules.map((rule) => rule.uid)).size).toBe(rules.length);
+    expect(new Set(rules.map((rule) => rule.title)).size).toBe(rules.length);
+    const groups = files.flatMap(([, file]) => file.groups.map((group) => group.name));
+    expect(new Set(groups).size).toBe(groups.length);
+  });
+
+  it('gives each dashboard the Import screen’s datasource picker and the versions it needs, as the README states them', () => {
+    const readme = readFileSync(resolve(root, 'monitoring/README.md'), 'utf8');
+    for (const dashboard of Object.values(monitoringDashboards())) {
+      expect(dashboard.__inputs).toEqual([
+        expect.objectContaining({ name: DATASOURCE_INPUT, type: 'datasource', pluginId: DATASOURCE_TYPE }),
+      ]);
+      const variable = dashboard.templating?.list?.find((v) => v.name === 'datasource');
+      expect(variable?.current?.value).toBe(`\${${DATASOURCE_INPUT}}`);
+      expect(dashboard.__requires).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ id: 'grafana', version: MIN_GRAFANA_VERSION }),
+          expect.objectContaining({ id: DATASOURCE_TYPE, version: MIN_PLUGIN_VERSION }),
+        ]),
+      );
+    }
+    expect(readme).toContain(`Grafana ${MIN_GRAFANA_VERSION.replace(/\.0$/, '')} or later`);
+    expect(readme).toContain(`${MIN_PLUGIN_VERSION.replace(/\.0$/, '')} or later`);
   });
 });

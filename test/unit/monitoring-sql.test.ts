@@ -2,14 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_THRESHOLDS } from '../../src/guard/guard-settings';
 import { monitoringDashboards, monitoringQueries } from '../../monitoring/generator/monitoring-files';
 import { checkAnalyticsSql } from '../../monitoring/generator/sql-check';
+import { DATASETS } from '../../monitoring/generator/grafana-datasource-and-panels';
 
 describe('SQL of every generated panel and alert rule', () => {
   const queries = monitoringQueries();
 
-  it('covers every panel of the three dashboards and the five alert rules', () => {
+  it('covers every panel of the three dashboards and the five alert rules of each environment', () => {
     const panels = Object.values(monitoringDashboards()).flatMap((dashboard) => dashboard.panels ?? []);
     expect(queries.filter((query) => query.file.endsWith('.json'))).toHaveLength(panels.length);
-    expect(queries.filter((query) => query.file.endsWith('.yml'))).toHaveLength(5);
+    expect(queries.filter((query) => query.file.endsWith('.yml'))).toHaveLength(
+      5 * Object.keys(DATASETS).length,
+    );
   });
 
   it.each(monitoringQueries().map((query) => [`${query.file} · ${query.title}`, query.sql]))(
