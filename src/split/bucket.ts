@@ -28,25 +28,36 @@ export function fnv1a32(text: string, basis: number = OFFSET_BASIS): number {
   return hash >>> 0;
 }
 
+// The digits of one number, least significant first; shared, so hashing allocates nothing.
 const digits = new Uint8Array(10);
 
 /**
  * `fnv1a32(String(value))` for a uint32, without building the string: the per-request path
- * hashes one such number per flag, and allocation dominates at that size.
+ * hashes one such number per flag, and allocation dominates at that size. Digits are taken with
+ * int32 arithmetic (a division by the constant 10 that the JIT turns into a multiplication);
+ * only a value above 2^31 − 1 needs one float step first.
  */
 export function fnv1a32Decimal(value: number): number {
   let count = 0;
-  do {
-    digits[count++] = 48 + (value % 10);
-    value = Math.floor(value / 10);
-  } while (value > 0);
-  let hash = OFFSET_BASIS;
-  while (count > 0) {
-    hash ^= digits[--count]!;
-    hash = Math.imul(hash, PRIME);
+  if (value > 0x7fffffff) {
+    const quotient = Math.floor(value / 10);
+    digits[count++] = 48 + (value - quotient * 10);
+    value = quotient;
   }
+  let rest = value | 0;
+  do {
+    const quotient = (rest / 10) | 0;
+    digits[count++] = 48 + (rest - quotient * 10);
+    rest = quotient;
+  } while (rest !== 0);
+  let hash = OFFSET_BASIS;
+  while (count > 0) hash = Math.imul(hash ^ digits[--count]!, PRIME);
   return hash >>> 0;
 }
+
+// The last seed bucketed and its hash (the empty string hashes to the offset basis).
+let lastSeed = '';
+let lastSeedHash = OFFSET_BASIS;
 
 /**
  * Bucketing algorithm v1: `fnv1a32(String(fnv1a32(seed + id))) % 10000`.
@@ -56,7 +67,12 @@ export function fnv1a32Decimal(value: number): number {
  * never a change to this one, or every visitor would be reshuffled.
  */
 export function bucket(seed: string, id: string): number {
-  return seededBucket(fnv1a32(seed), id);
+  // One seed serves every request of a config: its hash is kept rather than recomputed.
+  if (seed !== lastSeed) {
+    lastSeedHash = fnv1a32(seed);
+    lastSeed = seed;
+  }
+  return seededBucket(lastSeedHash, id);
 }
 
 /**

@@ -10,6 +10,13 @@ export interface FlagResult {
   readonly reason: FlagReason;
 }
 
+/** A flag set prepared for evaluation, and the object every result map is cloned from. */
+interface CompiledFlags {
+  list: CompiledFlag[];
+  /** Every flag name, so that a clone of it has its final shape before any value is written. */
+  template: Record<string, FlagResult>;
+}
+
 /** A flag prepared for evaluation: its seed hashed and its threshold in buckets. */
 interface CompiledFlag {
   name: string;
@@ -17,24 +24,6 @@ interface CompiledFlag {
   seedHash: number;
   /** Visitors with a bucket below this get `true`. */
   threshold: number;
-}
-
-// Configs are immutable snapshots, so a flag set is compiled once per config, not per request.
-const compiled = new WeakMap<object, CompiledFlag[]>();
-
-/** The flags of a config, compiled once and memoized by the flags object's identity. */
-function compileFlags(flags: Readonly<Record<string, FlagConfig>>): CompiledFlag[] {
-  let list = compiled.get(flags);
-  if (!list) {
-    list = Object.entries(flags).map(([name, flag]) => ({
-      name,
-      flag,
-      seedHash: fnv1a32(flag.seed ?? name),
-      threshold: Math.round(flag.percent * 100),
-    }));
-    compiled.set(flags, list);
-  }
-  return list;
 }
 
 // Results are shared immutable values: evaluation allocates nothing per flag.
@@ -47,6 +36,31 @@ const RESULT = {
   defaultOn: Object.freeze({ value: true, reason: 'DEFAULT' }),
   defaultOff: Object.freeze({ value: false, reason: 'DEFAULT' }),
 } as const satisfies Record<string, FlagResult>;
+
+// Configs are immutable snapshots, so a flag set is compiled once per config, not per request.
+const compiled = new WeakMap<object, CompiledFlags>();
+// The flags of the current config: almost every call asks for them, without a WeakMap lookup.
+let last: { flags: object; compiled: CompiledFlags } | undefined;
+
+/** The flags of a config, compiled once and memoized by the flags object's identity. */
+function compileFlags(flags: Readonly<Record<string, FlagConfig>>): CompiledFlags {
+  if (last?.flags === flags) return last.compiled;
+  let entry = compiled.get(flags);
+  if (!entry) {
+    const list = Object.entries(flags).map(([name, flag]) => ({
+      name,
+      flag,
+      seedHash: fnv1a32(flag.seed ?? name),
+      threshold: Math.round(flag.percent * 100),
+    }));
+    const template: Record<string, FlagResult> = {};
+    for (const { name } of list) template[name] = RESULT.killed;
+    entry = { list, template };
+    compiled.set(flags, entry);
+  }
+  last = { flags, compiled: entry };
+  return entry;
+}
 
 /**
  * Evaluates every flag for one visitor. Each flag hashes with its own seed (its name by
@@ -61,9 +75,10 @@ export function evaluateFlags(
   visitorId: string,
   kill: KillSwitch,
 ): Record<string, FlagResult> {
-  const results: Record<string, FlagResult> = {};
-  for (const compiled of compileFlags(flags))
-    results[compiled.name] = evaluateFlag(compiled, visitorId, kill);
+  const { list, template } = compileFlags(flags);
+  // One object per visitor, cloned with its final shape; each flag's result is a shared constant.
+  const results = { ...template };
+  for (let i = 0; i < list.length; i++) results[list[i]!.name] = evaluateFlag(list[i]!, visitorId, kill);
   return results;
 }
 
@@ -72,7 +87,7 @@ function evaluateFlag(
   visitorId: string,
   kill: KillSwitch,
 ): FlagResult {
-  if (kill.allFlags || kill.flags.has(name)) return RESULT.killed;
+  if (kill.allFlags || (kill.flags.size > 0 && kill.flags.has(name))) return RESULT.killed;
   if (!flag.enabled) return flag.default ? RESULT.disabledOn : RESULT.disabledOff;
   if (threshold >= 10_000) return RESULT.static;
   if (seededBucket(seedHash, visitorId) < threshold) return RESULT.split;

@@ -47,6 +47,7 @@ const GROWTHBOOK_DIFFERENCES = [
   'flags are not evaluated per request nor sent to the origin (no injection asked)',
   'client headers are not forwarded on GET, no header policy, no deadline',
   'the body is buffered (no streaming); no metric written',
+  'its static payload is parsed once per isolate and passed as a config override (deployed as documented, it reads KV per request)',
 ];
 
 function bundleSplitter(): { path: string; gzipLine: string } {
