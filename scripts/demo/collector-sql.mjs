@@ -24,6 +24,8 @@ const KEYWORDS = new Set([
   'DESC',
 ]);
 const AGGREGATES = new Set(['sum', 'count', 'min', 'max', 'quantileexactweighted']);
+// Functions it knows; any other name is refused while parsing, even over no rows.
+const SCALARS = new Set(['if', 'now', 'todatetime', 'tostartofminute', 'touint32']);
 const UNIT_SECONDS = { SECOND: 1, MINUTE: 60, HOUR: 3600, DAY: 86_400 };
 
 /** A failure to parse or evaluate, answered as the SQL API's 422. */
@@ -159,10 +161,12 @@ export function parseQuery(sql) {
     }
     const id = name();
     if (!isOp('(')) return { type: 'column', name: id };
+    const fn = id.toLowerCase();
+    if (!SCALARS.has(fn) && !AGGREGATES.has(fn)) throw new SqlError(`unsupported function ${fn}`);
     const first = args();
     // A parametric aggregate: quantileExactWeighted(0.95)(value, weight).
-    if (isOp('(')) return { type: 'call', name: id.toLowerCase(), params: first, args: args() };
-    return { type: 'call', name: id.toLowerCase(), params: [], args: first };
+    if (isOp('(')) return { type: 'call', name: fn, params: first, args: args() };
+    return { type: 'call', name: fn, params: [], args: first };
   };
 
   expectKeyword('SELECT');

@@ -145,13 +145,13 @@ export async function startGuardDemo({ scenario, log = (line) => console.log(lin
       };
       timer = setInterval(tick, everySeconds * 1000);
     },
+    /** Stops the visitors, the Cron Trigger and the collector. Never throws: the demo must still stop wrangler. */
     async close() {
       stopped = true;
       clearInterval(timer);
       stopping.abort();
-      await traffic?.close();
-      await running;
-      await collector.close();
+      await Promise.allSettled([traffic?.close(), running]);
+      await collector.close().catch(() => {});
     },
   };
 }

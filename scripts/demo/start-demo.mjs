@@ -147,6 +147,8 @@ let stopping = false;
 async function stop(code) {
   if (stopping) return;
   stopping = true;
+  // Visitors and the Cron Trigger stop first, so the Worker's exit is not logged as failures.
+  await guardDemo.close();
   if (dev.exitCode === null) {
     dev.kill('SIGTERM');
     await new Promise((done) => {
@@ -155,7 +157,7 @@ async function stop(code) {
     });
   }
   rmSync(secrets, { recursive: true, force: true });
-  await Promise.all([stable.close(), canary.close(), guardDemo.close()]);
+  await Promise.all([stable.close(), canary.close()]);
   process.exit(code);
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => void stop(0));
