@@ -210,6 +210,16 @@ describe('npm start (the local demo)', () => {
       await sleep(1000);
       expect(allCommandLines().filter((line) => line.includes(state))).toEqual([]);
 
+      // A token the Worker would refuse is refused before anything starts.
+      const short = await execFileAsync('node', ['scripts/demo/start-demo.mjs'], {
+        cwd: ROOT,
+        env: { ...process.env, PORT: String(demo.port), ADMIN_TOKEN: 'too-short' },
+      }).catch((error: { code: number; stderr: string }) => error);
+      expect(short).toMatchObject({
+        code: 2,
+        stderr: expect.stringMatching(/^ADMIN_TOKEN must be 32 or more/),
+      });
+
       const holder = createServer().listen(demo.port, '127.0.0.1');
       await new Promise((resolve) => holder.once('listening', resolve));
       try {
@@ -243,8 +253,10 @@ describe('npm start (the local demo)', () => {
       'npx wrangler kv key delete --binding=ROLLOUT --local --persist-to .wrangler/demo-state kill',
     ]);
 
-    // The default state directory, as `npm start` uses it.
-    const demo = await startDemo({ env: { DEMO_STATE_DIR: '' } });
+    // The default state directory, as `npm start` uses it, and an ADMIN_TOKEN of the user's own.
+    const own = 'demo-token-of-my-own-0123456789abcdef';
+    const demo = await startDemo({ env: { DEMO_STATE_DIR: '', ADMIN_TOKEN: own } });
+    expect(demo.token).toBe(own);
     expect(demo.output()).toContain(`Kill switch (KV):  ${put}`);
     expect(demo.output()).toContain(`Lift it:           ${remove}`);
     expect((await admin(demo, 'PUT', '/percent', { percent: 100 })).status).toBe(200);
