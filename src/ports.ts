@@ -28,6 +28,8 @@ export interface ConfigSnapshot {
 /** Serves the current config; implementations never throw and never make a request wait twice. */
 export interface ConfigStore {
   read(): Promise<ConfigSnapshot>;
+  /** The snapshot `read()` would resolve to now, when no read is needed for it; else undefined. */
+  current?(): ConfigSnapshot | undefined;
   /** Makes a config written by this isolate current at once (admin writes). */
   prime(config: RolloutConfig): void;
   /**

@@ -3,10 +3,12 @@ import type { RequestOutcome } from '../src/metrics/data-point-schema';
 import { classifyRoute } from '../src/metrics/business-routes';
 import type { ConfigSnapshot, ErrorReporter } from '../src/ports';
 import {
-  buildClientResponseHeaders,
+  applyClientResponsePolicy,
   buildOriginRequestHeaders,
   COHORT_HEADER,
   isSharedCachePath,
+  parsePublicUrl,
+  type PublicUrl,
 } from '../src/proxy/header-policy';
 import {
   failOpenPlan,
@@ -32,7 +34,12 @@ export function splitHandler(deps: AppDeps) {
   const sharedPaths = deps.settings.SHARED_CACHE_PATHS;
 
   /** What the visitor gets from an origin's outcome (or our own failure answer). */
-  function respond(outcome: ProxyOutcome, visitor: VisitorSide, origins: Origins, publicUrl: URL): Response {
+  function respond(
+    outcome: ProxyOutcome,
+    visitor: VisitorSide,
+    origins: Origins,
+    publicUrl: PublicUrl,
+  ): Response {
     if (!outcome.response) {
       const failure = upstreamFailureResponse(outcome.failure!);
       if (visitor.setCookie) failure.headers.append('set-cookie', visitor.setCookie);
@@ -46,7 +53,10 @@ export function splitHandler(deps: AppDeps) {
       return new Response(null, { status: 101, webSocket: outcome.response.webSocket, headers });
     }
     const injectsFlags = visitor.bootstrapFlags !== undefined && isHtml(outcome.response);
-    const headers = buildClientResponseHeaders(outcome.response.headers, {
+    // The origin's response re-wrapped (status, status text and a mutable copy of its headers),
+    // then edited in place: one copy of the header list instead of two.
+    const response = new Response(outcome.response.body, outcome.response);
+    applyClientResponsePolicy(response.headers, {
       cohort: outcome.servedBy,
       setCookie: visitor.setCookie,
       originBases: [origins.stable, origins.canary],
@@ -54,11 +64,6 @@ export function splitHandler(deps: AppDeps) {
       publicUrl,
       sharedPath: sharedPaths.length > 0 && isSharedCachePath(publicUrl.pathname, sharedPaths),
       injectsFlags,
-    });
-    const response = new Response(outcome.response.body, {
-      status: outcome.response.status,
-      statusText: outcome.response.statusText,
-      headers,
     });
     return injectsFlags ? injectFlagsBootstrap(response, visitor.bootstrapFlags!) : response;
   }
@@ -68,10 +73,11 @@ export function splitHandler(deps: AppDeps) {
     reporter: ErrorReporter,
     tags: Record<string, string>,
     started: number,
-    publicUrl: URL,
+    publicUrl: PublicUrl,
   ): Promise<Response> {
     const request = c.req.raw;
-    const snapshot = await deps.store.read();
+    // A fresh snapshot is taken as it is: awaiting nothing keeps a turn off the request path.
+    const snapshot = deps.store.current?.() ?? (await deps.store.read());
     tags.config_version = String(snapshot.config.version);
     const decision = decideVisitor(request.headers, snapshot, await deps.readOverride(request));
     tags.cohort = decision.assignment.cohort;
@@ -124,7 +130,7 @@ export function splitHandler(deps: AppDeps) {
     error: unknown,
     tags: Record<string, string>,
     started: number,
-    publicUrl: URL,
+    publicUrl: PublicUrl,
   ): Promise<Response> {
     const request = c.req.raw;
     const snapshot = await deps.store.read();
@@ -158,7 +164,7 @@ export function splitHandler(deps: AppDeps) {
   /** Origin request headers for a cohort, with these flags. */
   function originHeaders(
     request: Request,
-    publicUrl: URL,
+    publicUrl: PublicUrl,
     snapshot: ConfigSnapshot,
     flags: Readonly<Record<string, boolean>>,
   ): (cohort: Cohort) => Headers {
@@ -177,7 +183,7 @@ export function splitHandler(deps: AppDeps) {
   }
 
   return async function split(c: Context): Promise<Response> {
-    const publicUrl = new URL(c.req.url);
+    const publicUrl = parsePublicUrl(c.req.url);
     if (isAdminSpelling(publicUrl.pathname)) return c.json({ error: 'not found' }, 404);
     const started = deps.clock.now();
     const reporter = deps.errorReporterFor(c.req.raw, waitUntilOf(c));

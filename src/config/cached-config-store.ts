@@ -48,6 +48,17 @@ export class CachedConfigStore implements ConfigStore {
     private readonly options: CachedConfigStoreOptions,
   ) {}
 
+  /**
+   * The cached snapshot while it is fresh, without a promise: the per-request path takes it as it
+   * is and calls `read()` only when the TTL has run out (which starts the one KV read).
+   */
+  current(): ConfigSnapshot | undefined {
+    const entry = this.entry;
+    return entry && this.options.clock.now() - entry.fetchedAt < this.options.ttlMs
+      ? entry.snapshot
+      : undefined;
+  }
+
   read(): Promise<ConfigSnapshot> {
     const now = this.options.clock.now();
     if (this.entry && now - this.entry.fetchedAt < this.options.ttlMs)

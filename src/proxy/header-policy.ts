@@ -50,12 +50,74 @@ function hopByHopHeaders(headers: Headers): readonly string[] {
   return names;
 }
 
+/** Whether a header name is on the fixed hop-by-hop list (a switch: no lookup structure per call). */
+function isFixedHopByHop(name: string): boolean {
+  switch (name) {
+    case 'connection':
+    case 'keep-alive':
+    case 'proxy-authenticate':
+    case 'proxy-authorization':
+    case 'proxy-connection':
+    case 'te':
+    case 'trailer':
+    case 'transfer-encoding':
+    case 'upgrade':
+      return true;
+  }
+  return false;
+}
+
+/**
+ * The parts of the visitor's URL the proxy uses. A `URL` has them all; {@link parsePublicUrl}
+ * takes them from the request's URL string without building one.
+ */
+export interface PublicUrl {
+  readonly origin: string;
+  readonly protocol: string;
+  readonly host: string;
+  readonly pathname: string;
+  readonly search: string;
+}
+
+/**
+ * The parts of a request URL, by string operations. A request's URL arrives serialized by the
+ * runtime's URL parser (scheme and host lower-case, default port dropped, path normalized and
+ * percent-encoded), so slicing it gives what `new URL` would; anything unexpected (credentials,
+ * another scheme) goes through `new URL`.
+ *
+ * @example
+ * parsePublicUrl('https://app.example/a/b?c=1').pathname; // '/a/b'
+ */
+export function parsePublicUrl(url: string): PublicUrl {
+  const schemeEnd = url.indexOf('://');
+  const pathStart = schemeEnd < 0 ? -1 : url.indexOf('/', schemeEnd + 3);
+  const scheme = url.slice(0, schemeEnd);
+  if (
+    pathStart < 0 ||
+    (scheme !== 'https' && scheme !== 'http') ||
+    url.lastIndexOf('@', pathStart) > schemeEnd
+  )
+    return new URL(url);
+  let end = url.indexOf('#', pathStart);
+  if (end < 0) end = url.length;
+  const queryStart = url.indexOf('?', pathStart);
+  const pathEnd = queryStart < 0 || queryStart > end ? end : queryStart;
+  return {
+    origin: url.slice(0, pathStart),
+    protocol: `${scheme}:`,
+    host: url.slice(schemeEnd + 3, pathStart),
+    pathname: url.slice(pathStart, pathEnd),
+    // As `URL.search`: a bare `?` is no query.
+    search: pathEnd + 1 >= end ? '' : url.slice(pathEnd, end),
+  };
+}
+
 /** What the Worker tells the origin about a request. */
 export interface OriginRequestContext {
   cohort: Cohort;
   flags: Readonly<Record<string, boolean>>;
   /** The URL the visitor asked for (the Worker's public URL). */
-  publicUrl: URL;
+  publicUrl: PublicUrl;
   /** The verified visitor IP (`CF-Connecting-IP`), if any. */
   visitorIp: string | null;
   /** Keep `Upgrade`/`Connection` so that a WebSocket handshake reaches the origin. */
@@ -97,14 +159,18 @@ const NEVER_FORWARDED = ['host', 'expect'];
 /**
  * Builds the headers sent to the origin: client headers minus hop-by-hop headers, `Host`,
  * `Expect` and every header {@link claimedByEdge}; plus the cohort, the flags and X-Forwarded-*.
- * The list is copied natively and then trimmed: on the per-request path that is much cheaper
- * than appending header by header from script.
+ * The list is copied natively and then trimmed in one pass over the names the client sent: on the
+ * per-request path that is much cheaper than appending header by header from script.
  */
 export function buildOriginRequestHeaders(inbound: Headers, context: OriginRequestContext): Headers {
   const headers = new Headers(inbound);
-  if (!context.webSocket) for (const name of hopByHopHeaders(inbound)) headers.delete(name);
-  for (const name of NEVER_FORWARDED) headers.delete(name);
-  for (const name of inbound.keys()) if (claimedByEdge(name, context.identityHeader)) headers.delete(name);
+  const connectionListed = inbound.has('connection') ? hopByHopHeaders(inbound) : undefined;
+  for (const name of inbound.keys()) {
+    const hopByHop =
+      !context.webSocket && (isFixedHopByHop(name) || connectionListed?.includes(name) === true);
+    if (hopByHop || NEVER_FORWARDED.includes(name) || claimedByEdge(name, context.identityHeader))
+      headers.delete(name);
+  }
   headers.set(COHORT_HEADER, context.cohort);
   headers.set(FLAGS_HEADER, JSON.stringify(context.flags));
   headers.set('x-forwarded-host', context.publicUrl.host);
@@ -233,7 +299,7 @@ export interface ClientResponseContext {
   /** The origin base URL that answered: a relative `Location` is resolved against it. */
   servedOrigin: string;
   /** The URL the visitor asked for (the Worker's public URL). */
-  publicUrl: URL;
+  publicUrl: PublicUrl;
   /** The path was opted in as identical for both cohorts (see {@link isSharedCachePath}). */
   sharedPath?: boolean;
   /** The flags bootstrap will be injected into the body: it differs per visitor. */
@@ -249,15 +315,23 @@ export interface ClientResponseContext {
  */
 export function buildClientResponseHeaders(upstream: Headers, context: ClientResponseContext): Headers {
   const headers = new Headers(upstream);
-  for (const name of hopByHopHeaders(upstream)) headers.delete(name);
+  applyClientResponsePolicy(headers, context);
+  return headers;
+}
+
+/**
+ * {@link buildClientResponseHeaders} in place, on a mutable copy of the origin's headers (such as
+ * those of `new Response(upstream.body, upstream)`): the per-request path copies the list once.
+ */
+export function applyClientResponsePolicy(headers: Headers, context: ClientResponseContext): void {
+  for (const name of hopByHopHeaders(headers)) headers.delete(name);
   headers.delete(FLAGS_HEADER);
   if (context.setCookie) headers.append('set-cookie', context.setCookie);
   const shared = context.sharedPath === true && !context.injectsFlags && !headers.has('set-cookie');
   if (!shared) keepOutOfSharedCaches(headers);
-  const location = upstream.get('location');
+  const location = headers.get('location');
   if (location) headers.set('location', publicLocation(location, context));
   headers.set(COHORT_HEADER, context.cohort);
-  return headers;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Clock } from '../ports';
 import type { Cohort } from '../split/decide-visitor';
-import { COHORT_HEADER, parseOrigin } from './header-policy';
+import { COHORT_HEADER, parseOrigin, type PublicUrl } from './header-policy';
 
 /**
  * One request to its cohort's origin, with failover to stable for GET/HEAD, a deadline on the
@@ -10,7 +10,7 @@ import { COHORT_HEADER, parseOrigin } from './header-policy';
 /** What to send where. */
 export interface ProxyPlan {
   request: Request;
-  publicUrl: URL;
+  publicUrl: PublicUrl;
   cohort: Cohort;
   origins: Readonly<Record<Cohort, string>>;
   /** Origin request headers for a cohort (the cohort header differs after a failover). */
@@ -102,8 +102,9 @@ function outcome(
 }
 
 /**
- * Sends one request upstream with a deadline on the response headers. The timer is cleared once
- * headers arrive, so a slow but healthy body (a large download) is never cut off. An interim 1xx
+ * Sends one request upstream with a deadline on the response headers. The deadline is an
+ * `AbortSignal.timeout`, the runtime's own timer: once headers have arrived, the runtime no longer
+ * applies the signal to the body, so a slow but healthy body (a large download) is never cut off. An interim 1xx
  * other than 101 (the origin answering an `Expect` the runtime did not strip) is a failure: no
  * client response can be built from it.
  */
@@ -115,14 +116,9 @@ async function fetchUpstream(
   clock: Clock,
 ): Promise<UpstreamResult> {
   const started = clock.now();
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error(`no response headers within ${timeoutMs} ms`));
-  }, timeoutMs);
+  const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const response = await fetchFn(url, { ...init, signal: controller.signal, redirect: 'manual' });
+    const response = await fetchFn(url, { ...init, signal, redirect: 'manual' });
     if (response.status < 200 && response.status !== 101) {
       await response.body?.cancel();
       return {
@@ -134,10 +130,10 @@ async function fetchUpstream(
     }
     return { kind: 'response', response, ms: clock.now() - started };
   } catch (error) {
+    // Only the deadline aborts this signal.
+    const timedOut = signal.aborted;
     const message = timedOut ? `timeout after ${timeoutMs} ms` : String((error as Error)?.message ?? error);
     return { kind: 'failure', error: message, timedOut, ms: clock.now() - started };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -149,7 +145,7 @@ async function fetchUpstream(
  * originTarget(new URL('https://app.example/a?b=1'), 'http://127.0.0.1:8702/v2');
  * // 'http://127.0.0.1:8702/v2/a?b=1'
  */
-function originTarget(requestUrl: URL, originBase: string): string {
+function originTarget(requestUrl: PublicUrl, originBase: string): string {
   const { origin, prefix } = parseOrigin(originBase);
   // A string, not a URL: fetch parses it once anyway, so building a URL here would parse twice.
   return `${origin}${prefix}${requestUrl.pathname}${requestUrl.search}`;

@@ -33,17 +33,18 @@ function sentryApp(vars: Record<string, string> = {}, fetch?: FetchFunction) {
 const fetch_ = (url: string) => fetch(url);
 
 /**
- * An upstream response whose headers blow up when read: a bug in our own response code path. Only
+ * An upstream response whose body blows up when our response code takes it (to re-wrap it for
+ * the visitor): a bug in our own response code path, past the proxy's own error handling. Only
  * the first one: the fail-open request that follows goes through the same code and must succeed.
  */
-const brokenHeadersFetch = (): FetchFunction => {
+const brokenResponseFetch = (): FetchFunction => {
   let calls = 0;
   return async (input, init) => {
     const response = await fetch(input, init);
     if (calls++ > 0) return response;
-    Object.defineProperty(response, 'headers', {
+    Object.defineProperty(response, 'body', {
       get() {
-        throw new Error('response headers unreadable for http://app.example.com/x?token=secret-query-value');
+        throw new Error('response body unreadable for http://app.example.com/x?token=secret-query-value');
       },
     });
     return response;
@@ -73,7 +74,7 @@ function eventOf(envelope: ReceivedEnvelope) {
 
 describe('Sentry through toucan-js', () => {
   it('reports an exception in our code with cohort, config version, Worker version and environment, and no visitor secrets', async () => {
-    const { request, kv, received } = sentryApp({}, brokenHeadersFetch());
+    const { request, kv, received } = sentryApp({}, brokenResponseFetch());
     await putConfig(kv, { ...configAt(100), version: 7 });
     const response = await request(
       '/api/invoices?token=secret-query-value#secret-fragment',
@@ -89,7 +90,7 @@ describe('Sentry through toucan-js', () => {
     const event = eventOf(envelope);
     expect(event.exception?.values[0]).toMatchObject({
       type: 'Error',
-      value: 'response headers unreadable for http://app.example.com/x?[scrubbed]',
+      value: 'response body unreadable for http://app.example.com/x?[scrubbed]',
     });
     expect(event.tags).toMatchObject({
       cohort: 'canary',
@@ -133,13 +134,13 @@ describe('Sentry through toucan-js', () => {
   });
 
   it('sends nothing and reports nothing when SENTRY_SAMPLE_RATE is 0', async () => {
-    const { request, received } = sentryApp({ SENTRY_SAMPLE_RATE: '0' }, brokenHeadersFetch());
+    const { request, received } = sentryApp({ SENTRY_SAMPLE_RATE: '0' }, brokenResponseFetch());
     expect((await request('/boom')).status).toBe(200);
     expect(await received()).toEqual([]);
   });
 
   it('logs an invalid SENTRY_SAMPLE_RATE clearly and keeps reporting at rate 1', async () => {
-    const { request, received, logger } = sentryApp({ SENTRY_SAMPLE_RATE: '1.5' }, brokenHeadersFetch());
+    const { request, received, logger } = sentryApp({ SENTRY_SAMPLE_RATE: '1.5' }, brokenResponseFetch());
     expect(logger.lines).toContainEqual(
       expect.objectContaining({ level: 'error', message: 'invalid SENTRY_SAMPLE_RATE, using 1' }),
     );
