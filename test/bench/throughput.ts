@@ -25,8 +25,8 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 40);
-const REQUESTS_PER_ROUND = Number(process.env.BENCH_REQUESTS ?? 2000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 36);
+const REQUESTS_PER_ROUND = Number(process.env.BENCH_REQUESTS ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const BOOTSTRAP_SAMPLES = 4000;
 const COMPATIBILITY_DATE = '2026-04-01';
