@@ -173,8 +173,8 @@ describe('the KV read replica', () => {
     const stub = CONTROL.get(CONTROL.idFromName(app.controlName));
     let failing = true;
     await runInDurableObject(stub, (instance: RolloutControl) => {
-      const real = instance.replicaKv;
-      instance.replicaKv = new Proxy(real, {
+      const real = instance.replica.kv;
+      instance.replica.kv = new Proxy(real, {
         get(target, prop) {
           const value = Reflect.get(target, prop, target);
           if ((prop === 'put' || prop === 'delete') && failing)

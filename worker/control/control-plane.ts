@@ -3,28 +3,83 @@ import type { GuardVerdictRecord } from '../../src/guard/analyze-canary';
 import type { GuardIncident } from '../../src/guard/handle-breach';
 import type { ProbeStreaks } from '../../src/guard/origin-probes';
 import type { Logger } from '../../src/ports';
-import type {
-  AuditPage,
-  AuthLimits,
-  ControlCommand,
-  ControlFailure,
-  ControlOptions,
-  ControlResult,
-  ControlState,
-  ControlDefaults,
-  RolloutControl,
-} from './rollout-control';
 
-export type {
-  AuditPage,
-  ControlCommand,
-  ControlDefaults,
-  ControlFailure,
-  ControlOptions,
-  ControlResult,
-  ControlState,
-};
+import type { AuditEntry } from '../../src/admin/history-and-audit';
+import type { ControlCommand } from '../../src/admin/apply-command';
+import type { RolloutConfig } from '../../src/config/config-schema';
+import type { Settings } from '../../src/config/settings';
+import type { ReplicaStatus } from './kv-replica';
+import type { RolloutControl } from './rollout-control';
+
+export type { ControlCommand, ReplicaStatus };
 export type { AdminCommand };
+
+/** Who asks, on which version, and when (the caller's clock stamps audit entries and steps). */
+export interface ControlOptions {
+  /** `token`, `token:<label>`, an Access email, or `guard`. */
+  actor: string;
+  /** The version the caller saw; another current version answers 412. */
+  ifMatch?: number;
+  reason?: string;
+  /** Milliseconds since the epoch. */
+  now: number;
+  /** Answer what the write would do, and change nothing. */
+  dryRun?: boolean;
+}
+
+/**
+ * The Worker's vars that a version is built from: the origins (finalize, the first version) and
+ * the default flags (the first version). Sent with each call, so the object needs no vars.
+ */
+export type ControlDefaults = Pick<Settings, 'STABLE_ORIGIN' | 'CANARY_ORIGIN' | 'DEFAULT_FLAGS'>;
+
+/** A refused write, ready to become an HTTP answer. */
+export interface ControlFailure {
+  ok: false;
+  status: 400 | 409 | 412 | 503;
+  error: string;
+  issues?: string[];
+  retryAfterSeconds?: number;
+}
+
+/** An accepted (or, with dryRun, previewed) write. */
+export interface ControlSuccess {
+  ok: true;
+  /** False when the write would change nothing: version and audit stay as they were. */
+  changed: boolean;
+  dryRun: boolean;
+  version: number;
+  config: RolloutConfig;
+  previous: RolloutConfig;
+  /** The API kill switch after the write (null: none). */
+  kill: string | null;
+  previousKill: string | null;
+  replica: ReplicaStatus;
+}
+
+export type ControlResult = ControlSuccess | ControlFailure;
+
+/** What `GET /state` needs from the object. */
+export interface ControlState {
+  version: number;
+  config: RolloutConfig;
+  kill: string | null;
+  verdict: GuardVerdictRecord | null;
+  incident: GuardIncident | null;
+  replica: ReplicaStatus;
+}
+
+/** The failed-authentication limit the admin API applies per client address. */
+export interface AuthLimits {
+  maxFailures: number;
+  windowMs: number;
+}
+
+/** One page of the audit log, newest first; `cursor` fetches the next (null on the last). */
+export interface AuditPage {
+  entries: AuditEntry[];
+  cursor: string | null;
+}
 
 /** The name of the one control-plane object of this Worker's rollout. */
 export const CONTROL_OBJECT_NAME = 'rollout';

@@ -13,7 +13,7 @@ import {
   type RolloutConfig,
 } from '../../src/config/config-schema';
 import { parseJsonText } from '../../src/config/parse-config';
-import type { ControlDefaults } from './rollout-control';
+import type { ControlDefaults } from './control-plane';
 import { AUDIT_RETENTION, HISTORY_RETENTION, type VersionRow } from './control-tables';
 
 /** What the object starts from: version rows (oldest first, the last is current), audit, replica. */

@@ -2,108 +2,28 @@ import { DurableObject } from 'cloudflare:workers';
 import * as z from 'zod/mini';
 import { stepVersion, type ControlCommand } from '../../src/admin/apply-command';
 import { randomText, type AuditEntry } from '../../src/admin/history-and-audit';
-import { API_KILL_SWITCH_KEY, CONFIG_KEY, type RolloutConfig } from '../../src/config/config-schema';
 import { parseJsonText } from '../../src/config/parse-config';
-import type { Settings } from '../../src/config/settings';
 import { GuardVerdictRecordSchema, type GuardVerdictRecord } from '../../src/guard/analyze-canary';
 import { GUARD_INCIDENT_KEY, GUARD_VERDICT_KEY } from '../../src/guard/guard-ports';
 import { GuardIncidentSchema, type GuardIncident } from '../../src/guard/handle-breach';
 import { ProbeStreaksSchema, type ProbeStreaks } from '../../src/guard/origin-probes';
 import type { Env } from '../env';
 import { ControlTables, type VersionRow } from './control-tables';
+import { KvReplica } from './kv-replica';
 import { readLegacyState } from './legacy-import';
 
-export type { ControlCommand } from '../../src/admin/apply-command';
+import type {
+  AuditPage,
+  AuthLimits,
+  ControlDefaults,
+  ControlFailure,
+  ControlOptions,
+  ControlResult,
+  ControlState,
+  ControlSuccess,
+} from './control-plane';
 
-/** Who asks, on which version, and when (the caller's clock stamps audit entries and steps). */
-export interface ControlOptions {
-  /** `token`, `token:<label>`, an Access email, or `guard`. */
-  actor: string;
-  /** The version the caller saw; another current version answers 412. */
-  ifMatch?: number;
-  reason?: string;
-  /** Milliseconds since the epoch. */
-  now: number;
-  /** Answer what the write would do, and change nothing. */
-  dryRun?: boolean;
-}
-
-/**
- * The Worker's vars that a version is built from: the origins (finalize, the first version) and
- * the default flags (the first version). Sent with each call, so the object needs no vars.
- */
-export type ControlDefaults = Pick<Settings, 'STABLE_ORIGIN' | 'CANARY_ORIGIN' | 'DEFAULT_FLAGS'>;
-
-/** A refused write, ready to become an HTTP answer. */
-export interface ControlFailure {
-  ok: false;
-  status: 400 | 409 | 412 | 503;
-  error: string;
-  issues?: string[];
-  retryAfterSeconds?: number;
-}
-
-/** The KV read replica as the object last wrote it. */
-export interface ReplicaStatus {
-  /** The version the object committed last. */
-  committedVersion: number;
-  /** The version the object last wrote to KV, or null before the first write. */
-  replicatedVersion: number | null;
-  lagging: boolean;
-  /** Failed attempts since the last successful write; retried from an alarm. */
-  failedAttempts: number;
-  lastError?: string;
-}
-
-/** An accepted (or, with dryRun, previewed) write. */
-export interface ControlSuccess {
-  ok: true;
-  /** False when the write would change nothing: version and audit stay as they were. */
-  changed: boolean;
-  dryRun: boolean;
-  version: number;
-  config: RolloutConfig;
-  previous: RolloutConfig;
-  /** The API kill switch after the write (null: none). */
-  kill: string | null;
-  previousKill: string | null;
-  replica: ReplicaStatus;
-}
-
-export type ControlResult = ControlSuccess | ControlFailure;
-
-/** What `GET /state` needs from the object. */
-export interface ControlState {
-  version: number;
-  config: RolloutConfig;
-  kill: string | null;
-  verdict: GuardVerdictRecord | null;
-  incident: GuardIncident | null;
-  replica: ReplicaStatus;
-}
-
-const MAX_REPLICA_BACKOFF_MS = 60_000;
 const PROBE_STREAKS_KEY = 'guard:probes';
-
-/** The failed-authentication limit the admin API applies per client address. */
-export interface AuthLimits {
-  maxFailures: number;
-  windowMs: number;
-}
-
-/** One page of the audit log, newest first; `cursor` fetches the next (null on the last). */
-export interface AuditPage {
-  entries: AuditEntry[];
-  cursor: string | null;
-}
-
-const ReplicaMetaSchema = z.object({
-  version: z.nullable(z.int()),
-  kill: z.nullable(z.string()),
-  failedAttempts: z.int(),
-  lastError: z.optional(z.string()),
-});
-type ReplicaMeta = z.infer<typeof ReplicaMetaSchema>;
 
 /**
  * The control plane: one SQLite-backed Durable Object per rollout is the single writer of
@@ -118,15 +38,14 @@ type ReplicaMeta = z.infer<typeof ReplicaMetaSchema>;
  */
 export class RolloutControl extends DurableObject<Env> {
   private readonly tables: ControlTables;
-  /** The namespace the replica is written to; a field so fault tests can wrap it. */
-  replicaKv: KVNamespace;
-  private replicating: Promise<boolean> | undefined;
+  /** The KV read replica; its `kv` is a field so fault tests can wrap it. */
+  readonly replica: KvReplica;
   private started = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.tables = new ControlTables(ctx.storage.sql);
-    this.replicaKv = env.ROLLOUT;
+    this.replica = new KvReplica(this.tables, ctx.storage, env.ROLLOUT);
   }
 
   /** Runs one write. Never throws: storage failures answer 503 and change nothing. */
@@ -144,7 +63,7 @@ export class RolloutControl extends DurableObject<Env> {
       return storageFailure(error);
     }
     if (!result.ok || !result.changed || result.dryRun) return result;
-    return { ...result, replica: await this.replicateNow() };
+    return { ...result, replica: await this.replica.catchUp() };
   }
 
   /** The current version, the API kill switch, the guard's state and the replica's. */
@@ -159,7 +78,7 @@ export class RolloutControl extends DurableObject<Env> {
         kill: row.kill,
         verdict: this.readJson(GUARD_VERDICT_KEY, GuardVerdictRecordSchema),
         incident: this.readJson(GUARD_INCIDENT_KEY, GuardIncidentSchema),
-        replica: this.replicaStatus(),
+        replica: this.replica.status(),
       };
     } catch (error) {
       return storageFailure(error);
@@ -232,7 +151,7 @@ export class RolloutControl extends DurableObject<Env> {
 
   /** Retries the KV replica until it holds the committed version. */
   override async alarm(): Promise<void> {
-    await this.replicateNow();
+    await this.replica.catchUp();
   }
 
   private commit(command: ControlCommand, options: ControlOptions, defaults: ControlDefaults): ControlResult {
@@ -267,7 +186,7 @@ export class RolloutControl extends DurableObject<Env> {
       previous: current.config,
       kill: next.kill,
       previousKill: current.kill,
-      replica: this.replicaStatus(),
+      replica: this.replica.status(),
     };
     if (unchanged || options.dryRun) return result;
     this.tables.commit(next);
@@ -283,7 +202,7 @@ export class RolloutControl extends DurableObject<Env> {
       version: next.version,
       ...(reason ? { reason } : {}),
     });
-    return { ...result, replica: this.replicaStatus() };
+    return { ...result, replica: this.replica.status() };
   }
 
   private currentRow(): VersionRow {
@@ -327,64 +246,6 @@ export class RolloutControl extends DurableObject<Env> {
     if (failure) return failure;
     this.started = true;
     return { ok: true };
-  }
-
-  private replicaMeta(): ReplicaMeta {
-    const parsed = parseJsonText(this.tables.meta('replica') ?? 'null', ReplicaMetaSchema);
-    return parsed.ok ? parsed.value : { version: null, kill: null, failedAttempts: 0 };
-  }
-
-  private replicaStatus(): ReplicaStatus {
-    const meta = this.replicaMeta();
-    const committedVersion = this.tables.currentVersion() ?? 0;
-    return {
-      committedVersion,
-      replicatedVersion: meta.version,
-      lagging: meta.version !== committedVersion,
-      failedAttempts: meta.failedAttempts,
-      ...(meta.lastError ? { lastError: meta.lastError } : {}),
-    };
-  }
-
-  /**
-   * Brings KV up to the committed version. One write runs at a time and always writes the
-   * version current when it starts, so KV never goes back to an older one; a commit made during
-   * a write is picked up by the next round. A failure schedules the alarm (backing off to a
-   * minute) and the caller's answer says the replica lags.
-   */
-  private async replicateNow(): Promise<ReplicaStatus> {
-    for (let round = 0; round < 3 && this.replicaStatus().lagging; round++) {
-      this.replicating ??= this.replicateOnce().finally(() => {
-        this.replicating = undefined;
-      });
-      if (!(await this.replicating)) break;
-    }
-    return this.replicaStatus();
-  }
-
-  private async replicateOnce(): Promise<boolean> {
-    const row = this.currentRow();
-    const meta = this.replicaMeta();
-    try {
-      // The kill switch first: stopping the canary is the most urgent thing a write can carry.
-      if (row.kill !== meta.kill)
-        await (row.kill === null
-          ? this.replicaKv.delete(API_KILL_SWITCH_KEY)
-          : this.replicaKv.put(API_KILL_SWITCH_KEY, row.kill));
-      await this.replicaKv.put(CONFIG_KEY, JSON.stringify(row.config));
-      this.tables.setMeta(
-        'replica',
-        JSON.stringify({ version: row.version, kill: row.kill, failedAttempts: 0 }),
-      );
-      return true;
-    } catch (error) {
-      const failedAttempts = meta.failedAttempts + 1;
-      const lastError = String((error as Error)?.message ?? error).slice(0, 200);
-      this.tables.setMeta('replica', JSON.stringify({ ...meta, failedAttempts, lastError }));
-      const delay = Math.min(MAX_REPLICA_BACKOFF_MS, 1000 * 2 ** Math.min(failedAttempts - 1, 6));
-      await this.ctx.storage.setAlarm(Date.now() + delay);
-      return false;
-    }
   }
 
   private readJson<T>(key: string, schema: z.ZodMiniType<T>): T | null {
