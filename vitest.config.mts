@@ -11,7 +11,10 @@ const workerd = (name: string, include: string[], globalSetup?: string[]) => ({
       main: './worker/index.ts',
       wrangler: { configPath: './wrangler.toml' },
       miniflare: {
-        bindings: { ADMIN_TOKEN: 'test-admin-token-0123456789abcdef', OVERRIDE_SECRET: 'test-override-secret' },
+        bindings: {
+          ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
+          OVERRIDE_SECRET: 'test-override-secret',
+        },
       },
     }),
   ],

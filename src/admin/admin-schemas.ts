@@ -147,7 +147,6 @@ export const WriteResultSchema = z.object({
   warning: z.optional(z.string()),
 });
 
-
 /** `GET /state`: the control plane's truth, and the KV replica the splitter reads. */
 export const StateBodySchema = z.object({
   /** The committed version; `If-Match` compares against it (also sent as `ETag`). */

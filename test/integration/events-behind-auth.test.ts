@@ -23,7 +23,10 @@ describe('POST /__rollout/events', () => {
     const response = await request('/__rollout/events', {
       method: 'POST',
       body,
-      headers: { 'content-type': 'application/json', authorization: 'Bearer test-admin-token-0123456789abcdef' },
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer test-admin-token-0123456789abcdef',
+      },
     });
     expect(response.status).toBe(202);
     expect(metrics.metrics).toEqual([

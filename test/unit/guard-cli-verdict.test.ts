@@ -78,7 +78,12 @@ describe('npx rollout verdict', () => {
     expect(formatGuardVerdict(record())).toEqual(
       expect.arrayContaining(['  srm            10.00 %  10.00 %  < p 0.001   1000     pass']),
     );
-    const old = { status: 'unknown', at: AT, reason: 'SQL API answered 500', action: { type: 'none', why: 'x' } };
+    const old = {
+      status: 'unknown',
+      at: AT,
+      reason: 'SQL API answered 500',
+      action: { type: 'none', why: 'x' },
+    };
     expect(formatVerdictDetails(old)).toEqual([]);
   });
 });
