@@ -56,7 +56,7 @@ export function splitHandler(deps: AppDeps) {
     // The origin's response re-wrapped (status, status text and a mutable copy of its headers),
     // then edited in place: one copy of the header list instead of two.
     const response = new Response(outcome.response.body, outcome.response);
-    applyClientResponsePolicy(response.headers, {
+    applyClientResponsePolicy(response.headers, outcome.response.headers, {
       cohort: outcome.servedBy,
       setCookie: visitor.setCookie,
       originBases: [origins.stable, origins.canary],

@@ -33,15 +33,17 @@ const HOP_BY_HOP: readonly string[] = Object.freeze([
 
 /**
  * Hop-by-hop headers (RFC 9110 §7.6.1): the fixed list plus any named in `Connection`.
- * They describe one connection and must not be forwarded. Without a `Connection` header (the
- * usual case on the per-request path) the shared fixed list is returned, allocating nothing.
+ * They describe one connection and must not be forwarded. Without a `Connection` header, or with
+ * one that names a single fixed entry (the usual case on the per-request path), the shared fixed
+ * list is returned, allocating nothing.
  *
  * @example
  * hopByHopHeaders(new Headers({ connection: 'x-debug' })).includes('x-debug'); // true
  */
 function hopByHopHeaders(headers: Headers): readonly string[] {
   const connection = headers.get('connection');
-  if (!connection) return HOP_BY_HOP;
+  // `Connection: keep-alive` (what most clients and origins send) names nothing new.
+  if (!connection || isFixedHopByHop(connection.toLowerCase())) return HOP_BY_HOP;
   const names = [...HOP_BY_HOP];
   for (const token of connection.split(',')) {
     const name = token.trim().toLowerCase();
@@ -211,8 +213,8 @@ const CDN_CACHE_HEADERS = ['cdn-cache-control', 'cloudflare-cdn-cache-control', 
  * Makes a response private to the browser: CDN-only cache headers removed, `Expires` (which
  * HTTP/1.0 caches obey) turned into the `max-age` it meant, `Cache-Control` made private.
  */
-function keepOutOfSharedCaches(headers: Headers): void {
-  for (const name of CDN_CACHE_HEADERS) headers.delete(name);
+function keepOutOfSharedCaches(headers: Headers, cdnCacheHeaders = true): void {
+  if (cdnCacheHeaders) for (const name of CDN_CACHE_HEADERS) headers.delete(name);
   const original = headers.get('cache-control');
   let cacheControl = original;
   const expires = headers.get('expires');
@@ -315,20 +317,33 @@ export interface ClientResponseContext {
  */
 export function buildClientResponseHeaders(upstream: Headers, context: ClientResponseContext): Headers {
   const headers = new Headers(upstream);
-  applyClientResponsePolicy(headers, context);
+  applyClientResponsePolicy(headers, upstream, context);
   return headers;
 }
 
 /**
- * {@link buildClientResponseHeaders} in place, on a mutable copy of the origin's headers (such as
- * those of `new Response(upstream.body, upstream)`): the per-request path copies the list once.
+ * {@link buildClientResponseHeaders} in place, on a mutable copy (`headers`, such as those of
+ * `new Response(upstream.body, upstream)`) of the origin's headers (`upstream`): the per-request
+ * path copies the list once, and one pass over the origin's names deletes only what is there.
  */
-export function applyClientResponsePolicy(headers: Headers, context: ClientResponseContext): void {
-  for (const name of hopByHopHeaders(headers)) headers.delete(name);
-  headers.delete(FLAGS_HEADER);
+export function applyClientResponsePolicy(
+  headers: Headers,
+  upstream: Headers,
+  context: ClientResponseContext,
+): void {
+  const connectionListed = upstream.has('connection') ? hopByHopHeaders(upstream) : undefined;
+  let keepsSetCookie = false;
+  let cdnCacheHeaders = false;
+  for (const name of upstream.keys()) {
+    if (isFixedHopByHop(name) || connectionListed?.includes(name) === true || name === FLAGS_HEADER)
+      headers.delete(name);
+    else if (name === 'set-cookie') keepsSetCookie = true;
+    else if (CDN_CACHE_HEADERS.includes(name)) cdnCacheHeaders = true;
+  }
   if (context.setCookie) headers.append('set-cookie', context.setCookie);
-  const shared = context.sharedPath === true && !context.injectsFlags && !headers.has('set-cookie');
-  if (!shared) keepOutOfSharedCaches(headers);
+  const setsCookie = keepsSetCookie || Boolean(context.setCookie);
+  const shared = context.sharedPath === true && !context.injectsFlags && !setsCookie;
+  if (!shared) keepOutOfSharedCaches(headers, cdnCacheHeaders);
   const location = headers.get('location');
   if (location) headers.set('location', publicLocation(location, context));
   headers.set(COHORT_HEADER, context.cohort);

@@ -69,6 +69,7 @@ function attempt(
     method: plan.request.method,
     headers: plan.headersFor(cohort),
     body: hasBody ? plan.request.body : null,
+    redirect: 'manual',
   };
   return fetchUpstream(
     fetchFn,
@@ -117,8 +118,9 @@ async function fetchUpstream(
 ): Promise<UpstreamResult> {
   const started = clock.now();
   const signal = AbortSignal.timeout(timeoutMs);
+  init.signal = signal;
   try {
-    const response = await fetchFn(url, { ...init, signal, redirect: 'manual' });
+    const response = await fetchFn(url, init);
     if (response.status < 200 && response.status !== 101) {
       await response.body?.cancel();
       return {
