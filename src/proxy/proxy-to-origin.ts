@@ -104,8 +104,10 @@ function outcome(
 
 /**
  * Sends one request upstream with a deadline on the response headers. The deadline is an
- * `AbortSignal.timeout`, the runtime's own timer: once headers have arrived, the runtime no longer
- * applies the signal to the body, so a slow but healthy body (a large download) is never cut off. An interim 1xx
+ * `AbortSignal.timeout`, the runtime's own timer, cheaper than a script timer and an
+ * `AbortController`. It is meant for the headers only: a slow but healthy body (a large download)
+ * must never be cut off, and in workerd one streaming past the deadline was seen to arrive whole
+ * (no test covers that yet). An interim 1xx
  * other than 101 (the origin answering an `Expect` the runtime did not strip) is a failure: no
  * client response can be built from it.
  */
