@@ -45,22 +45,28 @@ export function createAnalyticsSqlClient(options: AnalyticsSqlClientOptions): An
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return {
     async query(sql) {
-      let status: number;
-      let text: string;
-      try {
-        const response = await options.fetch(url, {
-          method: 'POST',
-          headers,
-          body: sql,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-        status = response.status;
-        text = await response.text();
-      } catch (error) {
-        const name = (error as Error)?.name;
-        if (name === 'TimeoutError' || name === 'AbortError')
-          return { ok: false, error: `SQL API did not answer within ${timeoutMs} ms` };
-        return { ok: false, error: `SQL API unreachable: ${String((error as Error)?.message ?? error)}` };
+      let status = 0;
+      let text = '';
+      // A query only reads, so a connection that dropped (a reused keep-alive connection the
+      // other side closed) is tried once more; a timeout is not, it would double the wait.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const response = await options.fetch(url, {
+            method: 'POST',
+            headers,
+            body: sql,
+            signal: AbortSignal.timeout(timeoutMs),
+          });
+          status = response.status;
+          text = await response.text();
+          break;
+        } catch (error) {
+          const name = (error as Error)?.name;
+          if (name === 'TimeoutError' || name === 'AbortError')
+            return { ok: false, error: `SQL API did not answer within ${timeoutMs} ms` };
+          if (attempt >= 2)
+            return { ok: false, error: `SQL API unreachable: ${String((error as Error)?.message ?? error)}` };
+        }
       }
       if (status < 200 || status > 299)
         return { ok: false, error: `SQL API answered ${status}: ${snippet(text)}` };

@@ -101,6 +101,29 @@ describe('Analytics Engine SQL API client', () => {
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toMatch(/^SQL API unreachable/);
   });
+
+  it('tries a query once more when the connection dropped, and only once', async () => {
+    const account = newAccountId();
+    await api.script(account, token, [{ answer: { json: { meta: [], data: [{ n: 1 }], rows: 1 } } }]);
+    let calls = 0;
+    const flaky = (failures: number) =>
+      createAnalyticsSqlClient({
+        baseUrl: api.baseUrl,
+        accountId: account,
+        apiToken: token,
+        fetch: (input, init) => {
+          calls++;
+          if (calls <= failures) return Promise.reject(new Error('Network connection lost.'));
+          return fetch(input, init);
+        },
+      });
+    expect(await flaky(1).query('SELECT 1')).toEqual({ ok: true, rows: [{ n: 1 }] });
+    expect(calls).toBe(2);
+    calls = 0;
+    const twice = await flaky(2).query('SELECT 1');
+    expect(twice).toEqual({ ok: false, error: 'SQL API unreachable: Network connection lost.' });
+    expect(calls).toBe(2);
+  });
 });
 
 describe('readWindowStats', () => {
