@@ -24,7 +24,9 @@ const workerd = (name: string, include: string[], globalSetup?: string[]) => ({
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
+      // Unit tests are pure and reset what they spy on, so files share one module graph per
+      // worker (isolate: false): the layer runs in about 5 s instead of 15.
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', isolate: false } },
       workerd(
         'integration',
         ['test/integration/**/*.test.ts'],
