@@ -11,7 +11,7 @@ import {
   type ProbeSettings,
   type ProbeStreakStore,
 } from '../src/guard/origin-probes';
-import { parseOrigin } from '../src/proxy/header-policy';
+import { parseOrigin } from '../src/proxy/origin-request-headers';
 import type { Cohort } from '../src/split/decide-visitor';
 import type { MetricsSink } from '../src/ports';
 import type { Env } from './env';

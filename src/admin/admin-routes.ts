@@ -17,7 +17,7 @@ import {
   StateBodySchema,
   WriteResultSchema,
 } from './admin-schemas';
-import { PreviewBodySchema } from './preview';
+import { PreviewBodySchema } from './preview-request';
 
 /** A schema with the name it has under `components.schemas`. */
 export interface NamedSchema {

@@ -1,6 +1,6 @@
 import type { Clock } from '../ports';
 import type { Cohort } from '../split/decide-visitor';
-import { COHORT_HEADER, parseOrigin, type PublicUrl } from './header-policy';
+import { COHORT_HEADER, parseOrigin, type PublicUrl } from './origin-request-headers';
 
 /**
  * One request to its cohort's origin, with failover to stable for GET/HEAD, a deadline on the

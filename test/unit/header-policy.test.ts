@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   privateCacheControl,
   buildClientResponseHeaders,
-  buildOriginRequestHeaders,
   isSharedCachePath,
-} from '../../src/proxy/header-policy';
+} from '../../src/proxy/client-response-headers';
+import { buildOriginRequestHeaders } from '../../src/proxy/origin-request-headers';
 
 const context = {
   cohort: 'canary' as const,

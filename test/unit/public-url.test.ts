@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePublicUrl } from '../../src/proxy/header-policy';
+import { parsePublicUrl } from '../../src/proxy/origin-request-headers';
 
 const URLS = [
   'https://app.example.com/',

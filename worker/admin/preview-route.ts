@@ -1,11 +1,6 @@
 import type { Handler } from 'hono';
-import {
-  PreviewBodySchema,
-  previewChange,
-  previewCommand,
-  type Preview,
-  type RecentTraffic,
-} from '../../src/admin/preview';
+import { previewChange, type Preview, type RecentTraffic } from '../../src/admin/preview';
+import { PreviewBodySchema, previewCommand } from '../../src/admin/preview-request';
 import { createAnalyticsSqlClient, readWindowStats } from '../../src/guard/analytics-sql';
 import { parseGuardSettings } from '../../src/guard/guard-settings';
 import type { AppDeps } from '../app';
