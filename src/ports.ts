@@ -34,9 +34,10 @@ export interface ConfigStore {
   prime(config: RolloutConfig): void;
   /**
    * Makes the API kill switch written through this isolate current at once (`null`: lifted).
-   * The hand-set kill switch read from KV stays in force beside it.
+   * The hand-set kill switch stays in force beside it: `hand`, when the caller just read it,
+   * otherwise the one this isolate last read.
    */
-  primeKill(text: string | null): void;
+  primeKill(text: string | null, hand?: string | null): void;
 }
 
 /**

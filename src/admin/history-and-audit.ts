@@ -63,7 +63,7 @@ export const AuditEntrySchema = z.object({
   action: AuditActionSchema,
   before: z.unknown(),
   after: z.unknown(),
-  /** The config version after the change (unchanged by kill switch changes). */
+  /** The version after the change (kill switch changes make versions too). */
   version: z.int().check(z.gte(0)),
   reason: z.optional(z.string()),
 });

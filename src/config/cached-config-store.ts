@@ -83,11 +83,11 @@ export class CachedConfigStore implements ConfigStore {
     this.entry = { snapshot: { config, kill, source: 'kv' }, fetchedAt: this.options.clock.now() };
   }
 
-  primeKill(text: string | null): void {
+  primeKill(text: string | null, hand: string | null = this.lastKillText): void {
     // A cold isolate has nothing to patch: its first read will see the new value in KV.
     if (!this.entry) return;
     this.generation++;
-    const kill = this.parseKill(this.lastKillText, text);
+    const kill = this.parseKill(hand, text);
     this.entry = { ...this.entry, snapshot: { ...this.entry.snapshot, kill } };
   }
 

@@ -161,6 +161,20 @@ describe('kill switch', () => {
     expect(state.body.kill.sources).toEqual({ api: null, hand: 'canary' });
   });
 
+  it('keeps a hand-set kill in force on an isolate whose first request was an admin write', async () => {
+    await setup().call('PUT', '/config', FULL_CANARY);
+    await kv.put('kill', 'canary');
+    // A fresh isolate (cold cache), sharing the object: its first request is a write.
+    const first = setup();
+    const cold = testApp({ controlName: first.controlName });
+    await first.call('GET', '/state');
+    const write = await cold.admin('PUT', '/flags/templates', { enabled: true, percent: 100 });
+    expect(write.status).toBe(200);
+    // No clock advance: the isolate serves what the write primed, hand kill included.
+    const response = await cold.request('/invoices', { headers: { cookie: 'rollout_id=visitor-0001' } });
+    expect(response.headers.get('x-rollout-cohort')).toBe('stable');
+  });
+
   it('refuses a kill switch longer than the splitter reads whole, writing nothing', async () => {
     const { call, request } = setup();
     const flags = Object.fromEntries(

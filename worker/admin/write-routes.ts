@@ -55,12 +55,13 @@ export function unkillHandler(deps: AppDeps): Handler<AdminEnv> {
 
 async function writeResponse(c: Context<AdminEnv>, deps: AppDeps, result: ControlResult): Promise<Response> {
   if (!result.ok) throw new AdminError(result.status, result.error, result.issues, result.retryAfterSeconds);
-  if (result.changed && !result.dryRun) {
-    // This isolate serves the new version at once; others follow through the KV replica.
-    deps.store.prime(result.config);
-    deps.store.primeKill(result.kill);
-  }
   const hand = await readHandKill(deps);
+  if (result.changed && !result.dryRun) {
+    // This isolate serves the new version at once (with the hand-set kill switch it just read);
+    // others follow through the KV replica.
+    deps.store.prime(result.config);
+    deps.store.primeKill(result.kill, hand);
+  }
   c.header('etag', `"${result.dryRun ? result.previous.version : result.version}"`);
   return c.json({
     version: result.version,

@@ -63,14 +63,25 @@ export async function readLegacyState(kv: KVNamespace, settings: ControlDefaults
   };
 }
 
-async function listValues(kv: KVNamespace, prefix: string, max: number): Promise<Map<string, string | null>> {
-  const names: string[] = [];
+/**
+ * The values of the `max` keys under `prefix` that come last (`newest: 'last'`, history keys
+ * count up) or first (`'first'`, audit keys count down): all names are listed, only those values
+ * are read.
+ */
+async function listValues(
+  kv: KVNamespace,
+  prefix: string,
+  max: number,
+  newest: 'first' | 'last',
+): Promise<Map<string, string | null>> {
+  const all: string[] = [];
   let cursor: string | undefined;
   do {
     const page: KVNamespaceListResult<unknown> = await kv.list({ prefix, ...(cursor ? { cursor } : {}) });
-    names.push(...page.keys.map((key) => key.name));
+    all.push(...page.keys.map((key) => key.name));
     cursor = page.list_complete ? undefined : page.cursor;
-  } while (cursor && names.length < max * 2);
+  } while (cursor);
+  const names = newest === 'last' ? all.slice(-max) : all.slice(0, max);
   const values = new Map<string, string | null>();
   for (let i = 0; i < names.length; i += 100) {
     const chunk = await kv.get(names.slice(i, i + 100), 'text');
@@ -80,7 +91,7 @@ async function listValues(kv: KVNamespace, prefix: string, max: number): Promise
 }
 
 async function readHistory(kv: KVNamespace): Promise<RolloutConfig[]> {
-  const values = await listValues(kv, HISTORY_PREFIX, HISTORY_RETENTION);
+  const values = await listValues(kv, HISTORY_PREFIX, HISTORY_RETENTION, 'last');
   const configs: RolloutConfig[] = [];
   for (const [name, text] of values) {
     const parsed = text === null ? undefined : parseConfig(text);
@@ -91,7 +102,7 @@ async function readHistory(kv: KVNamespace): Promise<RolloutConfig[]> {
 }
 
 async function readAudit(kv: KVNamespace): Promise<AuditEntry[]> {
-  const values = await listValues(kv, AUDIT_PREFIX, AUDIT_RETENTION);
+  const values = await listValues(kv, AUDIT_PREFIX, AUDIT_RETENTION, 'first');
   const entries: AuditEntry[] = [];
   // Audit keys list newest first; the object appends oldest first.
   for (const text of [...values.values()].reverse()) {

@@ -24,6 +24,8 @@ import type {
 } from './control-plane';
 
 const PROBE_STREAKS_KEY = 'guard:probes';
+/** When the alarm checks that KV holds what was just committed. */
+const REPLICA_RECHECK_MS = 1000;
 
 /**
  * The control plane: one SQLite-backed Durable Object per rollout is the single writer of
@@ -63,7 +65,18 @@ export class RolloutControl extends DurableObject<Env> {
       return storageFailure(error);
     }
     if (!result.ok || !result.changed || result.dryRun) return result;
-    return { ...result, replica: await this.replica.catchUp() };
+    // The write is committed whatever happens next: from here on, a failure may only leave the
+    // replica lagging (reported), never turn the answer into "nothing changed".
+    try {
+      // Set before writing KV, so a reset of the object mid-write still leaves a retry behind.
+      await this.ctx.storage.setAlarm(Date.now() + REPLICA_RECHECK_MS);
+      return { ...result, replica: await this.replica.catchUp() };
+    } catch (error) {
+      console.error(
+        JSON.stringify({ level: 'error', message: 'replica write failed', error: String(error) }),
+      );
+      return { ...result, replica: this.replica.status() };
+    }
   }
 
   /** The current version, the API kill switch, the guard's state and the replica's. */
@@ -197,8 +210,11 @@ export class RolloutControl extends DurableObject<Env> {
       at: new Date(options.now).toISOString(),
       actor: options.actor,
       action: command.type,
-      before: isKill ? { kill: current.kill } : current.config,
-      after: isKill ? { kill: next.kill } : next.config,
+      // An undo can bring back another API kill switch: the entry shows it beside the config.
+      before: isKill
+        ? { kill: current.kill }
+        : withKill(current.config, current.kill, next.kill !== current.kill),
+      after: isKill ? { kill: next.kill } : withKill(next.config, next.kill, next.kill !== current.kill),
       version: next.version,
       ...(reason ? { reason } : {}),
     });
@@ -245,6 +261,8 @@ export class RolloutControl extends DurableObject<Env> {
     }
     if (failure) return failure;
     this.started = true;
+    // An imported replica may be behind (an invalid KV config): bring it up to date soon.
+    if (this.replica.status().lagging) await this.ctx.storage.setAlarm(Date.now() + REPLICA_RECHECK_MS);
     return { ok: true };
   }
 
@@ -266,4 +284,8 @@ function storageFailure(error: unknown): ControlFailure {
     error: 'the control plane storage failed; nothing changed',
     retryAfterSeconds: 5,
   };
+}
+
+function withKill(config: object, kill: string | null, show: boolean): object {
+  return show ? { ...config, kill } : config;
 }
