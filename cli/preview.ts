@@ -43,6 +43,7 @@ export function previewBodyFor(command: CliCommand, apiKill?: KillTexts): object
     case 'status':
     case 'health':
     case 'audit':
+    case 'verdict':
       return undefined;
     case 'set':
       return { percent: command.percent };
@@ -96,7 +97,8 @@ export async function confirmWrite(
   },
 ): Promise<Confirmation> {
   const { options } = context;
-  if (command.name === 'status' || command.name === 'health' || command.name === 'audit') return 'send';
+  // Reads move nobody: no preview, no question.
+  if (previewBodyFor(command) === undefined) return 'send';
   if (!options.previewOnly && !(options.interactive && options.ask)) return 'send';
   const apiKill =
     command.name === 'kill' && command.targets !== 'off' ? await heldApiKill(context.client) : undefined;

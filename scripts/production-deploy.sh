@@ -348,7 +348,7 @@ if [[ -n $to_push ]]; then
     printf '     pushing with wrangler secret bulk (values never shown): %s\n' "$to_push"
     # The JSON goes from node to wrangler through a pipe: no value in argv, a file or the output.
     pushed=$(node -e "$SECRETS_READER" "$SECRETS_EXAMPLE" "$SECRETS_FILE" json |
-      wrangler_cmd secret bulk "${ENV_ARGS[@]}" 2>&1) || { grep -v '=' <<<"$pushed" | indent; fail "wrangler secret bulk failed"; }
+      wrangler_cmd secret bulk "${ENV_ARGS[@]}" 2>&1) || { { grep -v '=' <<<"$pushed" || true; } | indent; fail "wrangler secret bulk failed"; }
     ok "secrets pushed: $to_push"
   fi
 fi
@@ -461,12 +461,12 @@ else
   phase "C: feature flags"
   plan=$(feature_flags --list) || fail "cannot read the flag phases (scripts/feature-flags.ts --list)"
   indent <<<"$plan"
-  phases=$(grep -c '^phase ' <<<"$plan")
+  phases=$(grep -c '^phase ' <<<"$plan" || true)
   for n in $(seq 1 "$phases"); do
     step "flags phase $n"
     STEP_STARTED_MS=$(($(date +%s) * 1000))
     if [[ $DRY_RUN == 1 ]]; then
-      feature_flags --phase "$n" --dry-run | indent
+      feature_flags --phase "$n" --dry-run | indent || check_failed "flags phase $n (dry run) failed"
     else
       feature_flags --phase "$n" 2>&1 | indent || fail "flags phase $n failed"
     fi

@@ -121,6 +121,9 @@ describe('the preview before a write', () => {
   it('maps each write to the preview body of the same change', () => {
     expect(previewBodyFor({ name: 'set', percent: 12.5 })).toEqual({ percent: 12.5 });
     expect(previewBodyFor({ name: 'abort', reason: 'x' })).toEqual({ transition: 'abort' });
+    // Reads move nobody: neither previewed nor asked.
+    for (const name of ['status', 'health', 'verdict'] as const)
+      expect(previewBodyFor({ name })).toBeUndefined();
     expect(previewBodyFor({ name: 'flag', flag: 'templates', enabled: false })).toEqual({
       flag: 'templates',
       enabled: false,
