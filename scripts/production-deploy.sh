@@ -341,17 +341,6 @@ if listed=$(wrangler_cmd secret list "${ENV_ARGS[@]}"); then
 else
   check_failed "wrangler secret list failed (logged in? the Worker deployed once?)"
 fi
-if [[ -n $to_push ]]; then
-  if [[ $DRY_RUN == 1 ]]; then
-    printf '     would push with wrangler secret bulk (values never shown): %s\n' "$to_push"
-  elif [[ ${#CHECK_FAILURES[@]} -eq 0 ]]; then
-    printf '     pushing with wrangler secret bulk (values never shown): %s\n' "$to_push"
-    # The JSON goes from node to wrangler through a pipe: no value in argv, a file or the output.
-    pushed=$(node -e "$SECRETS_READER" "$SECRETS_EXAMPLE" "$SECRETS_FILE" json |
-      wrangler_cmd secret bulk "${ENV_ARGS[@]}" 2>&1) || { { grep -v '=' <<<"$pushed" || true; } | indent; fail "wrangler secret bulk failed"; }
-    ok "secrets pushed: $to_push"
-  fi
-fi
 
 for origin in stable canary; do
   if [[ $origin == stable ]]; then health_url=$STABLE_HEALTH; else health_url=$CANARY_HEALTH; fi
@@ -375,6 +364,23 @@ else
     ' <<<"$deployment" 2>/dev/null || true)
   fi
   if [[ -n $PREVIOUS_VERSION ]]; then ok "currently deployed: $PREVIOUS_VERSION"; else ok "no current version found (first deploy?)"; fi
+fi
+
+# Secrets last in the checks: pushing them deploys a new version, so every read-only check has
+# passed and the rollback target is known first.
+if [[ -n $to_push ]]; then
+  step "push the production secrets"
+  if [[ $DRY_RUN == 1 ]]; then
+    printf '     would push with wrangler secret bulk (values never shown): %s\n' "$to_push"
+  elif [[ ${#CHECK_FAILURES[@]} -eq 0 ]]; then
+    printf '     pushing with wrangler secret bulk (values never shown): %s\n' "$to_push"
+    # The JSON goes from node to wrangler through a pipe: no value in argv, a file or the output.
+    pushed=$(node -e "$SECRETS_READER" "$SECRETS_EXAMPLE" "$SECRETS_FILE" json |
+      wrangler_cmd secret bulk "${ENV_ARGS[@]}" 2>&1) || { { grep -v '=' <<<"$pushed" || true; } | indent; fail "wrangler secret bulk failed"; }
+    # wrangler secret bulk deploys a new version at once: from here a failure needs the rollback.
+    DEPLOYED=1
+    ok "secrets pushed: $to_push"
+  fi
 fi
 
 if [[ -n $MIGRATE ]]; then
