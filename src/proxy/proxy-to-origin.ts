@@ -103,13 +103,11 @@ function outcome(
 }
 
 /**
- * Sends one request upstream with a deadline on the response headers. The deadline is an
- * `AbortSignal.timeout`, the runtime's own timer, cheaper than a script timer and an
- * `AbortController`. It is meant for the headers only: a slow but healthy body (a large download)
- * must never be cut off, and in workerd one streaming past the deadline was seen to arrive whole
- * (no test covers that yet). An interim 1xx
- * other than 101 (the origin answering an `Expect` the runtime did not strip) is a failure: no
- * client response can be built from it.
+ * Sends one request upstream with a deadline on the response headers. The timer is cleared once
+ * the headers arrive, so a slow but healthy body (a large download, a long HTML page passing
+ * through the flags bootstrap) is never cut off: a signal such as `AbortSignal.timeout` would stay
+ * attached to the body and abort it mid-stream. An interim 1xx other than 101 (the origin answering
+ * an `Expect` the runtime did not strip) is a failure: no client response can be built from it.
  */
 async function fetchUpstream(
   fetchFn: FetchFunction,
@@ -119,8 +117,13 @@ async function fetchUpstream(
   clock: Clock,
 ): Promise<UpstreamResult> {
   const started = clock.now();
-  const signal = AbortSignal.timeout(timeoutMs);
-  init.signal = signal;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error(`no response headers within ${timeoutMs} ms`));
+  }, timeoutMs);
+  init.signal = controller.signal;
   try {
     const response = await fetchFn(url, init);
     if (response.status < 200 && response.status !== 101) {
@@ -134,10 +137,10 @@ async function fetchUpstream(
     }
     return { kind: 'response', response, ms: clock.now() - started };
   } catch (error) {
-    // Only the deadline aborts this signal.
-    const timedOut = signal.aborted;
     const message = timedOut ? `timeout after ${timeoutMs} ms` : String((error as Error)?.message ?? error);
     return { kind: 'failure', error: message, timedOut, ms: clock.now() - started };
+  } finally {
+    clearTimeout(timer);
   }
 }
 

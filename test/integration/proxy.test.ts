@@ -167,6 +167,15 @@ describe('failover', () => {
     });
   });
 
+  it('never cuts off a body that streams past the header deadline, through the flags bootstrap too', async () => {
+    const { request } = await appAt(100, { ...fast, bootstrapFlags: true });
+    const response = await request('/slow-html');
+    expect(response.status).toBe(200);
+    const page = await response.text();
+    expect(page).toContain('window.__FLAGS__');
+    expect(page).toContain('<p>three</p><p>end</p></body></html>');
+  });
+
   it('replays HEAD too', async () => {
     const { request } = await appAt(100, fast);
     const response = await request('/reset', { method: 'HEAD' });

@@ -17,7 +17,7 @@ export interface EchoBody {
  * A real HTTP origin on 127.0.0.1 for tests. By path:
  * `/status/NNN` answers NNN; `/hang` never answers; `/reset` drops the connection;
  * `/redirect` answers 302 to its own absolute URL; `/cookies` sets two cookies; `/html` serves a
- * page; `/cache` answers `Cache-Control: public, max-age=600`; anything else echoes the request
+ * page; `/slow-html` sends its headers at once and its page in four parts 250 ms apart; `/cache` answers `Cache-Control: public, max-age=600`; anything else echoes the request
  * as JSON. Request bodies are counted while streaming, never buffered.
  */
 export async function startEchoOrigin(name: string): Promise<LoopbackServer> {
@@ -51,6 +51,16 @@ async function handle(name: string, req: IncomingMessage, res: ServerResponse): 
     case '/cache':
       res.setHeader('cache-control', 'public, max-age=600, s-maxage=3600');
       return json(res, 200, { origin: name });
+    case '/slow-html': {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.write(`<!doctype html><html><head><title>${name}</title></head><body>`);
+      for (const part of ['one', 'two', 'three']) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        res.write(`<p>${part}</p>`);
+      }
+      res.end('<p>end</p></body></html>');
+      return;
+    }
   }
   const body: EchoBody = {
     origin: name,
