@@ -15,8 +15,8 @@ export interface SoakResponse {
   body: string;
   error?: string;
   /**
-   * The first attempt died on a reused keep-alive socket before any response byte, and was sent
-   * again on a fresh one, as browsers do.
+   * The first attempt died before any response byte (on a reused keep-alive socket, or for a GET
+   * or HEAD on any connection), and was sent again on a fresh one, as browsers do.
    */
   resent?: boolean;
   /** `performance.now()` when the request was sent and when its response ended. */
@@ -67,8 +67,10 @@ export function soakClient(
           },
           // The server had closed this pooled connection just as it was reused, so the request
           // never reached it. workerd does that without `Connection: close` after some failed
-          // uploads (a POST whose canary connection died), which no browser ever notices.
-          staleSocket: outgoing.reusedSocket && !responded,
+          // uploads (a POST whose canary connection died), which no browser ever notices. A GET or
+          // HEAD whose connection dropped before any response byte is sent again too, as browsers
+          // do for idempotent requests; the suites count and print every resend.
+          staleSocket: !responded && (outgoing.reusedSocket || method === 'GET' || method === 'HEAD'),
         });
       const outgoing = request(
         { host: base.hostname, port: base.port, method, path, agent, headers, timeout: timeoutMs },
