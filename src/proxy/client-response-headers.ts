@@ -147,6 +147,13 @@ export function applyClientResponsePolicy(
   const setsCookie = keepsSetCookie || Boolean(context.setCookie);
   const shared = context.sharedPath === true && !context.injectsFlags && !setsCookie;
   if (!shared) keepOutOfSharedCaches(headers, cdnCacheHeaders);
+  if (context.injectsFlags) {
+    // The page carries this visitor's flags now: a browser must not revalidate it into an old
+    // copy (the origin would answer 304 to its validators and keep stale window.__FLAGS__).
+    headers.delete('etag');
+    headers.delete('last-modified');
+    headers.set('cache-control', 'private, no-cache');
+  }
   const location = headers.get('location');
   if (location) headers.set('location', publicLocation(location, context));
   headers.set(COHORT_HEADER, context.cohort);

@@ -130,7 +130,8 @@ export interface OriginRequestContext {
 /**
  * Whether a client header name is, or could be read by the origin as, a header the Worker owns
  * or sets: `x-rollout-*`, `x-feature-flags`, `x-forwarded-*`, `forwarded`, `x-real-ip`,
- * `true-client-ip`. CGI-style servers (WSGI, Rack, PHP) read `_` as `-` (`HTTP_X_FEATURE_FLAGS`),
+ * `true-client-ip` and the other client-IP spellings frameworks read (`client-ip`,
+ * `x-client-ip`, `x-cluster-client-ip`, `fastly-client-ip`, `x-original-forwarded-for`). CGI-style servers (WSGI, Rack, PHP) read `_` as `-` (`HTTP_X_FEATURE_FLAGS`),
  * so a client's `x_feature_flags` would merge with ours; the same holds for `cf_connecting_ip`
  * and the identity header, whose exact spelling only the platform or the app's auth can set.
  * Client-sent forwarding headers cannot be verified (only `CF-Connecting-IP` can).
@@ -148,6 +149,12 @@ export function claimedByEdge(name: string, identityHeader: string | undefined):
     case 'forwarded':
     case 'x-real-ip':
     case 'true-client-ip':
+    // Other client-IP spellings that frameworks read (Rails' Client-IP, proxies' X-Client-IP …).
+    case 'client-ip':
+    case 'x-client-ip':
+    case 'x-cluster-client-ip':
+    case 'fastly-client-ip':
+    case 'x-original-forwarded-for':
       return true;
   }
   return read !== name && (read === 'cf-connecting-ip' || read === identityHeader);

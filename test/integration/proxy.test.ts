@@ -176,6 +176,15 @@ describe('failover', () => {
     expect(page).toContain('<p>three</p><p>end</p></body></html>');
   });
 
+  it('keeps a page with injected flags from being revalidated into an old copy', async () => {
+    const { request } = await appAt(100, { bootstrapFlags: true });
+    const response = await request('/html');
+    expect(await response.text()).toContain('window.__FLAGS__');
+    expect(response.headers.get('etag')).toBeNull();
+    expect(response.headers.get('last-modified')).toBeNull();
+    expect(response.headers.get('cache-control')).toBe('private, no-cache');
+  });
+
   it('replays HEAD too', async () => {
     const { request } = await appAt(100, fast);
     const response = await request('/reset', { method: 'HEAD' });

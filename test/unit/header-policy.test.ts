@@ -163,6 +163,11 @@ describe('headers a CGI-style origin would confuse with ours', () => {
     'true-client-ip',
     'true_client_ip',
     'cf_connecting_ip',
+    'client-ip',
+    'X-Client-IP',
+    'x_cluster_client_ip',
+    'fastly-client-ip',
+    'x-original-forwarded-for',
   ])('drops a client-sent %s', (name) => {
     const headers = buildOriginRequestHeaders(new Headers({ [name]: 'spoofed' }), context);
     for (const [, value] of headers) expect(value).not.toContain('spoofed');
@@ -262,15 +267,16 @@ describe('what shared caches may store', () => {
   });
 
   it.each([
-    ['it sets the visitor cookie', { setCookie: 'rollout_id=abcdefgh; Path=/' }, {}],
-    ['the origin sets a cookie', {}, { 'set-cookie': 'session=1; Path=/' }],
-    ['flags are injected into it', { injectsFlags: true }, {}],
-  ])('keeps a shared path private when %s', (_name, extra, upstream) => {
+    ['it sets the visitor cookie', { setCookie: 'rollout_id=abcdefgh; Path=/' }, {}, 'private, max-age=600'],
+    ['the origin sets a cookie', {}, { 'set-cookie': 'session=1; Path=/' }, 'private, max-age=600'],
+    // Injected flags also drop the validators: the page must be fetched again, never revalidated.
+    ['flags are injected into it', { injectsFlags: true }, {}, 'private, no-cache'],
+  ])('keeps a shared path private when %s', (_name, extra, upstream, cacheControl) => {
     const headers = buildClientResponseHeaders(
       new Headers({ 'cache-control': 'public, max-age=600', ...cdnHeaders, ...upstream }),
       { ...base, sharedPath: true, ...extra },
     );
-    expect(headers.get('cache-control')).toBe('private, max-age=600');
+    expect(headers.get('cache-control')).toBe(cacheControl);
     expect(headers.get('cdn-cache-control')).toBeNull();
   });
 });
