@@ -30,8 +30,8 @@ export interface ConfigStore {
   read(): Promise<ConfigSnapshot>;
   /** The snapshot `read()` would resolve to now, when no read is needed for it; else undefined. */
   current?(): ConfigSnapshot | undefined;
-  /** Makes a config written by this isolate current at once (admin writes). */
-  prime(config: RolloutConfig): void;
+  /** Makes a config written by this isolate current at once (admin writes); false when a newer one already is. */
+  prime(config: RolloutConfig): boolean;
   /**
    * Makes the API kill switch written through this isolate current at once (`null`: lifted).
    * The hand-set kill switch stays in force beside it: `hand`, when the caller just read it,

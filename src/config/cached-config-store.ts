@@ -76,11 +76,15 @@ export class CachedConfigStore implements ConfigStore {
     return read;
   }
 
-  prime(config: RolloutConfig): void {
+  prime(config: RolloutConfig): boolean {
+    // Writes can be answered out of order: an older version never replaces a newer primed one.
+    const current = this.entry?.snapshot;
+    if (current && current.source === 'kv' && current.config.version > config.version) return false;
     this.generation++;
     this.lastGood = config;
     const kill = this.entry?.snapshot.kill ?? NO_KILL;
     this.entry = { snapshot: { config, kill, source: 'kv' }, fetchedAt: this.options.clock.now() };
+    return true;
   }
 
   primeKill(text: string | null, hand: string | null = this.lastKillText): void {

@@ -31,12 +31,12 @@ export function commandHandler<S extends z.ZodMiniType<{ reason?: string } | obj
     const body = await readJsonBody(c.req.raw, schema, { required });
     const command = toCommand(body, c);
     const reason = 'reason' in body && typeof body.reason === 'string' ? body.reason : undefined;
-    const result = await deps.control.command(command, {
-      ...commandOptions(c, reason),
-      now: deps.clock.now(),
-      dryRun,
-    });
-    return writeResponse(c, deps, result);
+    // The hand-set kill switch is read beside the write, so the isolate is primed at once.
+    const [result, hand] = await Promise.all([
+      deps.control.command(command, { ...commandOptions(c, reason), now: deps.clock.now(), dryRun }),
+      readHandKill(deps),
+    ]);
+    return writeResponse(c, deps, result, hand);
   };
 }
 
@@ -53,15 +53,18 @@ export function unkillHandler(deps: AppDeps): Handler<AdminEnv> {
   return commandHandler(deps, ReasonBodySchema, false, () => ({ type: 'unkill' }));
 }
 
-async function writeResponse(c: Context<AdminEnv>, deps: AppDeps, result: ControlResult): Promise<Response> {
+function writeResponse(
+  c: Context<AdminEnv>,
+  deps: AppDeps,
+  result: ControlResult,
+  hand: string | null,
+): Response {
   if (!result.ok) throw new AdminError(result.status, result.error, result.issues, result.retryAfterSeconds);
-  const hand = await readHandKill(deps);
-  if (result.changed && !result.dryRun) {
-    // This isolate serves the new version at once (with the hand-set kill switch it just read);
-    // others follow through the KV replica.
-    deps.store.prime(result.config);
+  // This isolate serves the new version at once (with the hand-set kill switch read beside the
+  // write); others follow through the KV replica. Of two writes answered out of order, the older
+  // version never replaces the newer one.
+  if (result.changed && !result.dryRun && deps.store.prime(result.config))
     deps.store.primeKill(result.kill, hand);
-  }
   c.header('etag', `"${result.dryRun ? result.previous.version : result.version}"`);
   return c.json({
     version: result.version,
