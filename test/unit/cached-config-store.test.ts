@@ -45,6 +45,15 @@ describe('CachedConfigStore', () => {
     expect((await s.read()).config.version).toBe(3);
   });
 
+  it('keeps the newer of two primed versions when writes are answered out of order', async () => {
+    const s = store(manualSource().source);
+    expect(s.prime(config(6, 50))).toBe(true);
+    expect(s.prime(config(5, 10))).toBe(false);
+    expect((await s.read()).config.version).toBe(6);
+    expect(s.prime(config(7, 100))).toBe(true);
+    expect((await s.read()).config.rollout.percent).toBe(100);
+  });
+
   it('replaces a shared cold-start read that never settles, so waiting requests are not stuck', async () => {
     vi.useFakeTimers();
     const { source, pending, answer } = manualSource();
