@@ -105,7 +105,8 @@ describe('npm start -- --scenario bad-canary (the guard acts in the demo)', () =
         // none saw an error.
         visiting = false;
         await visitors;
-        expect(seen.sent).toBeGreaterThan(100);
+        // About five a second until the abort, which comes 20–40 s after ready.
+        expect(seen.sent).toBeGreaterThanOrEqual(50);
         expect(seen.canary, 'some of the test visitors were served by the canary').toBeGreaterThan(0);
         expect(seen.failed).toEqual([]);
         expect(output).not.toContain('visitor saw a failure');
