@@ -8,7 +8,7 @@ import {
   type SampleRatio,
   type TrafficRow,
 } from './traffic-split';
-import { MetricRowSchema, overallVerdict, verdictTable, type TableInput } from './verdict-table';
+import { MetricRowSchema, overallVerdict, percent, verdictTable, type TableInput } from './verdict-table';
 
 /**
  * What the guard knows about one cohort over a window. Counts are already weighted by
@@ -146,10 +146,6 @@ function judgedNumbers(stats: WindowStats, thresholds: Thresholds, window: strin
 function judgedRate(part: number, rest: number, t: Thresholds): number | null {
   const total = part + rest;
   return total < t.minOutcomeSamples ? null : (part / total) * 100;
-}
-
-function percent(part: number, total: number): number | undefined {
-  return total > 0 ? (part / total) * 100 : undefined;
 }
 
 const count = z.number().check(z.gte(0));

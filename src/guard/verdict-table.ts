@@ -275,7 +275,8 @@ function srmRow(srm: SampleRatio): Row {
   };
 }
 
-function percent(part: number, total: number): number | undefined {
+/** `part` as a percent of `total`, or undefined when there is nothing to divide by. */
+export function percent(part: number, total: number): number | undefined {
   return total > 0 ? (part / total) * 100 : undefined;
 }
 
