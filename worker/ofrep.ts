@@ -53,7 +53,8 @@ export function mountOfrep(app: Hono, deps: OfrepDeps): void {
  * evaluation, so OpenFeature clients, `x-feature-flags` and `window.__FLAGS__` agree.
  *
  * - `POST /v1/evaluate/flags/:key`: one flag (`200`, `400`, `404 FLAG_NOT_FOUND`).
- * - `POST /v1/evaluate/flags`: every flag, with an `ETag`; `If-None-Match` answers `304`.
+ * - `POST /v1/evaluate/flags`: every flag, with an `ETag`; `If-None-Match` naming it answers `304`
+ *   (`*` names no tag: it gets the full answer).
  * - `GET /v1/configuration`: what the provider may assume (boolean flags, the polling floor).
  * - `GET /flags`: the visitor's flags and cohort for their cookie, issuing one like the splitter.
  */

@@ -151,17 +151,23 @@ export async function ofrepEtag(targetingKey: string, bodyText: string): Promise
 
 /**
  * Whether an `If-None-Match` header names this entity tag (weak comparison, as RFC 9110 wants
- * for `If-None-Match`; `*` names any).
+ * for `If-None-Match`), so that the bulk route answers `304`.
+ *
+ * `*` names no tag here. OFREP uses `If-None-Match` only to revalidate a tag from an earlier
+ * answer; `*` names none, and on a POST it means "only if there is no current representation"
+ * (RFC 9110 §13.1.2), which a `304` never answers. An evaluation has no state to protect, so the
+ * request is answered in full: a client that sends `*` gets flags, not an empty `304`.
  *
  * @example
  * ifNoneMatchNames('W/"a", "b"', '"b"'); // true
+ * ifNoneMatchNames('*', '"b"'); // false
  */
 export function ifNoneMatchNames(header: string | null, etag: string): boolean {
   if (header === null) return false;
   const opaque = etag.replace(/^W\//, '');
   for (const candidate of header.split(',')) {
     const tag = candidate.trim();
-    if (tag === '*' || tag.replace(/^W\//, '') === opaque) return true;
+    if (tag !== '*' && tag.replace(/^W\//, '') === opaque) return true;
   }
   return false;
 }

@@ -174,6 +174,18 @@ describe('OFREP bulk ETag', () => {
     expect(written.status).toBe(200);
     expect(written.headers.get('etag')).not.toBe(killedTag);
   });
+  it('answers If-None-Match: * with 200, the body and the tag: it names no earlier answer, and a POST evaluation always has one', async () => {
+    const app = await appWith();
+    const cookie = { cookie: 'rollout_id=visitor-0001' };
+    const plain = await post(app, BULK, {}, cookie);
+    const expected = await plain.text();
+    for (const validator of ['*', 'W/"x", *']) {
+      const star = await post(app, BULK, {}, { ...cookie, 'if-none-match': validator });
+      expect(star.status, validator).toBe(200);
+      expect(await star.text()).toBe(expected);
+      expect(star.headers.get('etag')).toBe(plain.headers.get('etag'));
+    }
+  });
 });
 
 describe('OFREP API key', () => {

@@ -60,7 +60,16 @@ describe('fuzz: generated bodies, contexts, keys and headers on the OFREP endpoi
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const port = Number(new URL(worker.url).port);
-    const cases = ofrepFuzzCases(fuzzRandom(SEED), CASES, port, Object.keys(FLAGS));
+    // The one validator that must answer 304: the tag of a real answer, for its own context.
+    const targetingKey = 'fuzz-validator-0001';
+    const tagged = await fetch(`${worker.url}/ofrep/v1/evaluate/flags`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ context: { targetingKey } }),
+    });
+    const validator = { targetingKey, etag: tagged.headers.get('etag') ?? '' };
+    expect(validator.etag).toMatch(/^"ofrep-/);
+    const cases = ofrepFuzzCases(fuzzRandom(SEED), CASES, port, Object.keys(FLAGS), validator);
     const failures: string[] = [];
     const byStatus: Record<string, number> = {};
     const byStrategy: Record<string, Record<number, number>> = {};

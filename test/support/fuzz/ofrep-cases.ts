@@ -109,7 +109,18 @@ function route(random: FuzzRandom, flagNames: readonly string[]): { path: string
 
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
-function build(random: FuzzRandom, strategy: string, flagNames: readonly string[]): Built {
+/** A bulk answer's tag and the targeting key it was computed for (the body `{"context":{"targetingKey":…}}`). */
+export interface KnownValidator {
+  targetingKey: string;
+  etag: string;
+}
+
+function build(
+  random: FuzzRandom,
+  strategy: string,
+  flagNames: readonly string[],
+  validator?: KnownValidator,
+): Built {
   const { path, flagKey } = route(random, flagNames);
   const evaluation = {
     method: 'POST',
@@ -202,13 +213,21 @@ function build(random: FuzzRandom, strategy: string, flagNames: readonly string[
       };
     }
     case 'hostile-headers': {
-      const id = visitorId(random);
+      let id = visitorId(random);
       const headers: Header[] = [...evaluation.headers];
-      if (random.chance(0.5))
+      // A real tag, for its own context on the bulk route, is the one validator that answers 304;
+      // junk validators and `*` get the full answer.
+      let revalidates = false;
+      if (random.chance(0.5)) {
+        revalidates = validator !== undefined && random.chance(0.5);
         headers.push([
           'If-None-Match',
-          random.pick(['*', 'W/"x"', '"a", "b", W/"c"', ',,,', `"${'e'.repeat(5000)}"`, 'ofrep']),
+          revalidates
+            ? random.pick([validator!.etag, `W/${validator!.etag}`, `"a", ${validator!.etag}`])
+            : random.pick(['*', 'W/"x"', '"a", "b", W/"c"', ',,,', `"${'e'.repeat(5000)}"`, 'ofrep']),
         ]);
+        if (revalidates) id = validator!.targetingKey;
+      }
       if (random.chance(0.5))
         headers.push(['Origin', random.pick(['https://evil.example', 'null', 'http://127.0.0.1:1'])]);
       if (random.chance(0.5))
@@ -222,12 +241,22 @@ function build(random: FuzzRandom, strategy: string, flagNames: readonly string[
           'Content-Type',
           random.pick(['text/plain', 'application/xml', 'multipart/form-data; boundary=x']),
         ];
-      // With no API key configured, credentials are ignored; a matching tag answers 304.
+      // With no API key configured, credentials are ignored; only a matching tag answers 304.
+      if (revalidates)
+        return {
+          ...evaluation,
+          path: BULK,
+          flagKey: undefined,
+          headers,
+          body: json({ context: { targetingKey: id } }),
+          allowed: [304],
+          targetingKey: id,
+        };
       return {
         ...evaluation,
         headers,
         body: json({ context: { targetingKey: id } }),
-        allowed: [200, 304, 404],
+        allowed: [200, 404],
         targetingKey: id,
       };
     }
@@ -320,7 +349,8 @@ function frame(built: Built, port: number): Buffer {
  * Generates requests to the OFREP endpoints: valid contexts with random app attributes, cookie-only
  * requests, broken and deeply nested JSON, wrong context types, oversized (also chunked) and
  * non-UTF-8 bodies, hostile flag keys, junk validators and credentials, wrong methods, unknown
- * paths and the JSON flags route with hostile cookies.
+ * paths and the JSON flags route with hostile cookies. With `validator` (a tag the Worker answered
+ * for one context), some requests revalidate it and must get `304`.
  *
  * @example
  * for (const c of ofrepFuzzCases(fuzzRandom(seed), 1000, port, ['templates'])) await rawHttp(port, c.bytes);
@@ -330,10 +360,11 @@ export function ofrepFuzzCases(
   count: number,
   port: number,
   flagNames: readonly string[],
+  validator?: KnownValidator,
 ): OfrepFuzzCase[] {
   return Array.from({ length: count }, () => {
     const strategy = random.pick(STRATEGIES);
-    const built = build(random, strategy, flagNames);
+    const built = build(random, strategy, flagNames, validator);
     return {
       strategy,
       bytes: frame(built, port),
