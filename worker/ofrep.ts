@@ -9,13 +9,14 @@ import {
   ofrepEtag,
 } from '../src/ofrep/ofrep-answers';
 import {
+  evaluatesOwnVisitor,
   MAX_OFREP_BODY_BYTES,
   parseOfrepRequest,
   type OfrepRequest,
   type OfrepRequestError,
 } from '../src/ofrep/ofrep-request';
 import type { ConfigSnapshot } from '../src/ports';
-import { decideVisitor } from '../src/split/decide-visitor';
+import { decideVisitor, type Cohort } from '../src/split/decide-visitor';
 import { bearerTokenCheck } from './admin/admin-auth';
 import type { AppDeps } from './app';
 
@@ -70,7 +71,7 @@ export function createOfrepApp(deps: OfrepDeps): Hono {
   ofrep.post('/v1/evaluate/flags', async function bulkEvaluation(c) {
     const read = await readRequest(c, deps);
     if (!read.ok) return c.json(read.error, 400);
-    const override = read.request.includeCohort ? await deps.readOverride(c.req.raw) : undefined;
+    const override = await overrideFor(c.req.raw, read, deps);
     const text = JSON.stringify(evaluateOfrepBulk(read.snapshot, read.request, { override }));
     const etag = await ofrepEtag(read.request.targetingKey, text);
     if (ifNoneMatchNames(c.req.header('if-none-match') ?? null, etag))
@@ -83,7 +84,7 @@ export function createOfrepApp(deps: OfrepDeps): Hono {
     const key = c.req.param('key').slice(0, 256);
     const read = await readRequest(c, deps);
     if (!read.ok) return c.json({ key, ...read.error }, 400);
-    const override = read.request.includeCohort ? await deps.readOverride(c.req.raw) : undefined;
+    const override = await overrideFor(c.req.raw, read, deps);
     const result = evaluateOfrepFlag(read.snapshot, key, read.request, { override });
     return result.found ? c.json(result.evaluation) : c.json(result.body, 404);
   });
@@ -146,6 +147,21 @@ async function readRequest(c: Context, deps: OfrepDeps): Promise<ReadRequest> {
   const snapshot = await deps.store.read();
   const parsed = parseOfrepRequest(body.text, c.req.raw.headers, snapshot.config.stickiness);
   return parsed.ok ? { ok: true, snapshot, request: parsed.request } : parsed;
+}
+
+/**
+ * The QA override cookie's cohort for the metadata's `cohort`: read only when the context asked
+ * for the cohort, and only for the request's own visitor. A QA browser that evaluates another id
+ * (`targetingKey`) gets that visitor's cohort as the splitter gives it to them, not its own pin.
+ */
+async function overrideFor(
+  raw: Request,
+  { request, snapshot }: { request: OfrepRequest; snapshot: ConfigSnapshot },
+  deps: OfrepDeps,
+): Promise<Cohort | undefined> {
+  if (!request.includeCohort) return undefined;
+  if (!evaluatesOwnVisitor(request, raw.headers, snapshot.config.stickiness)) return undefined;
+  return deps.readOverride(raw);
 }
 
 const BEARER = /^Bearer[ \t]+([\x21-\x7e]{1,4096})[ \t]*$/i;

@@ -113,6 +113,26 @@ export function visitorIdOf(
   return isValidVisitorId(cookieId) ? { targetingKey: cookieId, keySource: 'cookie' } : undefined;
 }
 
+/**
+ * Whether the request evaluates its own visitor: the id hashed is the one the splitter hashes for
+ * this request (no context key, or a context key equal to the request's identity header or
+ * cookie id). Only then does the request's QA override cookie apply: an override pins the browser
+ * that opened the link, never whichever id that browser names in a context.
+ *
+ * @example
+ * const headers = new Headers({ cookie: 'rollout_id=abc12345' });
+ * evaluatesOwnVisitor({ targetingKey: 'abc12345', keySource: 'context', includeCohort: true }, headers, { cookieName: 'rollout_id' }); // true
+ * evaluatesOwnVisitor({ targetingKey: 'someone-else', keySource: 'context', includeCohort: true }, headers, { cookieName: 'rollout_id' }); // false
+ */
+export function evaluatesOwnVisitor(
+  request: Pick<OfrepRequest, 'targetingKey' | 'keySource'>,
+  headers: Headers,
+  stickiness: Stickiness,
+): boolean {
+  if (request.keySource !== 'context') return true;
+  return visitorIdOf(headers, stickiness)?.targetingKey === request.targetingKey;
+}
+
 function failure(
   errorCode: OfrepRequestErrorCode,
   errorDetails: string,

@@ -188,6 +188,34 @@ describe('OFREP bulk ETag', () => {
   });
 });
 
+describe('OFREP and the QA override cookie', () => {
+  it("applies the override to the cohort only when the id hashed is the request's own visitor, never to an explicit targetingKey", async () => {
+    // At 0 %, only an override sends anyone to the canary.
+    const app = await appWith({}, configAt(0));
+    const link = await app.admin('POST', '/override-link', { cohort: 'canary', ttlSeconds: 600 });
+    expect(link.status).toBe(200);
+    const { pathname, search } = new URL((link.body as { url: string }).url);
+    const opened = await app.request(`${pathname}${search}`, { redirect: 'manual' });
+    const override = (opened.headers.get('set-cookie') ?? '').split(';')[0]!;
+    expect(override).toMatch(/^rollout_override=canary\./);
+    const cookie = { cookie: `rollout_id=qa-browser-01; ${override}` };
+    const cohortOf = async (path: string, context: Record<string, unknown>) => {
+      const response = await post(app, path, { context: { includeCohort: true, ...context } }, cookie);
+      expect(response.status, path).toBe(200);
+      return ((await response.json()) as { metadata: { cohort: string } }).metadata.cohort;
+    };
+    for (const path of [BULK, `${BULK}/templates`]) {
+      // The browser's own visitor, by cookie or by the same id named in the context: pinned, as its pages are.
+      expect(await cohortOf(path, {})).toBe('canary');
+      expect(await cohortOf(path, { targetingKey: 'qa-browser-01' })).toBe('canary');
+      // Someone else, evaluated from the QA browser: split as the splitter splits them (0 %: stable).
+      expect(await cohortOf(path, { targetingKey: 'visitor-0042' })).toBe('stable');
+    }
+    const page = await app.request('/dashboard', { headers: cookie });
+    expect(page.headers.get('x-rollout-cohort')).toBe('canary');
+  });
+});
+
 describe('OFREP API key', () => {
   const KEY = 'ofrep-key-0123456789';
 

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseSettings } from '../../src/config/settings';
-import { parseOfrepRequest, visitorIdOf, type Stickiness } from '../../src/ofrep/ofrep-request';
+import {
+  evaluatesOwnVisitor,
+  parseOfrepRequest,
+  visitorIdOf,
+  type Stickiness,
+} from '../../src/ofrep/ofrep-request';
 
 const COOKIE_ONLY: Stickiness = { cookieName: 'rollout_id' };
 const WITH_IDENTITY: Stickiness = { cookieName: 'rollout_id', identityHeader: 'x-user-id' };
@@ -145,5 +150,41 @@ describe('OFREP settings', () => {
     const parsed = parseSettings({ ...base, [name]: value });
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.issues.join('\n')).toContain(name);
+  });
+});
+
+describe("OFREP request: the request's own visitor (whose QA override applies)", () => {
+  const own = (body: string, headers: Record<string, string>, stickiness = COOKIE_ONLY) => {
+    const parsed = parseOfrepRequest(body, new Headers(headers), stickiness);
+    if (!parsed.ok) throw new Error(parsed.error.errorDetails);
+    return evaluatesOwnVisitor(parsed.request, new Headers(headers), stickiness);
+  };
+
+  it('is the visitor of the cookie or identity header, or a context key equal to the id the splitter hashes', () => {
+    const cookie = { cookie: `rollout_id=${VISITOR}` };
+    expect(own('{}', cookie)).toBe(true);
+    expect(own(JSON.stringify({ context: { targetingKey: VISITOR } }), cookie)).toBe(true);
+    expect(own('{}', { ...cookie, 'x-user-id': 'user-7' }, WITH_IDENTITY)).toBe(true);
+    expect(
+      own(
+        JSON.stringify({ context: { targetingKey: 'user-7' } }),
+        { ...cookie, 'x-user-id': 'user-7' },
+        WITH_IDENTITY,
+      ),
+    ).toBe(true);
+  });
+
+  it('is not an explicit targetingKey naming anyone else, nor the cookie id when the identity header decides', () => {
+    const cookie = { cookie: `rollout_id=${VISITOR}` };
+    expect(own(JSON.stringify({ context: { targetingKey: 'visitor-0042' } }), cookie)).toBe(false);
+    expect(own(JSON.stringify({ context: { targetingKey: 'visitor-0042' } }), {})).toBe(false);
+    // The splitter hashes the identity header here, not the cookie.
+    expect(
+      own(
+        JSON.stringify({ context: { targetingKey: VISITOR } }),
+        { ...cookie, 'x-user-id': 'user-7' },
+        WITH_IDENTITY,
+      ),
+    ).toBe(false);
   });
 });
