@@ -188,6 +188,36 @@ describe('OFREP bulk ETag', () => {
   });
 });
 
+describe('OFREP and the kill switch', () => {
+  it('answers a killed flag with what x-feature-flags sends (false, even with default true), reason DISABLED and killed in the metadata', async () => {
+    const config = configAt(20);
+    const app = await appWith(
+      {},
+      {
+        ...config,
+        flags: { ...config.flags, templates: { enabled: true, percent: 50, default: true } },
+      },
+    );
+    await app.kv.put('kill', 'flag:templates');
+    const cookie = { cookie: 'rollout_id=visitor-0001' };
+    expect((await proxiedFlags(app, 'visitor-0001')).templates).toBe(false);
+    const single = await post(app, `${BULK}/templates`, {}, cookie);
+    expect(await single.json()).toEqual({
+      key: 'templates',
+      value: false,
+      reason: 'DISABLED',
+      variant: 'off',
+      metadata: { configVersion: 1, killed: true },
+    });
+    const bulk = (await (await post(app, BULK, {}, cookie)).json()) as { flags: { key: string }[] };
+    expect(bulk.flags.find((f) => f.key === 'templates')).toMatchObject({
+      value: false,
+      reason: 'DISABLED',
+      metadata: { killed: true },
+    });
+  });
+});
+
 describe('OFREP and the QA override cookie', () => {
   it("applies the override to the cohort only when the id hashed is the request's own visitor, never to an explicit targetingKey", async () => {
     // At 0 %, only an override sends anyone to the canary.
