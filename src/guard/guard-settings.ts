@@ -156,7 +156,24 @@ export function analyticsDatasetFor(environment: string, explicit?: string): str
 /** The SQL API's public address; tests and self-hosted stand-ins override it. */
 export const DEFAULT_ANALYTICS_SQL_BASE_URL = 'https://api.cloudflare.com';
 
-const HttpUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+/**
+ * An http(s) URL, trimmed. A refinement rather than `z.url()`: zod's URL format brings a schema
+ * class of its own into the Worker bundle for these two vars.
+ */
+const HttpUrlSchema = z.pipe(
+  z.string({ error: 'must be an http(s) URL' }),
+  z.transform((text, ctx) => {
+    const trimmed = text.trim();
+    try {
+      // The scheme check keeps zod's: `http:example.com` parses, but is not meant.
+      if (/^https?:\/\//i.test(trimmed) && new URL(trimmed)) return trimmed.replace(/[\t\n\r]/g, '');
+    } catch {
+      // not a URL
+    }
+    ctx.issues.push({ code: 'custom', message: 'must be an http(s) URL', input: text });
+    return z.NEVER;
+  }),
+);
 
 const GuardVarsSchema = z.object({
   CF_ACCOUNT_ID: z.optional(

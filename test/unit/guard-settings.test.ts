@@ -48,12 +48,27 @@ describe('parseGuardSettings', () => {
     });
   });
 
+  it('trims the URLs it takes', () => {
+    const result = parseGuardSettings({
+      CF_ACCOUNT_ID: account,
+      CF_API_TOKEN: 'tok',
+      ANALYTICS_SQL_BASE_URL: ' http://127.0.0.1:9999 ',
+      GUARD_WEBHOOK_URL: 'https://hooks.example.com/x\n',
+    });
+    expect(result.enabled && result.settings).toMatchObject({
+      sql: { baseUrl: 'http://127.0.0.1:9999' },
+      webhookUrl: 'https://hooks.example.com/x',
+    });
+  });
+
   it('is disabled, naming the variable, when a value is invalid', () => {
     const cases: [Record<string, string>, string][] = [
       [{ CF_ACCOUNT_ID: 'not-an-account' }, 'CF_ACCOUNT_ID'],
       [{ CF_API_TOKEN: 'has space' }, 'CF_API_TOKEN'],
       [{ ANALYTICS_SQL_BASE_URL: 'ftp://x' }, 'ANALYTICS_SQL_BASE_URL'],
       [{ GUARD_WEBHOOK_URL: 'not a url' }, 'GUARD_WEBHOOK_URL'],
+      [{ GUARD_WEBHOOK_URL: 'https:hooks.example.com/x' }, 'GUARD_WEBHOOK_URL: must be an http(s) URL'],
+      [{ ANALYTICS_SQL_BASE_URL: 'https://' }, 'ANALYTICS_SQL_BASE_URL: must be an http(s) URL'],
       [{ ANALYTICS_DATASET: 'drop table;' }, 'ANALYTICS_DATASET'],
     ];
     for (const [bad, name] of cases) {
