@@ -153,7 +153,7 @@ export const BusinessRouteSchema = z.strictObject({
   name: RouteNameSchema,
   method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']),
   /** A URLPattern pathname, e.g. `/api/invoices` or `/api/templates/:id/use`. */
-  pattern: z.string().check(z.minLength(1), z.maxLength(256), z.startsWith('/')),
+  pattern: z.string().check(z.minLength(1), z.maxLength(256), z.regex(/^\//, 'must start with /')),
   /** Statuses counted as success: `2xx` or any status below 400 (`2xx-3xx`). */
   success: z._default(z.enum(['2xx', '2xx-3xx']), '2xx'),
 });

@@ -57,6 +57,15 @@ describe('config schema', () => {
     expect(!result.ok && result.issues.join('\n')).toContain('__proto__');
   });
 
+  it('says that a business route pattern must start with /', () => {
+    const route = { name: 'invoice_created', method: 'POST', pattern: 'api/invoices' };
+    expect(parseConfig({ ...valid, routes: [route] })).toEqual({
+      ok: false,
+      issues: ['routes.0.pattern: must start with /'],
+    });
+    expect(parseConfig({ ...valid, routes: [{ ...route, pattern: '/api/invoices' }] }).ok).toBe(true);
+  });
+
   it('accepts two-decimal percents without float noise', () => {
     for (const percent of [0, 0.01, 0.07, 0.29, 1.15, 10.01, 33.33, 57.58, 99.99, 100]) {
       expect(parseConfig({ ...valid, rollout: { percent, salt: 's' } }).ok).toBe(true);
