@@ -27,18 +27,28 @@ export type KillResult = z.infer<typeof WriteResultSchema>;
 /** One `GET /audit` page. */
 export type AuditPage = z.infer<typeof AuditPageSchema>;
 
+/**
+ * How a write is sent. `ifMatch`: the config version the write was confirmed on (the preview's
+ * `currentVersion`), sent as `If-Match`, so that the API refuses it with `412` when someone else
+ * changed the rollout in between, instead of overwriting their change.
+ */
+export interface WriteOptions {
+  ifMatch?: number;
+}
+
 /** The admin API, one method per route the CLI uses. */
 export interface AdminClient {
   health(): Promise<ApiResult<z.infer<typeof HealthSchema>>>;
   state(): Promise<ApiResult<StateBody>>;
-  setPercent(percent: number, reason?: string): Promise<ApiResult<WriteResult>>;
-  transition(name: Transition, reason?: string): Promise<ApiResult<WriteResult>>;
+  setPercent(percent: number, reason?: string, options?: WriteOptions): Promise<ApiResult<WriteResult>>;
+  transition(name: Transition, reason?: string, options?: WriteOptions): Promise<ApiResult<WriteResult>>;
   setFlag(
     name: string,
     change: { enabled: boolean; percent?: number; create?: boolean; reason?: string },
+    options?: WriteOptions,
   ): Promise<ApiResult<WriteResult>>;
-  kill(targets: KillTargets, reason?: string): Promise<ApiResult<KillResult>>;
-  unkill(reason?: string): Promise<ApiResult<KillResult>>;
+  kill(targets: KillTargets, reason?: string, options?: WriteOptions): Promise<ApiResult<KillResult>>;
+  unkill(reason?: string, options?: WriteOptions): Promise<ApiResult<KillResult>>;
   auditPage(query: { limit: number; cursor?: string }): Promise<ApiResult<AuditPage>>;
 }
 
@@ -76,6 +86,7 @@ export function createAdminClient({
     path: string,
     schema: S,
     body?: object,
+    options: WriteOptions = {},
   ): Promise<ApiResult<z.infer<S>>> {
     const route = `${method} ${connection.prefix}${path.replace(/\?.*$/, '')}`;
     let status: number;
@@ -84,7 +95,11 @@ export function createAdminClient({
     try {
       const response = await fetchImpl(`${base}${path}`, {
         method,
-        headers: body ? { ...headers, 'content-type': 'application/json' } : headers,
+        headers: {
+          ...headers,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+          ...(options.ifMatch === undefined ? {} : { 'if-match': `"${options.ifMatch}"` }),
+        },
         body: body ? JSON.stringify(body) : undefined,
         signal: AbortSignal.timeout(timeoutMs),
       });
@@ -106,12 +121,15 @@ export function createAdminClient({
   return {
     health: () => send('GET', '/health', HealthSchema),
     state: () => send('GET', '/state', StateBodySchema),
-    setPercent: (percent, reason) =>
-      send('PUT', '/percent', WriteResultSchema, { percent, ...withReason(reason) }),
-    transition: (name, reason) => send('POST', `/${name}`, WriteResultSchema, withReason(reason)),
-    setFlag: (name, change) => send('PUT', `/flags/${encodeURIComponent(name)}`, WriteResultSchema, change),
-    kill: (targets, reason) => send('PUT', '/kill', WriteResultSchema, { ...targets, ...withReason(reason) }),
-    unkill: (reason) => send('DELETE', '/kill', WriteResultSchema, withReason(reason)),
+    setPercent: (percent, reason, options) =>
+      send('PUT', '/percent', WriteResultSchema, { percent, ...withReason(reason) }, options),
+    transition: (name, reason, options) =>
+      send('POST', `/${name}`, WriteResultSchema, withReason(reason), options),
+    setFlag: (name, change, options) =>
+      send('PUT', `/flags/${encodeURIComponent(name)}`, WriteResultSchema, change, options),
+    kill: (targets, reason, options) =>
+      send('PUT', '/kill', WriteResultSchema, { ...targets, ...withReason(reason) }, options),
+    unkill: (reason, options) => send('DELETE', '/kill', WriteResultSchema, withReason(reason), options),
     auditPage: ({ limit, cursor }) => {
       const query = new URLSearchParams({ limit: String(limit) });
       if (cursor) query.set('cursor', cursor);

@@ -14,6 +14,10 @@ export type PreviewAnswer = z.infer<typeof PreviewAnswerSchema>;
  * a terminal asks before sending it. `--yes` answers the question in advance; `--preview` prints
  * the preview and stops. Without a terminal (scripts, CI, rollback.sh) nothing is asked and the
  * write goes out as it always did: an emergency abort must never wait for a keystroke.
+ *
+ * A write sent after a preview carries `If-Match: <the preview's currentVersion>`: what was
+ * confirmed is the change to that version. If someone else changed the rollout between the
+ * preview and the answer, the API refuses it with `412` and nothing is overwritten.
  */
 
 /** What the command line asked about confirmation. */
@@ -30,6 +34,16 @@ export interface ConfirmOptions {
 
 /** What to do after the preview. */
 export type Confirmation = 'send' | 'stop' | 'declined';
+
+/**
+ * The decision, and for a write sent after a preview the version that preview was computed on
+ * (to be sent as `If-Match`). Undefined when no preview was shown: a script's write, or a
+ * preview that could not be had.
+ */
+export interface ConfirmedWrite {
+  decision: Confirmation;
+  previewVersion?: number;
+}
 
 /**
  * The `POST /preview` body that stands for a write command, or undefined for reads. A kill adds
@@ -95,11 +109,11 @@ export async function confirmWrite(
     out(text: string): void;
     err(text: string): void;
   },
-): Promise<Confirmation> {
+): Promise<ConfirmedWrite> {
   const { options } = context;
   // Reads move nobody: no preview, no question.
-  if (previewBodyFor(command) === undefined) return 'send';
-  if (!options.previewOnly && !(options.interactive && options.ask)) return 'send';
+  if (previewBodyFor(command) === undefined) return { decision: 'send' };
+  if (!options.previewOnly && !(options.interactive && options.ask)) return { decision: 'send' };
   const apiKill =
     command.name === 'kill' && command.targets !== 'off' ? await heldApiKill(context.client) : undefined;
   const body = previewBodyFor(command, apiKill)!;
@@ -112,11 +126,14 @@ export async function confirmWrite(
     print(`Preview unavailable: ${(error as Error).message}`);
   }
   if (preview) for (const line of describePreview(preview)) print(line);
-  if (options.previewOnly) return 'stop';
-  if (options.yes) return 'send';
-  if (preview && !preview.preview.movesVisitors) return 'send';
+  if (options.previewOnly) return { decision: 'stop' };
+  const send: ConfirmedWrite = preview
+    ? { decision: 'send', previewVersion: preview.currentVersion }
+    : { decision: 'send' };
+  if (options.yes) return send;
+  if (preview && !preview.preview.movesVisitors) return send;
   const answer = (await options.ask!('Send this change? [y/N] ')).trim().toLowerCase();
-  return answer === 'y' || answer === 'yes' ? 'send' : 'declined';
+  return answer === 'y' || answer === 'yes' ? send : { decision: 'declined' };
 }
 
 /** The lines a person reads: the version step, then one line per move. */

@@ -38,6 +38,8 @@ export interface CliRuntime {
 export async function runCli(argv: readonly string[], runtime: CliRuntime): Promise<ExitCode> {
   let connection: Connection | undefined;
   let command: CliCommand | undefined;
+  // The version the confirmed preview was computed on, sent as If-Match with the write.
+  let previewVersion: number | undefined;
   const scrub = (text: string) =>
     connection?.token && connection.token.length >= 4 ? text.split(connection.token).join('***') : text;
   const out = (text: string) => runtime.stdout(`${scrub(text)}\n`);
@@ -76,21 +78,28 @@ export async function runCli(argv: readonly string[], runtime: CliRuntime): Prom
       out,
       err,
     });
-    if (confirmed === 'stop') return EXIT_CODES.ok;
-    if (confirmed === 'declined') {
+    if (confirmed.decision === 'stop') return EXIT_CODES.ok;
+    if (confirmed.decision === 'declined') {
       err('Not confirmed: nothing was sent.');
       return EXIT_CODES.declined;
     }
-    out(await runCommand(command, client, { json: parsed.json, nowMs: (runtime.now ?? Date.now)() }));
+    previewVersion = confirmed.previewVersion;
+    out(
+      await runCommand(command, client, {
+        json: parsed.json,
+        nowMs: (runtime.now ?? Date.now)(),
+        ifMatch: previewVersion,
+      }),
+    );
     return EXIT_CODES.ok;
   } catch (error) {
-    return reportFailure(error, { err, command, env: connection?.env });
+    return reportFailure(error, { err, command, env: connection?.env, previewVersion });
   }
 }
 
 function reportFailure(
   error: unknown,
-  context: { err: (text: string) => void; command?: CliCommand; env?: string },
+  context: { err: (text: string) => void; command?: CliCommand; env?: string; previewVersion?: number },
 ): ExitCode {
   const { err, command } = context;
   if (error instanceof UsageError) {
@@ -104,6 +113,11 @@ function reportFailure(
       for (const issue of error.issues) err(`  ${issue}`);
       if (error.retryAfterSeconds !== undefined) err(`Retry after ${error.retryAfterSeconds} s.`);
       if (isUnknownFlag(error, command)) err(`To add it: npx rollout flag ${command.flag} on --create`);
+      if (error.status === 412 && context.previewVersion !== undefined)
+        err(
+          `The rollout changed since the preview (computed on version ${context.previewVersion}): nothing was written. ` +
+            'Run the command again to see a preview of the current state.',
+        );
     }
     const apiDown = error instanceof UnreachableError || (error instanceof ApiError && error.isServerError);
     if (apiDown && command) for (const line of kvFallbackAdvice(command, context.env)) err(line);
@@ -131,6 +145,8 @@ function isUnknownFlag(
 export interface RunCommandOptions {
   json: boolean;
   nowMs: number;
+  /** For a write: the version it was confirmed on, sent as `If-Match` (412 when stale). */
+  ifMatch?: number;
 }
 
 /**
@@ -143,6 +159,7 @@ export async function runCommand(
   options: RunCommandOptions,
 ): Promise<string> {
   const print = (raw: unknown, text: string) => (options.json ? JSON.stringify(raw, null, 2) : text);
+  const write = options.ifMatch === undefined ? {} : { ifMatch: options.ifMatch };
   switch (command.name) {
     case 'health': {
       const { raw } = await client.health();
@@ -162,23 +179,23 @@ export async function runCommand(
       return print({ entries: raw, cursor }, formatAudit(entries, cursor));
     }
     case 'set': {
-      const { data, raw } = await client.setPercent(command.percent, command.reason);
+      const { data, raw } = await client.setPercent(command.percent, command.reason, write);
       return print(raw, formatWriteResult(command, data));
     }
     case 'flag': {
       const { flag, name: _, ...change } = command;
-      const { data, raw } = await client.setFlag(flag, change);
+      const { data, raw } = await client.setFlag(flag, change, write);
       return print(raw, formatWriteResult(command, data));
     }
     case 'kill': {
       const result =
         command.targets === 'off'
-          ? await client.unkill(command.reason)
-          : await client.kill(await withCurrentKill(client, command.targets), command.reason);
+          ? await client.unkill(command.reason, write)
+          : await client.kill(await withCurrentKill(client, command.targets), command.reason, write);
       return print(result.raw, formatWriteResult(command, result.data));
     }
     default: {
-      const { data, raw } = await client.transition(command.name, command.reason);
+      const { data, raw } = await client.transition(command.name, command.reason, write);
       return print(raw, formatWriteResult(command, data));
     }
   }

@@ -307,4 +307,32 @@ describe('npx rollout against the real Worker (wrangler dev)', () => {
     );
     expect(named.stderr).not.toContain('<environment>');
   });
+
+  it('refuses a write confirmed on a stale preview (If-Match, 412): the change made in between stays, and the CLI says so', async () => {
+    expect((await cli(['set', '10', '--yes'])).code).toBe(0);
+    const before = await state();
+    let stderr = '';
+    let stdout = '';
+    const code = await runCli(['set', '40'], {
+      env: { ROLLOUT_URL: world.worker.url, ROLLOUT_TOKEN: TOKEN },
+      stdout: (text) => (stdout += text),
+      stderr: (text) => (stderr += text),
+      interactive: true,
+      ask: async () => {
+        // Someone else ramps while the question is on the screen.
+        expect((await cli(['set', '20', '--yes'])).code).toBe(0);
+        return 'y';
+      },
+    });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toContain(`Preview: version ${before.version} → ${before.version + 1}.`);
+    expect(stderr).toContain(
+      `PUT /__rollout/percent answered 412: If-Match ${before.version} is not the current version ${before.version + 1}`,
+    );
+    expect(stderr).toContain(
+      `The rollout changed since the preview (computed on version ${before.version}): nothing was written.`,
+    );
+    expect(await state()).toMatchObject({ percent: 20, version: before.version + 1 });
+  });
 });

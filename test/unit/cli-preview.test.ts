@@ -13,11 +13,29 @@ const kill = { canary: false, allFlags: false, flags: [], raw: null, sources: { 
 const replica = { committedVersion: 4, replicatedVersion: 4, lagging: false, failedAttempts: 0 };
 
 // The admin API as the CLI sees it: /preview answers a dry run, /percent writes.
-function fakeApi(movesVisitors = true) {
+function fakeApi(movesVisitors = true, stale = false) {
   const calls: string[] = [];
+  // The If-Match header of each write (null: none).
+  const ifMatch: (string | null)[] = [];
   const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(String(input));
     calls.push(`${init?.method ?? 'GET'} ${url.pathname}`);
+    if (!url.pathname.endsWith('/preview') && !url.pathname.endsWith('/state')) {
+      ifMatch.push(new Headers(init?.headers).get('if-match'));
+      // Someone else wrote version 5 between the preview and the answer.
+      if (stale) return Response.json({ error: 'If-Match 4 is not the current version 5' }, { status: 412 });
+    }
+    if (url.pathname.endsWith('/state'))
+      return Response.json({
+        version: 4,
+        state: 'ramping',
+        percent: 10,
+        config: config(10, 4),
+        kill,
+        source: 'kv',
+        replica: { ...replica, kvVersion: 4 },
+        guard: null,
+      });
     if (url.pathname.endsWith('/preview'))
       return Response.json({
         currentVersion: 4,
@@ -39,7 +57,7 @@ function fakeApi(movesVisitors = true) {
       });
     return Response.json({ version: 5, config: config(20, 5), changed: true, kill, replica });
   }) as typeof globalThis.fetch;
-  return { fetch, calls };
+  return { fetch, calls, ifMatch };
 }
 
 async function run(
@@ -136,5 +154,40 @@ describe('the preview before a write', () => {
       ),
     ).toEqual({ kill: { canary: true, flags: ['emailDelivery', 'templates'] } });
     expect(previewBodyFor({ name: 'status' })).toBeUndefined();
+  });
+
+  it('sends the confirmed write with If-Match: the version the preview was computed on (asked, --yes, or moving nobody)', async () => {
+    for (const [argv, answer, moves] of [
+      [['set', '20'], 'y', true],
+      [['flag', 'templates', 'on', '--percent', '30', '--yes'], 'n', true],
+      [['kill', 'flag:templates', '--yes'], 'n', true],
+      [['pause'], 'n', false],
+    ] as const) {
+      const api = fakeApi(moves);
+      const result = await run([...argv], api, { answer, questions: [] });
+      expect(result.code, argv.join(' ')).toBe(EXIT_CODES.ok);
+      expect(api.ifMatch, argv.join(' ')).toEqual(['"4"']);
+    }
+  });
+
+  it('without a preview (a script, or a preview that failed), sends the write without If-Match, as before', async () => {
+    const script = fakeApi();
+    expect((await run(['abort', '--reason', 'p95'], script)).code).toBe(EXIT_CODES.ok);
+    expect(script.ifMatch).toEqual([null]);
+  });
+
+  it('when the rollout changed between the preview and the yes, says so and exits 1: the API refused the write (412)', async () => {
+    const api = fakeApi(true, true);
+    const result = await run(['set', '20'], api, { answer: 'y', questions: [] });
+    expect(result.code).toBe(EXIT_CODES.api);
+    expect(api.calls).toEqual(['POST /__rollout/preview', 'PUT /__rollout/percent']);
+    expect(api.ifMatch).toEqual(['"4"']);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(
+      'PUT /__rollout/percent answered 412: If-Match 4 is not the current version 5',
+    );
+    expect(result.stderr).toContain(
+      'The rollout changed since the preview (computed on version 4): nothing was written. Run the command again to see a preview of the current state.',
+    );
   });
 });
