@@ -17,7 +17,7 @@
  * bootstrap interval (rounds resampled). The last line is the splitter/bare ratio.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus } from 'node:os';
@@ -31,7 +31,20 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const BOOTSTRAP_SAMPLES = 4000;
 const COMPATIBILITY_DATE = '2026-04-01';
 
-const WORKERS = ['bare', 'control', 'splitter', 'contract-minimum', 'growthbook-edge'] as const;
+/**
+ * `BENCH_BASELINE=<bundle>` adds a sixth Worker, `baseline`: an earlier splitter bundle (e.g. one
+ * written by `wrangler deploy --dry-run --outdir dist/baseline` on the commit before a change), so
+ * that a change is compared with what it replaces in the same run, round by round.
+ */
+const BASELINE = process.env.BENCH_BASELINE;
+const WORKERS = [
+  'bare',
+  'control',
+  'splitter',
+  'contract-minimum',
+  'growthbook-edge',
+  ...(BASELINE ? (['baseline'] as const) : []),
+] as const;
 type WorkerName = (typeof WORKERS)[number];
 
 const BARE_WORKER = `export default {
@@ -95,13 +108,63 @@ interface RoundResult {
   rps: number;
   latenciesMs: Float64Array;
   failures: number;
+  /** workerd's CPU time per request during the round, in µs (NaN where /proc is not readable). */
+  cpuUsPerRequest: number;
 }
 
-async function runRound(url: URL, cookies: string[], requests: number): Promise<RoundResult> {
+/**
+ * The workerd processes this bench started (descendants of this process, read from /proc).
+ * Throughput on a shared 2-core machine swings with whatever else runs; the CPU time workerd
+ * spends per request hardly does, so it is printed beside req/s as the steadier steering figure.
+ */
+function workerdPids(): number[] {
+  if (!existsSync('/proc/self/stat')) return [];
+  const parents = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      names.set(Number(entry), stat.slice(stat.indexOf('(') + 1, close));
+      parents.set(Number(entry), Number(stat.slice(close + 2).split(' ')[1]));
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  const descends = (pid: number): boolean => {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p))
+      if (p === process.pid) return true;
+    return false;
+  };
+  return [...names].filter(([pid, name]) => name.startsWith('workerd') && descends(pid)).map(([pid]) => pid);
+}
+
+/** CPU time used so far by these processes (all their threads), in ns. */
+function cpuNs(pids: readonly number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      for (const task of readdirSync(`/proc/${pid}/task`))
+        total += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      return Number.NaN;
+    }
+  }
+  return pids.length === 0 ? Number.NaN : total;
+}
+
+async function runRound(
+  url: URL,
+  cookies: string[],
+  requests: number,
+  workerd: readonly number[] = [],
+): Promise<RoundResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const latenciesMs = new Float64Array(requests);
   let next = 0;
   let failures = 0;
+  const cpuBefore = cpuNs(workerd);
   const started = performance.now();
   const client = async () => {
     while (next < requests) {
@@ -130,8 +193,9 @@ async function runRound(url: URL, cookies: string[], requests: number): Promise<
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, client));
   const seconds = (performance.now() - started) / 1000;
+  const cpuUsPerRequest = (cpuNs(workerd) - cpuBefore) / 1000 / requests;
   agent.destroy();
-  return { rps: requests / seconds, latenciesMs, failures };
+  return { rps: requests / seconds, latenciesMs, failures, cpuUsPerRequest };
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -242,6 +306,22 @@ async function main(): Promise<void> {
           ADMIN_TOKEN: 'bench-token-0123456789abcdefghijklmnop',
         },
       },
+      ...(BASELINE
+        ? [
+            {
+              ...common,
+              name: 'baseline',
+              scriptPath: BASELINE,
+              kvNamespaces: ['ROLLOUT'],
+              analyticsEngineDatasets: { METRICS: { dataset: 'edge_rollout' } },
+              bindings: {
+                STABLE_ORIGIN: originUrl,
+                CANARY_ORIGIN: originUrl,
+                ADMIN_TOKEN: 'bench-token-0123456789abcdefghijklmnop',
+              },
+            },
+          ]
+        : []),
       {
         ...common,
         name: 'contract-minimum',
@@ -271,8 +351,10 @@ async function main(): Promise<void> {
     ],
   });
   try {
-    const kv = await mf.getKVNamespace('ROLLOUT', 'splitter');
-    await kv.put('config', JSON.stringify(config));
+    for (const name of BASELINE ? ['splitter', 'baseline'] : ['splitter']) {
+      const kv = await mf.getKVNamespace('ROLLOUT', name);
+      await kv.put('config', JSON.stringify(config));
+    }
     const urls = {} as Record<WorkerName, URL>;
     for (const name of WORKERS) urls[name] = await mf.unsafeGetDirectURL(name);
     const cookies = Array.from(
@@ -286,6 +368,7 @@ async function main(): Promise<void> {
     console.log(
       `${ROUNDS} rounds × ${REQUESTS_PER_ROUND} requests per Worker, concurrency ${CONCURRENCY}, order rotated per round`,
     );
+    const workerd = workerdPids();
     for (const name of WORKERS) {
       const warm = await runRound(urls[name], cookies, REQUESTS_PER_ROUND); // not counted
       if (warm.failures > 0) throw new Error(`${name}: ${warm.failures} failed requests while warming up`);
@@ -297,7 +380,7 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       for (let k = 0; k < WORKERS.length; k++) {
         const name = WORKERS[(round + k) % WORKERS.length]!;
-        results[name].push(await runRound(urls[name], cookies, REQUESTS_PER_ROUND));
+        results[name].push(await runRound(urls[name], cookies, REQUESTS_PER_ROUND, workerd));
       }
       const line = WORKERS.map((name) => `${name} ${results[name][round]!.rps.toFixed(0)}`).join('  ');
       console.log(`round ${String(round + 1).padStart(2)}/${ROUNDS}  req/s: ${line}`);
@@ -305,15 +388,18 @@ async function main(): Promise<void> {
 
     const rps = (name: WorkerName) => results[name].map((r) => r.rps);
     console.log('');
-    console.log('worker             req/s (median round)   p50 ms   p99 ms   failures   ratio to bare');
+    console.log(
+      'worker             req/s (median round)   p50 ms   p99 ms   failures   workerd CPU µs/req   ratio to bare',
+    );
     for (const name of WORKERS) {
       const rounds = results[name];
       const sorted = Float64Array.from(rounds.flatMap((r) => Array.from(r.latenciesMs))).sort();
       const median = [...rps(name)].sort((a, b) => a - b)[Math.floor(rounds.length / 2)]!;
       const failures = rounds.reduce((n, r) => n + r.failures, 0);
       const ratio = name === 'bare' ? '1' : formatRatio(ratioOf(rps(name), rps('bare')));
+      const cpu = rounds.map((r) => r.cpuUsPerRequest).sort((a, b) => a - b)[Math.floor(rounds.length / 2)]!;
       console.log(
-        `${name.padEnd(18)} ${median.toFixed(0).padStart(20)}   ${percentile(sorted, 50).toFixed(2).padStart(6)}   ${percentile(sorted, 99).toFixed(2).padStart(6)}   ${String(failures).padStart(8)}   ${ratio}`,
+        `${name.padEnd(18)} ${median.toFixed(0).padStart(20)}   ${percentile(sorted, 50).toFixed(2).padStart(6)}   ${percentile(sorted, 99).toFixed(2).padStart(6)}   ${String(failures).padStart(8)}   ${cpu.toFixed(0).padStart(18)}   ${ratio}`,
       );
     }
     const control = ratioOf(rps('control'), rps('bare'));
@@ -322,6 +408,15 @@ async function main(): Promise<void> {
         ? `control/bare ${formatRatio(control)} contains 1.00: the run is trustworthy`
         : `control/bare ${formatRatio(control)} does not contain 1.00: the machine was too noisy, the run is UNTRUSTWORTHY`,
     );
+    const cpu = (name: WorkerName) => results[name].map((r) => r.cpuUsPerRequest);
+    if (results.bare.every((r) => Number.isFinite(r.cpuUsPerRequest))) {
+      for (const name of WORKERS.filter((n) => n !== 'bare' && n !== 'control'))
+        console.log(`${name}/bare workerd CPU per request: ${formatRatio(ratioOf(cpu(name), cpu('bare')))}`);
+      if (BASELINE)
+        console.log(
+          `splitter/baseline workerd CPU per request: ${formatRatio(ratioOf(cpu('splitter'), cpu('baseline' as WorkerName)))}`,
+        );
+    }
     console.log(`growthbook-edge differs: ${GROWTHBOOK_DIFFERENCES.join('; ')}`);
     console.log(`bundle: ${gzipLine}`);
     console.log(
@@ -330,6 +425,10 @@ async function main(): Promise<void> {
     console.log(
       `splitter/contract-minimum throughput ratio: ${formatRatio(ratioOf(rps('splitter'), rps('contract-minimum')))}`,
     );
+    if (BASELINE)
+      console.log(
+        `splitter/baseline throughput ratio: ${formatRatio(ratioOf(rps('splitter'), rps('baseline' as WorkerName)))}`,
+      );
     console.log(`splitter/bare throughput ratio: ${formatRatio(ratioOf(rps('splitter'), rps('bare')))}`);
   } finally {
     await mf.dispose();
