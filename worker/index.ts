@@ -1,14 +1,13 @@
-import type { Hono } from 'hono';
-import { createApp, misconfiguredResponse } from './app';
+import { createApp, misconfiguredResponse, type RolloutApp } from './app';
 import type { Env } from './env';
 import { buildRuntime } from './runtime';
 import { scheduled } from './scheduled';
 
 // One app per env object: the env is stable for an isolate's life, so the config cache and
 // parsed settings are built once, not per request.
-const apps = new WeakMap<Env, { app: Hono } | { issues: string[] }>();
+const apps = new WeakMap<Env, { app: RolloutApp } | { issues: string[] }>();
 
-function appFor(env: Env): { app: Hono } | { issues: string[] } {
+function appFor(env: Env): { app: RolloutApp } | { issues: string[] } {
   let entry = apps.get(env);
   if (!entry) {
     const runtime = buildRuntime(env);

@@ -1,4 +1,3 @@
-import type { Context } from 'hono';
 import type { RequestOutcome } from '../src/metrics/data-point-schema';
 import { classifyRoute } from '../src/metrics/business-routes';
 import type { ConfigSnapshot } from '../src/ports';
@@ -11,13 +10,19 @@ import type { AppDeps } from './app';
  * how the write is kept off the visitor's wait.
  */
 
-/** Hands work to the request's `waitUntil`; without an execution context it is simply not awaited. */
-export function waitUntilOf(c: Context): (promise: Promise<unknown>) => void {
+/** Keeps work alive after the response has been handed back (the request's `waitUntil`). */
+export type WaitUntil = (promise: Promise<unknown>) => void;
+
+/**
+ * Hands work to the request's `waitUntil`; without an execution context (the app called outside
+ * a Worker) the work still runs, it is simply not awaited.
+ */
+export function waitUntilOf(ctx: { waitUntil(promise: Promise<unknown>): void } | undefined): WaitUntil {
   return (promise) => {
     try {
-      c.executionCtx.waitUntil(promise);
+      ctx?.waitUntil(promise);
     } catch {
-      // No execution context (the app called outside a Worker): the send is simply not awaited.
+      // As above: nothing keeps the isolate alive for it.
     }
   };
 }
@@ -39,11 +44,16 @@ export interface MetricInput {
  * point wait until the response has been handed back (a timer inside `waitUntil`), so neither
  * adds to the visitor's wait.
  */
-export function recordMetric(deps: AppDeps, c: Context, input: MetricInput): void {
+export function recordMetric(
+  deps: AppDeps,
+  request: Request,
+  waitUntil: WaitUntil,
+  input: MetricInput,
+): void {
   const totalMs = deps.clock.now() - input.started;
-  const cf = (c.req.raw as { cf?: { colo?: unknown; country?: unknown } }).cf;
   const write = () => {
     try {
+      const cf = (request as { cf?: { colo?: unknown; country?: unknown } }).cf;
       const business = classifyRoute(input.snapshot.config, input.method, input.pathname, input.status);
       deps.metrics.record({
         cohort: input.served?.servedBy ?? input.assignedCohort,
@@ -66,7 +76,7 @@ export function recordMetric(deps: AppDeps, c: Context, input: MetricInput): voi
       deps.logger.warn('metrics sink failed', { error: String(error) });
     }
   };
-  waitUntilOf(c)(new Promise<void>((resolve) => setTimeout(resolve, 0)).then(write));
+  waitUntil(new Promise<void>((resolve) => setTimeout(resolve, 0)).then(write));
 }
 
 /**

@@ -1,5 +1,4 @@
-import type { Context } from 'hono';
-import type { ConfigSnapshot, ErrorReporter } from '../src/ports';
+import type { ConfigSnapshot } from '../src/ports';
 import { applyClientResponsePolicy, isSharedCachePath } from '../src/proxy/client-response-headers';
 import {
   buildOriginRequestHeaders,
@@ -15,7 +14,7 @@ import {
 } from '../src/proxy/proxy-to-origin';
 import { decideVisitor, type Cohort } from '../src/split/decide-visitor';
 import type { AppDeps } from './app';
-import { recordMetric, requestOutcome, waitUntilOf } from './request-metric';
+import { recordMetric, requestOutcome, type WaitUntil } from './request-metric';
 import { failoverWarning } from './sentry/sentry-policy';
 
 /**
@@ -30,6 +29,7 @@ export function splitHandler(deps: AppDeps) {
   const warnFailover = failoverWarning(deps.clock);
   const isAdminSpelling = adminPrefixSpelling(deps.settings.ADMIN_PREFIX);
   const sharedPaths = deps.settings.SHARED_CACHE_PATHS;
+  const originsOf = originsReader(deps.settings);
 
   /** What the visitor gets from an origin's outcome (or our own failure answer). */
   function respond(
@@ -57,7 +57,7 @@ export function splitHandler(deps: AppDeps) {
     applyClientResponsePolicy(response.headers, outcome.response.headers, {
       cohort: outcome.servedBy,
       setCookie: visitor.setCookie,
-      originBases: [origins.stable, origins.canary],
+      originBases: origins.bases,
       servedOrigin: origins[outcome.servedBy],
       publicUrl,
       sharedPath: sharedPaths.length > 0 && isSharedCachePath(publicUrl.pathname, sharedPaths),
@@ -67,19 +67,21 @@ export function splitHandler(deps: AppDeps) {
   }
 
   async function proxied(
-    c: Context,
-    reporter: ErrorReporter,
+    request: Request,
+    waitUntil: WaitUntil,
     tags: Record<string, string>,
     started: number,
     publicUrl: PublicUrl,
   ): Promise<Response> {
-    const request = c.req.raw;
-    // A fresh snapshot is taken as it is: awaiting nothing keeps a turn off the request path.
+    // A fresh snapshot and a request without an override cookie are taken as they are: awaiting
+    // nothing keeps two turns off the request path.
     const snapshot = deps.store.current?.() ?? (await deps.store.read());
     tags.config_version = String(snapshot.config.version);
-    const decision = decideVisitor(request.headers, snapshot, await deps.readOverride(request));
+    const pendingOverride = deps.readOverride(request);
+    const override = pendingOverride instanceof Promise ? await pendingOverride : pendingOverride;
+    const decision = decideVisitor(request.headers, snapshot, override);
     tags.cohort = decision.assignment.cohort;
-    const origins = originsOf(snapshot, deps);
+    const origins = originsOf(snapshot);
     const outcome = await proxyToOrigin(
       {
         request,
@@ -103,8 +105,12 @@ export function splitHandler(deps: AppDeps) {
       origins,
       publicUrl,
     );
-    if (outcome.failover) warnFailover(reporter, { tags: { ...tags }, extra: { path: publicUrl.pathname } });
-    recordMetric(deps, c, {
+    if (outcome.failover)
+      warnFailover(deps.errorReporterFor(request, waitUntil), {
+        tags: { ...tags },
+        extra: { path: publicUrl.pathname },
+      });
+    recordMetric(deps, request, waitUntil, {
       started,
       served: outcome,
       assignedCohort: decision.assignment.cohort,
@@ -124,15 +130,15 @@ export function splitHandler(deps: AppDeps) {
    * retried: the canary may already have acted on them.
    */
   async function failOpen(
-    c: Context,
+    request: Request,
+    waitUntil: WaitUntil,
     error: unknown,
     tags: Record<string, string>,
     started: number,
     publicUrl: PublicUrl,
   ): Promise<Response> {
-    const request = c.req.raw;
     const snapshot = await deps.store.read();
-    const origins = originsOf(snapshot, deps);
+    const origins = originsOf(snapshot);
     const assignedCohort: Cohort = tags.cohort === 'canary' ? 'canary' : 'stable';
     const plan = failOpenPlan({
       request,
@@ -149,13 +155,18 @@ export function splitHandler(deps: AppDeps) {
       pathname: publicUrl.pathname,
     };
     if (!plan) {
-      recordMetric(deps, c, { ...metric, served: undefined, status: 502, outcome: 'error' });
+      recordMetric(deps, request, waitUntil, { ...metric, served: undefined, status: 502, outcome: 'error' });
       throw error;
     }
     const outcome = await proxyToOrigin(plan, deps.fetch, deps.clock);
     if (outcome.failure) deps.logger.warn('upstream failed', { ...outcome.failure, method: request.method });
     const response = respond(outcome, {}, origins, publicUrl);
-    recordMetric(deps, c, { ...metric, served: outcome, status: response.status, outcome: 'error' });
+    recordMetric(deps, request, waitUntil, {
+      ...metric,
+      served: outcome,
+      status: response.status,
+      outcome: 'error',
+    });
     return response;
   }
 
@@ -180,23 +191,27 @@ export function splitHandler(deps: AppDeps) {
       });
   }
 
-  return async function split(c: Context): Promise<Response> {
-    const publicUrl = parsePublicUrl(c.req.url);
-    if (isAdminSpelling(publicUrl.pathname)) return c.json({ error: 'not found' }, 404);
+  return async function split(
+    request: Request,
+    waitUntil: WaitUntil,
+    publicUrl: PublicUrl = parsePublicUrl(request.url),
+  ): Promise<Response> {
+    if (isAdminSpelling(publicUrl.pathname)) return Response.json({ error: 'not found' }, { status: 404 });
     const started = deps.clock.now();
-    const reporter = deps.errorReporterFor(c.req.raw, waitUntilOf(c));
     const tags: Record<string, string> = {};
     try {
-      return await proxied(c, reporter, tags, started, publicUrl);
+      return await proxied(request, waitUntil, tags, started, publicUrl);
     } catch (error) {
-      reporter.captureException(error, { tags });
+      // A reporter is made only when there is something to report: most requests have nothing.
+      deps.errorReporterFor(request, waitUntil).captureException(error, { tags });
       deps.logger.error('splitter failed; serving stable directly', { error: String(error) });
-      return failOpen(c, error, tags, started, publicUrl);
+      return failOpen(request, waitUntil, error, tags, started, publicUrl);
     }
   };
 }
 
-type Origins = Readonly<Record<Cohort, string>>;
+/** Both origin base URLs, by cohort and as a list (made once per config, not per request). */
+type Origins = Readonly<Record<Cohort, string>> & { readonly bases: readonly string[] };
 
 /** What the response to a visitor carries for them: a fresh cookie, the flags to bootstrap. */
 interface VisitorSide {
@@ -205,10 +220,15 @@ interface VisitorSide {
   bootstrapFlags?: Readonly<Record<string, boolean>>;
 }
 
-function originsOf(snapshot: ConfigSnapshot, deps: AppDeps): Origins {
-  return {
-    stable: snapshot.config.origins?.stable ?? deps.settings.STABLE_ORIGIN,
-    canary: snapshot.config.origins?.canary ?? deps.settings.CANARY_ORIGIN,
+/** The origins of a config (the Worker's vars where it names none), remembered for the last config. */
+function originsReader(settings: AppDeps['settings']): (snapshot: ConfigSnapshot) => Origins {
+  let last: { config: object; origins: Origins } | undefined;
+  return function originsOf(snapshot) {
+    if (last?.config === snapshot.config) return last.origins;
+    const stable = snapshot.config.origins?.stable ?? settings.STABLE_ORIGIN;
+    const canary = snapshot.config.origins?.canary ?? settings.CANARY_ORIGIN;
+    last = { config: snapshot.config, origins: { stable, canary, bases: [stable, canary] } };
+    return last.origins;
   };
 }
 

@@ -2,7 +2,7 @@ import type { Cohort } from '../split/decide-visitor';
 import {
   COHORT_HEADER,
   FLAGS_HEADER,
-  hopByHopHeaders,
+  connectionListedHeaders,
   isFixedHopByHop,
   parseOrigin,
   type PublicUrl,
@@ -27,6 +27,21 @@ import {
  */
 export function privateCacheControl(value: string | null): string {
   if (value === null) return 'private';
+  // An origin sends a handful of distinct values: each is worked out once per isolate.
+  let result = privateValues.get(value);
+  if (result === undefined) {
+    result = computePrivateCacheControl(value);
+    if (privateValues.size >= MAX_REMEMBERED_VALUES) privateValues.clear();
+    privateValues.set(value, result);
+  }
+  return result;
+}
+
+// Bounded, so that an origin sending a new value per response cannot grow it without limit.
+const MAX_REMEMBERED_VALUES = 256;
+const privateValues = new Map<string, string>();
+
+function computePrivateCacheControl(value: string): string {
   const directives = value
     .split(',')
     .map((d) => d.trim())
@@ -134,7 +149,7 @@ export function applyClientResponsePolicy(
   upstream: Headers,
   context: ClientResponseContext,
 ): void {
-  const connectionListed = upstream.has('connection') ? hopByHopHeaders(upstream) : undefined;
+  const connectionListed = connectionListedHeaders(upstream);
   let keepsSetCookie = false;
   let cdnCacheHeaders = false;
   for (const name of upstream.keys()) {

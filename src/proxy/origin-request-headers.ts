@@ -51,6 +51,17 @@ export function hopByHopHeaders(headers: Headers): readonly string[] {
   return names;
 }
 
+/**
+ * The hop-by-hop headers a `Connection` header names beyond the fixed list, or undefined when it
+ * names none (no `Connection`, or the usual `keep-alive`): the per-request loops then test the
+ * fixed list only.
+ */
+export function connectionListedHeaders(headers: Headers): readonly string[] | undefined {
+  if (!headers.has('connection')) return undefined;
+  const listed = hopByHopHeaders(headers);
+  return listed === HOP_BY_HOP ? undefined : listed;
+}
+
 /** Whether a header name is on the fixed hop-by-hop list (a switch: no lookup structure per call). */
 export function isFixedHopByHop(name: string): boolean {
   switch (name) {
@@ -172,7 +183,7 @@ const NEVER_FORWARDED = ['host', 'expect'];
  */
 export function buildOriginRequestHeaders(inbound: Headers, context: OriginRequestContext): Headers {
   const headers = new Headers(inbound);
-  const connectionListed = inbound.has('connection') ? hopByHopHeaders(inbound) : undefined;
+  const connectionListed = connectionListedHeaders(inbound);
   for (const name of inbound.keys()) {
     const hopByHop =
       !context.webSocket && (isFixedHopByHop(name) || connectionListed?.includes(name) === true);
