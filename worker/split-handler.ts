@@ -13,6 +13,7 @@ import {
   type ProxyOutcome,
 } from '../src/proxy/proxy-to-origin';
 import { decideVisitor, type Cohort } from '../src/split/decide-visitor';
+import { declaredDefaults } from '../src/split/evaluate-flags';
 import type { AppDeps } from './app';
 import { recordMetric, requestOutcome, type WaitUntil } from './request-metric';
 import { failoverWarning } from './sentry/sentry-policy';
@@ -69,12 +70,13 @@ export function splitHandler(deps: AppDeps) {
   async function proxied(
     request: Request,
     waitUntil: WaitUntil,
-    tags: Record<string, string>,
+    progress: SplitProgress,
     started: number,
     publicUrl: PublicUrl,
   ): Promise<Response> {
     // A fresh snapshot and a request without an override cookie are taken as they are: awaiting
     // nothing keeps two turns off the request path.
+    const { tags } = progress;
     const snapshot = deps.store.current?.() ?? (await deps.store.read());
     tags.config_version = String(snapshot.config.version);
     const pendingOverride = deps.readOverride(request);
@@ -82,6 +84,8 @@ export function splitHandler(deps: AppDeps) {
     const decision = decideVisitor(request.headers, snapshot, override);
     tags.cohort = decision.assignment.cohort;
     const origins = originsOf(snapshot);
+    // From here on an origin may have seen the request (a POST may already have been acted on).
+    progress.dispatched = true;
     const outcome = await proxyToOrigin(
       {
         request,
@@ -124,29 +128,35 @@ export function splitHandler(deps: AppDeps) {
   }
 
   /**
-   * The last resort after a defect in our own code: a GET or HEAD goes to stable with no flags,
-   * under the same deadline, header policy and metric as any request (counted as an error of the
-   * visitor's assigned cohort, when it was known, so the guard sees it). Other methods are not
-   * retried: the canary may already have acted on them.
+   * The last resort after a defect in our own code: the request goes to stable with every flag at
+   * its declared default, under the same deadline, header policy and metric as any request
+   * (counted as an error of the visitor's assigned cohort, when it was known, so the guard sees
+   * it). A GET or HEAD always goes; another method only when the defect struck before any origin
+   * was sent the request: once the canary had it, it may already have acted on it.
    */
   async function failOpen(
     request: Request,
     waitUntil: WaitUntil,
     error: unknown,
-    tags: Record<string, string>,
+    progress: SplitProgress,
     started: number,
     publicUrl: PublicUrl,
   ): Promise<Response> {
+    const { tags } = progress;
     const snapshot = await deps.store.read();
     const origins = originsOf(snapshot);
     const assignedCohort: Cohort = tags.cohort === 'canary' ? 'canary' : 'stable';
-    const plan = failOpenPlan({
-      request,
-      publicUrl,
-      origins,
-      headersFor: originHeaders(request, publicUrl, snapshot, {}),
-      timeoutMs: snapshot.config.failover.timeoutMs,
-    });
+    const flags = declaredDefaults(snapshot.config.flags, snapshot.kill);
+    const plan = failOpenPlan(
+      {
+        request,
+        publicUrl,
+        origins,
+        headersFor: originHeaders(request, publicUrl, snapshot, flags),
+        timeoutMs: snapshot.config.failover.timeoutMs,
+      },
+      !progress.dispatched,
+    );
     const metric = {
       started,
       assignedCohort,
@@ -198,16 +208,24 @@ export function splitHandler(deps: AppDeps) {
   ): Promise<Response> {
     if (isAdminSpelling(publicUrl.pathname)) return Response.json({ error: 'not found' }, { status: 404 });
     const started = deps.clock.now();
-    const tags: Record<string, string> = {};
+    const progress: SplitProgress = { tags: {}, dispatched: false };
     try {
-      return await proxied(request, waitUntil, tags, started, publicUrl);
+      return await proxied(request, waitUntil, progress, started, publicUrl);
     } catch (error) {
       // A reporter is made only when there is something to report: most requests have nothing.
-      deps.errorReporterFor(request, waitUntil).captureException(error, { tags });
+      deps.errorReporterFor(request, waitUntil).captureException(error, { tags: progress.tags });
       deps.logger.error('splitter failed; serving stable directly', { error: String(error) });
-      return failOpen(request, waitUntil, error, tags, started, publicUrl);
+      return failOpen(request, waitUntil, error, progress, started, publicUrl);
     }
   };
+}
+
+/** How far a request got, for the error report and the fail-open answer. */
+interface SplitProgress {
+  /** What was known when it failed (config version, cohort): Sentry tags. */
+  tags: Record<string, string>;
+  /** Whether the request may have been sent to an origin. */
+  dispatched: boolean;
 }
 
 /** Both origin base URLs, by cohort and as a list (made once per config, not per request). */

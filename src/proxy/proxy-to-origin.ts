@@ -193,15 +193,20 @@ export function upstreamFailureResponse(failure: NonNullable<ProxyOutcome['failu
 
 /**
  * The last resort when the splitter itself failed (a bug, never a bad input): the plan that sends
- * a GET or HEAD to stable, with the same deadline and header policy as any request (the caller's
- * `headersFor` carries no flags), and no failover. Other methods get none: the canary may already
- * have acted on them.
+ * the request to stable, with the same deadline and header policy as any request (the caller's
+ * `headersFor` carries the flags' declared defaults), and no failover. A GET or HEAD always goes;
+ * another method only when no origin has seen it yet (`untouched`): once the canary was sent a
+ * POST, it may already have acted on it, so it is never sent again.
  *
  * @example
- * const plan = failOpenPlan({ request, publicUrl, origins, headersFor, timeoutMs });
+ * const plan = failOpenPlan({ request, publicUrl, origins, headersFor, timeoutMs }, untouched);
  * if (plan) outcome = await proxyToOrigin(plan, fetch, clock);
  */
-export function failOpenPlan(plan: Omit<ProxyPlan, 'cohort' | 'failoverStatuses'>): ProxyPlan | undefined {
-  if (!isReplayable(plan.request.method)) return undefined;
+export function failOpenPlan(
+  plan: Omit<ProxyPlan, 'cohort' | 'failoverStatuses'>,
+  untouched: boolean,
+): ProxyPlan | undefined {
+  if (!untouched && !isReplayable(plan.request.method)) return undefined;
+  if (plan.request.bodyUsed) return undefined;
   return { ...plan, cohort: 'stable', failoverStatuses: [] };
 }

@@ -105,3 +105,20 @@ export function flagValues(results: Readonly<Record<string, FlagResult>>): Recor
   for (const name in results) values[name] = results[name]!.value;
   return values;
 }
+
+/**
+ * Every flag at its declared default (killed flags off): what the visitor gets when the splitter
+ * cannot evaluate, as when it fails open to stable after a defect in its own code.
+ *
+ * @example
+ * declaredDefaults({ a: { enabled: true, percent: 50, default: true } }, NO_KILL); // { a: true }
+ */
+export function declaredDefaults(
+  flags: Readonly<Record<string, FlagConfig>>,
+  kill: KillSwitch,
+): Record<string, boolean> {
+  const values: Record<string, boolean> = {};
+  for (const [name, flag] of Object.entries(flags))
+    values[name] = !(kill.allFlags || kill.flags.has(name)) && flag.default;
+  return values;
+}

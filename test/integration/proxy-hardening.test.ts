@@ -197,7 +197,15 @@ describe('a defect in the splitter', () => {
   });
 
   it('records a POST it cannot replay too', async () => {
-    const { request, metrics } = testApp({ deps: defect });
+    // The origin had the request when our code failed on its answer: it is not sent again.
+    const answerWeFailOn = {
+      status: 200,
+      body: null,
+      get headers(): Headers {
+        throw new Error('simulated defect');
+      },
+    } as unknown as Response;
+    const { request, metrics } = testApp({ deps: { fetch: async () => answerWeFailOn } });
     expect((await request('/api/invoices', { method: 'POST', body: 'x' })).status).toBe(502);
     expect(metrics.metrics).toMatchObject([{ method: 'POST', outcome: 'error', status: 502 }]);
   });
