@@ -89,12 +89,18 @@ function expiresMaxAge(expires: string, date: string | null): number {
  * Whether a path was opted in as shared by both cohorts (e.g. content-hashed assets), so that a
  * response to it may be stored by shared caches as the origin says. A prefix ending in `/` covers
  * what is under it; any other covers itself and what is under it (`/assets` never covers
- * `/assets-private`).
+ * `/assets-private`). A path with an encoded slash, backslash or dot, or a dot segment, is never
+ * shared: an origin may resolve it to a path outside the prefix.
  *
  * @example
  * isSharedCachePath('/assets/app.3f9a.js', ['/assets/']); // true
  */
 export function isSharedCachePath(pathname: string, prefixes: readonly string[]): boolean {
+  // A path the origin may read as another one (an encoded slash or backslash, a dot segment) is
+  // never shared: `/assets/..%2faccount` must not be stored as if it were an asset.
+  if (pathname.includes('%') || pathname.includes('/.') || pathname.includes('\\')) {
+    if (/%2f|%5c|%2e|\/\.\.?(\/|$)|\\/i.test(pathname)) return false;
+  }
   for (const prefix of prefixes) {
     if (
       prefix.endsWith('/')

@@ -132,7 +132,7 @@ export interface OriginRequestContext {
   publicUrl: PublicUrl;
   /** The verified visitor IP (`CF-Connecting-IP`), if any. */
   visitorIp: string | null;
-  /** Keep `Upgrade`/`Connection` so that a WebSocket handshake reaches the origin. */
+  /** Keep `Upgrade`/`Connection` (and only them) so that a WebSocket handshake reaches the origin. */
   webSocket: boolean;
   /** The configured identity header: trusted as it arrives, so its other spellings are not. */
   identityHeader?: string;
@@ -185,8 +185,10 @@ export function buildOriginRequestHeaders(inbound: Headers, context: OriginReque
   const headers = new Headers(inbound);
   const connectionListed = connectionListedHeaders(inbound);
   for (const name of inbound.keys()) {
+    // A WebSocket handshake keeps the two headers that make it one; every other hop-by-hop goes.
     const hopByHop =
-      !context.webSocket && (isFixedHopByHop(name) || connectionListed?.includes(name) === true);
+      (isFixedHopByHop(name) || connectionListed?.includes(name) === true) &&
+      !(context.webSocket && (name === 'upgrade' || name === 'connection'));
     if (hopByHop || NEVER_FORWARDED.includes(name) || claimedByEdge(name, context.identityHeader))
       headers.delete(name);
   }

@@ -56,6 +56,25 @@ describe('origin request headers', () => {
     expect(headers.get('upgrade')).toBe('websocket');
     expect(headers.get('connection')).toBe('Upgrade');
   });
+
+  it('drops every other hop-by-hop header from a WebSocket handshake', () => {
+    const headers = buildOriginRequestHeaders(
+      new Headers({
+        upgrade: 'websocket',
+        connection: 'Upgrade, x-hop',
+        'x-hop': 'connection-scoped',
+        'proxy-authorization': 'Basic c2VjcmV0',
+        te: 'trailers',
+        'keep-alive': 'timeout=5',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      }),
+      { ...context, webSocket: true },
+    );
+    expect(headers.get('upgrade')).toBe('websocket');
+    expect(headers.get('sec-websocket-key')).toBe('dGhlIHNhbXBsZSBub25jZQ==');
+    for (const name of ['x-hop', 'proxy-authorization', 'te', 'keep-alive'])
+      expect(headers.get(name)).toBeNull();
+  });
 });
 
 describe('client response headers', () => {
@@ -289,6 +308,13 @@ describe('shared cache paths', () => {
     ['/assets-private/x', ['/assets'], false],
     ['/favicon.ico', ['/favicon.ico'], true],
     ['/', [], false],
+    ['/assets/..%2faccount', ['/assets/'], false],
+    ['/assets/%2E%2E/account', ['/assets/'], false],
+    ['/assets/..%5Caccount', ['/assets/'], false],
+    ['/assets/../account', ['/assets/'], false],
+    ['/assets/./app.js', ['/assets/'], false],
+    ['/assets/app%20v2.js', ['/assets/'], true],
+    ['/assets/app..v2.js', ['/assets/'], true],
   ])('%s under %j → %s', (path, prefixes, shared) => {
     expect(isSharedCachePath(path, prefixes)).toBe(shared);
   });
