@@ -288,40 +288,27 @@ async function main(): Promise<void> {
     compatibilityDate: COMPATIBILITY_DATE,
     unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
   };
+  // The splitter as deployed: its bundle, the config in KV, METRICS bound.
+  const splitterWorker = (name: string, scriptPath: string) => ({
+    ...common,
+    name,
+    scriptPath,
+    kvNamespaces: ['ROLLOUT'],
+    analyticsEngineDatasets: { METRICS: { dataset: 'edge_rollout' } },
+    bindings: {
+      STABLE_ORIGIN: originUrl,
+      CANARY_ORIGIN: originUrl,
+      ADMIN_TOKEN: 'bench-token-0123456789abcdefghijklmnop',
+    },
+  });
   const mf = new Miniflare({
     // A fixed request.cf, so Miniflare never tries to fetch one from the network.
     cf: { colo: 'LOC', country: 'XX' },
     workers: [
       { ...common, name: 'bare', script: BARE_WORKER, bindings: { STABLE_ORIGIN: originUrl } },
       { ...common, name: 'control', script: BARE_WORKER, bindings: { STABLE_ORIGIN: originUrl } },
-      {
-        ...common,
-        name: 'splitter',
-        scriptPath: splitterPath,
-        kvNamespaces: ['ROLLOUT'],
-        analyticsEngineDatasets: { METRICS: { dataset: 'edge_rollout' } },
-        bindings: {
-          STABLE_ORIGIN: originUrl,
-          CANARY_ORIGIN: originUrl,
-          ADMIN_TOKEN: 'bench-token-0123456789abcdefghijklmnop',
-        },
-      },
-      ...(BASELINE
-        ? [
-            {
-              ...common,
-              name: 'baseline',
-              scriptPath: BASELINE,
-              kvNamespaces: ['ROLLOUT'],
-              analyticsEngineDatasets: { METRICS: { dataset: 'edge_rollout' } },
-              bindings: {
-                STABLE_ORIGIN: originUrl,
-                CANARY_ORIGIN: originUrl,
-                ADMIN_TOKEN: 'bench-token-0123456789abcdefghijklmnop',
-              },
-            },
-          ]
-        : []),
+      splitterWorker('splitter', splitterPath),
+      ...(BASELINE ? [splitterWorker('baseline', BASELINE)] : []),
       {
         ...common,
         name: 'contract-minimum',
