@@ -1,10 +1,4 @@
-import { CachedConfigStore } from '../src/config/cached-config-store';
-import {
-  KILL_SWITCH_KEY,
-  parseKillSwitch,
-  safeDefaultConfig,
-  unionKillSwitch,
-} from '../src/config/config-schema';
+import { KILL_SWITCH_KEY, parseKillSwitch, unionKillSwitch } from '../src/config/config-schema';
 import type { Settings } from '../src/config/settings';
 import { createAnalyticsSqlClient, readWindowStats, type SqlFetch } from '../src/guard/analytics-sql';
 import type { GuardVerdictRecord } from '../src/guard/analyze-canary';
@@ -18,10 +12,9 @@ import type {
 } from '../src/guard/guard-ports';
 import type { GuardSettings } from '../src/guard/guard-settings';
 import type { GuardIncident } from '../src/guard/handle-breach';
-import type { Clock, ConfigSnapshot, ErrorReporter, Logger } from '../src/ports';
+import type { Clock, ErrorReporter, Logger } from '../src/ports';
 import { controlPlaneFor, type ControlPlane, type ControlResult } from './control/control-plane';
 import type { Env } from './env';
-import { KvRawConfigSource } from './runtime';
 
 /** The per-run ports the scheduled handler provides. */
 export interface GuardRunPorts {
@@ -50,10 +43,17 @@ export function buildGuardDeps(
   ports: GuardRunPorts,
 ): GuardDeps {
   const { clock, logger, reporter } = ports;
-  const control = ports.control ?? controlPlaneFor(env.CONTROL, settings, logger);
+  // Each failed call is a warning here: the scheduled handler reports an unreachable control
+  // plane once per outage, not once per call every minute.
+  const controlLogger: Logger = {
+    info: (message, fields) => logger.info(message, fields),
+    warn: (message, fields) => logger.warn(message, fields),
+    error: (message, fields) => logger.warn(message, fields),
+  };
+  const control = ports.control ?? controlPlaneFor(env.CONTROL, settings, controlLogger);
   const sql = createAnalyticsSqlClient({ ...guard.sql, fetch: ports.fetch });
   return {
-    readConfig: committedConfig(env, settings, control, clock, logger),
+    readConfig: committedConfig(env, control, logger),
     stats: { read: (window) => readWindowStats(sql, guard.dataset, window) },
     commands: controlRolloutCommands(control, clock),
     state: controlGuardStateStore(control),
@@ -76,24 +76,13 @@ const GUARD_ACTOR = 'guard';
 
 /**
  * The committed config (from the control plane) with both kill switches. When the control plane
- * cannot be reached, the KV replica stands in, so the guard still judges what visitors get.
+ * cannot be reached the run is skipped: the KV replica may lag behind the committed version, and
+ * no abort, verdict or incident could be written to the single writer anyway.
  */
-function committedConfig(
-  env: Env,
-  settings: Settings,
-  control: ControlPlane,
-  clock: Clock,
-  logger: Logger,
-): ReadConfig {
-  const replica = new CachedConfigStore(new KvRawConfigSource(env.ROLLOUT), {
-    ttlMs: 0,
-    clock,
-    logger,
-    safeDefault: safeDefaultConfig(settings.DEFAULT_FLAGS),
-  });
-  return async (): Promise<ConfigSnapshot> => {
+function committedConfig(env: Env, control: ControlPlane, logger: Logger): ReadConfig {
+  return async () => {
     const state = await control.state();
-    if ('ok' in state) return replica.read();
+    if ('ok' in state) return { source: 'control-unreachable', error: `${state.status} ${state.error}` };
     let hand: string | null = null;
     try {
       hand = await env.ROLLOUT.get(KILL_SWITCH_KEY, 'text');

@@ -54,6 +54,8 @@ export async function probeOrigins(
 ): Promise<ProbeRunResult> {
   try {
     const snapshot = await deps.readConfig();
+    if (snapshot.source === 'control-unreachable')
+      return { ran: false, why: 'the control plane is unreachable; probes need the committed config' };
     const probe = resolveProbeSettings(snapshot.config.probes);
     if (!probe) return { ran: false, why: 'no probes section in the config' };
     if (snapshot.source !== 'kv')

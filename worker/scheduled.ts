@@ -35,6 +35,8 @@ export type ScheduledHandler = (
 export function createScheduledHandler(overrides: ScheduledOverrides = {}): ScheduledHandler {
   const logger = overrides.logger ?? safeLogger(consoleLogger);
   let announced: string | undefined;
+  // When this isolate's runs began to find the control plane unreachable (undefined: they don't).
+  let controlDownSince: string | undefined;
   const once = (message: string, reason: string): void => {
     if (announced === reason) return;
     announced = reason;
@@ -70,6 +72,26 @@ export function createScheduledHandler(overrides: ScheduledOverrides = {}): Sche
       });
       await probeOrigins(deps, env, parsed.settings);
       const result = await runGuard(deps);
+      if (!result.ran && result.controlUnreachable) {
+        // One error and one report per outage: the single writer is down, so the guard neither
+        // judges a possibly stale replica nor attempts an abort it could not write.
+        if (controlDownSince === undefined) {
+          controlDownSince = new Date(clock.now()).toISOString();
+          logger.error('guard skipped: the control plane is unreachable', { why: result.why });
+          reporter.captureMessage(
+            'edge-rollout guard cannot reach the control plane: no verdict, no action until it answers',
+            'error',
+            { tags: { component: 'guard' }, extra: { why: result.why } },
+          );
+        } else {
+          logger.warn('guard still skipped: the control plane is unreachable', { since: controlDownSince });
+        }
+        return;
+      }
+      if (controlDownSince !== undefined) {
+        logger.info('guard reaches the control plane again', { since: controlDownSince });
+        controlDownSince = undefined;
+      }
       if (!result.ran) logger.info('guard skipped', { why: result.why });
     } catch (error) {
       logger.error('guard run failed', { error: String((error as Error)?.stack ?? error) });

@@ -62,5 +62,14 @@ export interface StatsSource {
   read(window: StatsWindow): Promise<WindowStatsResult>;
 }
 
-/** The current config as the guard sees it. */
-export type ReadConfig = () => Promise<ConfigSnapshot>;
+/**
+ * The control plane (the single writer) did not answer. The guard then neither judges nor acts:
+ * a KV replica may lag behind the committed version, and an abort could not be written anyway.
+ */
+export interface ControlUnreachable {
+  source: 'control-unreachable';
+  error: string;
+}
+
+/** The committed config as the guard sees it, or why it cannot be read. */
+export type ReadConfig = () => Promise<ConfigSnapshot | ControlUnreachable>;

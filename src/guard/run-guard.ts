@@ -20,8 +20,12 @@ import {
   type Propagation,
 } from './traffic-split';
 
-/** What one run did: skipped (with why), or judged and recorded. */
-export type GuardRunResult = { ran: false; why: string } | { ran: true; record: GuardVerdictRecord };
+/**
+ * What one run did: skipped (with why; `controlUnreachable` when the control plane did not
+ * answer, which the caller reports once per outage), or judged and recorded.
+ */
+export type GuardRunResult =
+  { ran: false; why: string; controlUnreachable?: true } | { ran: true; record: GuardVerdictRecord };
 
 // States in which canary traffic flows and is worth judging.
 const JUDGED_STATES = new Set(['ramping', 'paused', 'promoted']);
@@ -29,7 +33,8 @@ const JUDGED_STATES = new Set(['ramping', 'paused', 'promoted']);
 /**
  * One guard run (every minute on the Cron Trigger):
  * 1. skip unless a canary is live (ramping, paused or promoted, percent > 0, not killed) in a
- *    config actually read from the store;
+ *    config actually read from the store; skip without writing anything when the control plane
+ *    (the single writer) cannot be reached;
  * 2. read the window (both cohorts, the traffic split, per-route outcomes when set), test the
  *    split against the percent, track the step's propagation and build the verdict table
  *    ({@link analyzeCanary});
@@ -41,6 +46,12 @@ const JUDGED_STATES = new Set(['ramping', 'paused', 'promoted']);
  */
 export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
   const snapshot = await deps.readConfig();
+  if (snapshot.source === 'control-unreachable')
+    return {
+      ran: false,
+      why: `the control plane is unreachable (${snapshot.error}); nothing judged, nothing written`,
+      controlUnreachable: true,
+    };
   const { config } = snapshot;
   if (snapshot.source !== 'kv')
     return {

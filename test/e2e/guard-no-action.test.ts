@@ -1,5 +1,8 @@
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { ErrorReporter } from '../../src/ports';
+import type { Env } from '../../worker/env';
+import type { ScheduledHandler } from '../../worker/scheduled';
 import { createScheduledHandler } from '../../worker/scheduled';
 import worker from '../../worker/index';
 import { RECENT_SQL, guardWorld, statsAnswer } from '../support/fake-sql-api/guard-world';
@@ -18,7 +21,51 @@ function observedHandler() {
   return { handler: createScheduledHandler({ reporter, logger }), reports, logger };
 }
 
+/** A control-plane namespace whose object never answers (overloaded, or being reset). */
+function unreachableControl(): Env['CONTROL'] {
+  const failing = new Proxy(
+    {},
+    { get: () => () => Promise.reject(new Error('Durable Object is overloaded')) },
+  );
+  return new Proxy({} as Env['CONTROL'], {
+    get: (_, prop) => (prop === 'get' ? () => failing : () => ({ toString: () => 'id' })),
+  });
+}
+
+async function runWith(handler: ScheduledHandler, env: Env, scheduledTime: number): Promise<void> {
+  const ctx = createExecutionContext();
+  await handler(createScheduledController({ scheduledTime, cron: '* * * * *' }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
 describe('guard: runs that must change nothing', () => {
+  it('skips every run while the control plane is unreachable: nothing judged on the KV replica, no abort, one error and one report per outage', async () => {
+    const world = await guardWorld();
+    const { handler, reports, logger } = observedHandler();
+    // The KV replica still shows a ramping canary, and the metrics breach.
+    await world.putConfig({ version: 5 });
+    await world.answer([{ sql: RECENT_SQL, answer: statsAnswer({ requests: 1200, errors: 96 }) }]);
+    const down = { ...world.env, CONTROL: unreachableControl() };
+    for (const minute of [0, 1, 2]) await runWith(handler, down, T + minute * 60_000);
+
+    expect(await world.queries()).toEqual([]);
+    expect(await world.webhookCalls()).toEqual([]);
+    expect(reports).toEqual([
+      { kind: 'error', message: expect.stringContaining('guard cannot reach the control plane') },
+    ]);
+    expect(logger.lines.filter((line) => line.level === 'error')).toEqual([
+      expect.objectContaining({ message: 'guard skipped: the control plane is unreachable' }),
+    ]);
+
+    // The object answers again: the guard judges the committed config and acts, once.
+    await world.run(handler, T + 3 * 60_000);
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({ level: 'info', message: 'guard reaches the control plane again' }),
+    );
+    expect((await world.config()).rollout.state).toBe('aborted');
+    expect(await world.webhookCalls()).toHaveLength(1);
+  });
+
   it('keeps a low-traffic canary as it is: inconclusive, no change, no notice', async () => {
     const world = await guardWorld();
     await world.putConfig({
