@@ -27,13 +27,16 @@ export function scheduleIsLive(config: RolloutConfig): boolean {
  * Pauses a ramping rollout whose schedule cannot be trusted to advance (a sample-ratio mismatch,
  * or inconclusive verdicts past the limit), through the `pause` command with the version judged as
  * `If-Match`. The pause holds the percent: the canary keeps serving and stays guarded (a breach
- * still aborts it). The webhook and the error reporter hear about it, success or failure.
+ * still aborts it). The webhook and the error reporter hear about a pause that lands, and about a
+ * failed one once per incident: while the previous run's pause failed on the same config version,
+ * the retry is only logged (`previous`, the last stored verdict, tells).
  */
 export async function pauseRollout(
   deps: GuardDeps,
   config: RolloutConfig,
   hold: HoldReason,
   judged: Judged,
+  previous?: GuardVerdictRecord,
 ): Promise<GuardAction> {
   const why =
     hold.kind === 'srm'
@@ -44,6 +47,11 @@ export async function pauseRollout(
   const context = { tags: { component: 'guard', hold: hold.kind }, extra: { why } };
   if (!result.ok) {
     const error = `${result.status} ${result.error}`;
+    const announced = previous?.action.type === 'pause-failed' && previous.configVersion === config.version;
+    if (announced) {
+      deps.logger.warn('guard pause retry failed', { error, why });
+      return { type: 'pause-failed', error, why };
+    }
     deps.logger.error('guard could not pause the rollout', { error, why });
     deps.reporter.captureMessage(
       `edge-rollout guard could not pause the rollout: ${error}`,

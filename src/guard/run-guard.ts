@@ -131,7 +131,7 @@ export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
     action = await handleBreach(deps, config, verdict);
   } else if (srmActs) {
     action = scheduleIsLive(config)
-      ? await pauseRollout(deps, config, { kind: 'srm', message: srm.note }, judged)
+      ? await pauseRollout(deps, config, { kind: 'srm', message: srm.note }, judged, previous)
       : await reportMismatch(deps, config, srm.note, previous, judged);
   } else if (verdict.status === 'healthy') {
     const step = await advanceStep(deps, config, thresholds, verdict, {
@@ -149,6 +149,7 @@ export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
       config,
       { kind: 'inconclusive', runs: streak.inconclusive, reason: verdict.reason },
       judged,
+      previous,
     );
     if (action.type === 'paused') streak.inconclusive = 0;
   } else {

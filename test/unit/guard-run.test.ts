@@ -497,6 +497,46 @@ describe('runGuard', () => {
     expect(w.commands.map((c) => c.type)).toEqual(['pause']);
   });
 
+  it.each([
+    [
+      'a sample-ratio mismatch',
+      (w: ReturnType<typeof world>) =>
+        (w.split.rows = (config, nowMs) => trafficAt(nowMs, String(config.version), 1500, 8500)),
+    ],
+    [
+      'too many inconclusive runs',
+      (w: ReturnType<typeof world>) => {
+        w.setConfig({ ...w.config(), guard: { inconclusiveLimit: 1 } });
+        w.recent.result = stats({ requests: 12 });
+      },
+    ],
+  ])('announces a pause that fails on %s once, then retries quietly every run', async (_, arrange) => {
+    const w = world({ steps: [10, 50], bakeMinutes: 15 });
+    arrange(w);
+    const refused: GuardCommandResult = { ok: false, status: 503, error: 'control plane unavailable' };
+    w.failNextCommands.push(refused, refused, refused);
+    for (const minute of [1, 2, 3]) {
+      w.at(T0 + minute * MIN);
+      const run = await runGuard(w.deps);
+      expect(run.ran && run.record.action).toMatchObject({
+        type: 'pause-failed',
+        error: '503 control plane unavailable',
+      });
+    }
+    expect(w.commands.map((c) => c.type)).toEqual(['pause', 'pause', 'pause']);
+    expect(w.notices.map((n) => n.text)).toEqual([
+      expect.stringContaining('wanted to pause the rollout at 10 % but could not: 503'),
+    ]);
+    expect(w.reports).toEqual([expect.stringContaining('guard could not pause the rollout')]);
+    expect(w.logs.filter((l) => l.level === 'error')).toHaveLength(1);
+
+    // The retry lands: that is news, and announced.
+    w.at(T0 + 4 * MIN);
+    const landed = await runGuard(w.deps);
+    expect(landed.ran && landed.record.action).toMatchObject({ type: 'paused', version: 4 });
+    expect(w.notices).toHaveLength(2);
+  });
+
   it('stores the table, the SQL, the versions seen and the Worker version restriction with the verdict', async () => {
     const w = world();
     w.setConfig({ ...w.config(), guard: { workerVersion: 'w1', dryRun: ['p95'] } });
