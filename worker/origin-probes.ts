@@ -86,6 +86,7 @@ export async function probeOrigins(
     const judged = judgeProbes(previous, results, {
       failureThreshold: probe.failureThreshold,
       canaryLive,
+      configVersion: config.version,
       at,
     });
     for (const action of judged.actions) await act(deps, action, probe.path, rollout.percent);

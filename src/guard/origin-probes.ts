@@ -115,6 +115,11 @@ const CohortStreakSchema = z.object({
   lastError: z.nullable(z.string()),
   /** Whether this run of failures was announced (abort, failed abort or outage notice). */
   announced: z.boolean(),
+  /**
+   * The canary's: the config version its abort was announced on. A newer version (the abort
+   * landed, or ops ramped again) is a rollout started anew, whose abort is announced again.
+   */
+  announcedVersion: z.optional(z.int()),
 });
 
 /** The consecutive failures of both origins, carried from one minute to the next. */
@@ -141,16 +146,17 @@ export type ProbeAction =
 /**
  * Judges one minute's probe results against the streaks so far: a success clears its origin's
  * streak; a failure extends it. The canary is aborted while it is live and has failed
- * `failureThreshold` probes in a row (every run, until the abort lands); a stable origin that
- * has is announced once per outage, and once more when it answers again.
+ * `failureThreshold` probes in a row (every run, until the abort lands; announced once per
+ * config version, so a rollout ramped again after an abort is announced anew); a stable origin
+ * that has is announced once per outage, and once more when it answers again.
  *
  * @example
- * const { streaks, actions } = judgeProbes(previous, results, { failureThreshold: 3, canaryLive: true, at });
+ * const { streaks, actions } = judgeProbes(previous, results, { failureThreshold: 3, canaryLive: true, configVersion: 7, at });
  */
 export function judgeProbes(
   previous: ProbeStreaks | undefined,
   results: readonly ProbeResult[],
-  options: { failureThreshold: number; canaryLive: boolean; at: string },
+  options: { failureThreshold: number; canaryLive: boolean; configVersion: number; at: string },
 ): { streaks: ProbeStreaks; actions: ProbeAction[] } {
   const streaks: ProbeStreaks = { stable: previous?.stable ?? CLEAN, canary: previous?.canary ?? CLEAN };
   const actions: ProbeAction[] = [];
@@ -162,17 +168,25 @@ export function judgeProbes(
       streaks[result.cohort] = CLEAN;
       continue;
     }
+    // The canary's announcement holds for the config version it was made on: once the abort
+    // landed, or ops ramped again, that rollout is over and a new abort is news.
+    const announced =
+      result.cohort === 'canary'
+        ? before.announced && before.announcedVersion === options.configVersion
+        : before.announced;
     const after: CohortStreak = {
       failures: before.failures + 1,
       since: before.since ?? options.at,
       lastError: result.error ?? `status ${result.status}`,
-      announced: before.announced,
+      announced,
+      ...(result.cohort === 'canary' && announced ? { announcedVersion: options.configVersion } : {}),
     };
     const due = after.failures >= options.failureThreshold;
     const detail = { failures: after.failures, since: after.since!, lastError: after.lastError! };
     if (result.cohort === 'canary' && due && options.canaryLive) {
       actions.push({ type: 'abort-canary', ...detail, announce: !after.announced });
       after.announced = true;
+      after.announcedVersion = options.configVersion;
     } else if (result.cohort === 'stable' && due && !after.announced) {
       actions.push({ type: 'stable-down', ...detail });
       after.announced = true;

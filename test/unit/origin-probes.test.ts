@@ -28,6 +28,7 @@ function minutes(rounds: ProbeResult[][], options: { threshold?: number; canaryL
     const judged = judgeProbes(streaks, results, {
       failureThreshold: options.threshold ?? 3,
       canaryLive: options.canaryLive ?? true,
+      configVersion: 1,
       at: AT,
     });
     streaks = judged.streaks;
@@ -88,6 +89,30 @@ describe('judgeProbes: consecutive failures across minutes', () => {
       // Still live (the abort failed): retried, not announced again.
       ['abort:false'],
     ]);
+  });
+
+  it('announces the abort of a rollout started anew: a newer config version resets the announcement', () => {
+    let streaks: ProbeStreaks | undefined;
+    const minute = (canaryLive: boolean, configVersion: number) => {
+      const judged = judgeProbes(streaks, [fail('canary')], {
+        failureThreshold: 3,
+        canaryLive,
+        configVersion,
+        at: AT,
+      });
+      streaks = judged.streaks;
+      return judged.actions.map((action) =>
+        action.type === 'abort-canary' ? `abort:${action.announce}` : action.type,
+      );
+    };
+    expect([minute(true, 5), minute(true, 5), minute(true, 5)]).toEqual([[], [], ['abort:true']]);
+    // The abort landed (v6); the canary origin still fails.
+    expect(minute(false, 6)).toEqual([]);
+    // Ops ramp again (v7) while it still fails: a new abort, announced; its failed retries are not.
+    expect(minute(true, 7)).toEqual(['abort:true']);
+    expect(minute(true, 7)).toEqual(['abort:false']);
+    // Ramped again within the minute after the abort (v9, never seen aborted): announced too.
+    expect(minute(true, 9)).toEqual(['abort:true']);
   });
 
   it('a success in between starts the count again', () => {
