@@ -82,12 +82,16 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 /**
  * The collector sink for a `METRICS_COLLECTOR_URL` value; undefined when the var is unset, or
  * when it is not an http URL on the loopback interface (logged, and the caller keeps its normal
- * sink).
+ * sink). `options` may name the `waitUntil` (a cron run passes its own context's) and `fetch`.
  *
  * @example
  * const metrics = collectorSinkFor(env.METRICS_COLLECTOR_URL, logger) ?? metricsSinkFor(env.METRICS, logger);
  */
-export function collectorSinkFor(value: string | undefined, logger: Logger): MetricsSink | undefined {
+export function collectorSinkFor(
+  value: string | undefined,
+  logger: Logger,
+  options: Pick<CollectorSinkOptions, 'fetch' | 'waitUntil'> = {},
+): MetricsSink | undefined {
   if (value === undefined || value === '') return undefined;
   let url: URL | undefined;
   try {
@@ -101,5 +105,5 @@ export function collectorSinkFor(value: string | undefined, logger: Logger): Met
     });
     return undefined;
   }
-  return new CollectorSink({ url: url.href, logger });
+  return new CollectorSink({ ...options, url: url.href, logger });
 }

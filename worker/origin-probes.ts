@@ -16,6 +16,7 @@ import type { Cohort } from '../src/split/decide-visitor';
 import type { MetricsSink } from '../src/ports';
 import type { Env } from './env';
 import { metricsSinkFor } from './metrics';
+import { collectorSinkFor } from './metrics-collector-sink';
 
 /** Where the probe streaks are kept between runs (a small JSON record). */
 
@@ -24,6 +25,8 @@ export interface OriginProbeOptions {
   fetch?: (input: string, init: RequestInit) => Promise<Response>;
   sink?: MetricsSink;
   store?: ProbeStreakStore;
+  /** Keeps the local collector's posts alive past the run (the cron run's `ctx.waitUntil`). */
+  waitUntil?: (promise: Promise<unknown>) => void;
 }
 
 /** What one probe run did. */
@@ -72,7 +75,16 @@ export async function probeOrigins(
       store.read(),
     ]);
 
-    const sink = options.sink ?? metricsSinkFor(env.METRICS, deps.logger);
+    // The same sink choice as the splitter's (worker/runtime.ts): the local collector when
+    // METRICS_COLLECTOR_URL is set (npm start), Analytics Engine otherwise.
+    const sink =
+      options.sink ??
+      collectorSinkFor(
+        env.METRICS_COLLECTOR_URL,
+        deps.logger,
+        options.waitUntil ? { waitUntil: options.waitUntil } : {},
+      ) ??
+      metricsSinkFor(env.METRICS, deps.logger);
     const workerVersion = env.CF_VERSION_METADATA?.id ?? 'dev';
     for (const result of results)
       sink.record(probeMetric(result, { configVersion: config.version, workerVersion }));

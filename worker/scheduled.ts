@@ -70,7 +70,7 @@ export function createScheduledHandler(overrides: ScheduledOverrides = {}): Sche
         reporter,
         fetch: fetchFn,
       });
-      await probeOrigins(deps, env, parsed.settings);
+      await probeOrigins(deps, env, parsed.settings, { waitUntil: (promise) => ctx.waitUntil(promise) });
       const result = await runGuard(deps);
       if (!result.ran && result.controlUnreachable) {
         // One error and one report per outage: the single writer is down, so the guard neither

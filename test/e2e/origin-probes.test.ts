@@ -8,6 +8,7 @@ import { controlPlaneFor } from '../../worker/control/control-plane';
 import { buildGuardDeps } from '../../worker/guard-deps';
 import worker from '../../worker/index';
 import { probeOrigins } from '../../worker/origin-probes';
+import { newAccountId, webhookReceiver } from '../support/fake-sql-api/control';
 import { guardWorld } from '../support/fake-sql-api/guard-world';
 import { RecordingMetricsSink } from '../support/core-fixtures';
 
@@ -25,9 +26,9 @@ const down = (port: number) => `http://127.0.0.1:${port}/status`;
  * A scenario: the guard's world (fake SQL API answering "no traffic at all", webhook receiver)
  * with the control plane holding a canary at 10 % and probes on `/503`.
  */
-async function probeWorld(origins: { stable: string; canary: string }) {
+async function probeWorld(origins: { stable: string; canary: string }, vars: Record<string, string> = {}) {
   // A token long enough for the Worker's own start-up check, whatever the test config sets.
-  const world = await guardWorld({ ADMIN_TOKEN: 'e2e-origin-probes-admin-token-0123456789' });
+  const world = await guardWorld({ ADMIN_TOKEN: 'e2e-origin-probes-admin-token-0123456789', ...vars });
   // No visitor traffic: every query of the guard finds no rows.
   await world.answer([{ answer: { json: { meta: [], data: [], rows: 0 } } }]);
   const parsed = parseSettings(world.env as unknown as Record<string, unknown>);
@@ -139,5 +140,28 @@ describe('origin probes: each minute the scheduled handler probes both origins',
       }),
     ]);
     expect(sink.metrics.every((metric) => metric.configVersion === world.seededVersion)).toBe(true);
+  });
+
+  it('sends the probe data points to the local collector when METRICS_COLLECTOR_URL is set, as the splitter does', async () => {
+    // The webhook receiver stands in for the demo's collector: it keeps every JSON body posted.
+    const collector = webhookReceiver(`http://127.0.0.1:${inject('webhookPort')}`);
+    const points = newAccountId();
+    const world = await probeWorld(
+      { stable: up(inject('stablePort')), canary: down(inject('canaryPort')) },
+      { METRICS_COLLECTOR_URL: collector.url(points) },
+    );
+
+    await world.run(worker.scheduled, T);
+
+    const posted = (await collector.calls(points)) as unknown as { blobs: string[] }[];
+    expect(posted.map((point) => point.blobs.slice(0, 5))).toEqual(
+      (['stable', 'canary'] as const).map((cohort) => [
+        cohort,
+        String(world.seededVersion),
+        world.env.CF_VERSION_METADATA?.id ?? 'dev',
+        PROBE_METHOD,
+        PROBE_ROUTE,
+      ]),
+    );
   });
 });
