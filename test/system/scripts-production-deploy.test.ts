@@ -207,7 +207,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
       "✘ the canary origin's health URL does not answer 2xx",
     ])
       expect(failures).toContain(failure);
-    expect(run.stdout).toContain('line 106: id = "REPLACE_WITH_PRODUCTION_KV_NAMESPACE_ID"');
+    expect(run.stdout).toContain('line 111: id = "REPLACE_WITH_PRODUCTION_KV_NAMESPACE_ID"');
     expect(run.stderr).toContain('Dry run done: nothing was changed, but 4 check(s) failed');
     expect(run.wranglerCalls).toEqual([['secret', 'list', '--env', 'production']]);
   });
