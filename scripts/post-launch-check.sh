@@ -17,7 +17,8 @@ Prints a checklist and exits 0 when every line passes, 1 otherwise:
   - the admin API's health endpoint answers
   - the rollout is not aborted
   - the canary percent is the expected one
-  - the guard's verdict is healthy, and recent (the guard runs every minute)
+  - the guard's verdict is healthy, recent (the guard runs every minute) and judged on the
+    current config version
   - the kill switch is off
   - the audit log reads; its entries since --since are listed
 
@@ -74,7 +75,7 @@ printf 'Post-launch check of %s at %s\n\n' "$URL" "$(date -u +%Y-%m-%dT%H:%M:%SZ
 if [[ $DRY_RUN == 1 ]]; then
   printf 'DRY RUN: nothing is queried. The checks and the commands behind them:\n'
   printf '  health endpoint answers                      npx rollout health\n'
-  printf '  state not aborted; percent %s; guard verdict healthy and at most %s min old; kill switch off\n' \
+  printf '  state not aborted; percent %s; guard verdict healthy, at most %s min old, on the current config version; kill switch off\n' \
     "${EXPECT_PERCENT:-100 (0 once finalized)}" "$MAX_VERDICT_AGE"
   printf '                                               npx rollout status --json\n'
   printf '  audit entries since %-24s npx rollout audit --since %s --limit 1000 --json\n' "$SINCE" "$SINCE"
@@ -100,6 +101,8 @@ else if (g.status !== "healthy") {
   const why = (Array.isArray(g.reasons) ? g.reasons.map((r) => (r && r.message) || JSON.stringify(r)) : [g.reason]).filter(Boolean);
   line(false, `guard verdict is ${g.status}${why.length ? `: ${why.join("; ")}` : ""}`);
 } else if (!(ageMin <= Number(maxAgeArg))) line(false, `guard verdict is healthy but ${Number.isNaN(ageMin) ? "undated" : `${Math.round(ageMin)} min old`} (is the cron trigger running?)`);
+// A recent verdict on an older config judged what visitors no longer get.
+else if (g.configVersion !== s.version) line(false, `guard verdict is healthy but was judged on ${Number.isInteger(g.configVersion) ? `config v${g.configVersion}` : "an unrecorded config version"}, not the current v${s.version} (check again after the next guard run)`);
 else line(true, `guard verdict is healthy (${Math.max(0, Math.round(ageMin))} min ago)`);
 const k = s.kill || {};
 const killed = [k.canary && "canary", k.allFlags && "every flag", ...(k.flags || []).map((f) => `flag ${f}`)].filter(Boolean);

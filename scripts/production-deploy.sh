@@ -22,7 +22,8 @@ Phase A  npm test and npm run typecheck; no REPLACE_WITH… placeholder left in 
          deploy; the admin API answers.
 Phase B  canary 10 % -> gate -> 50 % -> gate -> 100 % -> gate, then promote, through npx rollout.
          A gate waits --bake seconds, then reads `npx rollout status --json` and passes only on a
-         `healthy` guard verdict given after the step began. It fails when the rollout is
+         `healthy` guard verdict given after the step began, on the config version in force
+         (a write after the guard's run needs the next run). It fails when the rollout is
          aborted or paused, the kill switch stops the canary, the verdict is `breach`, missing,
          stale or inconclusive (unless --allow-no-verdict), or (with --max-error-rate) the
          canary's error rate is above the limit.
@@ -238,12 +239,16 @@ if (status.state === "aborted") problems.push("the rollout is aborted");
 else if (!["ramping", "promoted"].includes(status.state)) problems.push(`the rollout is ${status.state}, not ramping`);
 if (status.kill && status.kill.canary) problems.push("the kill switch stops the canary");
 const fresh = guard && Date.parse(guard.at) >= stepStartedMs;
+// Recent is not enough: the verdict must judge the config in force now. A write after the guard
+// ran (a flag, a kill, another step) makes it a verdict on a config visitors no longer get.
+const current = guard && guard.configVersion === status.version;
 if (guard && guard.status === "breach") {
   const reasons = (Array.isArray(guard.reasons) ? guard.reasons : []).map((r) => (r && r.message) || JSON.stringify(r));
   problems.push(`guard verdict: breach${reasons.length ? ` (${reasons.join("; ")})` : ""}`);
-} else if (!guard || !fresh || guard.status !== "healthy") {
+} else if (!guard || !fresh || !current || guard.status !== "healthy") {
   // A gate that passes on no data is no gate: it takes a healthy verdict judged on this step.
-  const why = !guard ? "no guard verdict yet" : !fresh ? `the guard verdict (${guard.at}) predates this step` : `the guard verdict is ${guard.status}${guard.reason ? ` (${guard.reason})` : ""}`;
+  const judged = guard && Number.isInteger(guard.configVersion) ? `config v${guard.configVersion}` : "an unrecorded config version";
+  const why = !guard ? "no guard verdict yet" : !fresh ? `the guard verdict (${guard.at}) predates this step` : !current ? `the guard verdict was judged on ${judged}, not the current v${status.version}` : `the guard verdict is ${guard.status}${guard.reason ? ` (${guard.reason})` : ""}`;
   (allowNoVerdict ? warnings : problems).push(why);
 }
 if (maxErrorRate !== undefined) {

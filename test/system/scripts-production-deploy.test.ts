@@ -114,6 +114,8 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
   function launchEnv(options: {
     guardDuringBake?: boolean;
     clockAheadMinutes?: number;
+    /** After the guard's run in each bake, someone writes a config change (a flag's percent). */
+    writeAfterGuard?: boolean;
   }): Record<string, string> {
     const bin = mkdtempSync(join(dir, 'bin-'));
     const real = (name: string) =>
@@ -126,6 +128,13 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
           '#!/bin/sh',
           `ran=$(curl -sS --max-time 30 '${trigger}')`,
           '[ "$ran" = "Ran scheduled event" ] || { echo "the scheduled handler did not run: $ran" >&2; exit 1; }',
+          ...(options.writeAfterGuard
+            ? [
+                `curl -sS -f -o /dev/null --max-time 30 -X PUT -H 'authorization: Bearer ${TOKEN}' ` +
+                  `-H 'content-type: application/json' -d '{"enabled":true,"percent":7}' ` +
+                  `'${world.worker.url}/__rollout/flags/templates' || exit 1`,
+              ]
+            : []),
           `exec ${real('sleep')} "$@"`,
         ].join('\n'),
       );
@@ -510,5 +519,27 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('✘ gate after 10 % failed: canary error rate 2.5 % > 1 %');
     expect(await state()).toMatchObject({ state: 'ramping', percent: 10 });
+  });
+
+  it('fails a gate whose recent healthy verdict was judged on an older config version', async () => {
+    await cli('abort', '--reason', 'reset for the older-version run');
+    await cli('flag', 'templates', 'off', '--reason', 'so the write during the bake changes it');
+    await metrics({
+      canary: { requests: 5000, errors: 5, p95Ms: 300 },
+      stable: { requests: 45_000, errors: 45 },
+    });
+    // The guard judges the step, then a flag changes before the gate reads the verdict.
+    const run = await runWithWranglerStub(
+      'scripts/production-deploy.sh',
+      [...healthArgs, '--skip-tests', '--bake', '1', '--skip-flags'],
+      { env: launchEnv({ guardDuringBake: true, writeAfterGuard: true }) },
+    );
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    const current = await state();
+    expect(current).toMatchObject({ state: 'ramping', percent: 10 });
+    expect(run.stderr).toContain(
+      `✘ gate after 10 % failed: the guard verdict was judged on config v${current.version - 1}, not the current v${current.version}`,
+    );
+    expect(run.stdout).not.toContain('canary to 50 %');
   });
 });

@@ -220,6 +220,22 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
       await cli('kill', 'off');
     });
 
+    it('fails on a recent healthy verdict judged on an older config version, and passes once the guard judged the current one', async () => {
+      // The kill and unkill above each wrote a version after the guard's last run.
+      const run = await runWithWranglerStub('scripts/post-launch-check.sh', [], { env });
+      expect(run.code, run.stdout).toBe(1);
+      const { version } = await state();
+      expect(run.stdout).toContain(
+        `✘ guard verdict is healthy but was judged on config v${version - 2}, not the current v${version} (check again after the next guard run)`,
+      );
+      expect(run.stdout).toContain('1 check(s) failed.');
+
+      await guardRun();
+      const again = await runWithWranglerStub('scripts/post-launch-check.sh', [], { env });
+      expect(again.code, again.stdout).toBe(0);
+      expect(again.stdout).toContain('✔ guard verdict is healthy (0 min ago)');
+    });
+
     it('passes after a finalize, when the guard has no live canary to judge, despite an old verdict', async () => {
       await guardRun();
       await cli('finalize', '--reason', 'day-7 review passed');
