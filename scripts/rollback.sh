@@ -33,11 +33,19 @@ Options:
                            ~60 s to reach every location)
   --migration-applied      a database migration ran for this launch: print the database
                            reminder (also printed when production-deploy.sh recorded one)
+  --clear-migration-record the schema question is settled (checked, forward-fixed or
+                           restored): delete the record production-deploy.sh --migrate left
+                           for --env, and exit; nothing is rolled back, no token needed
   --dry-run                print every step; run nothing, change nothing
   -h, --help               this help
 
 This never touches the database: a schema migration is not rolled back. See
 docs/ROLLBACK-PROCEDURE.md (Database) for forward-fix or restore.
+
+The migration record (LAUNCH_STATE_DIR/<env>.migration) lasts until the release that carried
+the migration is finalized: a run that finds a finalize in the audit log since the migration
+started deletes it (the stable version is then the one built for the migrated schema). Until
+then, or --clear-migration-record, every run prints the reminder.
 
 Environment: ROLLOUT_TOKEN (required), ROLLOUT_URL, ROLLOUT_ACTOR (default: rollback.sh),
 LAUNCH_STATE_DIR (where production-deploy.sh records a migration; default: .wrangler/launch).
@@ -54,6 +62,7 @@ CHECK_PATH=/
 VERIFY_TIMEOUT=120
 DRY_RUN=0
 MIGRATION_APPLIED=0
+CLEAR_MIGRATION_RECORD=0
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -65,11 +74,26 @@ while [[ $# -gt 0 ]]; do
     --check-path) need_value "$@" && CHECK_PATH=$2 && shift 2 ;;
     --verify-timeout) need_value "$@" && VERIFY_TIMEOUT=$2 && shift 2 ;;
     --migration-applied) MIGRATION_APPLIED=1 && shift ;;
+    --clear-migration-record) CLEAR_MIGRATION_RECORD=1 && shift ;;
     --dry-run) DRY_RUN=1 && shift ;;
     -h | --help) usage && exit 0 ;;
     *) die_usage "unknown argument: $1" ;;
   esac
 done
+
+MIGRATION_RECORD=${LAUNCH_STATE_DIR:-$ROOT/.wrangler/launch}/$ENV_NAME.migration
+if [[ $CLEAR_MIGRATION_RECORD == 1 ]]; then
+  [[ $ENV_NAME =~ ^[A-Za-z0-9_-]{1,64}$ ]] || die_usage "--env must be 1-64 chars of [A-Za-z0-9_-]"
+  if [[ -f $MIGRATION_RECORD && $DRY_RUN == 1 ]]; then
+    printf 'DRY RUN: would clear the migration record for env %s: %s\n' "$ENV_NAME" "$(head -n 1 "$MIGRATION_RECORD" | tr -cd '[:print:]')"
+  elif [[ -f $MIGRATION_RECORD ]]; then
+    printf 'Cleared the migration record for env %s: %s\n' "$ENV_NAME" "$(head -n 1 "$MIGRATION_RECORD" | tr -cd '[:print:]')"
+    rm -f "$MIGRATION_RECORD"
+  else
+    printf 'No migration record for env %s (%s).\n' "$ENV_NAME" "$MIGRATION_RECORD"
+  fi
+  exit 0
+fi
 
 validate_env_and_url
 URL=${URL%/}
@@ -82,7 +106,6 @@ URL=${URL%/}
 export ROLLOUT_URL=$URL ROLLOUT_ACTOR=${ROLLOUT_ACTOR:-rollback.sh} ROLLOUT_ENV=$ENV_NAME
 ENV_ARGS=(--env "$ENV_NAME")
 FAILED=()
-MIGRATION_RECORD=${LAUNCH_STATE_DIR:-$ROOT/.wrangler/launch}/$ENV_NAME.migration
 
 # The Worker goes back; the schema does not. Said at the start and again at the end.
 database_reminder() {
@@ -93,6 +116,32 @@ database_reminder() {
   printf '!!  This rollback does NOT roll the schema back. The stable version runs against the\n'
   printf '!!  migrated schema: check it works; if not, forward-fix or restore from backup, as\n'
   printf '!!  docs/ROLLBACK-PROCEDURE.md (Database) decides.\n'
+  [[ -n $recorded ]] || return 0
+  printf '!!  The record stays until that release is finalized; once the schema is settled:\n'
+  printf '!!    scripts/rollback.sh --env %s --clear-migration-record\n' "$ENV_NAME"
+}
+
+# Reads `rollout audit --json` on stdin: prints when the rollout was last finalized, if it was.
+FINALIZED_AT='
+const { entries } = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const finalize = (entries || []).find((e) => e && e.action === "finalize" && typeof e.at === "string");
+if (finalize) console.log(finalize.at);
+'
+
+# The record outlives its launch until the release that carried the migration is finalized: then
+# the stable version is the one built for the migrated schema, and the reminder is moot. Checked
+# through the audit log since the migration started; anything unreadable keeps the record.
+retire_migration_record() {
+  [[ -f $MIGRATION_RECORD ]] || return 0
+  local started audit finalized
+  started=$(sed -n '1s/^migration started \([0-9T:Z-]*\) .*/\1/p' "$MIGRATION_RECORD")
+  [[ $started =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$ ]] || return 0
+  audit=$(rollout audit --since "$started" --limit 1000 --json 2>/dev/null) || return 0
+  finalized=$(node -e "$FINALIZED_AT" <<<"$audit" 2>/dev/null) || return 0
+  [[ -n $finalized ]] || return 0
+  rm -f "$MIGRATION_RECORD"
+  printf 'The release that carried the database migration (started %s) was finalized at %s:\n' "$started" "$finalized"
+  printf 'its record is cleared, and this rollback does not concern that schema change.\n'
 }
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -128,6 +177,7 @@ kv_kill() {
 
 [[ $DRY_RUN == 1 ]] && printf 'DRY RUN: nothing below is run, nothing changes.\n'
 printf 'Rolling back %s (wrangler env %s): %s\n' "$URL" "$ENV_NAME" "$REASON"
+[[ $DRY_RUN == 1 ]] || retire_migration_record
 database_reminder
 
 step "1/3 Stop the canary (KV abort, instant for users)"

@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localWorkerBehindEchoOrigins } from '../support/local-worker/wrangler-dev-behind-echo-origins';
 import { runCli } from '../../cli/run-cli';
@@ -263,6 +266,57 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
         expect(run.code).toBe(2);
         expect(run.stderr).toMatch(/^error: /);
       }
+    });
+  });
+
+  // After the finalize above: the release a migration record belongs to may be finalized.
+  describe('the migration record production-deploy.sh --migrate leaves', () => {
+    let stateDir: string;
+    beforeAll(() => {
+      stateDir = mkdtempSync(join(tmpdir(), 'rollback-launch-state-'));
+    });
+    afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+    const record = () => join(stateDir, 'production.migration');
+    const recordMigration = (startedMs: number) =>
+      writeFileSync(
+        record(),
+        `migration started ${new Date(startedMs).toISOString().replace(/\.\d{3}Z$/, 'Z')} (production-deploy, env production)\n`,
+      );
+    const rollback = (...args: string[]) =>
+      runWithWranglerStub('scripts/rollback.sh', args, { env: { ...env, LAUNCH_STATE_DIR: stateDir } });
+
+    it('is cleared by a rollback once the release that carried the migration was finalized, and the reminder stops', async () => {
+      // The migration started an hour ago; the launch's release was finalized since.
+      recordMigration(Date.now() - 3_600_000);
+      const run = await rollback('--skip-worker-rollback', '--verify-timeout', '10');
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.stdout).toMatch(
+        /The release that carried the database migration \(started \S+Z\) was finalized at \S+Z/,
+      );
+      expect(run.stdout).not.toContain('A database migration was recorded');
+      expect(existsSync(record())).toBe(false);
+    });
+
+    it('stays, with its reminder, while no finalize followed the migration, until the operator clears it', async () => {
+      // A migration that started after the last finalize: its release has not been finalized.
+      recordMigration(Math.ceil(Date.now() / 1000) * 1000 + 1000);
+      const run = await rollback('--skip-worker-rollback', '--verify-timeout', '10');
+      expect(run.stdout).toContain('A database migration was recorded for this launch (migration started');
+      expect(run.stdout).toContain('scripts/rollback.sh --env production --clear-migration-record');
+      expect(existsSync(record())).toBe(true);
+
+      const dry = await rollback('--clear-migration-record', '--dry-run');
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toContain('DRY RUN: would clear the migration record for env production');
+      expect(existsSync(record())).toBe(true);
+
+      const cleared = await rollback('--clear-migration-record');
+      expect(cleared.code, cleared.stderr).toBe(0);
+      expect(cleared.stdout).toContain('Cleared the migration record for env production: migration started');
+      expect(cleared.wranglerCalls).toEqual([]);
+      expect(existsSync(record())).toBe(false);
+      const after = await rollback('--dry-run');
+      expect(after.stdout).not.toContain('A database migration was recorded');
     });
   });
 });
