@@ -61,6 +61,18 @@ export async function startLocalWorker(
   vars: Record<string, string>,
   options: LocalWorkerOptions = {},
 ): Promise<LocalWorker> {
+  // A free port can be taken by another process between the check and wrangler's bind (the
+  // suites start many servers): that start is retried on new ports, any other failure is not.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(vars, options);
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use/i.test(String(error))) throw error;
+    }
+  }
+}
+
+async function startOnce(vars: Record<string, string>, options: LocalWorkerOptions): Promise<LocalWorker> {
   const port = await freePort();
   const inspector = await freePort();
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), 'edge-rollout-'));
@@ -121,7 +133,10 @@ export async function startLocalWorker(
   };
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${log}`);
+    if (child.exitCode !== null) {
+      if (!options.persistDir) rmSync(persistDir, { recursive: true, force: true });
+      throw new Error(`wrangler dev exited (${child.exitCode}):\n${log}`);
+    }
     try {
       await fetch(`${url}/__rollout/health`, { signal: AbortSignal.timeout(1000) });
       return { url, port, pid: child.pid!, persistDir, output: () => log, runScheduled, stop };
