@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono/tiny';
 import type { Settings } from '../src/config/settings';
 import type { Clock, ConfigStore, ErrorReporter, Logger, MetricsSink } from '../src/ports';
-import { parsePublicUrl } from '../src/proxy/origin-request-headers';
+import { parsePublicUrl, withinPrefix } from '../src/proxy/origin-request-headers';
 import type { FetchFunction } from '../src/proxy/proxy-to-origin';
 import type { Cohort } from '../src/split/decide-visitor';
 import { createAdminApp } from './admin/admin-app';
@@ -67,8 +67,8 @@ export function createApp(deps: AppDeps): RolloutApp {
   app.all('*', (c) => split(c.req.raw, waitUntilOf(executionContextOf(c))));
   app.onError((error, c) => unhandled(error, c.req.raw));
   const routed = (pathname: string) =>
-    within(pathname, prefix) ||
-    (ofrepPath !== undefined && within(pathname, ofrepPath)) ||
+    withinPrefix(pathname, prefix) ||
+    (ofrepPath !== undefined && withinPrefix(pathname, ofrepPath)) ||
     pathname.includes('%');
   return {
     fetch(request, env, ctx) {
@@ -77,14 +77,6 @@ export function createApp(deps: AppDeps): RolloutApp {
       return split(request, waitUntilOf(ctx), publicUrl).catch((error: unknown) => unhandled(error, request));
     },
   };
-}
-
-/** Whether a path is a mount path or under it. */
-function within(pathname: string, mountPath: string): boolean {
-  return (
-    pathname.startsWith(mountPath) &&
-    (pathname.length === mountPath.length || pathname[mountPath.length] === '/')
-  );
 }
 
 /** The request's execution context, or undefined when the app is called outside a Worker. */

@@ -1,6 +1,8 @@
 import { waitUntil } from 'cloudflare:workers';
 import { toDataPoint, type RequestMetric } from '../src/metrics/data-point-schema';
 import type { Logger, MetricsSink } from '../src/ports';
+import type { Env } from './env';
+import { metricsSinkFor } from './metrics';
 
 /**
  * Local runs only: a metrics sink that posts each data point to a collector on the loopback
@@ -106,4 +108,19 @@ export function collectorSinkFor(
     return undefined;
   }
   return new CollectorSink({ ...options, url: url.href, logger });
+}
+
+/**
+ * The sink a Worker's env asks for: the local collector when `METRICS_COLLECTOR_URL` is set (the
+ * demo), Analytics Engine otherwise. The splitter and the uptime probes both write through it.
+ *
+ * @example
+ * const metrics = metricsSinkForEnv(env, logger);
+ */
+export function metricsSinkForEnv(
+  env: Pick<Env, 'METRICS' | 'METRICS_COLLECTOR_URL'>,
+  logger: Logger,
+  options: Pick<CollectorSinkOptions, 'fetch' | 'waitUntil'> = {},
+): MetricsSink {
+  return collectorSinkFor(env.METRICS_COLLECTOR_URL, logger, options) ?? metricsSinkFor(env.METRICS, logger);
 }

@@ -15,8 +15,7 @@ import { parseOrigin } from '../src/proxy/origin-request-headers';
 import type { Cohort } from '../src/split/decide-visitor';
 import type { MetricsSink } from '../src/ports';
 import type { Env } from './env';
-import { metricsSinkFor } from './metrics';
-import { collectorSinkFor } from './metrics-collector-sink';
+import { metricsSinkForEnv } from './metrics-collector-sink';
 
 /** Where the probe streaks are kept between runs (a small JSON record). */
 
@@ -75,16 +74,10 @@ export async function probeOrigins(
       store.read(),
     ]);
 
-    // The same sink choice as the splitter's (worker/runtime.ts): the local collector when
-    // METRICS_COLLECTOR_URL is set (npm start), Analytics Engine otherwise.
+    // The splitter's sink choice: the local collector under npm start, Analytics Engine otherwise.
     const sink =
       options.sink ??
-      collectorSinkFor(
-        env.METRICS_COLLECTOR_URL,
-        deps.logger,
-        options.waitUntil ? { waitUntil: options.waitUntil } : {},
-      ) ??
-      metricsSinkFor(env.METRICS, deps.logger);
+      metricsSinkForEnv(env, deps.logger, options.waitUntil ? { waitUntil: options.waitUntil } : {});
     const workerVersion = env.CF_VERSION_METADATA?.id ?? 'dev';
     for (const result of results)
       sink.record(probeMetric(result, { configVersion: config.version, workerVersion }));

@@ -19,8 +19,7 @@ import { overrideReader } from './admin/override-links';
 import type { AppDeps } from './app';
 import { controlPlaneFor } from './control/control-plane';
 import type { Env } from './env';
-import { metricsSinkFor } from './metrics';
-import { collectorSinkFor } from './metrics-collector-sink';
+import { metricsSinkForEnv } from './metrics-collector-sink';
 import { sentryOptionsFrom } from './sentry/sentry-policy';
 import { toucanReporterFactory } from './sentry/toucan-reporter';
 
@@ -51,7 +50,7 @@ export function buildRuntime(env: Env): RuntimeResult {
     clock: systemClock,
     logger,
     fetch: (input, init) => fetch(input, init),
-    metrics: collectorSinkFor(env.METRICS_COLLECTOR_URL, logger) ?? metricsSinkFor(env.METRICS, logger),
+    metrics: metricsSinkForEnv(env, logger),
     errorReporterFor: errorReporterFactory(settings, workerVersion, logger),
     workerVersion,
     readOverride: overrideReader(settings.OVERRIDE_SECRET, systemClock),

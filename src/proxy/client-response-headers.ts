@@ -5,6 +5,7 @@ import {
   connectionListedHeaders,
   isFixedHopByHop,
   parseOrigin,
+  withinPrefix,
   type PublicUrl,
 } from './origin-request-headers';
 
@@ -98,18 +99,10 @@ function expiresMaxAge(expires: string, date: string | null): number {
 export function isSharedCachePath(pathname: string, prefixes: readonly string[]): boolean {
   // A path the origin may read as another one (an encoded slash or backslash, a dot segment) is
   // never shared: `/assets/..%2faccount` must not be stored as if it were an asset.
-  if (pathname.includes('%') || pathname.includes('/.') || pathname.includes('\\')) {
-    if (/%2f|%5c|%2e|\/\.\.?(\/|$)|\\/i.test(pathname)) return false;
-  }
-  for (const prefix of prefixes) {
-    if (
-      prefix.endsWith('/')
-        ? pathname.startsWith(prefix)
-        : pathname === prefix || pathname.startsWith(`${prefix}/`)
-    )
-      return true;
-  }
-  return false;
+  if (/%2f|%5c|%2e|\/\.\.?(\/|$)|\\/i.test(pathname)) return false;
+  return prefixes.some((prefix) =>
+    prefix.endsWith('/') ? pathname.startsWith(prefix) : withinPrefix(pathname, prefix),
+  );
 }
 
 /** What the Worker adds to an origin response. */
@@ -208,8 +201,4 @@ function publicLocation(location: string, context: ClientResponseContext): strin
   const publicPath = path + url.search + url.hash;
   const relative = !/^([a-z][a-z0-9+.-]*:|[/\\]{2})/i.test(location.trimStart());
   return relative ? publicPath : context.publicUrl.origin + publicPath;
-}
-
-function withinPrefix(pathname: string, prefix: string): boolean {
-  return pathname === prefix || pathname.startsWith(`${prefix}/`);
 }

@@ -18,7 +18,8 @@ export const FLAGS_HEADER = 'x-feature-flags';
  */
 export const ROLLOUT_PREFIX = 'x-rollout-';
 
-const HOP_BY_HOP: readonly string[] = Object.freeze([
+/** The fixed hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection. */
+export const HOP_BY_HOP: readonly string[] = Object.freeze([
   'connection',
   'keep-alive',
   'proxy-authenticate',
@@ -122,6 +123,17 @@ export function parsePublicUrl(url: string): PublicUrl {
     // As `URL.search`: a bare `?` is no query.
     search: pathEnd + 1 >= end ? '' : url.slice(pathEnd, end),
   };
+}
+
+/**
+ * Whether a path is `prefix` itself or under it (`/assets` covers `/assets/a`, never
+ * `/assets-private`).
+ *
+ * @example
+ * withinPrefix('/__rollout/state', '/__rollout'); // true
+ */
+export function withinPrefix(pathname: string, prefix: string): boolean {
+  return pathname === prefix || pathname.startsWith(`${prefix}/`);
 }
 
 /** What the Worker tells the origin about a request. */

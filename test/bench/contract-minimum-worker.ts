@@ -10,6 +10,8 @@
  * bundled by the bench only.
  */
 
+import { HOP_BY_HOP } from '../../src/proxy/origin-request-headers';
+
 interface Env {
   STABLE_ORIGIN: string;
   CANARY_ORIGIN: string;
@@ -79,17 +81,6 @@ function compile(env: Env): Compiled {
 }
 
 const ID = /^[A-Za-z0-9_-]{8,64}$/;
-const HOP_BY_HOP = [
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-];
 
 const CDN_CACHE_HEADERS = ['cdn-cache-control', 'cloudflare-cdn-cache-control', 'surrogate-control'];
 /** Already kept out of shared caches (the bench origin says `no-store`). */
