@@ -1,4 +1,5 @@
-import type { Cohort } from '../split/decide-visitor';
+import type { Clock } from '../ports';
+import { readCookie, type Cohort } from '../split/decide-visitor';
 import { base64UrlBytes, base64UrlEncode } from '../encoding';
 
 /** The cookie that carries a verified override token on every later request. */
@@ -60,5 +61,29 @@ export function overrideTokens(secret: string): OverrideTokens {
       const valid = await crypto.subtle.verify('HMAC', await key, signatureBytes, message(cohort, expiry));
       return valid ? { cohort, expiresAt } : undefined;
     },
+  };
+}
+
+/**
+ * Builds `deps.readOverride`: the cohort pinned by a valid `rollout_override` cookie. A missing,
+ * tampered or expired cookie is ignored (the visitor is split as usual); without OVERRIDE_SECRET
+ * overrides are off. Requests without the cookie cost one cookie lookup, no crypto and no
+ * promise: the answer is then given synchronously.
+ *
+ * @example
+ * const readOverride = overrideReader(settings.OVERRIDE_SECRET, systemClock);
+ * await readOverride(request); // 'canary' | 'stable' | undefined
+ */
+export function overrideReader(
+  secret: string | undefined,
+  clock: Clock,
+): (request: Request) => Cohort | undefined | Promise<Cohort | undefined> {
+  if (!secret) return () => undefined;
+  const tokens = overrideTokens(secret);
+  return function readOverride(request) {
+    const token = readCookie(request.headers.get('cookie'), OVERRIDE_COOKIE);
+    // Answered at once without the cookie (nearly every request): nothing to await.
+    if (!token) return undefined;
+    return tokens.verify(token, clock.now()).then((verified) => verified?.cohort);
   };
 }

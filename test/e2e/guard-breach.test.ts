@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import worker from '../../worker/index';
+import worker from '../../worker/control/index';
 import { RECENT_SQL, RECENT_TRAFFIC_SQL, guardWorld, statsAnswer } from '../support/fake-sql-api/guard-world';
 
 const T = Date.UTC(2026, 10, 25, 12, 3, 0);

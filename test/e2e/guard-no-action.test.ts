@@ -1,10 +1,9 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { ErrorReporter } from '../../src/ports';
-import type { Env } from '../../worker/env';
-import type { ScheduledHandler } from '../../worker/scheduled';
-import { createScheduledHandler } from '../../worker/scheduled';
-import worker from '../../worker/index';
+import type { ScheduledHandler } from '../../worker/control/scheduled';
+import { createScheduledHandler } from '../../worker/control/scheduled';
+import worker from '../../worker/control/index';
 import { RECENT_SQL, guardWorld, statsAnswer } from '../support/fake-sql-api/guard-world';
 import { RecordingLogger } from '../support/in-workerd/test-app';
 
@@ -22,17 +21,17 @@ function observedHandler() {
 }
 
 /** A control-plane namespace whose object never answers (overloaded, or being reset). */
-function unreachableControl(): Env['CONTROL'] {
+function unreachableControl(): ControlEnv['CONTROL'] {
   const failing = new Proxy(
     {},
     { get: () => () => Promise.reject(new Error('Durable Object is overloaded')) },
   );
-  return new Proxy({} as Env['CONTROL'], {
+  return new Proxy({} as ControlEnv['CONTROL'], {
     get: (_, prop) => (prop === 'get' ? () => failing : () => ({ toString: () => 'id' })),
   });
 }
 
-async function runWith(handler: ScheduledHandler, env: Env, scheduledTime: number): Promise<void> {
+async function runWith(handler: ScheduledHandler, env: ControlEnv, scheduledTime: number): Promise<void> {
   const ctx = createExecutionContext();
   await handler(createScheduledController({ scheduledTime, cron: '* * * * *' }), env, ctx);
   await waitOnExecutionContext(ctx);

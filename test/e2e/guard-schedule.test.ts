@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import worker from '../../worker/index';
+import worker from '../../worker/control/index';
 import {
   RECENT_SQL,
   bakeSql,

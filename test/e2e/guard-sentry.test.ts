@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import worker from '../../worker/index';
+import worker from '../../worker/control/index';
 import type { ReceivedEnvelope } from '../support/sentry/receiver';
 import { RECENT_SQL, guardWorld, statsAnswer } from '../support/fake-sql-api/guard-world';
 

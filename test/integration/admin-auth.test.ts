@@ -1,10 +1,11 @@
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TeamDomainSchema } from '../../worker/admin/admin-auth';
+import { TeamDomainSchema } from '../../worker/control/admin/admin-auth';
 import { testApp } from '../support/in-workerd/test-app';
 
 const TOKEN = 'test-admin-token-0123456789abcdef';
 const TEAM = 'https://edge-team.cloudflareaccess.com';
+const COCKPIT = 'https://cockpit.localhost';
 const AUD = 'edge-rollout-aud-123';
 
 type Keys = { privateKey: CryptoKey; publicJwk: JWK };
@@ -130,7 +131,26 @@ describe('admin authentication with a bearer token', () => {
 });
 
 describe('admin authentication with a Cloudflare Access JWT', () => {
-  const accessApp = () => testApp({ vars: { ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: AUD } });
+  // Access guards the cockpit's own origin; on the app's host only the bearer token counts.
+  const accessApp = () => {
+    const app = testApp({ vars: { ACCESS_TEAM_DOMAIN: TEAM, ACCESS_AUD: AUD } });
+    const request = (path: string, init?: RequestInit) => app.request(`${COCKPIT}${path}`, init);
+    return { ...app, request, onAppHost: app.request };
+  };
+
+  it('ignores an Access JWT on the app host, where any script of the app could send it', async () => {
+    const { onAppHost, request, clock, kv } = accessApp();
+    const token = await jwt(signing, clock.now(), { email: 'lead@example.com' });
+    const write = await onAppHost('/__rollout/percent', {
+      method: 'PUT',
+      headers: { 'cf-access-jwt-assertion': token },
+      body: JSON.stringify({ percent: 1 }),
+    });
+    expect(write.status).toBe(401);
+    expect(await kv.get('config')).toBeNull();
+    const read = await request('/__rollout/state', { headers: { 'cf-access-jwt-assertion': token } });
+    expect(read.status).toBe(200);
+  });
 
   it('accepts a valid JWT from the team’s JWKS and audits the change under the Access email', async () => {
     const { request, clock } = accessApp();
@@ -192,7 +212,7 @@ describe('admin authentication with a Cloudflare Access JWT', () => {
       method: 'PUT',
       headers: {
         'cf-access-jwt-assertion': token,
-        origin: 'https://app.example.com',
+        origin: COCKPIT,
         'sec-fetch-site': 'same-origin',
       },
       body: '{"percent":1}',

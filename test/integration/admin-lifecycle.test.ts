@@ -3,12 +3,11 @@ import { guardVerdictRecord } from '../support/fixtures/guard-verdict-record';
 import { runInDurableObject } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { RolloutConfig } from '../../src/config/config-schema';
-import type { Env } from '../../worker/env';
 import { testApp } from '../support/in-workerd/test-app';
 
 const TOKEN = 'test-admin-token-0123456789abcdef';
 const kv = (env as unknown as { ROLLOUT: KVNamespace }).ROLLOUT;
-const controlNamespace = (env as unknown as Env).CONTROL;
+const controlNamespace = (env as unknown as ControlEnv).CONTROL;
 
 function client() {
   const app = testApp();

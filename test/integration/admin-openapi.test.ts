@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ADMIN_ROUTES } from '../../src/admin/admin-routes';
-import { createAdminApp } from '../../worker/admin/admin-app';
+import { createAdminApp } from '../../worker/control/admin/admin-app';
 import { testApp } from '../support/in-workerd/test-app';
 
 const TOKEN = 'test-admin-token-0123456789abcdef';

@@ -1,14 +1,13 @@
 import { env } from 'cloudflare:workers';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Env } from '../../worker/env';
-import { COCKPIT_CSP } from '../../worker/admin/cockpit';
+import { COCKPIT_CSP } from '../../worker/control/admin/cockpit';
 import { testApp } from '../support/in-workerd/test-app';
 
 type App = ReturnType<typeof testApp>;
 
 // A fresh control plane imports what KV holds: each test starts from an empty namespace.
 beforeEach(async () => {
-  const kv = (env as unknown as Env).ROLLOUT;
+  const kv = (env as unknown as ControlEnv).ROLLOUT;
   for (const key of (await kv.list()).keys) await kv.delete(key.name);
 });
 
@@ -157,19 +156,30 @@ describe('GET /__rollout/session', () => {
 describe('GET /__rollout/ (the cockpit page)', () => {
   it('serves the page, its script and style from the assets with a strict CSP and no credentials', async () => {
     const app = testApp();
-    const page = await app.request('/__rollout/');
+    const onCockpit = (path: string, init?: RequestInit) =>
+      app.request(`https://cockpit.localhost${path}`, init);
+    const page = await onCockpit('/__rollout/');
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('content-security-policy')).toBe(COCKPIT_CSP);
     expect(await page.text()).toContain('<script src="cockpit.js" defer></script>');
-    const script = await app.request('/__rollout/cockpit.js');
+    const script = await onCockpit('/__rollout/cockpit.js');
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(await script.text()).toContain('sessionStorage.getItem(TOKEN_KEY)');
-    expect((await app.request('/__rollout/cockpit.css')).status).toBe(200);
-    const bare = await app.request('/__rollout', { redirect: 'manual' });
+    expect((await onCockpit('/__rollout/cockpit.css')).status).toBe(200);
+    const bare = await onCockpit('/__rollout', { redirect: 'manual' });
     expect(bare.status).toBe(308);
     expect(bare.headers.get('location')).toBe('/__rollout/');
-    expect((await app.request('/__rollout/openapi.json')).status).toBe(401);
-    expect((await app.request('/__rollout/index.html')).status).toBe(404);
+    expect((await onCockpit('/__rollout/openapi.json')).status).toBe(401);
+    expect((await onCockpit('/__rollout/index.html')).status).toBe(404);
+  });
+
+  it('never serves the page on the app host: it redirects there to the cockpit origin', async () => {
+    const app = testApp();
+    const page = await app.request('/__rollout/', { redirect: 'manual' });
+    expect(page.status).toBe(302);
+    expect(page.headers.get('location')).toBe('https://cockpit.localhost/__rollout/');
+    expect((await app.request('/__rollout/cockpit.js')).status).toBe(404);
+    expect((await app.request('/__rollout/cockpit.css')).status).toBe(404);
   });
 });

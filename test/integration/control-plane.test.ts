@@ -2,13 +2,12 @@ import { env } from 'cloudflare:workers';
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RolloutConfig } from '../../src/config/config-schema';
-import { ControlTables } from '../../worker/control/control-tables';
-import type { RolloutControl } from '../../worker/control/rollout-control';
-import type { Env } from '../../worker/env';
+import { ControlTables } from '../../worker/control/single-writer/control-tables';
+import type { RolloutControl } from '../../worker/control/single-writer/rollout-control';
 import { testApp, uniqueControlName } from '../support/in-workerd/test-app';
 
-const kv = (env as unknown as Env).ROLLOUT;
-const CONTROL = (env as unknown as Env).CONTROL;
+const kv = (env as unknown as ControlEnv).ROLLOUT;
+const CONTROL = (env as unknown as ControlEnv).CONTROL;
 const TOKEN = 'test-admin-token-0123456789abcdef';
 
 beforeEach(async () => {

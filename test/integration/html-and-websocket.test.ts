@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flagsScript } from '../../worker/split-handler';
+import { flagsScript } from '../../worker/edge/split-handler';
 import { configAt, putConfig, testApp } from '../support/in-workerd/test-app';
 
 describe('HTML flags bootstrap', () => {

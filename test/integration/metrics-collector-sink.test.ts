@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toDataPoint, type RequestMetric } from '../../src/metrics/data-point-schema';
-import { CollectorSink, collectorSinkFor } from '../../worker/metrics-collector-sink';
+import { CollectorSink, collectorSinkFor } from '../../worker/shared/metrics-sinks';
 import { RecordingLogger } from '../support/in-workerd/test-app';
 
 const METRIC: RequestMetric = {

@@ -2,8 +2,7 @@ import { env } from 'cloudflare:workers';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_ROUTES } from '../support/core-fixtures';
-import type { Env } from '../../worker/env';
-import { eventsRoute } from '../../worker/metrics';
+import { eventsRoute } from '../../worker/control/events-route';
 import { configAt, putConfig, testApp } from '../support/in-workerd/test-app';
 
 /** The events sub-app mounted where the admin API will mount it. */
@@ -22,7 +21,7 @@ async function eventsApp(options: { eventsPerMinute?: number; routes?: unknown[]
         headers: { 'content-type': 'application/json' },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       },
-      env as unknown as Env,
+      env as unknown as ControlEnv,
     );
   return { ...app, post };
 }
@@ -170,7 +169,7 @@ describe('POST /__rollout/events', () => {
       '/__rollout/events',
       // @ts-expect-error duplex is required for a streamed body in some runtimes
       { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' },
-      env as unknown as Env,
+      env as unknown as ControlEnv,
     );
     expect(response.status).toBe(413);
     expect(pulled).toBeLessThan(20);

@@ -8,8 +8,7 @@ import {
 } from '../../src/metrics/data-point-schema';
 import { EXAMPLE_ROUTES, RecordingMetricsSink } from '../support/core-fixtures';
 import type { MetricsSink } from '../../src/ports';
-import type { Env } from '../../worker/env';
-import { AnalyticsEngineSink, metricsSinkFor } from '../../worker/metrics';
+import { AnalyticsEngineSink, metricsSinkFor } from '../../worker/shared/metrics-sinks';
 import type { EchoBody } from '../support/loopback/echo-origin';
 import { configAt, putConfig, RecordingLogger, testApp } from '../support/in-workerd/test-app';
 
@@ -143,7 +142,7 @@ describe('one Analytics Engine data point per request', () => {
 
   it('wires the Miniflare METRICS binding from wrangler.toml to the Analytics Engine sink', async () => {
     const logger = new RecordingLogger();
-    const metrics = metricsSinkFor((env as unknown as Env).METRICS, logger);
+    const metrics = metricsSinkFor((env as unknown as ControlEnv).METRICS, logger);
     expect(metrics).toBeInstanceOf(AnalyticsEngineSink);
     const { request } = testApp({ deps: { metrics, logger } });
     expect((await request('/hello')).status).toBe(200);

@@ -1,6 +1,5 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import type { Env } from '../../worker/env';
 import { setCookies } from '../support/core-fixtures';
 import { seededVisitorIds } from '../support/fixtures/seeded-random';
 import { configAt, countingKv, putConfig, testApp } from '../support/in-workerd/test-app';
@@ -122,7 +121,7 @@ describe('OFREP single-flag and bulk evaluation', () => {
   });
 
   it('marks answers private and reads the config through the splitter store: one KV read per cache period', async () => {
-    const counted = countingKv((env as unknown as Env).ROLLOUT);
+    const counted = countingKv((env as unknown as ControlEnv).ROLLOUT);
     const app = testApp({ kv: counted.kv });
     await putConfig(app.kv, configAt(20));
     await app.kv.delete('kill');

@@ -1,6 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import type { AppDeps } from '../../worker/app';
+import type { PlaneDeps as AppDeps } from '../support/in-workerd/test-app';
 import type { EchoBody } from '../support/loopback/echo-origin';
 import { configAt, putConfig, testApp, testVars } from '../support/in-workerd/test-app';
 

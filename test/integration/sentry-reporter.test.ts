@@ -2,7 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { parseSettings } from '../../src/config/settings';
 import { nullErrorReporter } from '../../src/ports';
 import type { FetchFunction } from '../../src/proxy/proxy-to-origin';
-import { errorReporterFactory } from '../../worker/runtime';
+import { errorReporterFactory } from '../../worker/shared/sentry/error-reporter';
 import type { ReceivedEnvelope } from '../support/sentry/receiver';
 import { configAt, putConfig, RecordingLogger, testApp, testVars } from '../support/in-workerd/test-app';
 

@@ -3,9 +3,9 @@ import * as prettier from 'prettier';
 import { describe, expect, it } from 'vitest';
 import { ADMIN_ROUTES } from '../../src/admin/admin-routes';
 import { buildOpenApiDocument } from '../../src/admin/openapi-document';
-import committed from '../../worker/assets/openapi.json';
+import committed from '../../worker/control/assets/openapi.json';
 
-const COMMITTED_PATH = fileURLToPath(new URL('../../worker/assets/openapi.json', import.meta.url));
+const COMMITTED_PATH = fileURLToPath(new URL('../../worker/control/assets/openapi.json', import.meta.url));
 
 describe('OpenAPI document', () => {
   const document = buildOpenApiDocument('/__rollout');

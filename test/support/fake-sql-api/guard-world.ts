@@ -4,10 +4,9 @@ import { inject } from 'vitest';
 import { RolloutConfigSchema, type RolloutConfig } from '../../../src/config/config-schema';
 import type { CohortStats, GuardVerdictRecord } from '../../../src/guard/analyze-canary';
 import type { AuditEntry } from '../../../src/admin/history-and-audit';
-import { CONTROL_OBJECT_NAME } from '../../../worker/control/control-plane';
+import { CONTROL_OBJECT_NAME } from '../../../worker/control/single-writer/control-plane';
 import { cohortStatsQuery, trafficSplitQuery, type StatsWindow } from '../../../src/metrics/queries';
-import type { Env } from '../../../worker/env';
-import type { ScheduledHandler } from '../../../worker/scheduled';
+import type { ScheduledHandler } from '../../../worker/control/scheduled';
 import type { FakeSqlAnswer, FakeSqlRule } from './server';
 import {
   cohortStatsAnswer,
@@ -84,7 +83,7 @@ export async function guardWorld(vars: Record<string, string> = {}) {
   const hook = newAccountId();
   const api = fakeSqlApi(`http://127.0.0.1:${inject('sqlApiPort')}`);
   const hooks = webhookReceiver(`http://127.0.0.1:${inject('webhookPort')}`);
-  const base = env as unknown as Env;
+  const base = env as unknown as ControlEnv;
   const kv = base.ROLLOUT;
   await clearKv(kv);
   // Each scenario gets its own control-plane object: the production name, mapped to a fresh one.
@@ -97,7 +96,7 @@ export async function guardWorld(vars: Record<string, string> = {}) {
     },
   });
   const stub = () => control.get(control.idFromName(CONTROL_OBJECT_NAME));
-  const testEnv: Env = {
+  const testEnv = {
     ...base,
     CONTROL: control,
     STABLE_ORIGIN: `http://127.0.0.1:${inject('stablePort')}`,
@@ -107,7 +106,7 @@ export async function guardWorld(vars: Record<string, string> = {}) {
     ANALYTICS_SQL_BASE_URL: api.baseUrl,
     GUARD_WEBHOOK_URL: hooks.url(hook),
     ...vars,
-  };
+  } as ControlEnv;
   return {
     env: testEnv,
     kv,

@@ -46,10 +46,39 @@ export function rawHttp(port: number, requestBytes: Buffer, timeoutMs = 10_000):
     });
     socket.on('end', () => finish());
     socket.on('close', () => finish());
-    // The server may answer (e.g. 431) and close before it has read everything we send.
+    // The server may answer (e.g. 400 to an oversized body, 431) and close before it has read
+    // everything we send. A write into a socket the server has reset fails, and Node then
+    // destroys the socket with the answer unread in the kernel: so, like a real HTTP client,
+    // the body goes out a slice at a time and stops once the server has started answering.
     socket.on('error', (error) => finish(error.message));
-    socket.write(requestBytes);
+    void sendPaced(socket, requestBytes, () => settled || chunks.length > 0);
   });
+}
+
+/** Bytes per write of a request body: small enough to notice an early answer between slices. */
+const SLICE_BYTES = 8 * 1024;
+
+/**
+ * Writes the request head at once, then the body in slices, each after the previous one was
+ * handed to the kernel and after one turn of the event loop's poll phase (setImmediate), so any
+ * answer already received is read before the next write. Stops as soon as `answered()` holds.
+ */
+async function sendPaced(
+  socket: ReturnType<typeof connect>,
+  bytes: Buffer,
+  answered: () => boolean,
+): Promise<void> {
+  const headEnd = bytes.indexOf('\r\n\r\n');
+  const bodyStart = headEnd < 0 ? bytes.length : headEnd + 4;
+  const slices = [bytes.subarray(0, bodyStart)];
+  for (let offset = bodyStart; offset < bytes.length; offset += SLICE_BYTES)
+    slices.push(bytes.subarray(offset, offset + SLICE_BYTES));
+  for (const slice of slices) {
+    if (answered() || socket.destroyed) return;
+    const written = await new Promise<boolean>((resolve) => socket.write(slice, (error) => resolve(!error)));
+    if (!written) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 function isComplete(bytes: Buffer): boolean {

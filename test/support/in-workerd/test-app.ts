@@ -6,11 +6,21 @@ import { safeDefaultConfig } from '../../../src/config/config-schema';
 import { parseSettings } from '../../../src/config/settings';
 import { nullErrorReporter, type Clock, type Logger } from '../../../src/ports';
 import { RecordingMetricsSink } from '../core-fixtures';
-import { createApp, type AppDeps } from '../../../worker/app';
-import { controlPlaneFor } from '../../../worker/control/control-plane';
-import { overrideReader } from '../../../worker/admin/override-links';
-import type { Env } from '../../../worker/env';
-import { KvRawConfigSource } from '../../../worker/runtime';
+import { overrideReader } from '../../../src/admin/override-token';
+import { createControlApp } from '../../../worker/control/control-app';
+import type { ControlDeps } from '../../../worker/control/control-deps';
+import { scheduled } from '../../../worker/control/scheduled';
+import { controlPlaneFor } from '../../../worker/control/single-writer/control-plane';
+import { controlForward } from '../../../worker/edge/control-forward';
+import { createEdgeApp } from '../../../worker/edge/edge-app';
+import type { EdgeDeps } from '../../../worker/edge/edge-deps';
+import { KvRawConfigSource } from '../../../worker/shared/kv-config-source';
+
+/** Both planes' deps: the test app wires the edge and the control Worker from one object. */
+export type PlaneDeps = EdgeDeps & ControlDeps;
+
+/** The Worker env the tests run in: the control Worker's (it holds the Durable Object). */
+type Env = ControlEnv;
 
 let controlApps = 0;
 
@@ -75,12 +85,16 @@ export function testVars(overrides: Record<string, string> = {}): Record<string,
   };
 }
 
-/** An app wired like production, but to loopback origins, a manual clock and recording ports. */
+/**
+ * Both Workers wired like production, in one isolate, but to loopback origins, a manual clock and
+ * recording ports: the edge app, whose admin prefix (and the `cockpit.localhost` host) goes
+ * through the real forwarder to the control app, as the service binding would carry it.
+ */
 export function testApp(
   options: {
     vars?: Record<string, string>;
     kv?: KVNamespace;
-    deps?: Partial<AppDeps>;
+    deps?: Partial<PlaneDeps>;
     /** The control-plane object to use; by default a fresh one per app, so tests start clean. */
     controlName?: string;
   } = {},
@@ -100,7 +114,7 @@ export function testApp(
     safeDefault: safeDefaultConfig(parsed.settings.DEFAULT_FLAGS),
   });
   const controlName = options.controlName ?? uniqueControlName();
-  const deps: AppDeps = {
+  const deps: PlaneDeps = {
     settings: parsed.settings,
     kv,
     control: controlPlaneFor((env as unknown as Env).CONTROL, settings, logger, controlName),
@@ -114,17 +128,32 @@ export function testApp(
     readOverride: overrideReader(parsed.settings.OVERRIDE_SECRET, clock),
     ...options.deps,
   };
-  const app = createApp(deps);
   const testEnv = { ...(env as unknown as Env), ...vars, ROLLOUT: kv } as Env;
+  let ctx = createExecutionContext();
+  const controlApp = createControlApp({
+    ...deps,
+    runGuardNow: (runEnv, runCtx) =>
+      scheduled(
+        { cron: 'api', scheduledTime: clock.now(), noRetry() {} },
+        runEnv as Env,
+        runCtx ?? createExecutionContext(),
+      ),
+  });
+  const forwardToControl = controlForward({
+    binding: { fetch: async (forwarded) => controlApp.fetch(forwarded, testEnv, ctx) },
+    workerVersion: deps.workerVersion,
+    logger,
+  });
+  const app = createEdgeApp({ ...deps, forwardToControl, cockpitHost: 'cockpit.localhost' });
   async function request(input: string | Request, init?: RequestInit): Promise<Response> {
     const req =
       typeof input === 'string' ? new Request(new URL(input, 'https://app.example.com'), init) : input;
-    const ctx = createExecutionContext();
+    ctx = createExecutionContext();
     const response = await app.fetch(req, testEnv, ctx);
     await waitOnExecutionContext(ctx);
     return response;
   }
-  /** An admin API call with the test token: the status and the parsed JSON body. */
+  /** An admin API call with the test token, on the app's host: the status and the parsed JSON body. */
   async function admin(method: string, path: string, body?: unknown) {
     const response = await request(`${settings.ADMIN_PREFIX}${path}`, {
       method,
@@ -134,7 +163,7 @@ export function testApp(
     // Tests read whichever fields the route returns.
     return { status: response.status, body: (await response.json()) as any };
   }
-  return { app, deps, clock, logger, metrics, store, kv, env: testEnv, request, admin, controlName };
+  return { app, controlApp, deps, clock, logger, metrics, store, kv, env: testEnv, request, admin, controlName };
 }
 
 /** Writes a config to the real Miniflare KV. */

@@ -1,0 +1,83 @@
+import { Hono } from 'hono/tiny';
+import {
+  ConfigBodySchema,
+  FlagBodySchema,
+  PercentBodySchema,
+  ReasonBodySchema,
+} from '../../../src/admin/admin-schemas';
+import { TRANSITIONS } from '../../../src/admin/lifecycle';
+import { FlagNameSchema } from '../../../src/config/config-schema';
+import { describeIssues } from '../../../src/config/parse-config';
+import type { ControlDeps } from '../control-deps';
+import { eventsRoute } from '../events-route';
+import { adminAuth } from './admin-auth';
+import { AdminError, adminErrorHandler, type AdminEnv } from './admin-http';
+import { openOverrideHandler, overrideLinkHandler } from './override-links';
+import { auditHandler, stateHandler } from './read-routes';
+import { openApiHandler, sessionHandler } from './cockpit';
+import { previewHandler } from './preview-route';
+import { commandHandler, killHandler, unkillHandler } from './write-routes';
+
+/**
+ * The admin API as a Hono sub-app, mounted under ADMIN_PREFIX. Every route except `/health` and
+ * `/override` needs credentials; the routes are exactly those of src/admin/admin-routes.ts.
+ */
+export function createAdminApp(deps: ControlDeps): Hono<AdminEnv> {
+  const admin = new Hono<AdminEnv>();
+  const auth = adminAuth({
+    settings: deps.settings,
+    clock: deps.clock,
+    logger: deps.logger,
+    throttle: deps.control,
+  });
+  admin.onError(adminErrorHandler(deps.logger));
+  // Admin answers are per-caller and change with every write: no cache may keep them.
+  admin.use('*', async function noStore(c, next) {
+    await next();
+    c.header('cache-control', 'no-store');
+  });
+
+  admin.get('/health', (c) => c.json({ ok: true }));
+  admin.get('/state', auth, stateHandler(deps));
+  admin.put(
+    '/percent',
+    auth,
+    commandHandler(deps, PercentBodySchema, true, (body) => ({ type: 'set-percent', percent: body.percent })),
+  );
+  admin.put(
+    '/config',
+    auth,
+    commandHandler(deps, ConfigBodySchema, true, (body) => ({ type: 'replace-config', config: body })),
+  );
+  admin.put(
+    '/flags/:name',
+    auth,
+    commandHandler(deps, FlagBodySchema, true, (body, c) => {
+      const name = FlagNameSchema.safeParse(c.req.param('name'));
+      if (!name.success) throw new AdminError(400, 'invalid flag name', describeIssues(name.error));
+      const percent = body.percent === undefined ? {} : { percent: body.percent };
+      const create = body.create ? { create: true } : {};
+      return { type: 'set-flag', name: name.data, enabled: body.enabled, ...percent, ...create };
+    }),
+  );
+  for (const type of TRANSITIONS)
+    admin.post(
+      `/${type}`,
+      auth,
+      commandHandler(deps, ReasonBodySchema, false, (body) =>
+        type === 'abort' && body.reason ? { type, reason: body.reason } : { type },
+      ),
+    );
+  admin.put('/kill', auth, killHandler(deps));
+  admin.delete('/kill', auth, unkillHandler(deps));
+  admin.get('/audit', auth, auditHandler(deps));
+  admin.post('/override-link', auth, overrideLinkHandler(deps));
+  admin.get('/override', openOverrideHandler(deps));
+  admin.get('/openapi.json', auth, openApiHandler(deps.settings.ADMIN_PREFIX));
+  admin.post('/preview', auth, previewHandler(deps));
+  admin.get('/session', auth, sessionHandler(deps));
+  // Outcome events from the app's webhooks (mail provider, uploads), behind the same auth.
+  admin.use('/events', auth);
+  admin.route('/', eventsRoute(deps));
+  return admin;
+}

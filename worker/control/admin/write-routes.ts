@@ -1,0 +1,96 @@
+import type { Context, Handler } from 'hono';
+import * as z from 'zod/mini';
+import { KillBodySchema, ReasonBodySchema } from '../../../src/admin/admin-schemas';
+import { describeIssues } from '../../../src/config/parse-config';
+import type { ControlDeps } from '../control-deps';
+import type { ControlCommand, ControlResult } from '../single-writer/control-plane';
+import { AdminError, commandOptions, readJsonBody, type AdminEnv } from './admin-http';
+import { killState } from '../../../src/admin/kill-switch-text';
+import { previewChange } from '../../../src/admin/preview';
+import { readHandKill } from './read-routes';
+
+const DryRunSchema = z.optional(z.enum(['1', 'true', '0', 'false']));
+
+/**
+ * A write route: validates the body with `schema`, turns it into a command and sends it to the
+ * control plane, the one writer. Answers `{ version, config, changed, kill }` with
+ * `ETag: "<version>"`, or the refusal as `{ error, issues? }`. `?dryRun=1` answers what the
+ * write would do (the config it would write) and changes nothing.
+ *
+ * @example
+ * admin.put('/percent', auth, commandHandler(deps, PercentBodySchema, true, (body) => ({ type: 'set-percent', percent: body.percent })));
+ */
+export function commandHandler<S extends z.ZodMiniType<{ reason?: string } | object>>(
+  deps: ControlDeps,
+  schema: S,
+  required: boolean,
+  toCommand: (body: z.infer<S>, c: Context<AdminEnv>) => ControlCommand,
+): Handler<AdminEnv> {
+  return async function runAdminCommand(c) {
+    const dryRun = dryRunOf(c);
+    const body = await readJsonBody(c.req.raw, schema, { required });
+    const command = toCommand(body, c);
+    const reason = 'reason' in body && typeof body.reason === 'string' ? body.reason : undefined;
+    // The hand-set kill switch is read beside the write, so the isolate is primed at once.
+    const [result, hand] = await Promise.all([
+      deps.control.command(command, { ...commandOptions(c, reason), now: deps.clock.now(), dryRun }),
+      readHandKill(deps),
+    ]);
+    return writeResponse(c, deps, result, hand);
+  };
+}
+
+/** `PUT /kill`: sets the API kill switch (replacing the previous one). */
+export function killHandler(deps: ControlDeps): Handler<AdminEnv> {
+  return commandHandler(deps, KillBodySchema, true, ({ reason: _reason, ...request }) => ({
+    type: 'kill',
+    request,
+  }));
+}
+
+/** `DELETE /kill`: lifts the API kill switch. A hand-set `kill` in KV stays, and is named. */
+export function unkillHandler(deps: ControlDeps): Handler<AdminEnv> {
+  return commandHandler(deps, ReasonBodySchema, false, () => ({ type: 'unkill' }));
+}
+
+function writeResponse(
+  c: Context<AdminEnv>,
+  deps: ControlDeps,
+  result: ControlResult,
+  hand: string | null,
+): Response {
+  if (!result.ok) throw new AdminError(result.status, result.error, result.issues, result.retryAfterSeconds);
+  // This isolate serves the new version at once (with the hand-set kill switch read beside the
+  // write); others follow through the KV replica. Of two writes answered out of order, the older
+  // version never replaces the newer one.
+  if (result.changed && !result.dryRun && deps.store.prime(result.config))
+    deps.store.primeKill(result.kill, hand);
+  c.header('etag', `"${result.dryRun ? result.previous.version : result.version}"`);
+  return c.json({
+    version: result.version,
+    config: result.config,
+    changed: result.changed,
+    kill: killState(result.kill, hand),
+    replica: result.replica,
+    ...(result.dryRun
+      ? {
+          dryRun: true,
+          currentVersion: result.previous.version,
+          preview: previewChange(
+            { config: result.previous, kill: result.previousKill },
+            { config: result.config, kill: result.kill },
+            { handKill: hand },
+          ),
+        }
+      : {}),
+    ...(hand !== null
+      ? { warning: `a kill switch set by hand in KV ("${hand.slice(0, 200)}") stays in force until deleted` }
+      : {}),
+  });
+}
+
+function dryRunOf(c: Context<AdminEnv>): boolean {
+  const parsed = DryRunSchema.safeParse(c.req.query('dryRun'));
+  if (!parsed.success) throw new AdminError(400, 'invalid dryRun query', describeIssues(parsed.error));
+  return parsed.data === '1' || parsed.data === 'true';
+}

@@ -1,0 +1,290 @@
+import { DurableObject } from 'cloudflare:workers';
+import * as z from 'zod/mini';
+import { stepVersion, type ControlCommand } from '../../../src/admin/apply-command';
+import { randomText, type AuditEntry } from '../../../src/admin/history-and-audit';
+import { parseJsonText } from '../../../src/config/parse-config';
+import { GuardVerdictRecordSchema, type GuardVerdictRecord } from '../../../src/guard/analyze-canary';
+import { GUARD_INCIDENT_KEY, GUARD_VERDICT_KEY } from '../../../src/guard/guard-ports';
+import { GuardIncidentSchema, type GuardIncident } from '../../../src/guard/handle-breach';
+import { ProbeStreaksSchema, type ProbeStreaks } from '../../../src/guard/origin-probes';
+import { ControlTables, type VersionRow } from './control-tables';
+import { KvReplica } from './kv-replica';
+import { readLegacyState } from './legacy-import';
+
+import type {
+  AuditPage,
+  AuthLimits,
+  ControlDefaults,
+  ControlFailure,
+  ControlOptions,
+  ControlResult,
+  ControlState,
+  ControlSuccess,
+} from './control-plane';
+
+const PROBE_STREAKS_KEY = 'guard:probes';
+/** When the alarm checks that KV holds what was just committed. */
+const REPLICA_RECHECK_MS = 1000;
+
+/**
+ * The control plane: one SQLite-backed Durable Object per rollout is the single writer of
+ * everything that changes what visitors get. Each write (admin routes, CLI, guard, kill, undo)
+ * runs synchronously in one storage transaction: read the current version, compare `If-Match`,
+ * apply the pure command, store the history row and the audit entry, commit. No lock lives in an
+ * isolate and no write reads KV, so two writers in two locations can never both win.
+ *
+ * KV is the read replica that the splitter reads: after each commit the object writes `config`
+ * and `kill:api`, and retries from an alarm until KV holds the committed version. KV `kill` is
+ * the hand-edited emergency switch; the object never writes it.
+ */
+export class RolloutControl extends DurableObject<ControlEnv> {
+  private readonly tables: ControlTables;
+  /** The KV read replica; its `kv` is a field so fault tests can wrap it. */
+  readonly replica: KvReplica;
+  private started = false;
+
+  constructor(ctx: DurableObjectState, env: ControlEnv) {
+    super(ctx, env);
+    this.tables = new ControlTables(ctx.storage.sql);
+    this.replica = new KvReplica(this.tables, ctx.storage, env.ROLLOUT);
+  }
+
+  /** Runs one write. Never throws: storage failures answer 503 and change nothing. */
+  async command(
+    command: ControlCommand,
+    options: ControlOptions,
+    defaults: ControlDefaults,
+  ): Promise<ControlResult> {
+    const started = await this.start(defaults);
+    if (!started.ok) return started;
+    let result: ControlResult;
+    try {
+      result = this.ctx.storage.transactionSync(() => this.commit(command, options, defaults));
+    } catch (error) {
+      return storageFailure(error);
+    }
+    if (!result.ok || !result.changed || result.dryRun) return result;
+    // The write is committed whatever happens next: from here on, a failure may only leave the
+    // replica lagging (reported), never turn the answer into "nothing changed".
+    try {
+      // Set before writing KV, so a reset of the object mid-write still leaves a retry behind.
+      await this.ctx.storage.setAlarm(Date.now() + REPLICA_RECHECK_MS);
+      return { ...result, replica: await this.replica.catchUp() };
+    } catch (error) {
+      console.error(
+        JSON.stringify({ level: 'error', message: 'replica write failed', error: String(error) }),
+      );
+      return { ...result, replica: this.replica.status() };
+    }
+  }
+
+  /** The current version, the API kill switch, the guard's state and the replica's. */
+  async state(defaults: ControlDefaults): Promise<ControlState | ControlFailure> {
+    const started = await this.start(defaults);
+    if (!started.ok) return started;
+    try {
+      const row = this.currentRow();
+      return {
+        version: row.version,
+        config: row.config,
+        kill: row.kill,
+        verdict: this.readJson(GUARD_VERDICT_KEY, GuardVerdictRecordSchema),
+        incident: this.readJson(GUARD_INCIDENT_KEY, GuardIncidentSchema),
+        replica: this.replica.status(),
+      };
+    } catch (error) {
+      return storageFailure(error);
+    }
+  }
+
+  /** One page of the audit log, newest first; `cursor` is the last page's. */
+  async audit(
+    limit: number,
+    cursor: string | undefined,
+    defaults: ControlDefaults,
+  ): Promise<AuditPage | ControlFailure> {
+    const started = await this.start(defaults);
+    if (!started.ok) return started;
+    if (cursor !== undefined && !/^\d{1,15}$/.test(cursor))
+      return { ok: false, status: 400, error: 'invalid or expired cursor' };
+    try {
+      const page = this.tables.auditPage(limit, cursor === undefined ? undefined : Number(cursor));
+      return { entries: page.entries.map((text) => JSON.parse(text) as AuditEntry), cursor: page.cursor };
+    } catch (error) {
+      return storageFailure(error);
+    }
+  }
+
+  /** The guard's verdict and open incident (null when none). */
+  async guardState(): Promise<{ verdict: GuardVerdictRecord | null; incident: GuardIncident | null }> {
+    return {
+      verdict: this.readJson(GUARD_VERDICT_KEY, GuardVerdictRecordSchema),
+      incident: this.readJson(GUARD_INCIDENT_KEY, GuardIncidentSchema),
+    };
+  }
+
+  async setGuardVerdict(record: GuardVerdictRecord): Promise<void> {
+    this.tables.setMeta(GUARD_VERDICT_KEY, JSON.stringify(record));
+  }
+
+  async setGuardIncident(incident: GuardIncident): Promise<void> {
+    this.tables.setMeta(GUARD_INCIDENT_KEY, JSON.stringify(incident));
+  }
+
+  /** The uptime probes' streaks (null before the first probe run). */
+  async probeStreaks(): Promise<ProbeStreaks | null> {
+    return this.readJson(PROBE_STREAKS_KEY, ProbeStreaksSchema);
+  }
+
+  async setProbeStreaks(streaks: ProbeStreaks): Promise<void> {
+    this.tables.setMeta(PROBE_STREAKS_KEY, JSON.stringify(streaks));
+  }
+
+  /**
+   * Seconds until `address` may try to authenticate again (0: now). Counted here, not per
+   * isolate, so guesses spread over many isolates and locations are throttled together.
+   */
+  async authRetryAfter(address: string, now: number, limits: AuthLimits): Promise<number> {
+    const window = this.tables.authFailures(address);
+    if (!window || now - window.startedAt >= limits.windowMs || window.failures < limits.maxFailures)
+      return 0;
+    return Math.max(1, Math.ceil((window.startedAt + limits.windowMs - now) / 1000));
+  }
+
+  async recordAuthFailure(address: string, now: number, limits: AuthLimits): Promise<void> {
+    const window = this.tables.authFailures(address);
+    if (window && now - window.startedAt < limits.windowMs)
+      this.tables.setAuthFailures(address, window.failures + 1, window.startedAt);
+    else {
+      this.tables.pruneAuthFailures(now - limits.windowMs);
+      this.tables.setAuthFailures(address, 1, now);
+    }
+  }
+
+  /** Retries the KV replica until it holds the committed version. */
+  override async alarm(): Promise<void> {
+    await this.replica.catchUp();
+  }
+
+  private commit(command: ControlCommand, options: ControlOptions, defaults: ControlDefaults): ControlResult {
+    const current = this.currentRow();
+    if (options.ifMatch !== undefined && options.ifMatch !== current.version)
+      return {
+        ok: false,
+        status: 412,
+        error: `If-Match ${options.ifMatch} is not the current version ${current.version}`,
+      };
+    const target =
+      command.type === 'undo' && current.base !== null ? this.tables.row(current.base) : undefined;
+    const step = stepVersion(current, command, {
+      now: options.now,
+      newSalt: () => randomText(16),
+      origins: { stable: defaults.STABLE_ORIGIN, canary: defaults.CANARY_ORIGIN },
+      undoTarget: target?.config,
+      undoKill: target?.kill ?? null,
+    });
+    if (!step.ok) return step;
+    const base = command.type === 'undo' ? (target?.base ?? null) : current.version;
+    const unchanged = !step.changed;
+    const next: VersionRow = unchanged
+      ? current
+      : { version: step.config.version, config: step.config, kill: step.kill, base };
+    const result: ControlSuccess = {
+      ok: true,
+      changed: step.changed,
+      dryRun: options.dryRun === true,
+      version: next.version,
+      config: unchanged ? current.config : step.config,
+      previous: current.config,
+      kill: next.kill,
+      previousKill: current.kill,
+      replica: this.replica.status(),
+    };
+    if (unchanged || options.dryRun) return result;
+    this.tables.commit(next);
+    const isKill = command.type === 'kill' || command.type === 'unkill';
+    const reason = options.reason ?? (command.type === 'abort' ? command.reason : undefined);
+    this.tables.appendAudit({
+      id: `${next.version}-${randomText(6)}`,
+      at: new Date(options.now).toISOString(),
+      actor: options.actor,
+      action: command.type,
+      // An undo can bring back another API kill switch: the entry shows it beside the config.
+      before: isKill
+        ? { kill: current.kill }
+        : withKill(current.config, current.kill, next.kill !== current.kill),
+      after: isKill ? { kill: next.kill } : withKill(next.config, next.kill, next.kill !== current.kill),
+      version: next.version,
+      ...(reason ? { reason } : {}),
+    });
+    return { ...result, replica: this.replica.status() };
+  }
+
+  private currentRow(): VersionRow {
+    const version = this.tables.currentVersion();
+    const row = version === undefined ? undefined : this.tables.row(version);
+    if (!row) throw new Error(`control plane: version ${version} has no history row`);
+    return row;
+  }
+
+  /**
+   * Makes sure the object holds a version. On the very first call it imports what an earlier
+   * KV-only deployment left (config, history, audit), once; with nothing to import it starts
+   * from the initial config at version 0. KV unreadable then: 503, nothing is made up.
+   */
+  private async start(defaults: ControlDefaults): Promise<{ ok: true } | ControlFailure> {
+    if (this.started) return { ok: true };
+    let failure: ControlFailure | undefined;
+    try {
+      await this.ctx.blockConcurrencyWhile(async () => {
+        if (this.tables.currentVersion() !== undefined) return;
+        try {
+          const legacy = await readLegacyState(this.env.ROLLOUT, defaults);
+          this.ctx.storage.transactionSync(() => {
+            for (const row of legacy.rows) this.tables.commit(row);
+            for (const entry of legacy.audit) this.tables.appendAudit(entry);
+            this.tables.setMeta('replica', JSON.stringify(legacy.replica));
+          });
+        } catch (error) {
+          failure = {
+            ok: false,
+            status: 503,
+            error: 'the control plane could not start (KV or storage unavailable); nothing changed',
+            retryAfterSeconds: 5,
+          };
+          console.error(JSON.stringify({ level: 'error', message: failure.error, error: String(error) }));
+        }
+      });
+    } catch (error) {
+      return storageFailure(error);
+    }
+    if (failure) return failure;
+    this.started = true;
+    // An imported replica may be behind (an invalid KV config): bring it up to date soon.
+    if (this.replica.status().lagging) await this.ctx.storage.setAlarm(Date.now() + REPLICA_RECHECK_MS);
+    return { ok: true };
+  }
+
+  private readJson<T>(key: string, schema: z.ZodMiniType<T>): T | null {
+    const text = this.tables.meta(key);
+    if (text === undefined) return null;
+    const parsed = parseJsonText(text, schema);
+    return parsed.ok ? parsed.value : null;
+  }
+}
+
+function storageFailure(error: unknown): ControlFailure {
+  console.error(
+    JSON.stringify({ level: 'error', message: 'control plane storage failed', error: String(error) }),
+  );
+  return {
+    ok: false,
+    status: 503,
+    error: 'the control plane storage failed; nothing changed',
+    retryAfterSeconds: 5,
+  };
+}
+
+function withKill(config: object, kill: string | null, show: boolean): object {
+  return show ? { ...config, kill } : config;
+}

@@ -1,0 +1,86 @@
+import type { RequestOutcome } from '../../src/metrics/data-point-schema';
+import { classifyRoute } from '../../src/metrics/business-routes';
+import type { ConfigSnapshot } from '../../src/ports';
+import type { ProxyOutcome } from '../../src/proxy/proxy-to-origin';
+import type { Cohort } from '../../src/split/decide-visitor';
+import type { EdgeDeps, WaitUntil } from './edge-deps';
+
+/**
+ * The splitter's one data point per request: what it records, how the request is classified, and
+ * how the write is kept off the visitor's wait.
+ */
+
+/**
+ * Hands work to the request's `waitUntil`; without an execution context (the app called outside
+ * a Worker) the work still runs, it is simply not awaited.
+ */
+export function waitUntilOf(ctx: { waitUntil(promise: Promise<unknown>): void } | undefined): WaitUntil {
+  return (promise) => {
+    try {
+      ctx?.waitUntil(promise);
+    } catch {
+      // As above: nothing keeps the isolate alive for it.
+    }
+  };
+}
+
+export interface MetricInput {
+  started: number;
+  /** What the origins did; undefined when nothing was sent. */
+  served: ProxyOutcome | undefined;
+  assignedCohort: Cohort;
+  snapshot: ConfigSnapshot;
+  status: number;
+  outcome: RequestOutcome;
+  method: string;
+  pathname: string;
+}
+
+/**
+ * Records one data point. The time is taken now; classifying the business route and writing the
+ * point wait until the response has been handed back (a timer inside `waitUntil`), so neither
+ * adds to the visitor's wait.
+ */
+export function recordMetric(
+  deps: Pick<EdgeDeps, 'clock' | 'metrics' | 'logger' | 'workerVersion'>,
+  request: Request,
+  waitUntil: WaitUntil,
+  input: MetricInput,
+): void {
+  const totalMs = deps.clock.now() - input.started;
+  const write = () => {
+    try {
+      const cf = (request as { cf?: { colo?: unknown; country?: unknown } }).cf;
+      const business = classifyRoute(input.snapshot.config, input.method, input.pathname, input.status);
+      deps.metrics.record({
+        cohort: input.served?.servedBy ?? input.assignedCohort,
+        assignedCohort: input.assignedCohort,
+        configVersion: input.snapshot.config.version,
+        workerVersion: deps.workerVersion,
+        method: input.method,
+        route: business.route,
+        routeSuccess: business.routeSuccess,
+        status: input.status,
+        outcome: input.outcome,
+        colo: typeof cf?.colo === 'string' ? cf.colo : 'local',
+        country: typeof cf?.country === 'string' ? cf.country : 'XX',
+        totalMs,
+        upstreamMs: input.served?.upstreamMs ?? 0,
+        failover: input.served?.failover ?? false,
+      });
+    } catch (error) {
+      // Metrics are best effort: a broken sink must never cost the visitor a response.
+      deps.logger.warn('metrics sink failed', { error: String(error) });
+    }
+  };
+  waitUntil(new Promise<void>((resolve) => setTimeout(resolve, 0)).then(write));
+}
+
+/**
+ * Classifies a proxied request for metrics: a failover is its own outcome (the visitor was
+ * served, but the canary failed); otherwise 5xx or no response is an error.
+ */
+export function requestOutcome(outcome: ProxyOutcome, status: number): RequestOutcome {
+  if (outcome.failover) return 'failover';
+  return outcome.response === undefined || status >= 500 ? 'error' : 'ok';
+}

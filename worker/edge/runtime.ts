@@ -1,0 +1,66 @@
+import { overrideReader } from '../../src/admin/override-token';
+import { CachedConfigStore } from '../../src/config/cached-config-store';
+import { safeDefaultConfig } from '../../src/config/config-schema';
+import { parseSettings } from '../../src/config/settings';
+import { consoleLogger, safeLogger, systemClock } from '../../src/ports';
+import { KvRawConfigSource } from '../shared/kv-config-source';
+import { metricsSinkForEnv } from '../shared/metrics-sinks';
+import { errorReporterFactory } from '../shared/sentry/error-reporter';
+import { controlForward } from './control-forward';
+import type { EdgeAppDeps } from './edge-app';
+
+/** Per-isolate deps, or the issues that make the edge's vars unusable. */
+export type RuntimeResult = { ok: true; deps: EdgeAppDeps } | { ok: false; issues: string[] };
+
+/**
+ * Builds the edge's deps from its env. Called once per isolate: the config cache and the parsed
+ * settings live as long as the isolate does.
+ */
+export function buildRuntime(env: EdgeEnv): RuntimeResult {
+  const vars = env as unknown as Record<string, unknown>;
+  const parsed = parseSettings(vars);
+  if (!parsed.ok) return parsed;
+  const settings = parsed.settings;
+  const logger = safeLogger(consoleLogger);
+  const store = new CachedConfigStore(new KvRawConfigSource(env.ROLLOUT), {
+    ttlMs: settings.CONFIG_CACHE_SECONDS * 1000,
+    clock: systemClock,
+    logger,
+    safeDefault: safeDefaultConfig(settings.DEFAULT_FLAGS),
+  });
+  const workerVersion = env.CF_VERSION_METADATA?.id ?? 'dev';
+  const deps: EdgeAppDeps = {
+    settings,
+    store,
+    clock: systemClock,
+    logger,
+    fetch: (input, init) => fetch(input, init),
+    metrics: metricsSinkForEnv(env, logger),
+    errorReporterFor: errorReporterFactory(settings, workerVersion, logger),
+    workerVersion,
+    readOverride: overrideReader(settings.OVERRIDE_SECRET, systemClock),
+    forwardToControl: controlForward({
+      binding: env.CONTROL_PLANE as Fetcher | undefined,
+      workerVersion,
+      logger,
+      isDown: faultSwitch(vars.CONTROL_FAULT_URL),
+    }),
+    cockpitHost: typeof vars.COCKPIT_HOST === 'string' && vars.COCKPIT_HOST ? vars.COCKPIT_HOST : undefined,
+  };
+  return { ok: true, deps };
+}
+
+/**
+ * Local tests only: `CONTROL_FAULT_URL` names a loopback switch that answers `down` while the
+ * control plane must look unreachable from the edge. Anything else (unset, not loopback) is off.
+ */
+function faultSwitch(url: unknown): (() => Promise<boolean>) | undefined {
+  if (typeof url !== 'string' || !/^http:\/\/127\.0\.0\.1:\d{1,5}\/?$/.test(url)) return undefined;
+  return async () => {
+    try {
+      return (await (await fetch(url)).text()).trim() === 'down';
+    } catch {
+      return false;
+    }
+  };
+}

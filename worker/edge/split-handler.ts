@@ -1,0 +1,321 @@
+import type { ConfigSnapshot } from '../../src/ports';
+import { applyClientResponsePolicy, isSharedCachePath } from '../../src/proxy/client-response-headers';
+import {
+  buildOriginRequestHeaders,
+  COHORT_HEADER,
+  parsePublicUrl,
+  type PublicUrl,
+} from '../../src/proxy/origin-request-headers';
+import {
+  failOpenPlan,
+  proxyToOrigin,
+  upstreamFailureResponse,
+  type ProxyOutcome,
+} from '../../src/proxy/proxy-to-origin';
+import { decideVisitor, type Cohort } from '../../src/split/decide-visitor';
+import { declaredDefaults } from '../../src/split/evaluate-flags';
+import type { EdgeDeps, WaitUntil } from './edge-deps';
+import { recordMetric, requestOutcome } from './request-metric';
+import { failoverWarning } from '../shared/sentry/sentry-policy';
+
+/** What the splitter needs: all of the edge's per-isolate deps. */
+export type SplitDeps = EdgeDeps;
+
+/**
+ * The splitter: decides the visitor's cohort and flags, proxies to that origin (with failover
+ * to stable for GET/HEAD), and records one metric per request off the response path.
+ * Exceptions in our own code are reported (tagged with what was known: config version, cohort)
+ * and the request fails open to stable, through the same proxy, header policy and metric as any
+ * other; canary failovers become rate-limited warnings. Other spellings of the admin prefix are
+ * answered here and never proxied.
+ */
+export function splitHandler(deps: SplitDeps) {
+  const warnFailover = failoverWarning(deps.clock);
+  const isAdminSpelling = adminPrefixSpelling(deps.settings.ADMIN_PREFIX);
+  const sharedPaths = deps.settings.SHARED_CACHE_PATHS;
+  const originsOf = originsReader(deps.settings);
+
+  /** What the visitor gets from an origin's outcome (or our own failure answer). */
+  function respond(
+    outcome: ProxyOutcome,
+    visitor: VisitorSide,
+    origins: Origins,
+    publicUrl: PublicUrl,
+  ): Response {
+    if (!outcome.response) {
+      const failure = upstreamFailureResponse(outcome.failure!);
+      if (visitor.setCookie) failure.headers.append('set-cookie', visitor.setCookie);
+      return failure;
+    }
+    // A WebSocket handshake response carries the socket itself; only our own headers are added.
+    if (outcome.response.status === 101) {
+      const headers = new Headers(outcome.response.headers);
+      headers.set(COHORT_HEADER, outcome.servedBy);
+      if (visitor.setCookie) headers.append('set-cookie', visitor.setCookie);
+      return new Response(null, { status: 101, webSocket: outcome.response.webSocket, headers });
+    }
+    const injectsFlags = visitor.bootstrapFlags !== undefined && isHtml(outcome.response);
+    // The origin's response re-wrapped (status, status text and a mutable copy of its headers),
+    // then edited in place: one copy of the header list instead of two.
+    const response = new Response(outcome.response.body, outcome.response);
+    applyClientResponsePolicy(response.headers, outcome.response.headers, {
+      cohort: outcome.servedBy,
+      setCookie: visitor.setCookie,
+      originBases: origins.bases,
+      servedOrigin: origins[outcome.servedBy],
+      publicUrl,
+      sharedPath: sharedPaths.length > 0 && isSharedCachePath(publicUrl.pathname, sharedPaths),
+      injectsFlags,
+    });
+    return injectsFlags ? injectFlagsBootstrap(response, visitor.bootstrapFlags!) : response;
+  }
+
+  async function proxied(
+    request: Request,
+    waitUntil: WaitUntil,
+    progress: SplitProgress,
+    started: number,
+    publicUrl: PublicUrl,
+  ): Promise<Response> {
+    // A fresh snapshot and a request without an override cookie are taken as they are: awaiting
+    // nothing keeps two turns off the request path.
+    const { tags } = progress;
+    const snapshot = deps.store.current?.() ?? (await deps.store.read());
+    tags.config_version = String(snapshot.config.version);
+    const pendingOverride = deps.readOverride(request);
+    const override = pendingOverride instanceof Promise ? await pendingOverride : pendingOverride;
+    const decision = decideVisitor(request.headers, snapshot, override);
+    tags.cohort = decision.assignment.cohort;
+    const origins = originsOf(snapshot);
+    // From here on an origin may have seen the request (a POST may already have been acted on).
+    progress.dispatched = true;
+    const outcome = await proxyToOrigin(
+      {
+        request,
+        publicUrl,
+        cohort: decision.assignment.cohort,
+        origins,
+        headersFor: originHeaders(request, publicUrl, snapshot, decision.flagValues),
+        failoverStatuses: snapshot.config.failover.statuses,
+        timeoutMs: snapshot.config.failover.timeoutMs,
+      },
+      deps.fetch,
+      deps.clock,
+    );
+    if (outcome.failure) deps.logger.warn('upstream failed', { ...outcome.failure, method: request.method });
+    const response = respond(
+      outcome,
+      {
+        setCookie: decision.setCookie,
+        bootstrapFlags: snapshot.config.bootstrapFlags ? decision.flagValues : undefined,
+      },
+      origins,
+      publicUrl,
+    );
+    if (outcome.failover)
+      warnFailover(deps.errorReporterFor(request, waitUntil), {
+        tags: { ...tags },
+        extra: { path: publicUrl.pathname },
+      });
+    recordMetric(deps, request, waitUntil, {
+      started,
+      served: outcome,
+      assignedCohort: decision.assignment.cohort,
+      snapshot,
+      status: response.status,
+      outcome: requestOutcome(outcome, response.status),
+      method: request.method,
+      pathname: publicUrl.pathname,
+    });
+    return response;
+  }
+
+  /**
+   * The last resort after a defect in our own code: the request goes to stable with every flag at
+   * its declared default, under the same deadline, header policy and metric as any request
+   * (counted as an error of the visitor's assigned cohort, when it was known, so the guard sees
+   * it). A GET or HEAD always goes; another method only when the defect struck before any origin
+   * was sent the request: once the canary had it, it may already have acted on it.
+   */
+  async function failOpen(
+    request: Request,
+    waitUntil: WaitUntil,
+    error: unknown,
+    progress: SplitProgress,
+    started: number,
+    publicUrl: PublicUrl,
+  ): Promise<Response> {
+    const { tags } = progress;
+    const snapshot = await deps.store.read();
+    const origins = originsOf(snapshot);
+    const assignedCohort: Cohort = tags.cohort === 'canary' ? 'canary' : 'stable';
+    const flags = declaredDefaults(snapshot.config.flags, snapshot.kill);
+    const plan = failOpenPlan(
+      {
+        request,
+        publicUrl,
+        origins,
+        headersFor: originHeaders(request, publicUrl, snapshot, flags),
+        timeoutMs: snapshot.config.failover.timeoutMs,
+      },
+      !progress.dispatched,
+    );
+    const metric = {
+      started,
+      assignedCohort,
+      snapshot,
+      method: request.method,
+      pathname: publicUrl.pathname,
+    };
+    if (!plan) {
+      recordMetric(deps, request, waitUntil, { ...metric, served: undefined, status: 502, outcome: 'error' });
+      throw error;
+    }
+    const outcome = await proxyToOrigin(plan, deps.fetch, deps.clock);
+    if (outcome.failure) deps.logger.warn('upstream failed', { ...outcome.failure, method: request.method });
+    const response = respond(outcome, {}, origins, publicUrl);
+    recordMetric(deps, request, waitUntil, {
+      ...metric,
+      served: outcome,
+      status: response.status,
+      outcome: 'error',
+    });
+    return response;
+  }
+
+  /** Origin request headers for a cohort, with these flags. */
+  function originHeaders(
+    request: Request,
+    publicUrl: PublicUrl,
+    snapshot: ConfigSnapshot,
+    flags: Readonly<Record<string, boolean>>,
+  ): (cohort: Cohort) => Headers {
+    const webSocket = request.headers.get('upgrade')?.toLowerCase() === 'websocket';
+    const visitorIp = request.headers.get('cf-connecting-ip');
+    const identityHeader = snapshot.config.stickiness.identityHeader;
+    return (cohort) =>
+      buildOriginRequestHeaders(request.headers, {
+        cohort,
+        flags,
+        publicUrl,
+        visitorIp,
+        webSocket,
+        identityHeader,
+      });
+  }
+
+  return async function split(
+    request: Request,
+    waitUntil: WaitUntil,
+    publicUrl: PublicUrl = parsePublicUrl(request.url),
+  ): Promise<Response> {
+    if (isAdminSpelling(publicUrl.pathname)) return Response.json({ error: 'not found' }, { status: 404 });
+    const started = deps.clock.now();
+    const progress: SplitProgress = { tags: {}, dispatched: false };
+    try {
+      return await proxied(request, waitUntil, progress, started, publicUrl);
+    } catch (error) {
+      // A reporter is made only when there is something to report: most requests have nothing.
+      deps.errorReporterFor(request, waitUntil).captureException(error, { tags: progress.tags });
+      deps.logger.error('splitter failed; serving stable directly', { error: String(error) });
+      return failOpen(request, waitUntil, error, progress, started, publicUrl);
+    }
+  };
+}
+
+/** How far a request got, for the error report and the fail-open answer. */
+interface SplitProgress {
+  /** What was known when it failed (config version, cohort): Sentry tags. */
+  tags: Record<string, string>;
+  /** Whether the request may have been sent to an origin. */
+  dispatched: boolean;
+}
+
+/** Both origin base URLs, by cohort and as a list (made once per config, not per request). */
+type Origins = Readonly<Record<Cohort, string>> & { readonly bases: readonly string[] };
+
+/** What the response to a visitor carries for them: a fresh cookie, the flags to bootstrap. */
+interface VisitorSide {
+  setCookie?: string;
+  /** The flag values to inject into HTML, when `bootstrapFlags` is on. */
+  bootstrapFlags?: Readonly<Record<string, boolean>>;
+}
+
+/** The origins of a config (the Worker's vars where it names none), remembered for the last config. */
+function originsReader(settings: EdgeDeps['settings']): (snapshot: ConfigSnapshot) => Origins {
+  let last: { config: object; origins: Origins } | undefined;
+  return function originsOf(snapshot) {
+    if (last?.config === snapshot.config) return last.origins;
+    const stable = snapshot.config.origins?.stable ?? settings.STABLE_ORIGIN;
+    const canary = snapshot.config.origins?.canary ?? settings.CANARY_ORIGIN;
+    last = { config: snapshot.config, origins: { stable, canary, bases: [stable, canary] } };
+    return last.origins;
+  };
+}
+
+function isHtml(response: Response): boolean {
+  return (
+    response.body !== null &&
+    (response.headers.get('content-type') ?? '').toLowerCase().startsWith('text/html')
+  );
+}
+
+/**
+ * A test for other spellings of the admin prefix: any case, doubled slashes or backslashes,
+ * `;params`, and percent-encoding (decoded up to twice). An origin that merges slashes, ignores
+ * case, strips parameters or decodes `%2f` would serve them as the admin path, so they are never
+ * proxied. Paths that do not mention the prefix's name and carry no `%` are ruled out at once.
+ *
+ * @example
+ * adminPrefixSpelling('/__rollout')('//__ROLLOUT;x/state'); // true
+ */
+export function adminPrefixSpelling(prefix: string): (pathname: string) => boolean {
+  const canonical = prefix.toLowerCase();
+  const mention = new RegExp(prefix.slice(1), 'i');
+  return function isAdminSpelling(pathname) {
+    const encoded = pathname.includes('%');
+    if (!encoded && !mention.test(pathname)) return false;
+    let path = pathname;
+    for (let round = 0; round < 2 && path.includes('%'); round++) path = percentDecode(path);
+    path = path
+      .toLowerCase()
+      .replace(/\\/g, '/')
+      .replace(/;[^/]*/g, '')
+      .replace(/\/{2,}/g, '/');
+    return path === canonical || path.startsWith(`${canonical}/`);
+  };
+}
+
+/** Decodes `%XX` escapes byte by byte (never throws, unlike decodeURIComponent). */
+function percentDecode(path: string): string {
+  return path.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/**
+ * Serializes flags for an inline script. JSON alone is not safe inside `<script>`: `</script>`,
+ * `<!--` and U+2028/2029 could break out or break parsing, so those characters are escaped.
+ *
+ * @example
+ * flagsScript({ a: true }); // '<script>window.__FLAGS__={"a":true}</script>'
+ */
+export function flagsScript(flags: Readonly<Record<string, boolean>>): string {
+  const json = JSON.stringify(flags).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return `<script>window.__FLAGS__=${json}</script>`;
+}
+
+/** Injects the flags bootstrap at the start of `<head>` of an HTML response, streaming. */
+function injectFlagsBootstrap(response: Response, flags: Readonly<Record<string, boolean>>): Response {
+  const contentType = response.headers.get('content-type') ?? '';
+  if (!contentType.toLowerCase().startsWith('text/html') || response.body === null) return response;
+  const script = flagsScript(flags);
+  return new HTMLRewriter()
+    .on('head', {
+      element(head) {
+        head.prepend(script, { html: true });
+      },
+    })
+    .transform(response);
+}

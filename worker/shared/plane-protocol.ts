@@ -1,0 +1,78 @@
+/**
+ * The protocol between the two Workers: what the edge adds to a request it forwards to the
+ * control Worker over the CONTROL_PLANE service binding, and what the control Worker answers.
+ * Types and constants only, so the edge imports nothing else of the control plane.
+ *
+ * Each Worker rolls back alone, so each side stays compatible with the other one version back:
+ * the control Worker serves every version from {@link MIN_PROTOCOL_VERSION} up, and treats a
+ * version above its own as its own (later versions only add headers, never change one). The
+ * edge passes any answer through and needs nothing from it but the status.
+ *
+ * Version history:
+ * - 1: the edge forwards the admin prefix on the app's host (`x-rollout-plane-host: app`) and,
+ *   in local runs, the cockpit host (`cockpit`).
+ * - 2: the edge also names its own Worker version (`x-rollout-plane-edge-version`), which the
+ *   control Worker logs with each admin request it serves through the app's host.
+ */
+
+/** The version this build speaks. */
+export const PROTOCOL_VERSION = 2;
+
+/** The oldest version this build still serves (one back). */
+export const MIN_PROTOCOL_VERSION = PROTOCOL_VERSION - 1;
+
+/** Request and response header: the protocol version of the sender. */
+export const PROTOCOL_HEADER = 'x-rollout-plane-protocol';
+
+/** Request header: the host the visitor's request came to, as the edge saw it. */
+export const HOST_KIND_HEADER = 'x-rollout-plane-host';
+
+/** Request header (version 2): the edge's Worker version id. */
+export const EDGE_VERSION_HEADER = 'x-rollout-plane-edge-version';
+
+/**
+ * Where a request to the control Worker came from:
+ * - `app`: the admin prefix on the app's own host, through the edge. Only `Authorization:
+ *   Bearer` counts there: any script of the app's origin could send a cookie or Access JWT.
+ * - `cockpit`: the cockpit's own origin (its custom domain, or `cockpit.localhost` in local runs).
+ */
+export type HostKind = 'app' | 'cockpit';
+
+/** Every header of this protocol: the edge drops them from a client's request before forwarding. */
+export const PROTOCOL_HEADERS = [PROTOCOL_HEADER, HOST_KIND_HEADER, EDGE_VERSION_HEADER] as const;
+
+/** What the control Worker reads from a forwarded request. */
+export interface ForwardedFrom {
+  /** The sender's protocol version; undefined for a request that did not come through the edge. */
+  version: number | undefined;
+  host: HostKind;
+  /** The edge's Worker version (protocol 2 and later). */
+  edgeVersion: string | undefined;
+}
+
+/**
+ * Reads the protocol headers of a request that reached the control Worker. A request without
+ * them came straight to the control Worker's own domain (the cockpit); a request that claims
+ * `app` only loses rights by claiming it, so the claim needs no proof.
+ *
+ * @example
+ * forwardedFrom(new Headers({ 'x-rollout-plane-protocol': '1', 'x-rollout-plane-host': 'app' }));
+ * // { version: 1, host: 'app', edgeVersion: undefined }
+ */
+export function forwardedFrom(headers: Headers): ForwardedFrom {
+  const raw = headers.get(PROTOCOL_HEADER);
+  const version = raw !== null && /^[1-9]\d{0,3}$/.test(raw) ? Number(raw) : undefined;
+  // Anything but an explicit cockpit claim through the edge is the app's host: the safe side.
+  const host: HostKind =
+    version === undefined ? 'cockpit' : headers.get(HOST_KIND_HEADER) === 'cockpit' ? 'cockpit' : 'app';
+  const edgeVersion =
+    version !== undefined && version >= 2
+      ? (headers.get(EDGE_VERSION_HEADER)?.slice(0, 64) ?? undefined)
+      : undefined;
+  return { version, host, edgeVersion };
+}
+
+/** True when this control Worker serves the version (a request that is not forwarded counts). */
+export function servesProtocol(version: number | undefined): boolean {
+  return version === undefined || version >= MIN_PROTOCOL_VERSION;
+}
