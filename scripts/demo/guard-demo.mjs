@@ -1,6 +1,7 @@
 // The guard's part of `npm start`: the local Analytics Engine stand-in (collector.mjs), the
-// visitors (traffic.mjs), and the Cron Trigger fired through `wrangler dev --test-scheduled`
-// (`GET /__scheduled`, which runs the Worker's scheduled handler at the current time). After each
+// visitors (traffic.mjs), and the guard fired through the control Worker's "run now" route
+// (`POST /__rollout/guard/run`, the Cron handler's run at the current time; wrangler's local
+// scheduled route reaches only the first Worker of the stack). After each
 // run the demo reads the verdict from the admin API and prints one line; when the guard aborts
 // the canary it prints a banner saying so and where to look.
 //
@@ -62,8 +63,9 @@ export async function startGuardDemo({ scenario, log = (line) => console.log(lin
   const bounded = (ms) => AbortSignal.any([stopping.signal, AbortSignal.timeout(ms)]);
 
   async function fire(url, token) {
-    // The handler runs at the current time: --test-scheduled offers no way to set it.
-    const ran = await fetch(`${url}/__scheduled?cron=${encodeURIComponent('* * * * *')}`, {
+    const ran = await fetch(`${url}/__rollout/guard/run`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
       signal: bounded(30_000),
     });
     const text = await ran.text();
@@ -116,9 +118,8 @@ export async function startGuardDemo({ scenario, log = (line) => console.log(lin
     scenario,
     ...SCENARIOS[scenario],
     everySeconds,
-    /** Extra `wrangler dev` arguments: the scheduled-test route and the collector's address. */
+    /** Extra `npm run dev` arguments: the collector's address. */
     wranglerArgs: [
-      '--test-scheduled',
       '--var',
       `METRICS_COLLECTOR_URL:${collector.url}/points`,
       '--var',

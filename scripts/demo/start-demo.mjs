@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: the local demo. Two demo origins (stable v1, canary v2), local KV seeded with a
-// 10 % canary and the four invoicing flags, and `wrangler dev` wired to them. No Cloudflare
+// 10 % canary and the four invoicing flags, and both Workers (`npm run dev`) wired to them. No Cloudflare
 // account and no network needed. Ctrl-C stops everything, and so does the end of the process
 // that started it (a closed terminal, `kill` of `npm start`).
 //
@@ -122,8 +122,8 @@ const dev = spawn(
     '--remove',
     secrets,
     '--',
-    wrangler,
-    'dev',
+    process.execPath,
+    join(root, 'scripts', 'dev', 'run-stack.mjs'),
     '--ip',
     '127.0.0.1',
     '--port',
@@ -201,6 +201,7 @@ for (let attempt = 0; attempt < 240 && !stopping; attempt++) {
   edge-rollout demo is running
   ─────────────────────────────
   Splitter:   ${url}   (stable v1 on :${stable.port}, canary v2 on :${canary.port}, 10 % canary)
+  Cockpit:    http://cockpit.localhost:${port}/__rollout/   (the control Worker's own origin)
   State:      ${state} (${fresh ? 'fresh' : 'kept from the last run'}; npm start -- --keep-state keeps it next time)
   ${guardDemo.describe()}
 

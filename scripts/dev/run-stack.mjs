@@ -55,16 +55,19 @@ function parseArgs(argv) {
   let ip;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
     const value = () => {
       const next = inline ?? argv[++i];
-      if (next === undefined || (inline === undefined && next.startsWith('--'))) fail(`${flag} needs a value`);
+      if (next === undefined || (inline === undefined && next.startsWith('--')))
+        fail(`${flag} needs a value`);
       return next;
     };
     if (flag === '--var') {
       // wrangler's own form takes several pairs after one --var; so do we.
       const pairs = inline !== undefined ? [inline] : [];
-      if (inline === undefined) while (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) pairs.push(argv[++i]);
+      if (inline === undefined)
+        while (argv[i + 1] !== undefined && !argv[i + 1].startsWith('--')) pairs.push(argv[++i]);
       if (pairs.length === 0) fail('--var needs NAME:VALUE');
       for (const pair of pairs) {
         const colon = pair.indexOf(':');
@@ -76,7 +79,8 @@ function parseArgs(argv) {
     else if (flag === '--persist-to') persistTo = resolve(value());
     else if (flag === '--port') {
       port = value();
-      if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) fail(`--port ${port} is not a TCP port`);
+      if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+        fail(`--port ${port} is not a TCP port`);
     } else if (flag === '--ip') ip = value();
     else if (flag === '-c' || flag === '--config' || flag === '--env' || flag === '-e')
       fail(`${flag} is not for npm run dev: it always runs wrangler.toml and worker/control/wrangler.toml`);
@@ -157,4 +161,3 @@ child.on('error', (error) => {
   cleanUp();
   fail(`could not start wrangler: ${error.message}`);
 });
-

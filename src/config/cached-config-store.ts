@@ -104,7 +104,7 @@ export class CachedConfigStore implements ConfigStore {
     const stalled = new Promise<ConfigSnapshot>((resolve) => {
       timer = setTimeout(() => resolve(this.read()), STALLED_READ_MS);
     });
-    return Promise.race([shared, stalled]).finally(() => clearTimeout(timer));
+    return Promise.race([shared, stalled]).finally(() => timer !== undefined && clearTimeout(timer));
   }
 
   private async refresh(): Promise<ConfigSnapshot> {

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { GuardPolicySchema, ThresholdsSchema } from '../guard/guard-settings';
-import { ProbeSettingsSchema } from '../guard/origin-probes';
+import type { KillSwitch, RolloutState } from '../vocabulary';
+import { GuardPolicySchema, ProbeSettingsSchema, ThresholdsSchema } from './guard-config-schema';
 import { parseJsonText, validate } from './parse-config';
 
 /**
@@ -107,7 +107,15 @@ export function recordWithoutProto<K extends z.core.$ZodRecordKey, V extends z.c
 export const RolloutStateSchema = z.enum(['idle', 'ramping', 'paused', 'promoted', 'finalized', 'aborted']);
 
 /** One of the lifecycle states. */
-export type RolloutState = z.infer<typeof RolloutStateSchema>;
+export type { KillSwitch, RolloutState } from '../vocabulary';
+// The schema and the vocabulary's union must name the same states.
+const sameStates: [z.infer<typeof RolloutStateSchema>, RolloutState] extends [
+  RolloutState,
+  z.infer<typeof RolloutStateSchema>,
+]
+  ? true
+  : never = true;
+void sameStates;
 
 /** One feature flag: `enabled` turns its rollout rule on; visitors outside the split get `default`. */
 export const FlagSchema = z.strictObject({
@@ -215,18 +223,6 @@ export function safeDefaultConfig(defaultFlags: Readonly<Record<string, boolean>
     rollout: { percent: 0, salt: 'default', state: 'idle' },
     flags,
   });
-}
-
-/** What the kill switch currently forces, whatever the config says. */
-export interface KillSwitch {
-  /** Everyone to stable. */
-  canary: boolean;
-  /** Every flag off. */
-  allFlags: boolean;
-  /** These flags off. */
-  flags: ReadonlySet<string>;
-  /** Tokens that meant nothing; logged, never fatal. */
-  unknownTokens: string[];
 }
 
 /** The kill switch when the key is absent. */

@@ -1,4 +1,6 @@
 import * as z from 'zod/mini';
+import { PROBE_COLO, PROBE_METHOD, PROBE_ROUTE } from '../metrics/data-point-schema';
+import type { ProbeSettingsSchema } from '../config/guard-config-schema';
 import type { RequestMetric } from '../metrics/data-point-schema';
 import type { Cohort } from '../split/decide-visitor';
 import { escapeMrkdwn, type GuardMessage } from './guard-notifier';
@@ -12,35 +14,11 @@ import { escapeMrkdwn, type GuardMessage } from './guard-notifier';
  * consecutive results.
  */
 
-/** The route value of a probe's data point: dashboards and alert rules select probes by it. */
-export const PROBE_ROUTE = 'probe';
+// A probe's data point values belong to the data point schema; re-exported for the probes' callers.
+export { PROBE_COLO, PROBE_METHOD, PROBE_ROUTE } from '../metrics/data-point-schema';
 
-/** The method value of a probe's data point: not a proxied request, so the guard's stats skip it. */
-export const PROBE_METHOD = 'PROBE';
-
-/** The `colo` of a probe's data point (a Cron Trigger has no visitor location). */
-export const PROBE_COLO = 'cron';
-
-// A path with an optional query: no scheme, no fragment, no spaces, not protocol-relative.
-const PROBE_PATH = /^\/(?!\/)[A-Za-z0-9._~!$&'()*+,;=:@%/?-]{0,255}$/;
-
-/**
- * The config's `probes` section. Without it, nothing is probed. Defaults fill the rest
- * ({@link resolveProbeSettings}).
- *
- * @example
- * { "probes": { "path": "/health", "expectedStatus": 200, "timeoutMs": 5000, "failureThreshold": 3 } }
- */
-export const ProbeSettingsSchema = z.strictObject({
-  /** Requested on each origin under its path prefix, e.g. `/health`. */
-  path: z.string().check(z.regex(PROBE_PATH, 'must be a path like /health (no scheme, fragment or spaces)')),
-  /** The status a healthy origin answers (default 200); anything else is a failure. */
-  expectedStatus: z.optional(z.int().check(z.gte(100), z.lte(599))),
-  /** How long a probe may take before it counts as failed (default 5000 ms). */
-  timeoutMs: z.optional(z.int().check(z.gte(100), z.lte(30_000))),
-  /** Failures in a row that abort the canary or announce a stable outage (default 3). */
-  failureThreshold: z.optional(z.int().check(z.gte(1), z.lte(60))),
-});
+// Declared with the config schema (src/config); re-exported for the probes' callers.
+export { ProbeSettingsSchema } from '../config/guard-config-schema';
 
 /** Probe settings with every default applied. */
 export interface ProbeSettings {

@@ -1,35 +1,7 @@
-import type { Cohort } from '../split/decide-visitor';
+import type { RequestMetric } from '../vocabulary';
 
-/** How a proxied request ended. */
-export type RequestOutcome = 'ok' | 'error' | 'failover';
-
-/**
- * One proxied request (or a group of reported events), as the splitter saw it. `toDataPoint`
- * below encodes it.
- */
-export interface RequestMetric {
-  /** The cohort that finally served the request (stable after a failover). */
-  cohort: Cohort;
-  /** The cohort first chosen for the visitor. */
-  assignedCohort: Cohort;
-  configVersion: number;
-  workerVersion: string;
-  method: string;
-  /** A business route name, or `other`. */
-  route: string;
-  /** The status sent to the client (0 when none). */
-  status: number;
-  outcome: RequestOutcome;
-  /** Whether a business route's request succeeded (by its success rule); undefined elsewhere. */
-  routeSuccess?: boolean;
-  colo: string;
-  country: string;
-  totalMs: number;
-  upstreamMs: number;
-  failover: boolean;
-  /** How many occurrences this record stands for (a reported event's `count`); 1 when absent. */
-  occurrences?: number;
-}
+// The data point's vocabulary lives in the leaf module; re-exported for the metrics' callers.
+export type { RequestMetric, RequestOutcome } from '../vocabulary';
 
 /**
  * The Analytics Engine data point, column by column. This module is the single source of truth:
@@ -118,3 +90,12 @@ function columnOrder<K extends string>(columns: Record<K, string>): K[] {
 function columnNumber(column: string): number {
   return Number(column.replace(/\D/g, ''));
 }
+
+/** The route value of a probe's data point: dashboards and alert rules select probes by it. */
+export const PROBE_ROUTE = 'probe';
+
+/** The method value of a probe's data point: not a proxied request, so the guard's stats skip it. */
+export const PROBE_METHOD = 'PROBE';
+
+/** The `colo` of a probe's data point (a Cron Trigger has no visitor location). */
+export const PROBE_COLO = 'cron';

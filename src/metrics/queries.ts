@@ -1,5 +1,9 @@
-import { BLOB_COLUMNS as BLOB, DOUBLE_COLUMNS as DOUBLE } from './data-point-schema';
-import { PROBE_METHOD, PROBE_ROUTE } from '../guard/origin-probes';
+import {
+  BLOB_COLUMNS as BLOB,
+  DOUBLE_COLUMNS as DOUBLE,
+  PROBE_METHOD,
+  PROBE_ROUTE,
+} from './data-point-schema';
 import { EVENT_METHOD } from './outcome-events';
 
 /**

@@ -1,4 +1,4 @@
-import type { RolloutState } from '../config/config-schema';
+import type { Cohort, RolloutState } from '../vocabulary';
 import { base64UrlEncode } from '../encoding';
 import type { ConfigSnapshot } from '../ports';
 import { bucket, inPercent } from './bucket';
@@ -10,7 +10,7 @@ import { evaluateFlags, flagValues, type FlagResult } from './evaluate-flags';
  */
 
 /** The two deployments a visitor can be routed to. */
-export type Cohort = 'stable' | 'canary';
+export type { Cohort } from '../vocabulary';
 
 /** Why a visitor got its cohort (OpenFeature-style reasons). */
 export type CohortReason = 'SPLIT' | 'KILLED' | 'ABORTED' | 'OVERRIDE' | 'NOT_LIVE';

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { scrubEvent, SentryDsnSchema, SentrySampleRateSchema } from '../../worker/shared/sentry/sentry-policy';
+import {
+  scrubEvent,
+  SentryDsnSchema,
+  SentrySampleRateSchema,
+} from '../../worker/shared/sentry/sentry-policy';
 
 describe('scrubEvent', () => {
   it('keeps only allow-listed headers and drops cookies, query, body and the visitor IP', () => {

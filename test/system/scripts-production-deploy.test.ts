@@ -46,7 +46,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
   });
   const world = localWorkerBehindEchoOrigins(
     { ADMIN_TOKEN: TOKEN, CF_ACCOUNT_ID: ACCOUNT, CF_API_TOKEN: SQL_TOKEN },
-    { lateVars: () => ({ ANALYTICS_SQL_BASE_URL: `http://127.0.0.1:${sqlApi.port}` }), testScheduled: true },
+    { lateVars: () => ({ ANALYTICS_SQL_BASE_URL: `http://127.0.0.1:${sqlApi.port}` }) },
   );
   let env: Record<string, string>;
   let healthArgs: string[];

@@ -35,7 +35,7 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
   });
   const world = localWorkerBehindEchoOrigins(
     { ADMIN_TOKEN: TOKEN, CF_ACCOUNT_ID: ACCOUNT, CF_API_TOKEN: SQL_TOKEN },
-    { lateVars: () => ({ ANALYTICS_SQL_BASE_URL: `http://127.0.0.1:${sqlApi.port}` }), testScheduled: true },
+    { lateVars: () => ({ ANALYTICS_SQL_BASE_URL: `http://127.0.0.1:${sqlApi.port}` }) },
   );
   let env: Record<string, string>;
 

@@ -17,7 +17,8 @@ function appFor(env: ControlEnv): { app: ControlApp } | { issues: string[] } {
               scheduled(
                 { cron: 'api', scheduledTime: runtime.deps.clock.now(), noRetry() {} },
                 runEnv as ControlEnv,
-                ctx ?? { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext,
+                ctx ??
+                  ({ waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext),
               ),
             cockpitOrigin: (env as { COCKPIT_ORIGIN?: string }).COCKPIT_ORIGIN,
           }),
@@ -25,7 +26,11 @@ function appFor(env: ControlEnv): { app: ControlApp } | { issues: string[] } {
       : { issues: runtime.issues };
     if (!runtime.ok)
       console.error(
-        JSON.stringify({ level: 'error', message: 'edge-rollout control misconfigured', issues: runtime.issues }),
+        JSON.stringify({
+          level: 'error',
+          message: 'edge-rollout control misconfigured',
+          issues: runtime.issues,
+        }),
       );
     apps.set(env, entry);
   }

@@ -35,7 +35,10 @@ export function buildControlRuntime(env: ControlEnv): ControlRuntimeResult {
       clock: systemClock,
       logger,
       fetch: (input, init) => fetch(input, init),
-      metrics: metricsSinkForEnv(env as { METRICS?: AnalyticsEngineDataset; METRICS_COLLECTOR_URL?: string }, logger),
+      metrics: metricsSinkForEnv(
+        env as { METRICS?: AnalyticsEngineDataset; METRICS_COLLECTOR_URL?: string },
+        logger,
+      ),
       workerVersion,
     },
   };

@@ -12,7 +12,11 @@ function appFor(env: EdgeEnv): { app: EdgeApp } | { issues: string[] } {
     entry = runtime.ok ? { app: createEdgeApp(runtime.deps) } : { issues: runtime.issues };
     if (!runtime.ok)
       console.error(
-        JSON.stringify({ level: 'error', message: 'edge-rollout edge misconfigured', issues: runtime.issues }),
+        JSON.stringify({
+          level: 'error',
+          message: 'edge-rollout edge misconfigured',
+          issues: runtime.issues,
+        }),
       );
     apps.set(env, entry);
   }

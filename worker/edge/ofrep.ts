@@ -17,7 +17,7 @@ import {
 } from '../../src/ofrep/ofrep-request';
 import type { ConfigSnapshot } from '../../src/ports';
 import { decideVisitor, type Cohort } from '../../src/split/decide-visitor';
-import { bearerTokenCheck } from '../../src/admin/secret-compare';
+import { bearerTokenCheck } from '../shared/secret-compare';
 import type { EdgeDeps } from './edge-deps';
 
 /** What the OFREP endpoints need from the app: the config store the splitter reads, and so on. */

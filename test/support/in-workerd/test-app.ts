@@ -163,7 +163,20 @@ export function testApp(
     // Tests read whichever fields the route returns.
     return { status: response.status, body: (await response.json()) as any };
   }
-  return { app, controlApp, deps, clock, logger, metrics, store, kv, env: testEnv, request, admin, controlName };
+  return {
+    app,
+    controlApp,
+    deps,
+    clock,
+    logger,
+    metrics,
+    store,
+    kv,
+    env: testEnv,
+    request,
+    admin,
+    controlName,
+  };
 }
 
 /** Writes a config to the real Miniflare KV. */

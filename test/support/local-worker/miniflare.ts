@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Log, LogLevel, Miniflare, type WorkerOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions } from 'wrangler';
@@ -60,17 +60,24 @@ export default function faultyKv(env) {
   };
 }`;
 
+/** The control Worker's config, beside the edge's top-level wrangler.toml. */
+const CONTROL_CONFIG = 'worker/control/wrangler.toml';
+
 /**
- * Bundles the Worker exactly as `wrangler deploy` would (`--dry-run`), into a folder of its own.
+ * Bundles one Worker exactly as `wrangler deploy` would (`--dry-run`), into a folder of its own.
  * Inside the project: workerd resolves module names relative to it.
  */
-function bundleWorker(): { dir: string; scriptPath: string } {
-  const dir = join('dist', `system-${process.pid}-${Date.now()}`);
-  const result = spawnSync('npx', ['wrangler', 'deploy', '--dry-run', '--env', '', '--outdir', dir], {
-    encoding: 'utf8',
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
-    timeout: 60_000,
-  });
+function bundleWorker(config: string, label: string): { dir: string; scriptPath: string } {
+  const dir = resolve('dist', `system-${label}-${process.pid}-${Date.now()}`);
+  const result = spawnSync(
+    'npx',
+    ['wrangler', 'deploy', '--dry-run', '--env', '', '--outdir', dir, '-c', config],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1' },
+      timeout: 60_000,
+    },
+  );
   if (result.status !== 0) throw new Error(`bundling failed:\n${result.stderr}${result.stdout}`);
   return { dir, scriptPath: join(dir, 'index.js') };
 }
@@ -92,8 +99,9 @@ function parseLogLines(text: string): WorkerLogLine[] {
 }
 
 /**
- * Runs the production bundle with the bindings of wrangler.toml (KV, Analytics Engine, version
- * metadata, vars) in one workerd, with `vars` overriding the vars. Bounded: bundling and start-up
+ * Runs the production bundles of both Workers with the bindings of their configs (KV, Analytics
+ * Engine, version metadata, the service binding, the Durable Object, vars) in one workerd, with
+ * `vars` overriding the vars of both. Bounded: bundling and start-up
  * each give up after 60 s.
  *
  * @example
@@ -104,8 +112,10 @@ export async function startMiniflareWorker(
   vars: Record<string, string>,
   { kvFaults = false }: MiniflareWorkerOptions = {},
 ): Promise<MiniflareWorker> {
-  const bundle = bundleWorker();
+  const bundle = bundleWorker('wrangler.toml', 'edge');
+  const controlBundle = bundleWorker(CONTROL_CONFIG, 'control');
   const fromConfig = unstable_getMiniflareWorkerOptions('wrangler.toml').workerOptions;
+  const fromControl = unstable_getMiniflareWorkerOptions(CONTROL_CONFIG).workerOptions;
   let kvMode: KvMode = 'ok';
   let kvCalls = 0;
   let output = '';
@@ -119,8 +129,19 @@ export async function startMiniflareWorker(
     wrappedBindings: kvFaults ? { ROLLOUT: 'faulty-kv' } : {},
     unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
   } as WorkerOptions;
+  const control = {
+    ...fromControl,
+    name: 'edge-rollout-control',
+    modules: true,
+    scriptPath: controlBundle.scriptPath,
+    bindings: { ...fromControl.bindings, ...vars },
+    // A KV outage is everywhere: the control Worker's replica writes fail with the edge's reads.
+    kvNamespaces: kvFaults ? {} : { ROLLOUT: KV_NAMESPACE_ID },
+    wrappedBindings: kvFaults ? { ROLLOUT: 'faulty-kv' } : {},
+  } as WorkerOptions;
   const workers: WorkerOptions[] = [
     splitter,
+    control,
     // Gives Node a handle on the namespace that the wrapper (or the Worker) uses.
     {
       name: 'kv-access',
@@ -167,12 +188,12 @@ export async function startMiniflareWorker(
       output: () => output,
       async dispose() {
         await mf.dispose();
-        rmSync(bundle.dir, { recursive: true, force: true });
+        for (const { dir } of [bundle, controlBundle]) rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await mf.dispose().catch(() => undefined);
-    rmSync(bundle.dir, { recursive: true, force: true });
+    for (const { dir } of [bundle, controlBundle]) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
 }

@@ -17,13 +17,13 @@ export interface EchoOriginsWorkerOptions {
    * known then, such as the port of a loopback server the suite starts itself.
    */
   lateVars?: () => Record<string, string>;
-  /** Start `wrangler dev` with `--test-scheduled` (see {@link LocalWorker.runScheduled}). */
-  testScheduled?: boolean;
+  /** Put a switchable fault between the edge and the control Worker (see {@link LocalWorker.setControlDown}). */
+  controlFault?: boolean;
 }
 
 /**
  * Registers the suite's setup and teardown: a stable and a canary echo origin on loopback and
- * `wrangler dev` in front of them (the documented local run), with the given extra vars.
+ * `npm run dev` in front of them (the documented local run), with the given extra vars.
  *
  * @example
  * const world = localWorkerBehindEchoOrigins({ ADMIN_TOKEN: TOKEN });
@@ -44,7 +44,7 @@ export function localWorkerBehindEchoOrigins(
         ...vars,
         ...options.lateVars?.(),
       },
-      { testScheduled: options.testScheduled },
+      { controlFault: options.controlFault },
     );
   }, 90_000);
   afterAll(async () => {

@@ -1,25 +1,34 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** A `wrangler dev` process serving the Worker on loopback, for Node-side system tests. */
+/**
+ * The whole stack (`npm run dev`: the edge and the control Worker in one multi-config
+ * `wrangler dev`) serving on loopback, for Node-side system tests.
+ */
 export interface LocalWorker {
   url: string;
   port: number;
   /** The folder holding the local KV state (`--persist-to`). */
   persistDir: string;
-  /** The pid of the `npx wrangler dev` process (its workerd processes are descendants). */
+  /** The pid of the `npm run dev` process (wrangler and its workerd processes are descendants). */
   pid: number;
   /** Everything wrangler printed so far. */
   output(): string;
   /**
-   * Runs the Worker's `scheduled` handler once, as the Cron Trigger would, and waits for it to
-   * finish; the trigger's `scheduledTime` is the moment of the call. Needs a Worker started with
-   * `testScheduled`. Throws unless the handler ran.
+   * Runs the control Worker's guard once, as the Cron Trigger would (`POST /__rollout/guard/run`
+   * with the ADMIN_TOKEN var), and waits for it to finish; the run's time is the moment of the
+   * call. Throws unless the guard ran.
    */
-  runScheduled(cron?: string): Promise<void>;
+  runScheduled(): Promise<void>;
+  /**
+   * Makes the control Worker look down to the edge (true) or brings it back (false). Needs a
+   * stack started with `controlFault`.
+   */
+  setControlDown(down: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -41,17 +50,12 @@ export interface LocalWorkerOptions {
   timeoutMs?: number;
   /** Keep the local state here (and leave it behind) instead of in a fresh temporary folder. */
   persistDir?: string;
-  /**
-   * Start with `--test-scheduled`, so that {@link LocalWorker.runScheduled} can fire the Cron
-   * Trigger handler. (Miniflare's `/cdn-cgi/handler/scheduled`, which could also set the
-   * scheduled time, fails for a Worker with static assets: the assets proxy cannot pass the
-   * controller on.)
-   */
-  testScheduled?: boolean;
+  /** Put a switchable fault between the edge and the control Worker (`setControlDown`). */
+  controlFault?: boolean;
 }
 
 /**
- * Starts `wrangler dev` with the given vars (exactly the documented local-run command) and waits
+ * Starts `npm run dev` with the given vars (exactly the documented local-run command) and waits
  * until it answers. Bounded: gives up after `timeoutMs`.
  *
  * @example
@@ -76,9 +80,11 @@ async function startOnce(vars: Record<string, string>, options: LocalWorkerOptio
   const port = await freePort();
   const inspector = await freePort();
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), 'edge-rollout-'));
+  const fault = options.controlFault ? await startFaultSwitch() : undefined;
   const args = [
-    'wrangler',
+    'run',
     'dev',
+    '--',
     '--ip',
     '127.0.0.1',
     '--port',
@@ -87,9 +93,9 @@ async function startOnce(vars: Record<string, string>, options: LocalWorkerOptio
     String(inspector),
   ];
   args.push('--persist-to', persistDir, '--show-interactive-dev-session=false', '--log-level', 'warn');
-  if (options.testScheduled) args.push('--test-scheduled');
+  if (fault) args.push('--var', `CONTROL_FAULT_URL:${fault.url}`);
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`);
-  const child: ChildProcess = spawn('npx', args, {
+  const child: ChildProcess = spawn('npm', args, {
     env: { ...process.env, WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', CI: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
@@ -120,30 +126,61 @@ async function startOnce(vars: Record<string, string>, options: LocalWorkerOptio
         });
       });
     }
+    await fault?.close();
     if (!options.persistDir) rmSync(persistDir, { recursive: true, force: true });
   };
-  const runScheduled = async (cron = '* * * * *') => {
-    const response = await fetch(`${url}/__scheduled?${new URLSearchParams({ cron })}`, {
+  const runScheduled = async () => {
+    const response = await fetch(`${url}/__rollout/guard/run`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${vars.ADMIN_TOKEN ?? ''}` },
       signal: AbortSignal.timeout(30_000),
     });
     const text = await response.text();
-    // Without --test-scheduled the path reaches the Worker, which proxies it to an origin.
-    if (response.status !== 200 || text !== 'Ran scheduled event')
-      throw new Error(`the scheduled handler did not run (${response.status} ${text}):\n${log}`);
+    if (response.status !== 200 || !text.includes('"ran":true'))
+      throw new Error(`the guard did not run (${response.status} ${text}):\n${log}`);
+  };
+  const setControlDown = (down: boolean) => {
+    if (!fault) throw new Error('setControlDown needs startLocalWorker(..., { controlFault: true })');
+    fault.down = down;
   };
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
+      await fault?.close();
       if (!options.persistDir) rmSync(persistDir, { recursive: true, force: true });
-      throw new Error(`wrangler dev exited (${child.exitCode}):\n${log}`);
+      throw new Error(`npm run dev exited (${child.exitCode}):\n${log}`);
     }
     try {
       await fetch(`${url}/__rollout/health`, { signal: AbortSignal.timeout(1000) });
-      return { url, port, pid: child.pid!, persistDir, output: () => log, runScheduled, stop };
+      return {
+        url,
+        port,
+        pid: child.pid!,
+        persistDir,
+        output: () => log,
+        runScheduled,
+        setControlDown,
+        stop,
+      };
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
   await stop();
-  throw new Error(`wrangler dev did not answer within ${options.timeoutMs ?? 60_000} ms:\n${log}`);
+  throw new Error(`npm run dev did not answer within ${options.timeoutMs ?? 60_000} ms:\n${log}`);
+}
+
+/** A loopback switch the edge asks (`CONTROL_FAULT_URL`) whether the control Worker is "down". */
+async function startFaultSwitch(): Promise<{ url: string; down: boolean; close(): Promise<void> }> {
+  const state = {
+    down: false,
+    url: '',
+    close: async () => {},
+  };
+  const server = createHttpServer((_request, response) => response.end(state.down ? 'down' : 'up'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  state.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+  state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return state;
 }

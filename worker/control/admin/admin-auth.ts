@@ -5,7 +5,7 @@ import { ActorLabelSchema } from '../../../src/admin/admin-schemas';
 import { describeIssues } from '../../../src/config/parse-config';
 import type { Settings } from '../../../src/config/settings';
 import type { Clock, Logger } from '../../../src/ports';
-import { bearerTokenCheck } from '../../../src/admin/secret-compare';
+import { bearerTokenCheck } from '../../shared/secret-compare';
 import { forwardedFrom } from '../../shared/plane-protocol';
 import { AdminError, type AdminEnv } from './admin-http';
 

@@ -50,4 +50,3 @@ export function openOverrideHandler(deps: ControlDeps): Handler<AdminEnv> {
     });
   };
 }
-
