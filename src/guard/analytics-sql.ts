@@ -130,6 +130,13 @@ const CohortRowSchema = z.object({
   emailFailed: NumericCellSchema,
   uploadsOk: NumericCellSchema,
   uploadsFailed: NumericCellSchema,
+  storedRequests: NumericCellSchema,
+  storedErrors: NumericCellSchema,
+  storedSlow: NumericCellSchema,
+  storedEmailDelivered: NumericCellSchema,
+  storedEmailFailed: NumericCellSchema,
+  storedUploadsOk: NumericCellSchema,
+  storedUploadsFailed: NumericCellSchema,
 });
 
 const TrafficRowSchema = z.object({
@@ -139,6 +146,7 @@ const TrafficRowSchema = z.object({
   cohort: z.string(),
   requests: NumericCellSchema,
   failovers: NumericCellSchema,
+  storedRequests: NumericCellSchema,
 });
 
 const RouteRowSchema = z.object({
@@ -146,6 +154,8 @@ const RouteRowSchema = z.object({
   route: z.string(),
   succeeded: NumericCellSchema,
   failed: NumericCellSchema,
+  storedSucceeded: NumericCellSchema,
+  storedFailed: NumericCellSchema,
 });
 
 /** Both cohorts' stats and the SQL that read them, or why they could not be read. */
@@ -196,14 +206,13 @@ export async function readWindowStats(
     for (const raw of rowsOf[2]) {
       const row = RouteRowSchema.safeParse(raw);
       if (!row.success) return malformed(row.error);
-      const { cohort, route, succeeded, failed } = row.data;
+      const { cohort, route, ...counts } = row.data;
       if (cohort !== 'canary' && cohort !== 'stable') continue;
-      const entry = (stats.routes[route] ??= {
-        canary: { succeeded: 0, failed: 0 },
-        stable: { succeeded: 0, failed: 0 },
-      });
-      entry[cohort].succeeded += succeeded;
-      entry[cohort].failed += failed;
+      const none = () => ({ succeeded: 0, failed: 0, storedSucceeded: 0, storedFailed: 0 });
+      const entry = (stats.routes[route] ??= { canary: none(), stable: none() });
+      const target = entry[cohort];
+      for (const key of Object.keys(counts) as (keyof typeof counts)[])
+        target[key] = (target[key] ?? 0) + counts[key];
     }
   }
   return { ok: true, stats, sql };

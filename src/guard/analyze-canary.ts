@@ -1,18 +1,15 @@
 import * as z from 'zod/mini';
 import { resolveGuardPolicy, type GuardPolicy, type Thresholds } from './guard-settings';
 import type { StatsWindow } from './guard-ports';
-import {
-  PropagationSchema,
-  SampleRatioSchema,
-  VersionShareSchema,
-  type SampleRatio,
-  type TrafficRow,
-} from './traffic-split';
+import { SampleRatioSchema, type SampleRatio } from './sample-ratio';
+import { PropagationSchema, VersionShareSchema, type TrafficRow } from './traffic-split';
 import { MetricRowSchema, overallVerdict, percent, verdictTable, type TableInput } from './verdict-table';
 
 /**
- * What the guard knows about one cohort over a window. Counts are already weighted by
- * Analytics Engine's `_sample_interval`, so they estimate real traffic, not stored rows.
+ * What the guard knows about one cohort over a window, twice: the first counts are weighted by
+ * Analytics Engine's `_sample_interval`, so they estimate real traffic (what the table shows);
+ * the `stored` counts are the rows actually kept, the sample the exact tests judge (a weighted
+ * count would claim more evidence than was seen).
  */
 export interface CohortStats {
   /** Proxied requests (business events excluded). */
@@ -25,6 +22,17 @@ export interface CohortStats {
   emailFailed: number;
   uploadsOk: number;
   uploadsFailed: number;
+  /** Stored request rows. */
+  storedRequests: number;
+  /** Stored rows of failed requests. */
+  storedErrors: number;
+  /** Stored rows of requests slower than `maxP95Ms` (the p95 row's "bad" share, at most 5 %). */
+  storedSlow: number;
+  /** Stored email and upload outcomes (occurrences, not weighted by sampling). */
+  storedEmailDelivered: number;
+  storedEmailFailed: number;
+  storedUploadsOk: number;
+  storedUploadsFailed: number;
 }
 
 /** Both cohorts over the same window. */
@@ -48,6 +56,13 @@ export const EMPTY_COHORT_STATS: Readonly<CohortStats> = Object.freeze({
   emailFailed: 0,
   uploadsOk: 0,
   uploadsFailed: 0,
+  storedRequests: 0,
+  storedErrors: 0,
+  storedSlow: 0,
+  storedEmailDelivered: 0,
+  storedEmailFailed: 0,
+  storedUploadsOk: 0,
+  storedUploadsFailed: 0,
 });
 
 /** What {@link analyzeCanary} may take into account beyond the two cohorts' stats. */
@@ -56,6 +71,11 @@ export interface AnalysisExtras {
   policy?: GuardPolicy;
   /** The window's sample-ratio test. */
   srm?: SampleRatio;
+  /**
+   * The whole step, when it began before the recent window: judged too, so a breach too small to
+   * show in five minutes shows over the step, and a pass on it counts toward the needed sample.
+   */
+  sinceStep?: { stats: WindowStats; window: string };
 }
 
 /**
@@ -63,13 +83,17 @@ export interface AnalysisExtras {
  * always give the same verdict. The verdict carries the per-metric table it was derived from
  * ({@link verdictTable}, {@link overallVerdict}):
  *
- * - Fewer canary requests than `minRequests`: `inconclusive` (neither advance nor abort).
- * - Error rate: a breach only when it is above `maxErrorRatePercent` *and* above stable's by
- *   more than `stableMarginPercent`, so a bad day for both is not blamed on the canary. Stable
- *   counts as a baseline only with at least `minRequests` of its own.
- * - p95 above `maxP95Ms`, email delivery below `minEmailDeliveryPercent`, upload failures above
- *   `maxUploadFailurePercent`, a route's success below its threshold. A business rate with fewer
- *   than `minOutcomeSamples` outcomes is `nodata`, never a failure.
+ * - Every metric is a share of bad outcomes judged by a one-sided exact binomial test on stored
+ *   rows, over the recent window and over the whole step (`sinceStep`): a breach when the test
+ *   rejects "within the threshold" at `GUARD_ALPHA` (0.001) on either.
+ * - Error rate: the threshold is max(`maxErrorRatePercent`, stable + `stableMarginPercent`), so a
+ *   bad day for both is not blamed on the canary. Stable counts as a baseline only with at least
+ *   `minRequests` stored requests of its own.
+ * - p95: at most 5 % of requests slower than `maxP95Ms`. Email delivery, upload failures, route
+ *   success: their thresholds as shares of outcomes.
+ * - Without a breach, a row with fewer samples than the test needs to catch twice its allowed
+ *   share (90 % power; at least `minRequests` / `minOutcomeSamples`) is underpowered; an
+ *   underpowered error-rate or p95 row makes the verdict `inconclusive`.
  * - A sample-ratio mismatch makes the verdict `inconclusive` (or a breach with `srmAction: abort`).
  * - A dry-run metric is judged and shown but never decides the verdict.
  *
@@ -86,7 +110,15 @@ export function analyzeCanary(
   const policy = extras.policy ?? resolveGuardPolicy(undefined);
   const numbers = judgedNumbers(stats, thresholds, window);
   const table = verdictTable(
-    { canary: stats.canary, stable: stats.stable, routes: stats.routes, srm: extras.srm },
+    {
+      canary: stats.canary,
+      stable: stats.stable,
+      routes: stats.routes,
+      srm: extras.srm,
+      ...(extras.sinceStep
+        ? { sinceStep: { ...extras.sinceStep.stats, window: extras.sinceStep.window } }
+        : {}),
+    },
     thresholds,
     policy,
     window,

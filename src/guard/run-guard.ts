@@ -12,13 +12,8 @@ import { resolveGuardPolicy, resolveThresholds } from './guard-settings';
 import { handleBreach } from './handle-breach';
 import { pauseRollout, reportMismatch, scheduleIsLive } from './pause-rollout';
 import { advanceStep, planStep } from './step-schedule';
-import {
-  sampleRatioTest,
-  splitCounts,
-  trackPropagation,
-  versionShares,
-  type Propagation,
-} from './traffic-split';
+import { sampleRatioTest } from './sample-ratio';
+import { splitCounts, trackPropagation, versionShares, type Propagation } from './traffic-split';
 
 /**
  * What one run did: skipped (with why; `controlUnreachable` when the control plane did not
@@ -70,13 +65,20 @@ export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
   const filters = {
     ...(policy.workerVersion === undefined ? {} : { workerVersion: policy.workerVersion }),
     ...(Object.keys(policy.routes).length > 0 ? { withRoutes: true } : {}),
+    slowerThanMs: thresholds.maxP95Ms,
   };
   const window: StatsWindow = {
     ...currentWindow(thresholds.errorWindowMinutes, config.rollout.stepStartedAt, deps.clock.now()),
     ...filters,
   };
+  const stepStart = stepWindow(window, config.rollout.stepStartedAt, deps.clock.now());
+  const stepRead = stepStart ? { sinceEpochSeconds: stepStart, ...filters } : undefined;
   const at = new Date(deps.clock.now()).toISOString();
-  const [previous, read] = await Promise.all([deps.state.readVerdict(), deps.stats.read(window)]);
+  const [previous, read, longRead] = await Promise.all([
+    deps.state.readVerdict(),
+    deps.stats.read(window),
+    stepRead ? deps.stats.read(stepRead) : undefined,
+  ]);
   const stepStartedAt = config.rollout.stepStartedAt ?? null;
   const sameStep = previous?.streak?.stepStartedAt === stepStartedAt;
   const streak: GuardStreak = sameStep
@@ -88,13 +90,14 @@ export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
     ...(policy.workerVersion === undefined ? {} : { workerVersion: policy.workerVersion }),
   };
 
-  if (!read.ok) {
-    reportUnreadable(deps, read.error, previous);
+  if (!read.ok || longRead?.ok === false) {
+    const error = !read.ok ? read.error : longRead?.ok === false ? longRead.error : '';
+    reportUnreadable(deps, error, previous);
     const propagation =
       previous?.propagation?.stepStartedAt === stepStartedAt ? previous?.propagation : undefined;
     const record: GuardVerdictRecord = {
       status: 'unknown',
-      reason: read.error,
+      reason: error,
       ...common,
       action: { type: 'none', why: 'no data, no action' },
       schedule: scheduleStatus(config, deps.clock.now(), bakeFrom(propagation)),
@@ -109,17 +112,30 @@ export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
     deps.logger.info('guard can read metrics again', { since: previous.at });
 
   const traffic = read.stats.traffic ?? [];
-  const srm = sampleRatioTest(splitCounts(traffic, config.version), config.rollout.percent, policy.srmPValue);
+  // The split, propagation and the step's judgement read the whole step when it is longer.
+  const stepStats = longRead?.ok ? longRead.stats : undefined;
+  const stepTraffic = stepStats?.traffic ?? traffic;
+  const looked = previous?.configVersion === config.version ? (previous.srm?.mismatches ?? 0) : 0;
+  const srm = sampleRatioTest(
+    splitCounts(stepTraffic, config.version),
+    config.rollout.percent,
+    policy.srmPValue,
+    looked,
+  );
   const propagation =
     stepStartedAt === null
       ? undefined
       : trackPropagation(
           previous?.propagation,
           { version: config.version, stepStartedAt },
-          traffic,
+          stepTraffic,
           policy.minPropagationPercent,
         );
-  const verdict = analyzeCanary(read.stats, thresholds, describeWindow(window), { policy, srm });
+  const verdict = analyzeCanary(read.stats, thresholds, describeWindow(window), {
+    policy,
+    srm,
+    ...(stepStats && stepRead ? { sinceStep: { stats: stepStats, window: describeWindow(stepRead) } } : {}),
+  });
   streak.healthy = verdict.status === 'healthy' ? streak.healthy + 1 : 0;
   streak.inconclusive = verdict.status === 'inconclusive' ? streak.inconclusive + 1 : 0;
   const srmActs = srm.class === 'fail' && !policy.dryRun.includes('srm') && policy.srmAction === 'pause';
@@ -165,7 +181,7 @@ export async function runGuard(deps: GuardDeps): Promise<GuardRunResult> {
     ...(propagation ? { propagation } : {}),
     configVersions: versionShares(traffic, (row) => row.configVersion),
     workerVersions: versionShares(traffic, (row) => row.workerVersion),
-    ...(read.sql ? { sql: read.sql } : {}),
+    ...(read.sql ? { sql: [...read.sql, ...(longRead?.ok ? (longRead.sql ?? []) : [])] } : {}),
   };
   await deps.state.writeVerdict(record);
   deps.logger.info('guard verdict', {
@@ -198,6 +214,24 @@ function currentWindow(minutes: number, stepStartedAt: string | undefined, nowMs
   const stepStartMs = stepStartedAt ? Date.parse(stepStartedAt) : NaN;
   if (!(stepStartMs > nowMs - minutes * 60_000)) return { lastMinutes: minutes };
   return { sinceEpochSeconds: Math.floor(stepStartMs / 1000) };
+}
+
+/** The longest step window the guard reads, in minutes: a day (a longer step is judged on its last day). */
+export const STEP_WINDOW_MAX_MINUTES = 1440;
+
+/**
+ * The start (epoch seconds) of the window since the step began, when it reaches further back
+ * than the recent window; otherwise undefined (the recent window already is the whole step).
+ */
+function stepWindow(
+  recent: StatsWindow,
+  stepStartedAt: string | undefined,
+  nowMs: number,
+): number | undefined {
+  const stepStartMs = stepStartedAt ? Date.parse(stepStartedAt) : NaN;
+  if (!('lastMinutes' in recent) || !Number.isFinite(stepStartMs)) return undefined;
+  const from = Math.max(stepStartMs, nowMs - STEP_WINDOW_MAX_MINUTES * 60_000);
+  return Math.floor(from / 1000);
 }
 
 // One error report per outage: the first unreadable run reports, later ones only log.

@@ -1,8 +1,10 @@
 import * as z from 'zod/mini';
+import type { SplitCounts } from './sample-ratio';
 
 /**
  * What the traffic-split query (src/metrics/queries.ts) returns, one row per minute, config
- * version, Worker version and assigned cohort. Counts are weighted by `_sample_interval`.
+ * version, Worker version and assigned cohort. `requests` and `failovers` are weighted by
+ * `_sample_interval`; `storedRequests` is the rows kept.
  */
 export interface TrafficRow {
   /** The minute's start, in epoch seconds. */
@@ -11,127 +13,13 @@ export interface TrafficRow {
   workerVersion: string;
   cohort: string;
   requests: number;
-  /** Of `requests`, those a failed canary GET/HEAD replayed on stable. */
+  /** Of `requests`, those a failed canary GET/HEAD replayed on stable (still counted as canary). */
   failovers: number;
+  /** Stored rows (the split test's sample); absent, `requests` stands in. */
+  storedRequests?: number;
 }
-
-/**
- * GrowthBook's minimum count per variation for its SRM check. Applied here to the *expected*
- * count, so a cohort that receives nothing at all is still a mismatch, not a lack of data.
- */
-export const SRM_MIN_EXPECTED_PER_COHORT = 8;
 
 const count = z.number().check(z.gte(0));
-
-/** The sample-ratio test of one window, as stored with the verdict. */
-export const SampleRatioSchema = z.object({
-  class: z.enum(['pass', 'fail', 'nodata']),
-  /** Requests per assigned cohort at the current config version, failovers excluded. */
-  canary: count,
-  stable: count,
-  expectedCanaryPercent: z.number(),
-  /** Null without requests. */
-  observedCanaryPercent: z.nullable(z.number()),
-  chiSquared: z.nullable(z.number()),
-  pValue: z.nullable(z.number()),
-  /** The p-value below which the split is a mismatch. */
-  threshold: z.number(),
-  note: z.string(),
-});
-
-/** A sample-ratio test result. */
-export type SampleRatio = z.infer<typeof SampleRatioSchema>;
-
-/**
- * Pearson's chi-squared test of two cohorts against the configured split (one degree of
- * freedom): a mismatch when p < `threshold`. Too little traffic for either cohort's expected
- * count to reach {@link SRM_MIN_EXPECTED_PER_COHORT}, or a split with nothing to compare
- * (0 % or 100 %), is `nodata`.
- *
- * @example
- * sampleRatioTest({ canary: 5000, stable: 5600 }, 50, 0.001).class; // 'fail' (χ² 33.96)
- */
-export function sampleRatioTest(
-  counts: { canary: number; stable: number },
-  expectedCanaryPercent: number,
-  threshold: number,
-): SampleRatio {
-  const total = counts.canary + counts.stable;
-  const share = expectedCanaryPercent / 100;
-  const base = {
-    canary: counts.canary,
-    stable: counts.stable,
-    expectedCanaryPercent,
-    observedCanaryPercent: total > 0 ? (counts.canary / total) * 100 : null,
-    threshold,
-  };
-  const smallestExpected = total * Math.min(share, 1 - share);
-  if (share <= 0 || share >= 1 || smallestExpected < SRM_MIN_EXPECTED_PER_COHORT)
-    return {
-      ...base,
-      class: 'nodata',
-      chiSquared: null,
-      pValue: null,
-      note:
-        share <= 0 || share >= 1
-          ? `no split to test at ${expectedCanaryPercent} %`
-          : `too few requests at the current config version (${Math.round(total)}) for a split test`,
-    };
-  const expectedCanary = total * share;
-  const expectedStable = total - expectedCanary;
-  const chiSquared =
-    (counts.canary - expectedCanary) ** 2 / expectedCanary +
-    (counts.stable - expectedStable) ** 2 / expectedStable;
-  const pValue = chiSquaredPValue(chiSquared);
-  const observed = `${Math.round(counts.canary)} canary of ${Math.round(total)} (${base.observedCanaryPercent!.toFixed(2)} %, expected ${expectedCanaryPercent} %)`;
-  return {
-    ...base,
-    class: pValue < threshold ? 'fail' : 'pass',
-    chiSquared,
-    pValue,
-    note: `${observed}: χ² ${chiSquared.toFixed(2)}, p ${formatPValue(pValue)}`,
-  };
-}
-
-/**
- * The upper-tail probability of the chi-squared distribution with one degree of freedom:
- * P(X ≥ x) = erfc(√(x/2)).
- *
- * @example
- * chiSquaredPValue(10.828); // ≈ 0.001
- */
-export function chiSquaredPValue(x: number): number {
-  if (!(x > 0)) return 1;
-  return erfc(Math.sqrt(x / 2));
-}
-
-// The complementary error function, Chebyshev fit with fractional error below 1.2e-7 everywhere
-// (Numerical Recipes' erfcc): accurate in the far tail, where p-values of SRM tests live.
-function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const poly =
-    -1.26551223 +
-    t *
-      (1.00002368 +
-        t *
-          (0.37409196 +
-            t *
-              (0.09678418 +
-                t *
-                  (-0.18628806 +
-                    t *
-                      (0.27886807 +
-                        t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-  const r = t * Math.exp(-z * z + poly);
-  return x >= 0 ? r : 2 - r;
-}
-
-/** A p-value in words: `0.0031`, `< 1e-12`. */
-export function formatPValue(p: number): string {
-  if (p < 1e-12) return '< 1e-12';
-  return p < 0.0001 ? p.toExponential(1) : p.toPrecision(2);
-}
 
 /** How far a step's config version has reached, as stored with the verdict. */
 export const PropagationSchema = z.object({
@@ -157,21 +45,24 @@ export const VersionShareSchema = z.object({ version: z.string(), requests: coun
 export type VersionShare = z.infer<typeof VersionShareSchema>;
 
 /**
- * The split test's counts: requests at the current config version, by assigned cohort, without
- * failovers. Older versions route by an older percent, so they would skew the test while a
- * change propagates.
+ * The split test's counts: stored requests at the current config version, by assigned cohort,
+ * in total and per minute. Failovers stay with the cohort they were assigned to, as the query
+ * counts them: a failover is a canary request that stable replayed, not a stable visitor. Older
+ * versions route by an older percent, so they would skew the test while a change propagates.
  */
-export function splitCounts(
-  rows: readonly TrafficRow[],
-  configVersion: number,
-): { canary: number; stable: number } {
-  const counts = { canary: 0, stable: 0 };
+export function splitCounts(rows: readonly TrafficRow[], configVersion: number): SplitCounts {
+  const totals = { canary: 0, stable: 0 };
+  const byMinute = new Map<number, { canary: number; stable: number }>();
   for (const row of rows) {
     if (row.configVersion !== String(configVersion)) continue;
     if (row.cohort !== 'canary' && row.cohort !== 'stable') continue;
-    counts[row.cohort] += Math.max(0, row.requests - row.failovers);
+    const stored = row.storedRequests ?? row.requests;
+    totals[row.cohort] += stored;
+    const minute = byMinute.get(row.minute) ?? { canary: 0, stable: 0 };
+    minute[row.cohort] += stored;
+    byMinute.set(row.minute, minute);
   }
-  return counts;
+  return { ...totals, minutes: [...byMinute.values()] };
 }
 
 /**

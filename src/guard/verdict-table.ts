@@ -1,12 +1,15 @@
 import * as z from 'zod/mini';
 import type { GuardPolicy, Thresholds } from './guard-settings';
-import type { SampleRatio } from './traffic-split';
+import { errorRateRow, p95Row, shareRow, srmRow, type Row } from './metric-rows';
+import type { SampleRatio } from './sample-ratio';
 
 /**
- * A metric's class: `fail` breaks its threshold, `pass` does not, `nodata` had too few samples
- * to judge (never a failure by itself).
+ * A metric's class: `fail` breaks its threshold (the exact test rejects "within the threshold"),
+ * `pass` does not on enough samples to have caught a breach, `underpowered` does not on too few
+ * samples to say so ("inconclusive (underpowered): needs N more"), `nodata` had no samples at all.
+ * Neither of the last two is ever a failure by itself.
  */
-export const MetricClassSchema = z.enum(['pass', 'fail', 'nodata']);
+export const MetricClassSchema = z.enum(['pass', 'fail', 'underpowered', 'nodata']);
 
 /** One row of the verdict table. */
 export const MetricRowSchema = z.object({
@@ -27,38 +30,64 @@ export const MetricRowSchema = z.object({
   dryRun: z.boolean(),
   /** The judgement in words. */
   message: z.string(),
+  /** The exact test's p-value (the smaller over the windows judged); absent in older records. */
+  pValue: z.optional(z.number()),
+  /** Stored samples still needed before a pass means something (an `underpowered` row). */
+  needs: z.optional(z.number().check(z.gte(0))),
 });
 
 /** One metric's line. */
 export type MetricRow = z.infer<typeof MetricRowSchema>;
 
-/** Rates over fewer outcomes than this are `nodata`; see Thresholds.minOutcomeSamples. */
+/** Business outcomes of one route and cohort: weighted counts, and the stored ones the test uses. */
 export interface RouteOutcome {
   succeeded: number;
   failed: number;
+  /** Stored (unsampled) outcomes; absent, the weighted counts stand in. */
+  storedSucceeded?: number;
+  storedFailed?: number;
 }
 
-/** What the table is built from. */
-export interface TableInput {
-  canary: {
-    requests: number;
-    errors: number;
-    p95Ms: number;
-    emailDelivered: number;
-    emailFailed: number;
-    uploadsOk: number;
-    uploadsFailed: number;
-  };
-  stable: TableInput['canary'];
+/** One cohort's counts as the table reads them (a `CohortStats`). */
+export interface TableCohort {
+  requests: number;
+  errors: number;
+  p95Ms: number;
+  emailDelivered: number;
+  emailFailed: number;
+  uploadsOk: number;
+  uploadsFailed: number;
+  storedRequests: number;
+  storedErrors: number;
+  storedSlow: number;
+  storedEmailDelivered: number;
+  storedEmailFailed: number;
+  storedUploadsOk: number;
+  storedUploadsFailed: number;
+}
+
+/** Both cohorts over one window. */
+export interface TableWindow {
+  canary: TableCohort;
+  stable: TableCohort;
   /** Per business route and cohort, when route thresholds are set. */
   routes?: Record<string, { canary: RouteOutcome; stable: RouteOutcome }>;
+}
+
+/** What the table is built from: the recent window, and the whole step when it is longer. */
+export interface TableInput extends TableWindow {
   srm?: SampleRatio;
+  /** The window since the step began, judged too when it reaches further back than the recent one. */
+  sinceStep?: TableWindow & { window: string };
 }
 
 /**
  * Builds the verdict table: one row per metric with the canary's value, stable's, the threshold,
- * the samples and a class. Below `minRequests` canary requests every row is `nodata`: a handful
- * of requests judges nothing.
+ * the samples and a class. Each share (errors, requests slower than `maxP95Ms`, failed emails,
+ * failed uploads, failed route outcomes) is judged by a one-sided exact binomial test on stored
+ * rows, on the recent window and on the whole step: a breach when either rejects "within the
+ * threshold" at {@link GUARD_ALPHA}. Without a breach, a row whose larger window has fewer samples
+ * than the test needs to catch twice the allowed share (with 90 % power) is `underpowered`.
  *
  * @example
  * const rows = verdictTable(input, thresholds, policy, 'last 5 min');
@@ -70,59 +99,62 @@ export function verdictTable(
   policy: GuardPolicy,
   window: string,
 ): MetricRow[] {
-  const enough = input.canary.requests >= t.minRequests;
+  const windows: (TableWindow & { window: string })[] = [{ ...input, window }];
+  if (input.sinceStep) windows.push(input.sinceStep);
   const dry = (metric: string) => policy.dryRun.includes(metric);
+  const allowedErrors = (w: TableWindow) => {
+    const stable =
+      w.stable.storedRequests >= t.minRequests ? w.stable.storedErrors / w.stable.storedRequests : 0;
+    return Math.max(t.maxErrorRatePercent / 100, stable + t.stableMarginPercent / 100);
+  };
   const rows: Row[] = [
-    errorRateRow(input, t, window),
-    p95Row(input, t, window),
-    rateRow({
+    errorRateRow(input, windows, allowedErrors, t),
+    p95Row(input, windows, t),
+    shareRow({
       metric: 'emailDelivery',
       label: 'email delivery',
-      canary: [input.canary.emailDelivered, input.canary.emailFailed],
-      stable: [input.stable.emailDelivered, input.stable.emailFailed],
+      windows,
+      counts: (c) => [c.storedEmailDelivered, c.storedEmailFailed],
+      weighted: (c) => [c.emailDelivered, c.emailFailed],
       threshold: t.minEmailDeliveryPercent,
-      failsWhen: 'below',
-      minSamples: t.minOutcomeSamples,
+      good: true,
+      floor: t.minOutcomeSamples,
       noun: 'emails',
     }),
-    rateRow({
+    shareRow({
       metric: 'uploadFailure',
       label: 'upload failures',
-      canary: [input.canary.uploadsFailed, input.canary.uploadsOk],
-      stable: [input.stable.uploadsFailed, input.stable.uploadsOk],
+      windows,
+      counts: (c) => [c.storedUploadsFailed, c.storedUploadsOk],
+      weighted: (c) => [c.uploadsFailed, c.uploadsOk],
       threshold: t.maxUploadFailurePercent,
-      failsWhen: 'above',
-      minSamples: t.minOutcomeSamples,
+      good: false,
+      floor: t.minOutcomeSamples,
       noun: 'uploads',
     }),
     ...Object.entries(policy.routes)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([route, minSuccess]) => {
-        const outcome = input.routes?.[route];
         const none: RouteOutcome = { succeeded: 0, failed: 0 };
-        const c = outcome?.canary ?? none;
-        const s = outcome?.stable ?? none;
-        return rateRow({
+        const of = (w: TableWindow, cohort: 'canary' | 'stable') => w.routes?.[route]?.[cohort] ?? none;
+        return shareRow({
           metric: `route:${route}`,
           label: `${route} success`,
-          canary: [c.succeeded, c.failed],
-          stable: [s.succeeded, s.failed],
+          windows,
+          counts: (_c, w, cohort) => {
+            const o = of(w, cohort);
+            return [o.storedSucceeded ?? o.succeeded, o.storedFailed ?? o.failed];
+          },
+          weighted: (_c, w, cohort) => [of(w, cohort).succeeded, of(w, cohort).failed],
           threshold: minSuccess,
-          failsWhen: 'below',
-          minSamples: t.minOutcomeSamples,
+          good: true,
+          floor: t.minOutcomeSamples,
           noun: 'outcomes',
         });
       }),
   ];
   if (input.srm) rows.push(srmRow(input.srm));
-  return rows.map((row) => {
-    // The split test has its own minimum: a canary that receives nothing is a mismatch.
-    const judged =
-      enough || row.metric === 'srm'
-        ? row
-        : { ...row, class: 'nodata' as const, message: tooLittle(input, t) };
-    return { ...judged, dryRun: dry(row.metric) };
-  });
+  return rows.map((row) => ({ ...row, dryRun: dry(row.metric) }));
 }
 
 /** The overall verdict the table implies. */
@@ -133,8 +165,10 @@ export type TableVerdict =
 
 /**
  * Derives the overall verdict: `breach` when a row that acts fails (an SRM acts this way only
- * with `srmAction: abort`); `inconclusive` when the canary had too little traffic or its split
- * does not match its percent (the numbers cannot be trusted); else `healthy`.
+ * with `srmAction: abort`); `inconclusive` when the error rate or the latency row is
+ * underpowered (too few requests to have caught a breach), or the split does not match its
+ * percent (the numbers cannot be trusted); else `healthy`. An underpowered business row is shown
+ * but does not hold the verdict: a launch with few emails would otherwise never be healthy.
  */
 export function overallVerdict(rows: readonly MetricRow[], policy: GuardPolicy): TableVerdict {
   const acting = rows.filter((row) => !row.dryRun);
@@ -142,8 +176,11 @@ export function overallVerdict(rows: readonly MetricRow[], policy: GuardPolicy):
     (row) => row.class === 'fail' && (row.metric !== 'srm' || policy.srmAction === 'abort'),
   );
   if (failing.length > 0) return { status: 'breach', failing };
-  const errorRate = rows.find((row) => row.metric === 'errorRate');
-  if (errorRate?.class === 'nodata') return { status: 'inconclusive', reason: errorRate.message };
+  const thin = rows.find(
+    (row) =>
+      (row.metric === 'errorRate' || row.metric === 'p95') && row.class !== 'pass' && row.class !== 'fail',
+  );
+  if (thin) return { status: 'inconclusive', reason: thin.message };
   const srm = acting.find((row) => row.metric === 'srm' && row.class === 'fail');
   if (srm) return { status: 'inconclusive', reason: `sample ratio mismatch: ${srm.message}` };
   return { status: 'healthy' };
@@ -151,7 +188,7 @@ export function overallVerdict(rows: readonly MetricRow[], policy: GuardPolicy):
 
 /**
  * The table as aligned text lines (CLI, webhook). `—` marks a missing value; `(dry run)` a row
- * that never acts.
+ * that never acts; an underpowered row says how many more samples it needs.
  *
  * @example
  * formatVerdictTable(record.table).join('\n');
@@ -163,7 +200,7 @@ export function formatVerdictTable(rows: readonly MetricRow[]): string[] {
     formatValue(row.stable, row.unit === 'p' ? '%' : row.unit),
     `${row.failsWhen === 'above' ? '>' : '<'} ${row.unit === 'p' ? `p ${row.threshold}` : `${row.threshold} ${row.unit}`}`,
     String(Math.round(row.samples)),
-    row.dryRun ? `${row.class} (dry run)` : row.class,
+    `${describeClass(row)}${row.dryRun ? ' (dry run)' : ''}`,
   ]);
   const header = ['metric', 'canary', 'stable', 'fails when', 'samples', 'class'];
   const widths = header.map((title, i) => Math.max(title.length, ...cells.map((line) => line[i]!.length)));
@@ -175,111 +212,18 @@ export function formatVerdictTable(rows: readonly MetricRow[]): string[] {
   return [line(header), ...cells.map(line)];
 }
 
+/** A row's class in words: `inconclusive (underpowered): needs 2580 more` for an underpowered row. */
+export function describeClass(row: Pick<MetricRow, 'class' | 'needs'>): string {
+  if (row.class !== 'underpowered') return row.class;
+  return `inconclusive (underpowered): needs ${row.needs ?? '?'} more`;
+}
+
 function formatValue(value: number | null, unit: string): string {
   if (value === null) return '—';
   return unit === 'ms' ? `${Math.round(value)} ms` : `${value.toFixed(2)} %`;
 }
 
-function tooLittle(input: TableInput, t: Thresholds): string {
-  return `too little canary traffic: ${Math.round(input.canary.requests)} requests in the window, ${t.minRequests} needed`;
-}
-
-type Row = Omit<MetricRow, 'dryRun'>;
-
-function errorRateRow(input: TableInput, t: Thresholds, window: string): Row {
-  const rate = percent(input.canary.errors, input.canary.requests) ?? 0;
-  const stableRate = percent(input.stable.errors, input.stable.requests);
-  const baseline = input.stable.requests >= t.minRequests ? (stableRate ?? 0) : 0;
-  const fails = rate > t.maxErrorRatePercent && rate - baseline > t.stableMarginPercent;
-  return {
-    metric: 'errorRate',
-    canary: rate,
-    stable: input.stable.requests > 0 ? (stableRate ?? 0) : null,
-    threshold: t.maxErrorRatePercent,
-    failsWhen: 'above',
-    unit: '%',
-    samples: input.canary.requests,
-    class: fails ? 'fail' : 'pass',
-    message: fails
-      ? `canary error rate ${pct(rate)} > ${t.maxErrorRatePercent} % over ${window} (stable ${pct(baseline)}, margin ${t.stableMarginPercent} points)`
-      : `canary error rate ${pct(rate)} within ${t.maxErrorRatePercent} % or within ${t.stableMarginPercent} points of stable ${pct(baseline)}`,
-  };
-}
-
-function p95Row(input: TableInput, t: Thresholds, window: string): Row {
-  const p95 = input.canary.p95Ms;
-  const fails = p95 > t.maxP95Ms;
-  return {
-    metric: 'p95',
-    canary: p95,
-    stable: input.stable.requests > 0 ? input.stable.p95Ms : null,
-    threshold: t.maxP95Ms,
-    failsWhen: 'above',
-    unit: 'ms',
-    samples: input.canary.requests,
-    class: fails ? 'fail' : 'pass',
-    message: `canary p95 ${Math.round(p95)} ms ${fails ? '>' : '≤'} ${t.maxP95Ms} ms over ${window}`,
-  };
-}
-
-function rateRow(spec: {
-  metric: string;
-  label: string;
-  /** [the counted part, the rest]. */
-  canary: [number, number];
-  stable: [number, number];
-  threshold: number;
-  failsWhen: 'above' | 'below';
-  minSamples: number;
-  noun: string;
-}): Row {
-  const samples = spec.canary[0] + spec.canary[1];
-  const stableSamples = spec.stable[0] + spec.stable[1];
-  const value = samples >= spec.minSamples ? (spec.canary[0] / samples) * 100 : null;
-  const stable = stableSamples >= spec.minSamples ? (spec.stable[0] / stableSamples) * 100 : null;
-  const base = {
-    metric: spec.metric,
-    canary: value,
-    stable,
-    threshold: spec.threshold,
-    failsWhen: spec.failsWhen,
-    unit: '%' as const,
-    samples,
-  };
-  if (value === null)
-    return {
-      ...base,
-      class: 'nodata',
-      message: `${spec.label}: ${Math.round(samples)} ${spec.noun}, ${spec.minSamples} needed to judge`,
-    };
-  const fails = spec.failsWhen === 'above' ? value > spec.threshold : value < spec.threshold;
-  const sign = fails ? (spec.failsWhen === 'above' ? '>' : '<') : spec.failsWhen === 'above' ? '≤' : '≥';
-  return {
-    ...base,
-    class: fails ? 'fail' : 'pass',
-    message: `canary ${spec.label} ${pct(value)} ${sign} ${spec.threshold} % (${Math.round(samples)} ${spec.noun})`,
-  };
-}
-
-function srmRow(srm: SampleRatio): Row {
-  return {
-    metric: 'srm',
-    canary: srm.observedCanaryPercent,
-    stable: srm.expectedCanaryPercent,
-    threshold: srm.threshold,
-    failsWhen: 'below',
-    unit: 'p',
-    samples: srm.canary + srm.stable,
-    class: srm.class,
-    message: srm.note,
-  };
-}
-
 /** `part` as a percent of `total`, or undefined when there is nothing to divide by. */
 export function percent(part: number, total: number): number | undefined {
   return total > 0 ? (part / total) * 100 : undefined;
-}
-
-function pct(value: number): string {
-  return `${value.toFixed(2)} %`;
 }

@@ -72,6 +72,23 @@ export function weightedCount(condition?: string): string {
   return condition === undefined ? `SUM(${SAMPLE_INTERVAL})` : `SUM(if(${condition}, ${SAMPLE_INTERVAL}, 0))`;
 }
 
+/**
+ * The number of stored rows where `condition`, deliberately *not* weighted: the sample Analytics
+ * Engine kept. The guard's exact tests judge these, since a weighted count (one row standing for
+ * many requests) would claim more evidence than was seen. Only columns named `stored…` use it.
+ *
+ * @example
+ * storedCount(WHERE.failed); // "SUM(if((blob7 != 'ok'), 1, 0))"
+ */
+export function storedCount(condition: string): string {
+  return `SUM(if(${condition}, 1, 0))`;
+}
+
+/** Stored occurrences (events carry a count in `double5`) where `condition`, not weighted. */
+export function storedOccurrences(condition: string): string {
+  return `SUM(if(${condition}, ${DOUBLE.occurrences}, 0))`;
+}
+
 /** The estimated number of occurrences (events carry a count in `double5`) where `condition`. */
 export function weightedOccurrences(condition: string): string {
   return `SUM(if(${condition}, ${SAMPLE_INTERVAL} * ${DOUBLE.occurrences}, 0))`;
@@ -110,6 +127,27 @@ export const COHORT_AGGREGATES = {
   uploadsFailed: weightedOccurrences(all(WHERE.route('file_upload'), WHERE.failedOutcome)),
 } as const;
 
+/** The latency limit the cohort-stats query counts slower requests against by default (ms). */
+export const DEFAULT_SLOW_MS = 2000;
+
+/**
+ * The stored (unweighted) counts the guard's exact tests judge, per assigned cohort: requests,
+ * errors, requests slower than `slowerThanMs` (the p95 row: at most 5 % may be), and business
+ * outcomes. Keys are the aliases and `CohortStats` field names.
+ */
+export function storedAggregates(slowerThanMs: number = DEFAULT_SLOW_MS) {
+  if (!(Number.isFinite(slowerThanMs) && slowerThanMs > 0)) throw new Error('slowerThanMs must be > 0');
+  return {
+    storedRequests: storedCount(WHERE.request),
+    storedErrors: storedCount(all(WHERE.request, WHERE.failed)),
+    storedSlow: storedCount(all(WHERE.request, `${DOUBLE.totalMs} > ${Number(slowerThanMs)}`)),
+    storedEmailDelivered: storedOccurrences(all(WHERE.route('email_delivery'), WHERE.succeeded)),
+    storedEmailFailed: storedOccurrences(all(WHERE.route('email_delivery'), WHERE.failedOutcome)),
+    storedUploadsOk: storedOccurrences(all(WHERE.route('file_upload'), WHERE.succeeded)),
+    storedUploadsFailed: storedOccurrences(all(WHERE.route('file_upload'), WHERE.failedOutcome)),
+  };
+}
+
 /**
  * Which rows the guard judges: the last N minutes, or since a moment (a step's start);
  * optionally only one Worker version's requests, and with per-route outcomes.
@@ -119,6 +157,8 @@ export type StatsWindow = ({ lastMinutes: number } | { sinceEpochSeconds: number
   workerVersion?: string;
   /** Also read the per-route outcomes (when the launch sets route thresholds). */
   withRoutes?: boolean;
+  /** The latency limit `storedSlow` counts against (the launch's `maxP95Ms`); 2000 when absent. */
+  slowerThanMs?: number;
 };
 
 function windowCondition(window: StatsWindow): string {
@@ -141,14 +181,14 @@ function timeCondition(window: StatsWindow): string {
 
 /**
  * The guard's query: one row per assigned cohort with `cohort`, `requests`, `errors`, `p95Ms`,
- * `emailDelivered`, `emailFailed`, `uploadsOk` and `uploadsFailed`, all sampling-weighted.
+ * `emailDelivered`, `emailFailed`, `uploadsOk` and `uploadsFailed`, all sampling-weighted, and
+ * the stored counts of {@link storedAggregates} (slow requests against `window.slowerThanMs`).
  * It ends in `FORMAT JSON` for the SQL API (Grafana's datasource adds its own, so the panel
  * builders below do not).
  */
 export function cohortStatsQuery(options: { dataset: string; window: StatsWindow }): string {
-  const columns = Object.entries(COHORT_AGGREGATES).map(
-    ([alias, expression]) => `  ${expression} AS ${alias}`,
-  );
+  const aggregates = { ...COHORT_AGGREGATES, ...storedAggregates(options.window.slowerThanMs) };
+  const columns = Object.entries(aggregates).map(([alias, expression]) => `  ${expression} AS ${alias}`);
   return [
     'SELECT',
     `  ${BLOB.assignedCohort} AS cohort,`,
@@ -162,7 +202,8 @@ export function cohortStatsQuery(options: { dataset: string; window: StatsWindow
 
 /**
  * The guard's traffic-split query: proxied requests per minute (`minute`, epoch seconds), config
- * version, Worker version and assigned cohort, with how many of them failed over. One answer feeds
+ * version, Worker version and assigned cohort, with how many of them failed over and how many
+ * rows were stored (the split test's sample). One answer feeds
  * the sample-ratio test, the propagation of a config version and the Worker versions seen.
  */
 export function trafficSplitQuery(options: { dataset: string; window: StatsWindow }): string {
@@ -173,7 +214,8 @@ export function trafficSplitQuery(options: { dataset: string; window: StatsWindo
     `  ${BLOB.workerVersion} AS workerVersion,`,
     `  ${BLOB.assignedCohort} AS cohort,`,
     `  ${weightedCount()} AS requests,`,
-    `  ${weightedCount(WHERE.failover)} AS failovers`,
+    `  ${weightedCount(WHERE.failover)} AS failovers,`,
+    `  ${storedCount(WHERE.request)} AS storedRequests`,
     `FROM ${datasetName(options.dataset)}`,
     `WHERE ${windowCondition(options.window)} AND ${WHERE.request}`,
     'GROUP BY minute, configVersion, workerVersion, cohort',
@@ -192,7 +234,9 @@ export function routeOutcomesQuery(options: { dataset: string; window: StatsWind
     `  ${BLOB.assignedCohort} AS cohort,`,
     `  ${BLOB.route} AS route,`,
     `  ${weightedOccurrences(WHERE.succeeded)} AS succeeded,`,
-    `  ${weightedOccurrences(WHERE.failedOutcome)} AS failed`,
+    `  ${weightedOccurrences(WHERE.failedOutcome)} AS failed,`,
+    `  ${storedOccurrences(WHERE.succeeded)} AS storedSucceeded,`,
+    `  ${storedOccurrences(WHERE.failedOutcome)} AS storedFailed`,
     `FROM ${datasetName(options.dataset)}`,
     `WHERE ${windowCondition(options.window)} AND ${WHERE.judged}`,
     'GROUP BY cohort, route',

@@ -12,25 +12,32 @@ import { evenTraffic } from '../support/fake-sql-api/control';
 
 const STARTED = Date.UTC(2026, 10, 25, 12, 0, 0);
 const MIN = 60_000;
-const healthy = statsAnswer({ requests: 1500, errors: 3, p95Ms: 420 });
+// 3000 requests: enough for a clean window to count as healthy (2685 tell 1 % from 2 % errors).
+const healthy = statsAnswer({ requests: 3000, errors: 6, p95Ms: 420 });
 const schedule = { steps: [10, 50, 100], bakeMinutes: 15, stepStartedAt: new Date(STARTED).toISOString() };
 
 describe('guard analysis through the SQL API (worker.scheduled)', () => {
   it('pauses a scheduled canary whose observed split does not match its percent', async () => {
     const world = await guardWorld();
     await world.putConfig({ version: 5, rollout: schedule });
-    const minute = Math.floor((STARTED + 30 * MIN) / 1000 / 60) * 60;
+    // Five minutes at 15 % (the split test estimates the per-visitor spread across minutes).
+    const minutes = [26, 27, 28, 29, 30].map((m) => Math.floor((STARTED + m * MIN) / 1000 / 60) * 60);
     await world.answer([
       { sql: RECENT_SQL, answer: healthy },
       {
         sqlIncludes: 'AS minute',
-        answer: trafficAnswer([
-          { minute, configVersion: 5, cohort: 'canary', requests: 1500 },
-          { minute, configVersion: 5, cohort: 'stable', requests: 8500 },
-        ]),
+        answer: trafficAnswer(
+          minutes.flatMap((minute) => [
+            { minute, configVersion: 5, cohort: 'canary' as const, requests: 1500 },
+            { minute, configVersion: 5, cohort: 'stable' as const, requests: 8500 },
+          ]),
+        ),
       },
     ]);
+    // The first look below the threshold waits for a second one.
     await world.run(worker.scheduled, STARTED + 30 * MIN);
+    expect((await world.config()).rollout.state).toBe('ramping');
+    await world.run(worker.scheduled, STARTED + 31 * MIN);
 
     const config = await world.config();
     expect(config.rollout).toMatchObject({ state: 'paused', percent: 10 });
@@ -41,23 +48,28 @@ describe('guard analysis through the SQL API (worker.scheduled)', () => {
         action: 'pause',
         version: 6,
         reason: expect.stringMatching(
-          /^guard: sample ratio mismatch: 1500 canary of 10000 \(15\.00 %, expected 10 %\)/,
+          /^guard: sample ratio mismatch: 7500 canary of 50000 \(15\.00 %, expected 10 %\)/,
         ),
       }),
     ]);
     const verdict = await world.verdict();
     expect(verdict).toMatchObject({
       status: 'inconclusive',
-      srm: { class: 'fail', canary: 1500, stable: 8500, expectedCanaryPercent: 10 },
+      srm: { class: 'fail', canary: 7500, stable: 42500, expectedCanaryPercent: 10, mismatches: 2 },
       action: { type: 'paused', version: 6 },
-      sql: [RECENT_SQL, expect.stringContaining('AS minute')],
+      sql: [
+        RECENT_SQL,
+        expect.stringContaining('AS minute'),
+        bakeSql(STARTED),
+        expect.stringContaining('AS minute'),
+      ],
     });
     expect(verdict && 'table' in verdict && verdict.table).toContainEqual(
       expect.objectContaining({ metric: 'srm', class: 'fail' }),
     );
     const calls = await world.webhookCalls();
     expect(calls.map((call) => call.text)).toEqual([expect.stringContaining('paused the rollout at 10 %')]);
-    expect(JSON.stringify(calls[0]!.blocks)).toMatch(/srm +15\.00 % +10\.00 % +&lt; p 0\.001 +10000 +fail/);
+    expect(JSON.stringify(calls[0]!.blocks)).toMatch(/srm +15\.00 % +10\.00 % +&lt; p 0\.001 +50000 +fail/);
   });
 
   it('does not start the bake of a step whose config serves under 99 % of a minute', async () => {
@@ -92,8 +104,8 @@ describe('guard analysis through the SQL API (worker.scheduled)', () => {
         why: expect.stringContaining('bake not started: waiting for v5 to reach 99 %'),
       },
     });
-    // Only the two recent-window queries per run: no bake query was sent.
-    expect((await world.queries()).map((query) => query.sql)).not.toContain(bakeSql(STARTED));
+    // Per run the recent window and the whole step (two queries each): no bake query was sent.
+    expect(await world.queries()).toHaveLength(12);
   });
 
   it('advances a propagated step after its bake and three consecutive healthy runs', async () => {

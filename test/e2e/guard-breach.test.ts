@@ -23,13 +23,15 @@ describe('guard: a breaching canary (worker.scheduled, real KV, fake SQL API, we
         actor: 'guard',
         action: 'abort',
         version: 6,
-        reason: expect.stringMatching(/^guard: canary error rate 8\.00 % > 1 % over last 5 min/),
+        reason: expect.stringMatching(
+          /^guard: canary error rate 8\.00 % > 1\.00 % \(max of 1 % and stable \+ 0\.5 points\): 96 errors in 1200 requests over last 5 min/,
+        ),
       }),
     ]);
     const calls = await world.webhookCalls();
     expect(calls).toHaveLength(1);
     expect(calls[0]!.text).toContain('guard aborted the canary at 10 %');
-    expect(JSON.stringify(calls[0]!.blocks)).toContain('canary error rate 8.00 % &gt; 1 %');
+    expect(JSON.stringify(calls[0]!.blocks)).toContain('canary error rate 8.00 % &gt; 1.00 %');
     expect(await world.verdict()).toMatchObject({
       status: 'breach',
       at: new Date(T).toISOString(),

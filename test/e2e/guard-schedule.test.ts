@@ -10,7 +10,8 @@ import {
 
 const STARTED = Date.UTC(2026, 10, 25, 12, 0, 0);
 const MIN = 60_000;
-const healthy = statsAnswer({ requests: 1500, errors: 3, p95Ms: 420, emailDelivered: 48, emailFailed: 1 });
+// 3000 requests: enough for a clean window to count as healthy (2685 tell 1 % from 2 % errors).
+const healthy = statsAnswer({ requests: 3000, errors: 6, p95Ms: 420, emailDelivered: 48, emailFailed: 1 });
 
 describe('guard: step schedule (worker.scheduled, the trigger time as the clock)', () => {
   it('advances a healthy 10 % canary to 50 % once it has baked, and not before', async () => {
@@ -57,9 +58,12 @@ describe('guard: step schedule (worker.scheduled, the trigger time as the clock)
     expect(calls.map((call) => call.text)).toEqual([
       expect.stringContaining('advanced the canary 10 % → 50 %'),
     ]);
-    expect(
-      (await world.queries()).map((query) => query.sql).filter((sql) => !sql.includes('AS minute')),
-    ).toEqual([RECENT_SQL, RECENT_SQL, RECENT_SQL, bakeSql(STARTED)]);
+    // Each run reads the recent window and the whole step (in parallel, so in either order); the
+    // advancing run reads the bake window too.
+    const sent = (await world.queries())
+      .map((query) => query.sql)
+      .filter((sql) => !sql.includes('AS minute'));
+    expect(sent.sort()).toEqual([...Array(3).fill(RECENT_SQL), ...Array(4).fill(bakeSql(STARTED))].sort());
 
     // The new step bakes from its own propagation: a minute later nothing moves.
     await world.run(worker.scheduled, STARTED + 16 * MIN);
@@ -67,7 +71,7 @@ describe('guard: step schedule (worker.scheduled, the trigger time as the clock)
     expect(await world.audit()).toHaveLength(1);
   });
 
-  it('does not advance when the bake window as a whole was not healthy', async () => {
+  it('aborts when the step as a whole breached though the last 5 minutes look healthy', async () => {
     const world = await guardWorld();
     await world.putConfig({
       rollout: { steps: [10, 50, 100], bakeMinutes: 15, stepStartedAt: new Date(STARTED).toISOString() },
@@ -79,15 +83,18 @@ describe('guard: step schedule (worker.scheduled, the trigger time as the clock)
     ]);
     for (const minutes of [18, 19, 20]) await world.run(worker.scheduled, STARTED + minutes * MIN);
 
-    expect((await world.config()).rollout.percent).toBe(10);
-    expect(await world.audit()).toEqual([]);
-    expect(await world.verdict()).toMatchObject({
-      status: 'healthy',
-      action: {
-        type: 'none',
-        why: expect.stringContaining('bake window not healthy: canary error rate 5.00 %'),
-      },
-    });
+    // Every run judges the whole step too: 210 errors in 4200 requests is a breach of 1 %.
+    expect((await world.config()).rollout).toMatchObject({ state: 'aborted', percent: 0 });
+    expect(await world.audit()).toEqual([
+      expect.objectContaining({
+        actor: 'guard',
+        action: 'abort',
+        reason: expect.stringMatching(
+          /^guard: canary error rate 5\.00 % > 1\.00 % .*: 210 errors in 4200 requests over since 2026-11-25T12:00:00\.000Z/,
+        ),
+      }),
+    ]);
+    expect(await world.verdict()).toMatchObject({ status: 'breach', action: { type: 'aborted' } });
   });
 
   it('never advances a paused rollout', async () => {

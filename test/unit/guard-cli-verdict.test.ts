@@ -2,18 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { formatVerdict, formatVerdictDetails } from '../../cli/verdict';
 import { formatGuardVerdict } from '../../cli/format-output';
 import { parseCommandLine } from '../../cli/command-line';
-import { analyzeCanary, EMPTY_COHORT_STATS, GuardVerdictRecordSchema } from '../../src/guard/analyze-canary';
+import { analyzeCanary, GuardVerdictRecordSchema } from '../../src/guard/analyze-canary';
 import { resolveGuardPolicy, resolveThresholds } from '../../src/guard/guard-settings';
-import { sampleRatioTest } from '../../src/guard/traffic-split';
+import { sampleRatioTest } from '../../src/guard/sample-ratio';
+import { unsampled } from '../support/fake-sql-api/control';
 
 const AT = '2026-11-25T12:20:00.000Z';
 
 function record() {
-  const srm = sampleRatioTest({ canary: 100, stable: 900 }, 10, 0.001);
+  const minutes = Array.from({ length: 5 }, () => ({ canary: 20, stable: 180 }));
+  const srm = sampleRatioTest({ canary: 100, stable: 900, minutes }, 10, 0.001);
+  // 1000 requests with 2 errors: no breach, but too few to have caught one (2685 needed).
   const verdict = analyzeCanary(
     {
-      canary: { ...EMPTY_COHORT_STATS, requests: 1000, errors: 2, p95Ms: 410 },
-      stable: { ...EMPTY_COHORT_STATS, requests: 9000, errors: 9, p95Ms: 380 },
+      canary: unsampled({ requests: 1000, errors: 2, p95Ms: 410 }),
+      stable: unsampled({ requests: 9000, errors: 9, p95Ms: 380 }),
     },
     resolveThresholds(undefined),
     'last 5 min',
@@ -51,9 +54,10 @@ describe('npx rollout verdict', () => {
 
   it('prints the headline, the per-metric table, the split, propagation, streak, versions and action', () => {
     expect(formatVerdict(record()).split('\n')).toEqual([
-      `Verdict   healthy at ${AT} (last 5 min) on config v14`,
+      `Verdict   inconclusive at ${AT} (last 5 min) on config v14`,
+      '  reason: canary error rate 0.20 %, not shown above 1.00 %: 2 errors in 1000 requests; inconclusive (underpowered): needs 1685 more requests (2685 to catch twice the allowed share)',
       '  metric         canary   stable   fails when  samples  class',
-      '  errorRate      0.20 %   0.10 %   > 1 %       1000     pass',
+      '  errorRate      0.20 %   0.10 %   > 1 %       1000     inconclusive (underpowered): needs 1685 more',
       '  p95            410 ms   380 ms   > 2000 ms   1000     pass',
       '  emailDelivery  —        —        < 90 %      0        nodata',
       '  uploadFailure  —        —        > 5 %       0        nodata',
@@ -74,9 +78,12 @@ describe('npx rollout verdict', () => {
     expect(formatVerdict({ status: 'odd' })).toBe('Verdict   unreadable: {"status":"odd"}');
   });
 
-  it('puts the table in `status` too, and nothing extra for a verdict stored before tables existed', () => {
+  it('puts the table in `status` too (an underpowered row says what it needs), and nothing extra for a verdict stored before tables existed', () => {
     expect(formatGuardVerdict(record())).toEqual(
-      expect.arrayContaining(['  srm            10.00 %  10.00 %  < p 0.001   1000     pass']),
+      expect.arrayContaining([
+        '  errorRate      0.20 %   0.10 %   > 1 %       1000     inconclusive (underpowered): needs 1685 more',
+        '  srm            10.00 %  10.00 %  < p 0.001   1000     pass',
+      ]),
     );
     const old = {
       status: 'unknown',

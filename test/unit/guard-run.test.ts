@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RolloutConfigSchema, NO_KILL, type RolloutConfig } from '../../src/config/config-schema';
-import {
-  type CohortStats,
-  EMPTY_COHORT_STATS,
-  type GuardVerdictRecord,
-} from '../../src/guard/analyze-canary';
+import { type CohortStats, type GuardVerdictRecord } from '../../src/guard/analyze-canary';
 import type { GuardCommandResult, GuardDeps, StatsWindow } from '../../src/guard/guard-ports';
 import type { GuardMessage } from '../../src/guard/guard-notifier';
 import type { GuardIncident } from '../../src/guard/handle-breach';
@@ -12,25 +8,29 @@ import type { WindowStatsResult } from '../../src/guard/analytics-sql';
 import type { TrafficRow } from '../../src/guard/traffic-split';
 import { runGuard } from '../../src/guard/run-guard';
 import type { ConfigSource } from '../../src/ports';
+import { unsampled } from '../support/fake-sql-api/control';
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const MIN = 60_000;
 
-const healthy: Partial<CohortStats> = { requests: 1000, errors: 2, p95Ms: 400 };
+// Enough requests for a pass to mean something (2685 to tell 1 % from 2 % errors).
+const healthy: Partial<CohortStats> = { requests: 3000, errors: 6, p95Ms: 400 };
 const failing: Partial<CohortStats> = { requests: 1000, errors: 80, p95Ms: 400 };
-const stable: Partial<CohortStats> = { requests: 9000, errors: 9, p95Ms: 350 };
+const stable: Partial<CohortStats> = { requests: 27000, errors: 27, p95Ms: 350 };
 
 function stats(canary: Partial<CohortStats>): WindowStatsResult {
-  return {
-    ok: true,
-    stats: { canary: { ...EMPTY_COHORT_STATS, ...canary }, stable: { ...EMPTY_COHORT_STATS, ...stable } },
-  };
+  return { ok: true, stats: { canary: unsampled(canary), stable: unsampled(stable) } };
 }
 
 /** This minute's traffic at the current config version, split exactly by the percent. */
 function exactSplit(config: RolloutConfig, nowMs: number): TrafficRow[] {
   const canary = Math.round(10 * config.rollout.percent);
   return trafficAt(nowMs, String(config.version), canary, 1000 - canary);
+}
+
+/** The same split in each of the last five minutes: minutes enough to estimate the spread. */
+function fiveMinutes(nowMs: number, version: string, canary: number, stable: number): TrafficRow[] {
+  return [4, 3, 2, 1, 0].flatMap((ago) => trafficAt(nowMs - ago * MIN, version, canary, stable));
 }
 
 function trafficAt(nowMs: number, version: string, canary: number, stable: number): TrafficRow[] {
@@ -81,7 +81,7 @@ function world(
     return { ok: true, version: config.version };
   };
   const log = (level: string) => (message: string) => logs.push({ level, message });
-  // The first read of a run is the recent window, a second one the bake window.
+  // The first read of a run is the recent window; later ones (the whole step, the bake) see `bake`.
   let readsThisRun = 0;
   const deps: GuardDeps = {
     readConfig: async () => {
@@ -153,12 +153,16 @@ describe('runGuard', () => {
     const early = world();
     early.at(T0 + 2 * 60_000);
     await runGuard(early.deps);
-    expect(early.windows[0]).toEqual({ sinceEpochSeconds: T0 / 1000 });
+    expect(early.windows).toEqual([{ sinceEpochSeconds: T0 / 1000, slowerThanMs: 2000 }]);
 
     const settled = world();
     settled.at(T0 + 20 * 60_000);
     await runGuard(settled.deps);
-    expect(settled.windows[0]).toEqual({ lastMinutes: 5 });
+    // The last 5 minutes, and the whole step: each judged, either may breach.
+    expect(settled.windows).toEqual([
+      { lastMinutes: 5, slowerThanMs: 2000 },
+      { sinceEpochSeconds: T0 / 1000, slowerThanMs: 2000 },
+    ]);
   });
 
   it('aborts a breaching canary, notifies once, reports once and records the incident', async () => {
@@ -170,7 +174,7 @@ describe('runGuard', () => {
       action: { type: 'aborted', version: 4 },
     });
     expect(w.commands).toEqual([
-      { type: 'abort', reason: expect.stringMatching(/^guard: canary error rate 8\.00 %/) },
+      { type: 'abort', reason: expect.stringMatching(/^guard: canary error rate 8\.00 % > 1\.00 %/) },
     ]);
     expect(w.config().rollout.state).toBe('aborted');
     expect(w.notices).toHaveLength(1);
@@ -254,7 +258,8 @@ describe('runGuard', () => {
   it('takes no action on an inconclusive verdict', async () => {
     const w = world({ steps: [10, 50, 100] });
     w.at(T0 + 60 * MIN);
-    w.recent.result = stats({ requests: 12, errors: 12 });
+    w.recent.result = stats({ requests: 12 });
+    w.bake.result = stats({ requests: 120 });
     const result = await runGuard(w.deps);
     expect(result.ran && result.record).toMatchObject({ status: 'inconclusive', action: { type: 'none' } });
     expect(w.commands).toEqual([]);
@@ -320,7 +325,7 @@ describe('runGuard', () => {
         reason: 'guard: healthy for 15 min at 10 % (3 consecutive healthy runs)',
       },
     ]);
-    expect(w.windows).toContainEqual({ sinceEpochSeconds: T0 / 1000 });
+    expect(w.windows).toContainEqual({ sinceEpochSeconds: T0 / 1000, slowerThanMs: 2000 });
     expect(w.notices.map((n) => n.text)).toEqual([
       expect.stringContaining('advanced the canary 10 % → 50 %'),
     ]);
@@ -345,9 +350,14 @@ describe('runGuard', () => {
     await runGuard(w.deps); // propagated at T0; healthy 1
     w.at(T0 + 15 * MIN);
     w.recent.result = stats({ requests: 12 });
+    w.bake.result = stats({ requests: 400 });
     const thin = await runGuard(w.deps);
     expect(thin.ran && thin.record.streak).toMatchObject({ healthy: 0, inconclusive: 1 });
+    expect(thin.ran && thin.record.status === 'inconclusive' && thin.record.reason).toMatch(
+      /inconclusive \(underpowered\): needs 2285 more requests/,
+    );
     w.recent.result = stats(healthy);
+    w.bake.result = stats(healthy);
     w.at(T0 + 16 * MIN);
     const one = await runGuard(w.deps);
     expect(one.ran && one.record.action).toEqual({
@@ -408,12 +418,20 @@ describe('runGuard', () => {
 
   it('pauses a scheduled rollout on a sample-ratio mismatch, notifies and reports it', async () => {
     const w = world({ steps: [10, 50], bakeMinutes: 15 });
-    w.split.rows = (config, nowMs) => trafficAt(nowMs, String(config.version), 1500, 8500);
+    w.split.rows = (config, nowMs) => fiveMinutes(nowMs, String(config.version), 1500, 8500);
+    // One look below the threshold is not yet a mismatch: the guard looks every minute.
+    const first = await runGuard(w.deps);
+    expect(first.ran && first.record).toMatchObject({
+      status: 'healthy',
+      srm: { class: 'pass', mismatches: 1, note: expect.stringContaining('look 1 of 2') },
+    });
+    expect(w.commands).toEqual([]);
+    w.at(T0 + MIN);
     const result = await runGuard(w.deps);
     expect(result.ran && result.record).toMatchObject({
       status: 'inconclusive',
-      reason: expect.stringContaining('sample ratio mismatch: 1500 canary of 10000 (15.00 %, expected 10 %)'),
-      srm: { class: 'fail', canary: 1500, stable: 8500, expectedCanaryPercent: 10 },
+      reason: expect.stringContaining('sample ratio mismatch: 7500 canary of 50000 (15.00 %, expected 10 %)'),
+      srm: { class: 'fail', canary: 7500, stable: 42500, expectedCanaryPercent: 10, mismatches: 2 },
       action: { type: 'paused', version: 4 },
     });
     expect(w.commands).toEqual([
@@ -425,24 +443,31 @@ describe('runGuard', () => {
     expect(w.reports).toEqual([expect.stringContaining('guard paused the rollout: sample ratio mismatch')]);
   });
 
-  it('counts the split only at the current config version and without failovers', async () => {
+  it('counts the split only at the current config version, failovers with their assigned cohort', async () => {
     const w = world({ steps: [10, 50] });
-    w.split.rows = (_config, nowMs) => [
-      // The old version routed 50 %; failovers were served by stable.
-      ...trafficAt(nowMs, '2', 500, 500),
-      { ...trafficAt(nowMs, '3', 100, 900)[0]!, requests: 160, failovers: 60 },
-      trafficAt(nowMs, '3', 100, 900)[1]!,
-    ];
-    const result = await runGuard(w.deps);
-    expect(result.ran && result.record.srm).toMatchObject({ class: 'pass', canary: 100, stable: 900 });
+    w.split.rows = (_config, nowMs) =>
+      [2, 1, 0].flatMap((ago) => [
+        // The old version routed 50 %.
+        ...trafficAt(nowMs - ago * MIN, '2', 500, 500),
+        // 60 canary requests failed over to stable: still canary requests, as the query counts them.
+        { ...trafficAt(nowMs - ago * MIN, '3', 100, 900)[0]!, failovers: 60 },
+        trafficAt(nowMs - ago * MIN, '3', 100, 900)[1]!,
+      ]);
+    for (const minute of [0, 1]) {
+      w.at(T0 + minute * MIN);
+      const result = await runGuard(w.deps);
+      expect(result.ran && result.record.srm).toMatchObject({ class: 'pass', canary: 300, stable: 2700 });
+    }
     expect(w.commands).toEqual([]);
   });
 
   it('reports a mismatch once when there is no schedule to pause', async () => {
     const w = world();
-    w.split.rows = (config, nowMs) => trafficAt(nowMs, String(config.version), 1500, 8500);
-    await runGuard(w.deps);
-    await runGuard(w.deps);
+    w.split.rows = (config, nowMs) => fiveMinutes(nowMs, String(config.version), 1500, 8500);
+    for (const minute of [0, 1, 2]) {
+      w.at(T0 + minute * MIN);
+      await runGuard(w.deps);
+    }
     expect(w.commands).toEqual([]);
     expect(w.notices.map((n) => n.text)).toEqual([expect.stringContaining('sample ratio mismatch at 10 %')]);
     expect(w.reports).toHaveLength(1);
@@ -454,16 +479,18 @@ describe('runGuard', () => {
 
   it('aborts on a mismatch with srmAction abort, and ignores one that is dry run', async () => {
     const skewed = (config: RolloutConfig, nowMs: number) =>
-      trafficAt(nowMs, String(config.version), 1500, 8500);
+      fiveMinutes(nowMs, String(config.version), 1500, 8500);
     const abort = world({ steps: [10, 50] });
     abort.setConfig({ ...abort.config(), guard: { srmAction: 'abort' } });
     abort.split.rows = skewed;
+    await runGuard(abort.deps);
     const aborted = await runGuard(abort.deps);
     expect(aborted.ran && aborted.record).toMatchObject({ status: 'breach', action: { type: 'aborted' } });
 
     const dry = world({ steps: [10, 50] });
     dry.setConfig({ ...dry.config(), guard: { dryRun: ['srm'] } });
     dry.split.rows = skewed;
+    await runGuard(dry.deps);
     const reported = await runGuard(dry.deps);
     expect(reported.ran && reported.record.status).toBe('healthy');
     expect(reported.ran && reported.record.status === 'healthy' && reported.record.table).toContainEqual(
@@ -487,7 +514,9 @@ describe('runGuard', () => {
       status: 'inconclusive',
       action: {
         type: 'paused',
-        why: expect.stringMatching(/^3 inconclusive verdicts in a row: too little canary traffic/),
+        why: expect.stringMatching(
+          /^3 inconclusive verdicts in a row: .*inconclusive \(underpowered\): needs 2673 more requests/,
+        ),
       },
       streak: { inconclusive: 0 },
     });
@@ -500,8 +529,10 @@ describe('runGuard', () => {
   it.each([
     [
       'a sample-ratio mismatch',
-      (w: ReturnType<typeof world>) =>
-        (w.split.rows = (config, nowMs) => trafficAt(nowMs, String(config.version), 1500, 8500)),
+      (w: ReturnType<typeof world>) => {
+        w.split.rows = (config, nowMs) => fiveMinutes(nowMs, String(config.version), 1500, 8500);
+        return runGuard(w.deps); // the first look below the threshold
+      },
     ],
     [
       'too many inconclusive runs',
@@ -512,7 +543,7 @@ describe('runGuard', () => {
     ],
   ])('announces a pause that fails on %s once, then retries quietly every run', async (_, arrange) => {
     const w = world({ steps: [10, 50], bakeMinutes: 15 });
-    arrange(w);
+    await arrange(w);
     const refused: GuardCommandResult = { ok: false, status: 503, error: 'control plane unavailable' };
     w.failNextCommands.push(refused, refused, refused);
     for (const minute of [1, 2, 3]) {
@@ -541,12 +572,13 @@ describe('runGuard', () => {
     const w = world();
     w.setConfig({ ...w.config(), guard: { workerVersion: 'w1', dryRun: ['p95'] } });
     const result = await runGuard(w.deps);
-    expect(w.windows[0]).toEqual({ sinceEpochSeconds: T0 / 1000, workerVersion: 'w1' });
+    expect(w.windows[0]).toEqual({ sinceEpochSeconds: T0 / 1000, workerVersion: 'w1', slowerThanMs: 2000 });
     expect(result.ran && result.record).toMatchObject({
       status: 'healthy',
       configVersion: 3,
       workerVersion: 'w1',
       workerVersions: [{ version: 'w1', requests: 1000, percent: 100 }],
+      srm: { class: 'nodata', note: expect.stringContaining('too few minutes with traffic') },
       sql: ['SELECT 1'],
     });
     const record = result.ran ? result.record : undefined;
@@ -556,22 +588,24 @@ describe('runGuard', () => {
       ['p95', 'pass', true],
       ['emailDelivery', 'nodata', false],
       ['uploadFailure', 'nodata', false],
-      ['srm', 'pass', false],
+      ['srm', 'nodata', false],
     ]);
   });
 
-  it('does not advance when the bake window as a whole breached', async () => {
+  it('aborts when the whole step breached though the last 5 minutes look fine', async () => {
     const w = world({ steps: [10, 50], bakeMinutes: 15 });
     w.setConfig({ ...w.config(), guard: { consecutiveHealthyRuns: 1 } });
     await runGuard(w.deps);
     w.at(T0 + 20 * MIN);
+    // The recent window is healthy; the bake as a whole had 10 % of requests slower than 2 s.
+    w.recent.result = stats(healthy);
     w.bake.result = stats({ requests: 3000, errors: 3, p95Ms: 2600 });
     const result = await runGuard(w.deps);
-    expect(result.ran && result.record.action).toMatchObject({
-      type: 'none',
-      why: expect.stringContaining('bake window not healthy: canary p95 2600 ms'),
-    });
-    expect(w.commands).toEqual([]);
+    expect(result.ran && result.record).toMatchObject({ status: 'breach' });
+    expect(w.commands.map((c) => c.type)).toEqual(['abort']);
+    expect(result.ran && result.record.status === 'breach' && result.record.reasons[0]!.message).toMatch(
+      /^canary p95 400 ms > 2000 ms: 10\.00 % of requests slower than 2000 ms \(300 of 3000\), more than 5 % over since /,
+    );
   });
 
   it('reports a refused advance without retrying it blindly', async () => {

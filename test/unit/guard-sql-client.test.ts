@@ -170,6 +170,13 @@ describe('readWindowStats', () => {
           emailFailed: 2,
           uploadsOk: 0,
           uploadsFailed: 0,
+          storedRequests: 512,
+          storedErrors: 12,
+          storedSlow: 0,
+          storedEmailDelivered: 40,
+          storedEmailFailed: 2,
+          storedUploadsOk: 0,
+          storedUploadsFailed: 0,
         },
         stable: {
           requests: 4608,
@@ -179,6 +186,13 @@ describe('readWindowStats', () => {
           emailFailed: 0,
           uploadsOk: 30,
           uploadsFailed: 1,
+          storedRequests: 4608,
+          storedErrors: 9,
+          storedSlow: 0,
+          storedEmailDelivered: 0,
+          storedEmailFailed: 0,
+          storedUploadsOk: 30,
+          storedUploadsFailed: 1,
         },
         traffic: [
           {
@@ -188,6 +202,7 @@ describe('readWindowStats', () => {
             cohort: 'canary',
             requests: 512,
             failovers: 3,
+            storedRequests: 512,
           },
         ],
       },
@@ -242,8 +257,22 @@ describe('readWindowStats', () => {
           json: {
             meta: [],
             data: [
-              { cohort: 'canary', route: 'invoice_created', succeeded: 90, failed: 10 },
-              { cohort: 'stable', route: 'invoice_created', succeeded: '900', failed: '5' },
+              {
+                cohort: 'canary',
+                route: 'invoice_created',
+                succeeded: 90,
+                failed: 10,
+                storedSucceeded: 9,
+                storedFailed: 1,
+              },
+              {
+                cohort: 'stable',
+                route: 'invoice_created',
+                succeeded: '900',
+                failed: '5',
+                storedSucceeded: '90',
+                storedFailed: '1',
+              },
             ],
             rows: 2,
           },
@@ -253,7 +282,10 @@ describe('readWindowStats', () => {
     ]);
     const result = await readWindowStats(client(account), 'edge_rollout', window);
     expect(result.ok && result.stats.routes).toEqual({
-      invoice_created: { canary: { succeeded: 90, failed: 10 }, stable: { succeeded: 900, failed: 5 } },
+      invoice_created: {
+        canary: { succeeded: 90, failed: 10, storedSucceeded: 9, storedFailed: 1 },
+        stable: { succeeded: 900, failed: 5, storedSucceeded: 90, storedFailed: 1 },
+      },
     });
     const sent = (await api.requests(account)).map((r) => r.sql);
     expect(sent).toHaveLength(3);

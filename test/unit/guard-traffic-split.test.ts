@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { chiSquaredPValue, sampleRatioTest } from '../../src/guard/sample-ratio';
 import {
-  chiSquaredPValue,
   describePropagation,
   minuteShares,
-  sampleRatioTest,
+  splitCounts,
   trackPropagation,
   versionShares,
   type TrafficRow,
@@ -23,28 +23,111 @@ function rows(minuteMs: number, byVersion: Record<string, number>): TrafficRow[]
   }));
 }
 
-describe('sampleRatioTest (chi-squared, two cohorts, one degree of freedom)', () => {
-  // Reference values: Σ (O − E)² / E and p = erfc(√(χ²/2)), as scipy.stats.chisquare gives them.
+/** `n` minutes with the same split each: no spread beyond independent requests. */
+function steady(canary: number, stable: number, n = 10) {
+  const minutes = Array.from({ length: n }, () => ({ canary: canary / n, stable: stable / n }));
+  return { canary, stable, minutes };
+}
+
+describe('sampleRatioTest (chi-squared against the split, per-visitor spread, two looks)', () => {
+  // Reference values: Σ (O − E)² / E, as scipy.stats.chisquare gives it.
   it.each([
-    // canary, stable, percent, χ², p
-    [5300, 5000, 50, 8.737864, 0.0031167],
-    [5100, 5000, 50, 0.990099, 0.319718],
-    [5500, 5000, 50, 23.809524, 1.0635e-6],
-    [1100, 9000, 10, 8.910891, 0.0028347],
-  ])('%i vs %i at %i %% gives χ² %f, p %f', (canary, stable, percent, chi, p) => {
-    const result = sampleRatioTest({ canary, stable }, percent, 0.001);
-    expect(result.chiSquared).toBeCloseTo(chi, 5);
-    expect(result.pValue! / p).toBeCloseTo(1, 3);
+    // canary, stable, percent, χ²
+    [5300, 5000, 50, 8.737864],
+    [5100, 5000, 50, 0.990099],
+    [5500, 5000, 50, 23.809524],
+    [1100, 9000, 10, 8.910891],
+  ])('%i vs %i at %i %% gives χ² %f', (canary, stable, percent, chi) => {
+    expect(sampleRatioTest(steady(canary, stable), percent, 0.001).chiSquared).toBeCloseTo(chi, 5);
   });
 
-  it('flags p < 0.001: 5,000 vs 5,500 at 50 % is a mismatch, 5,000 vs 5,100 is not', () => {
-    expect(sampleRatioTest({ canary: 5500, stable: 5000 }, 50, 0.001).class).toBe('fail');
-    expect(sampleRatioTest({ canary: 5100, stable: 5000 }, 50, 0.001).class).toBe('pass');
+  it('reads χ² against F(1, minutes − 1), so a few minutes need stronger evidence than χ²(1)', () => {
+    // χ² 23.8: p 1.1e-6 against χ²(1); against F(1, 9) (Student's t 4.88, 9 df) p 8.7e-4.
+    expect(sampleRatioTest(steady(5500, 5000), 50, 0.001, 1).pValue).toBeCloseTo(8.72e-4, 5);
+    const many = sampleRatioTest(steady(5500, 5000, 1000), 50, 0.001, 1);
+    expect(many.class).toBe('fail');
+    expect(many.pValue).toBeGreaterThan(1.06e-6);
+    expect(many.pValue).toBeLessThan(1.3e-6);
+    expect(sampleRatioTest(steady(5100, 5000, 1000), 50, 0.001, 1).class).toBe('pass');
   });
 
-  it('5,000 vs 5,300 at 50 % (p 0.0031) passes at the default 0.001 and fails at srmPValue 0.01', () => {
-    expect(sampleRatioTest({ canary: 5300, stable: 5000 }, 50, 0.001).class).toBe('pass');
-    expect(sampleRatioTest({ canary: 5300, stable: 5000 }, 50, 0.01).class).toBe('fail');
+  it('calls a mismatch only on the second look in a row below the threshold', () => {
+    const split = steady(5500, 5000, 1000);
+    expect(sampleRatioTest(split, 50, 0.001)).toMatchObject({
+      class: 'pass',
+      mismatches: 1,
+      note: expect.stringContaining('look 1 of 2 below 0.001, not yet a mismatch'),
+    });
+    expect(sampleRatioTest(split, 50, 0.001, 1)).toMatchObject({ class: 'fail', mismatches: 2 });
+    expect(sampleRatioTest(steady(5000, 5000, 1000), 50, 0.001, 1)).toMatchObject({
+      class: 'pass',
+      mismatches: 0,
+    });
+  });
+
+  it('allows for several requests per visitor: the minute-to-minute spread divides χ²', () => {
+    // 10 % configured and observed overall, but each minute's canary count swings by whole
+    // visitors of 5 requests: the spread is about 5 times what independent requests would give.
+    const minutes = Array.from({ length: 30 }, (_, i) => ({
+      canary: 100 + (i % 2 === 0 ? 15 : -15),
+      stable: 900 - (i % 2 === 0 ? 15 : -15),
+    }));
+    const result = sampleRatioTest({ canary: 3000 + 90, stable: 27000 - 90, minutes }, 10, 0.001, 1);
+    expect(result.dispersion).toBeCloseTo(2.59, 2);
+    expect(result.chiSquared).toBeCloseTo(3, 1);
+    expect(result.class).toBe('pass');
+    // The same counts as independent requests would (dispersion 1) give χ² 3 too, but a real
+    // 12 % share is still caught through the spread.
+    const skewed = minutes.map((m) => ({ canary: m.canary + 20, stable: m.stable - 20 }));
+    expect(sampleRatioTest({ canary: 3600, stable: 26400, minutes: skewed }, 10, 0.001, 1).class).toBe(
+      'fail',
+    );
+  });
+
+  it('needs three minutes with traffic, an expected count of 8 per cohort, and a split to test', () => {
+    expect(sampleRatioTest({ canary: 100, stable: 5000 }, 10, 0.001)).toMatchObject({
+      class: 'nodata',
+      note: 'too few minutes with traffic at the current config version for a split test (3 needed)',
+    });
+    expect(sampleRatioTest(steady(0, 70, 3), 10, 0.001)).toMatchObject({
+      class: 'nodata',
+      note: 'too few requests at the current config version (70) for a split test',
+    });
+    expect(sampleRatioTest(steady(0, 200, 3), 10, 0.001, 1).class).toBe('fail');
+    expect(sampleRatioTest(steady(5000, 0, 3), 100, 0.001)).toMatchObject({
+      class: 'nodata',
+      note: 'no split to test at 100 %',
+    });
+  });
+
+  it('counts stored requests at the current version, failovers with their assigned cohort', () => {
+    const at = (minute: number, configVersion: string, cohort: string, requests: number, failovers = 0) => ({
+      minute,
+      configVersion,
+      workerVersion: 'w1',
+      cohort,
+      requests,
+      failovers,
+      storedRequests: requests / 2,
+    });
+    expect(
+      splitCounts(
+        [
+          at(60, '3', 'canary', 200, 40),
+          at(60, '3', 'stable', 1800),
+          at(60, '2', 'canary', 1000),
+          at(120, '3', 'canary', 100),
+        ],
+        3,
+      ),
+    ).toEqual({
+      canary: 150,
+      stable: 900,
+      minutes: [
+        { canary: 100, stable: 900 },
+        { canary: 50, stable: 0 },
+      ],
+    });
   });
 
   it('has the textbook critical values', () => {
@@ -52,25 +135,6 @@ describe('sampleRatioTest (chi-squared, two cohorts, one degree of freedom)', ()
     expect(chiSquaredPValue(6.634897)).toBeCloseTo(0.01, 6);
     expect(chiSquaredPValue(10.827566) / 0.001).toBeCloseTo(1, 4);
     expect(chiSquaredPValue(0)).toBe(1);
-  });
-
-  it('needs an expected count of 8 per cohort (GrowthBook’s minimum), and a split to test', () => {
-    // 70 requests at 10 %: 7 expected in the canary.
-    expect(sampleRatioTest({ canary: 0, stable: 70 }, 10, 0.001)).toMatchObject({
-      class: 'nodata',
-      pValue: null,
-    });
-    // 80 requests at 10 %: 8 expected, so it is judged (χ² 8.89, p 0.0029: not yet a mismatch).
-    expect(sampleRatioTest({ canary: 0, stable: 80 }, 10, 0.001)).toMatchObject({
-      class: 'pass',
-      pValue: expect.closeTo(0.00287, 5),
-    });
-    // A canary that receives nothing from 200 requests is a mismatch.
-    expect(sampleRatioTest({ canary: 0, stable: 200 }, 10, 0.001).class).toBe('fail');
-    expect(sampleRatioTest({ canary: 5000, stable: 0 }, 100, 0.001)).toMatchObject({
-      class: 'nodata',
-      note: 'no split to test at 100 %',
-    });
   });
 });
 

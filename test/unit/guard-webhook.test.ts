@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyzeCanary, EMPTY_COHORT_STATS } from '../../src/guard/analyze-canary';
+import { analyzeCanary } from '../../src/guard/analyze-canary';
 import { createWebhookNotifier, guardMessage } from '../../src/guard/guard-notifier';
 import { resolveThresholds } from '../../src/guard/guard-settings';
-import { newAccountId, webhookReceiver } from '../support/fake-sql-api/control';
+import { newAccountId, unsampled, webhookReceiver } from '../support/fake-sql-api/control';
 import { startWebhookReceiver } from '../support/fake-sql-api/webhook-receiver';
 
 const breach = analyzeCanary(
   {
-    canary: { ...EMPTY_COHORT_STATS, requests: 800, errors: 40, p95Ms: 2500 },
-    stable: { ...EMPTY_COHORT_STATS, requests: 7200, errors: 7 },
+    canary: unsampled({ requests: 800, errors: 40, p95Ms: 2500 }),
+    stable: unsampled({ requests: 7200, errors: 7 }),
   },
   resolveThresholds(undefined),
   'last 5 min',
@@ -40,7 +40,7 @@ describe('guardMessage', () => {
       'edge-rollout guard aborted the canary at 10 % (production): everyone is back on stable (config v8).',
     );
     const blocks = JSON.stringify(message.blocks);
-    expect(blocks).toContain('• canary error rate 5.00 % &gt; 1 %');
+    expect(blocks).toContain('• canary error rate 5.00 % &gt; 1.00 % (max of 1 % and stable + 0.5 points)');
     expect(blocks).toContain('• canary p95 2500 ms &gt; 2000 ms');
     expect(blocks).toContain('canary: 800 req, 5.00 % errors, p95 2500 ms | stable: 7200 req, 0.10 % errors');
     expect(blocks).not.toMatch(/[<>]/);

@@ -16,6 +16,20 @@ describe('SQL builders', () => {
     );
   });
 
+  it('counts stored rows for the exact tests, unweighted, with slow requests against the launch limit', () => {
+    const sql = cohortStatsQuery({ dataset: 'edge_rollout', window: { lastMinutes: 5, slowerThanMs: 3000 } });
+    expect(sql).toContain(
+      "SUM(if((blob4 NOT IN ('EVENT', 'PROBE')) AND (double1 > 3000), 1, 0)) AS storedSlow",
+    );
+    expect(sql).toMatch(/SUM\(if\(.*, 1, 0\)\) AS storedRequests/);
+    expect(sql).toMatch(/SUM\(if\(.*, double5, 0\)\) AS storedEmailFailed/);
+    expect(checkAnalyticsSql(sql)).toEqual([]);
+    // The checker still refuses an unweighted sum under any other name.
+    expect(checkAnalyticsSql(sql.replace('AS storedSlow', 'AS slow'))).toEqual([
+      expect.stringMatching(/is not weighted by _sample_interval/),
+    ]);
+  });
+
   it('builds the guard query per assigned cohort over the last minutes or since a moment', () => {
     const recent = cohortStatsQuery({ dataset: 'edge_rollout', window: { lastMinutes: 5 } });
     expect(recent).toContain("WHERE timestamp > NOW() - INTERVAL '5' MINUTE");

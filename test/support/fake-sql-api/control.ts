@@ -55,9 +55,32 @@ export function webhookReceiver(baseUrl: string) {
 type CohortInput = Partial<CohortStats> | undefined;
 
 /**
+ * A cohort's stats as unsampled data gives them: each stored row is one request or outcome, so
+ * the stored counts equal the weighted ones unless given; a p95 above 2000 ms stores 10 % of the
+ * requests as slower than that (the p95 row's test judges that share).
+ *
+ * @example
+ * unsampled({ requests: 1000, errors: 80 }).storedErrors; // 80
+ */
+export function unsampled(given: CohortInput = {}): CohortStats {
+  const s = { ...EMPTY_COHORT_STATS, ...given };
+  return {
+    ...s,
+    storedRequests: given.storedRequests ?? s.requests,
+    storedErrors: given.storedErrors ?? s.errors,
+    storedSlow: given.storedSlow ?? (s.p95Ms > 2000 ? Math.ceil(s.requests * 0.1) : 0),
+    storedEmailDelivered: given.storedEmailDelivered ?? s.emailDelivered,
+    storedEmailFailed: given.storedEmailFailed ?? s.emailFailed,
+    storedUploadsOk: given.storedUploadsOk ?? s.uploadsOk,
+    storedUploadsFailed: given.storedUploadsFailed ?? s.uploadsFailed,
+  };
+}
+
+/**
  * The SQL API's `FORMAT JSON` answer to the cohort-stats query, as Analytics Engine would send
  * it: UInt64 sums as strings (ClickHouse quotes 64-bit integers), Float64 as numbers, one row
- * per cohort that saw traffic.
+ * per cohort that saw traffic. Stored counts default to the weighted ones (no sampling), and a
+ * p95 above 2000 ms to 10 % of requests stored as slower than that.
  *
  * @example
  * cohortStatsAnswer({ canary: { requests: 500, errors: 30, p95Ms: 300 }, stable: { requests: 4500 } });
@@ -66,7 +89,7 @@ export function cohortStatsAnswer(stats: { canary?: CohortInput; stable?: Cohort
   const rows = (['canary', 'stable'] as const)
     .filter((cohort) => stats[cohort] !== undefined)
     .map((cohort) => {
-      const s = { ...EMPTY_COHORT_STATS, ...stats[cohort] };
+      const s = unsampled(stats[cohort]);
       return {
         cohort,
         requests: String(s.requests),
@@ -76,6 +99,13 @@ export function cohortStatsAnswer(stats: { canary?: CohortInput; stable?: Cohort
         emailFailed: s.emailFailed,
         uploadsOk: s.uploadsOk,
         uploadsFailed: s.uploadsFailed,
+        storedRequests: String(s.storedRequests),
+        storedErrors: String(s.storedErrors),
+        storedSlow: String(s.storedSlow),
+        storedEmailDelivered: s.storedEmailDelivered,
+        storedEmailFailed: s.storedEmailFailed,
+        storedUploadsOk: s.storedUploadsOk,
+        storedUploadsFailed: s.storedUploadsFailed,
       };
     });
   return {
@@ -88,6 +118,13 @@ export function cohortStatsAnswer(stats: { canary?: CohortInput; stable?: Cohort
       { name: 'emailFailed', type: 'Float64' },
       { name: 'uploadsOk', type: 'Float64' },
       { name: 'uploadsFailed', type: 'Float64' },
+      { name: 'storedRequests', type: 'UInt64' },
+      { name: 'storedErrors', type: 'UInt64' },
+      { name: 'storedSlow', type: 'UInt64' },
+      { name: 'storedEmailDelivered', type: 'Float64' },
+      { name: 'storedEmailFailed', type: 'Float64' },
+      { name: 'storedUploadsOk', type: 'Float64' },
+      { name: 'storedUploadsFailed', type: 'Float64' },
     ],
     data: rows,
     rows: rows.length,
@@ -103,6 +140,8 @@ export interface TrafficInput {
   cohort: 'canary' | 'stable';
   requests: number;
   failovers?: number;
+  /** Stored rows; the weighted `requests` when absent (no sampling). */
+  storedRequests?: number;
 }
 
 /**
@@ -120,6 +159,7 @@ export function trafficSplitAnswer(rows: TrafficInput[]) {
     cohort: row.cohort,
     requests: String(row.requests),
     failovers: String(row.failovers ?? 0),
+    storedRequests: String(row.storedRequests ?? row.requests),
   }));
   return {
     meta: [
@@ -129,6 +169,7 @@ export function trafficSplitAnswer(rows: TrafficInput[]) {
       { name: 'cohort', type: 'String' },
       { name: 'requests', type: 'UInt64' },
       { name: 'failovers', type: 'UInt64' },
+      { name: 'storedRequests', type: 'UInt64' },
     ],
     data,
     rows: data.length,

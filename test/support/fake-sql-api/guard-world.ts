@@ -147,10 +147,16 @@ export async function guardWorld(vars: Record<string, string> = {}) {
     },
     /**
      * Scripts the fake SQL API for this scenario's account. A traffic-split query no rule
-     * answers gets an empty answer (no split to test, nothing propagated).
+     * answers gets an empty answer (no split to test, nothing propagated), and so does a
+     * cohort-stats query no rule answers (e.g. the whole-step window of a run: nothing beyond
+     * the recent window).
      */
     answer: (rules: FakeSqlRule[]) =>
-      api.script(account, TOKEN, [...rules, { sqlIncludes: 'AS minute', answer: trafficAnswer([]) }]),
+      api.script(account, TOKEN, [
+        ...rules,
+        { sqlIncludes: 'AS minute', answer: trafficAnswer([]) },
+        { sqlIncludes: 'AS storedUploadsFailed', answer: { json: cohortStatsAnswer({}) } },
+      ]),
     queries: () => api.requests(account),
     webhookCalls: () => hooks.calls(hook),
     webhookAnswers: (status: number) => hooks.answerWith(hook, status),
