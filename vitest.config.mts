@@ -1,6 +1,6 @@
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
-import { buildControlWorker } from './test/support/in-workerd/control-build';
+import { buildControlWorker } from './test/support/in-workerd/control-build.ts';
 
 // Five layers: unit tests of the core in Node (in-process only, no child processes: it stays
 // under 15 s); integration tests in workerd, one project per Worker (cloudflare:test helpers and

@@ -96,11 +96,30 @@ describe('demo collector (local Analytics Engine stand-in)', () => {
       expect(read.stats.canary.p95Ms).toBe(200);
       const minute = Math.floor(recent / 60_000) * 60;
       expect(read.stats.traffic).toEqual([
-        { minute, configVersion: '7', workerVersion: 'w1', cohort: 'stable', requests: 9, failovers: 0 },
-        { minute, configVersion: '7', workerVersion: 'w1', cohort: 'canary', requests: 4, failovers: 1 },
+        {
+          minute,
+          configVersion: '7',
+          workerVersion: 'w1',
+          cohort: 'stable',
+          requests: 9,
+          storedRequests: 9,
+          failovers: 0,
+        },
+        {
+          minute,
+          configVersion: '7',
+          workerVersion: 'w1',
+          cohort: 'canary',
+          requests: 4,
+          storedRequests: 4,
+          failovers: 1,
+        },
       ]);
       expect(read.stats.routes).toEqual({
-        email_delivery: { canary: { succeeded: 0, failed: 5 }, stable: { succeeded: 0, failed: 0 } },
+        email_delivery: {
+          canary: { succeeded: 0, failed: 5, storedSucceeded: 0, storedFailed: 5 },
+          stable: { succeeded: 0, failed: 0, storedSucceeded: 0, storedFailed: 0 },
+        },
       });
       // A window since a moment, and one restricted to a Worker version that wrote nothing.
       const since = await readWindowStats(client, 'edge_rollout', {
