@@ -14,12 +14,13 @@ usage() {
   cat <<'EOF'
 Usage: scripts/production-deploy.sh [options]
 
-Phase A  npm test and npm run typecheck; no REPLACE_WITH… placeholder left in the wrangler
-         config's environment; the production secrets: .env.production pushed with `wrangler
-         secret bulk` (names shown, never values) and every required secret present in the file
-         or in `wrangler secret list`; both origins' health URLs answer; the database migration
-         (--migrate), then the old version's compatibility check (--check-old); wrangler
-         deploy; the admin API answers.
+Phase A  npm test and npm run typecheck; no REPLACE_WITH… placeholder left in either Worker's
+         wrangler config for the environment; the production secrets: .env.production pushed
+         with `wrangler secret bulk` to each Worker whose config declares them (names shown,
+         never values), every required secret in the file or in that Worker's secret list;
+         both origins' health URLs answer; the database migration (--migrate), then the old
+         version's compatibility check (--check-old); wrangler deploy of the control Worker,
+         then of the edge Worker; the admin API answers.
 Phase B  canary 10 % -> gate -> 50 % -> gate -> 100 % -> gate, then promote, through npx rollout.
          A gate waits --bake seconds, then reads `npx rollout status --json` and passes only on a
          `healthy` guard verdict given after the step began, on the config version in force
@@ -51,7 +52,8 @@ Options:
                          launch before any traffic moves
   --secrets-file FILE    the production secrets (default: .env.production; optional); names
                          are checked against .env.production.example
-  --config FILE          the wrangler config (default: wrangler.toml); passed on to wrangler
+  --config FILE          the edge Worker's wrangler config (default: wrangler.toml)
+  --control-config FILE  the control Worker's config (default: worker/control/wrangler.toml)
   --dry-run              run every read-only precondition check (token, wrangler config,
                          secrets, origins) and report each failure; print every other step;
                          change nothing
@@ -81,6 +83,7 @@ MIGRATE=""
 CHECK_OLD=""
 SECRETS_FILE=""
 CONFIG_FILE=""
+CONTROL_CONFIG_FILE=""
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -99,6 +102,7 @@ while [[ $# -gt 0 ]]; do
     --check-old) need_value "$@" && CHECK_OLD=$2 && shift 2 ;;
     --secrets-file) need_value "$@" && SECRETS_FILE=$2 && shift 2 ;;
     --config) need_value "$@" && CONFIG_FILE=$2 && shift 2 ;;
+    --control-config) need_value "$@" && CONTROL_CONFIG_FILE=$2 && shift 2 ;;
     --dry-run) DRY_RUN=1 && shift ;;
     -h | --help) usage && exit 0 ;;
     *) die_usage "unknown argument: $1" ;;
@@ -123,6 +127,7 @@ for pct in "${STEP_LIST[@]}"; do
 done
 [[ $(awk "BEGIN { print ($previous == 100) }") == 1 ]] || die_usage "--steps must end at 100 (got $STEPS)"
 [[ -n $CONFIG_FILE && ! -f $CONFIG_FILE ]] && die_usage "--config: no such file: $CONFIG_FILE"
+[[ -n $CONTROL_CONFIG_FILE && ! -f $CONTROL_CONFIG_FILE ]] && die_usage "--control-config: no such file: $CONTROL_CONFIG_FILE"
 [[ -n $SECRETS_FILE && ! -f $SECRETS_FILE ]] && die_usage "--secrets-file: no such file: $SECRETS_FILE"
 [[ -z $CHECK_OLD || -n $MIGRATE ]] || die_usage "--check-old checks the stable version against a migration: it needs --migrate"
 # A real run needs the token before anything starts; a dry run reports it with the other checks.
@@ -132,12 +137,16 @@ export ROLLOUT_URL=$URL ROLLOUT_ACTOR=${ROLLOUT_ACTOR:-production-deploy} ROLLOU
 ENV_ARGS=(--env "$ENV_NAME")
 [[ -n $CONFIG_FILE ]] && ENV_ARGS+=(--config "$CONFIG_FILE")
 WRANGLER_CONFIG=${CONFIG_FILE:-$ROOT/wrangler.toml}
+# The control Worker: deployed first (the edge's service binding names it), rolled back alone.
+CONTROL_CONFIG=${CONTROL_CONFIG_FILE:-$ROOT/worker/control/wrangler.toml}
+CONTROL_ARGS=(--env "$ENV_NAME" --config "$CONTROL_CONFIG")
 SECRETS_FILE=${SECRETS_FILE:-$ROOT/.env.production}
 SECRETS_EXAMPLE=$ROOT/.env.production.example
 LAUNCH_STATE_DIR=${LAUNCH_STATE_DIR:-$ROOT/.wrangler/launch}
 DEPLOYED=0
 MIGRATED=0
 PREVIOUS_VERSION=""
+PREVIOUS_CONTROL_VERSION=""
 # A dry run collects every failed precondition instead of stopping at the first.
 CHECK_FAILURES=()
 
@@ -146,6 +155,26 @@ feature_flags() {
 }
 
 phase() { printf '\n==> Phase %s\n' "$*"; }
+
+# declared_secrets CONFIG: the names in the config's top-level [secrets] required, space-separated.
+declared_secrets() {
+  node --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    import { parse } from "smol-toml";
+    console.log((parse(readFileSync(process.argv[1], "utf8")).secrets?.required ?? []).join(" "));
+  ' "$1"
+}
+
+# current_version WRANGLER_ARGS…: the version at 100 % of the Worker's deployment, or nothing.
+current_version() {
+  local deployment
+  deployment=$(wrangler_cmd deployments status "$@" --json 2>/dev/null) || return 0
+  node -e '
+    const d = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const v = (d.versions || []).find((x) => x.percentage === 100);
+    if (v && /^[0-9A-Za-z-]{1,64}$/.test(v.version_id)) console.log(v.version_id);
+  ' <<<"$deployment" 2>/dev/null || true
+}
 step() { printf '  -> %s\n' "$*"; }
 
 rollback_command() {
@@ -160,7 +189,10 @@ rollback_command() {
 fail() {
   printf '     ✘ %s\n' "$1" >&2
   if [[ $DEPLOYED == 1 ]]; then
-    printf '\nDeploy stopped. Roll back now (KV abort, instant; then the Worker code):\n  %s\n' "$(rollback_command "${2:-$1}")" >&2
+    printf '\nDeploy stopped. Roll back now (the kill switch stops the canary, then the edge Worker goes back\nto its previous version; bounds: docs/KILL-SWITCH.md):\n  %s\n' "$(rollback_command "${2:-$1}")" >&2
+    [[ -n $PREVIOUS_CONTROL_VERSION ]] &&
+      printf 'The control Worker was deployed too. Roll it back alone, only if it is at fault:\n  %s\n' \
+        "$(shell_words scripts/rollback.sh --plane control --env "$ENV_NAME" --url "$URL" --version "$PREVIOUS_CONTROL_VERSION" --reason "production-deploy: control")" >&2
   else
     printf '\nDeploy stopped before anything was deployed and before any traffic moved. Fix the cause and run again.\n' >&2
   fi
@@ -187,7 +219,8 @@ check_failed() {
 # a file or the terminal.
 SECRETS_READER='
 const fs = require("fs");
-const [examplePath, filePath, mode] = process.argv.slice(1);
+const [examplePath, filePath, mode, only] = process.argv.slice(1);
+const keep = only === undefined ? () => true : (name) => only.split(" ").includes(name);
 const NAME = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
 const known = [];
 const required = new Set();
@@ -215,7 +248,7 @@ if (filePath && fs.existsSync(filePath)) {
     else value = value.replace(/\s+#.*$/, "");
     if (!known.includes(match[1])) return out.push(`unknown ${match[1]}`);
     if (value === "") return out.push(`empty ${match[1]}`);
-    values[match[1]] = value;
+    if (keep(match[1])) values[match[1]] = value;
     out.push(`push ${match[1]}`);
   });
 }
@@ -301,18 +334,21 @@ if [[ $DRY_RUN == 1 ]]; then
   if [[ -n ${ROLLOUT_TOKEN:-} ]]; then ok "ROLLOUT_TOKEN is set"; else check_failed "ROLLOUT_TOKEN is not set: the launch needs it for every npx rollout step"; fi
 fi
 
-step "wrangler config: $(shell_words "${WRANGLER_CONFIG#"$ROOT"/}") [env.$ENV_NAME]"
-# Placeholders in this environment's tables ([env.NAME], [[env.NAME.kv_namespaces]], …).
-placeholders=$(awk -v env="$ENV_NAME" '
-  /^[[:space:]]*\[/ { header = $0; gsub(/[][[:space:]]/, "", header); inside = (header == "env." env || index(header, "env." env ".") == 1) }
-  inside && /REPLACE_WITH/ && !/^[[:space:]]*#/ { printf "line %d: %s\n", NR, $0 }
-' "$WRANGLER_CONFIG")
-if [[ -n $placeholders ]]; then
-  indent <<<"$placeholders"
-  check_failed "the wrangler config still has REPLACE_WITH… placeholders for env $ENV_NAME (create the namespace and put its id there: docs/LAUNCH-RUNBOOK.md)"
-else
-  ok "no placeholder left for env $ENV_NAME"
-fi
+for plane in edge control; do
+  if [[ $plane == edge ]]; then config_file=$WRANGLER_CONFIG; else config_file=$CONTROL_CONFIG; fi
+  step "$plane wrangler config: $(shell_words "${config_file#"$ROOT"/}") [env.$ENV_NAME]"
+  # Placeholders in this environment's tables ([env.NAME], [[env.NAME.kv_namespaces]], …).
+  placeholders=$(awk -v env="$ENV_NAME" '
+    /^[[:space:]]*\[/ { header = $0; gsub(/[][[:space:]]/, "", header); inside = (header == "env." env || index(header, "env." env ".") == 1) }
+    inside && /REPLACE_WITH/ && !/^[[:space:]]*#/ { printf "line %d: %s\n", NR, $0 }
+  ' "$config_file")
+  if [[ -n $placeholders ]]; then
+    indent <<<"$placeholders"
+    check_failed "the $plane wrangler config still has REPLACE_WITH… placeholders for env $ENV_NAME (create the namespace and put its id there: docs/LAUNCH-RUNBOOK.md)"
+  else
+    ok "no placeholder left for env $ENV_NAME"
+  fi
+done
 
 step "production secrets: $(shell_words "${SECRETS_FILE#"$ROOT"/}") and wrangler secret list"
 report=$(secrets_report) || { indent <<<"$report"; fail "cannot read $SECRETS_EXAMPLE"; }
@@ -327,25 +363,33 @@ if [[ -f $SECRETS_FILE ]]; then
 else
   printf '     no secrets file: only the secrets already set count\n'
 fi
-if listed=$(wrangler_cmd secret list "${ENV_ARGS[@]}"); then
-  # wrangler prints the list as JSON, possibly after a banner line.
-  existing=$(node -e '
-    const text = require("fs").readFileSync(0, "utf8");
-    const list = JSON.parse(text.slice(text.indexOf("[")));
-    console.log(list.map((s) => s.name).join(" "));
-  ' <<<"$listed" 2>/dev/null) || existing=""
-  missing=""
-  for name in $required; do
-    [[ " $to_push " == *" $name "* || " $existing " == *" $name "* ]] || missing+=" $name"
-  done
-  if [[ -n $missing ]]; then
-    check_failed "required secret(s) missing from both $(shell_words "${SECRETS_FILE#"$ROOT"/}") and wrangler secret list:$missing"
+# Each secret goes to the Worker(s) whose config declares it ([secrets] required at the top).
+for plane in edge control; do
+  if [[ $plane == edge ]]; then config_file=$WRANGLER_CONFIG; args=("${ENV_ARGS[@]}"); else config_file=$CONTROL_CONFIG; args=("${CONTROL_ARGS[@]}"); fi
+  declared=$(declared_secrets "$config_file") || { check_failed "cannot read the $plane config's [secrets]"; continue; }
+  if listed=$(wrangler_cmd secret list "${args[@]}"); then
+    # wrangler prints the list as JSON, possibly after a banner line.
+    existing=$(node -e '
+      const text = require("fs").readFileSync(0, "utf8");
+      const list = JSON.parse(text.slice(text.indexOf("[")));
+      console.log(list.map((s) => s.name).join(" "));
+    ' <<<"$listed" 2>/dev/null) || existing=""
+    missing=""
+    checked=""
+    for name in $required; do
+      [[ " $declared " == *" $name "* ]] || continue
+      checked+=" $name"
+      [[ " $to_push " == *" $name "* || " $existing " == *" $name "* ]] || missing+=" $name"
+    done
+    if [[ -n $missing ]]; then
+      check_failed "required secret(s) of the $plane Worker missing from both $(shell_words "${SECRETS_FILE#"$ROOT"/}") and its wrangler secret list:$missing"
+    else
+      ok "every required secret of the $plane Worker is set or in the file:${checked:- (none)}"
+    fi
   else
-    ok "every required secret is set or in the file: $required"
+    check_failed "wrangler secret list of the $plane Worker failed (logged in? the Worker deployed once?)"
   fi
-else
-  check_failed "wrangler secret list failed (logged in? the Worker deployed once?)"
-fi
+done
 
 for origin in stable canary; do
   if [[ $origin == stable ]]; then health_url=$STABLE_HEALTH; else health_url=$CANARY_HEALTH; fi
@@ -357,18 +401,15 @@ for origin in stable canary; do
   fi
 done
 
-step "current Worker version (the rollback target)"
+step "current Worker versions (the rollback targets)"
 if [[ $DRY_RUN == 1 ]]; then
   would wrangler deployments status "${ENV_ARGS[@]}" --json
+  would wrangler deployments status "${CONTROL_ARGS[@]}" --json
 else
-  if deployment=$(wrangler_cmd deployments status "${ENV_ARGS[@]}" --json 2>/dev/null); then
-    PREVIOUS_VERSION=$(node -e '
-      const d = JSON.parse(require("fs").readFileSync(0, "utf8"));
-      const v = (d.versions || []).find((x) => x.percentage === 100);
-      if (v && /^[0-9A-Za-z-]{1,64}$/.test(v.version_id)) console.log(v.version_id);
-    ' <<<"$deployment" 2>/dev/null || true)
-  fi
-  if [[ -n $PREVIOUS_VERSION ]]; then ok "currently deployed: $PREVIOUS_VERSION"; else ok "no current version found (first deploy?)"; fi
+  PREVIOUS_VERSION=$(current_version "${ENV_ARGS[@]}")
+  PREVIOUS_CONTROL_VERSION=$(current_version "${CONTROL_ARGS[@]}")
+  if [[ -n $PREVIOUS_VERSION ]]; then ok "edge currently deployed: $PREVIOUS_VERSION"; else ok "edge: no current version found (first deploy?)"; fi
+  if [[ -n $PREVIOUS_CONTROL_VERSION ]]; then ok "control currently deployed: $PREVIOUS_CONTROL_VERSION"; else ok "control: no current version found (first deploy?)"; fi
 fi
 
 # Secrets last in the checks: pushing them deploys a new version, so every read-only check has
@@ -378,12 +419,20 @@ if [[ -n $to_push ]]; then
   if [[ $DRY_RUN == 1 ]]; then
     printf '     would push with wrangler secret bulk (values never shown): %s\n' "$to_push"
   elif [[ ${#CHECK_FAILURES[@]} -eq 0 ]]; then
-    printf '     pushing with wrangler secret bulk (values never shown): %s\n' "$to_push"
-    # The JSON goes from node to wrangler through a pipe: no value in argv, a file or the output.
-    pushed=$(node -e "$SECRETS_READER" "$SECRETS_EXAMPLE" "$SECRETS_FILE" json |
-      wrangler_cmd secret bulk "${ENV_ARGS[@]}" 2>&1) || { { grep -v '=' <<<"$pushed" || true; } | indent; fail "wrangler secret bulk failed"; }
-    # wrangler secret bulk deploys a new version at once: from here a failure needs the rollback.
-    DEPLOYED=1
+    # Control first, like the code: each Worker gets the secrets its config declares.
+    for plane in control edge; do
+      if [[ $plane == edge ]]; then config_file=$WRANGLER_CONFIG; args=("${ENV_ARGS[@]}"); else config_file=$CONTROL_CONFIG; args=("${CONTROL_ARGS[@]}"); fi
+      declared=$(declared_secrets "$config_file")
+      names=""
+      for name in $to_push; do [[ " $declared " == *" $name "* ]] && names+=" $name"; done
+      [[ -z $names ]] && continue
+      printf '     pushing to the %s Worker with wrangler secret bulk (values never shown):%s\n' "$plane" "$names"
+      # The JSON goes from node to wrangler through a pipe: no value in argv, a file or the output.
+      pushed=$(node -e "$SECRETS_READER" "$SECRETS_EXAMPLE" "$SECRETS_FILE" json "$declared" |
+        wrangler_cmd secret bulk "${args[@]}" 2>&1) || { { grep -v '=' <<<"$pushed" || true; } | indent; fail "wrangler secret bulk failed for the $plane Worker"; }
+      # wrangler secret bulk deploys a new version at once: from here a failure needs the rollback.
+      DEPLOYED=1
+    done
     ok "secrets pushed: $to_push"
   fi
 fi
@@ -415,7 +464,21 @@ if [[ $DRY_RUN == 1 && ${#CHECK_FAILURES[@]} -gt 0 ]]; then
   printf '\n     (the real run would stop here: %s failed check(s) above)\n' "${#CHECK_FAILURES[@]}"
 fi
 
-step "deploy the Worker"
+# Control first: the edge's service binding must find its target. The control Worker holds the
+# Durable Object class, so it is always a plain deploy (Cloudflare refuses a gradual deployment
+# of a version that changes a class).
+step "deploy the control Worker"
+if [[ $DRY_RUN == 1 ]]; then
+  would wrangler deploy "${CONTROL_ARGS[@]}"
+else
+  DEPLOYED=1
+  output=$(wrangler_cmd deploy "${CONTROL_ARGS[@]}" 2>&1) || { indent <<<"$output"; fail "wrangler deploy of the control Worker failed"; }
+  CONTROL_VERSION=$(sed -n 's/.*Current Version ID:[[:space:]]*\([0-9A-Za-z-]*\).*/\1/p' <<<"$output" | tail -n 1)
+  indent <<<"$output"
+  ok "control deployed version ${CONTROL_VERSION:-(unknown)}"
+fi
+
+step "deploy the edge Worker"
 if [[ $DRY_RUN == 1 && $USE_VERSIONS == 1 ]]; then
   would wrangler versions upload "${ENV_ARGS[@]}" && would wrangler versions deploy "<new version>@100" "${ENV_ARGS[@]}" -y
 elif [[ $DRY_RUN == 1 ]]; then
@@ -433,7 +496,7 @@ else
     NEW_VERSION=$(sed -n 's/.*Current Version ID:[[:space:]]*\([0-9A-Za-z-]*\).*/\1/p' <<<"$output" | tail -n 1)
   fi
   indent <<<"$output"
-  ok "deployed version ${NEW_VERSION:-(unknown)}"
+  ok "edge deployed version ${NEW_VERSION:-(unknown)}"
 fi
 
 step "the admin API answers"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Rolls a launch back: the canary stops in KV first (instant for users), then the Worker's code
-# goes back a version, then both are verified. See --help and docs/CLI.md.
+# Rolls a launch back: the canary stops first, then the edge Worker's code goes back a version,
+# then both are verified. With --plane control, the control Worker's code alone goes back. See
+# --help and docs/ROLLBACK-PROCEDURE.md.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,16 +14,27 @@ usage() {
   cat <<'EOF'
 Usage: scripts/rollback.sh [options]
 
-Step 1  Stop the canary in KV, instant for users: `npx rollout abort`. When the admin API is
-        down or failing, the kill switch instead, keeping any flag kills already in force:
+Rolls back the edge Worker (the one in front of the app) by default:
+Step 1  Stop the canary: `npx rollout abort` (it reaches every location within the bound of
+        docs/KILL-SWITCH.md). When the admin API is down or failing, the kill switch in KV
+        instead, keeping any flag kills already in force (KV's own, longer bound):
         wrangler kv key put --binding=ROLLOUT kill "canary ..." --remote --env <env>
-Step 2  `wrangler rollback [version]`: the Worker's code goes back to the previous version.
-        This does NOT revert KV: the config, the flags and the kill switch stay as step 1 left
-        them (lift the kill switch later with `npx rollout kill off`).
+Step 2  `wrangler rollback [version]` of the edge Worker: its code goes back to the previous
+        version. This does NOT revert KV or the control plane: the config, the flags, the audit
+        log and the kill switch stay as step 1 left them (lift the kill switch later with
+        `npx rollout kill off`). The edge has no Durable Object, so this is never refused.
 Step 3  Verify: `npx rollout status` shows the rollout aborted (or the canary killed), and fresh
         requests to the Worker answer `x-rollout-cohort: stable`. Retried until --verify-timeout.
 
+With --plane control, the control Worker (admin API, cockpit, guard, the single writer) alone:
+Step 2  `wrangler rollback [version] --config worker/control/wrangler.toml`: its code goes back.
+        Visitors, the edge and the rollout's state (config, audit, kill) are untouched. Cloudflare
+        refuses it across a Durable Object migration: then deploy a fix forward instead
+        (docs/ROLLBACK-PROCEDURE.md).
+Step 3  Verify: the admin API answers (`npx rollout health` and `npx rollout status`).
+
 Options:
+  --plane edge|control     which Worker's code goes back (default: edge)
   --env NAME               wrangler environment (default: production)
   --url URL                the Worker's URL (default: $ROLLOUT_URL)
   --version ID             the Worker version to roll back to (default: the previous one)
@@ -58,6 +70,7 @@ URL=${ROLLOUT_URL:-}
 VERSION=""
 REASON="rollback.sh"
 SKIP_WORKER=0
+PLANE=edge
 CHECK_PATH=/
 VERIFY_TIMEOUT=120
 DRY_RUN=0
@@ -67,6 +80,7 @@ CLEAR_MIGRATION_RECORD=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --env) need_value "$@" && ENV_NAME=$2 && shift 2 ;;
+    --plane) need_value "$@" && PLANE=$2 && shift 2 ;;
     --url) need_value "$@" && URL=$2 && shift 2 ;;
     --version) need_value "$@" && VERSION=$2 && shift 2 ;;
     --reason) need_value "$@" && REASON=$2 && shift 2 ;;
@@ -95,6 +109,7 @@ if [[ $CLEAR_MIGRATION_RECORD == 1 ]]; then
   exit 0
 fi
 
+[[ $PLANE == edge || $PLANE == control ]] || die_usage "--plane must be edge or control"
 validate_env_and_url
 URL=${URL%/}
 [[ -z $VERSION || $VERSION =~ ^[0-9A-Za-z-]{1,64}$ ]] || die_usage "--version must be a Worker version id"
@@ -105,6 +120,7 @@ URL=${URL%/}
 
 export ROLLOUT_URL=$URL ROLLOUT_ACTOR=${ROLLOUT_ACTOR:-rollback.sh} ROLLOUT_ENV=$ENV_NAME
 ENV_ARGS=(--env "$ENV_NAME")
+CONTROL_ARGS=(--env "$ENV_NAME" --config "$ROOT/worker/control/wrangler.toml")
 FAILED=()
 
 # The Worker goes back; the schema does not. Said at the start and again at the end.
@@ -176,11 +192,52 @@ kv_kill() {
 }
 
 [[ $DRY_RUN == 1 ]] && printf 'DRY RUN: nothing below is run, nothing changes.\n'
+if [[ $PLANE == control ]]; then
+  printf 'Rolling back the control Worker of %s (wrangler env %s): %s\n' "$URL" "$ENV_NAME" "$REASON"
+  printf 'Visitors, the edge Worker and the rollout state (config, flags, audit, kill) are not changed.\n'
+  step "1/2 Roll back the control Worker's code (wrangler rollback --config worker/control/wrangler.toml)"
+  ROLLBACK_ARGS=(rollback)
+  [[ -n $VERSION ]] && ROLLBACK_ARGS+=("$VERSION")
+  ROLLBACK_ARGS+=("${CONTROL_ARGS[@]}" --message "$REASON" -y)
+  if [[ $DRY_RUN == 1 ]]; then
+    would wrangler "${ROLLBACK_ARGS[@]}"
+  elif output=$(wrangler_cmd "${ROLLBACK_ARGS[@]}" 2>&1); then
+    indent <<<"$output"
+    ok "control Worker rolled back to ${VERSION:-the previous version}"
+  else
+    indent <<<"$output"
+    bad "wrangler rollback of the control Worker failed"
+    if grep -qi 'migration' <<<"$output"; then
+      printf '     Cloudflare refuses a rollback across a Durable Object migration: deploy a fix forward\n'
+      printf '     (docs/ROLLBACK-PROCEDURE.md, "The control Worker").\n'
+    fi
+    exit 1
+  fi
+  step "2/2 Verify: the admin API answers"
+  if [[ $DRY_RUN == 1 ]]; then
+    would npx rollout health
+    would npx rollout status
+    printf '\nDry run done: nothing was run or changed.\n'
+    exit 0
+  fi
+  deadline=$((SECONDS + VERIFY_TIMEOUT))
+  until rollout health >/dev/null 2>&1 && status=$(rollout status 2>&1); do
+    if ((SECONDS >= deadline)); then
+      bad "the admin API at $URL does not answer"
+      exit 1
+    fi
+    sleep 2
+  done
+  indent <<<"$status"
+  ok "the admin API answers"
+  printf '\nControl Worker rolled back and verified.\n'
+  exit 0
+fi
 printf 'Rolling back %s (wrangler env %s): %s\n' "$URL" "$ENV_NAME" "$REASON"
 [[ $DRY_RUN == 1 ]] || retire_migration_record
 database_reminder
 
-step "1/3 Stop the canary (KV abort, instant for users)"
+step "1/3 Stop the canary (abort through the admin API; the KV kill switch if that fails)"
 if [[ $DRY_RUN == 1 ]]; then
   would npx rollout abort --reason "$REASON"
   printf '     if the admin API is down or failing:\n'
@@ -199,7 +256,7 @@ else
   fi
 fi
 
-step "2/3 Roll back the Worker's code (wrangler rollback; this does NOT revert KV)"
+step "2/3 Roll back the edge Worker's code (wrangler rollback; this does NOT revert KV or the control plane)"
 ROLLBACK_ARGS=(rollback)
 [[ -n $VERSION ]] && ROLLBACK_ARGS+=("$VERSION")
 ROLLBACK_ARGS+=("${ENV_ARGS[@]}" --message "$REASON" -y)
@@ -208,7 +265,7 @@ if [[ $SKIP_WORKER == 1 ]]; then
 elif [[ $DRY_RUN == 1 ]]; then
   would wrangler "${ROLLBACK_ARGS[@]}"
 elif wrangler_cmd "${ROLLBACK_ARGS[@]}" 2>&1 | indent; then
-  ok "Worker rolled back to ${VERSION:-the previous version}"
+  ok "edge Worker rolled back to ${VERSION:-the previous version}"
 else
   bad "wrangler rollback failed"
   FAILED+=("Worker rollback")

@@ -222,6 +222,13 @@ describe('OpenFeature clients against the OFREP endpoints of wrangler dev', () =
       body: JSON.stringify({ flags: ['fileStorage'] }),
     });
     expect(killed.status, await killed.text()).toBe(200);
+    // The write commits in the control Worker; the edge sees it on its next refresh (seconds:
+    // docs/KILL-SWITCH.md), not in the same request.
+    const first = visitors.find((visitor) => visitor.header.fileStorage)!;
+    for (let attempt = 0; (await proxiedHeader(`rollout_id=${first.id}`)).header.fileStorage; attempt++) {
+      if (attempt > 40) throw new Error('the kill never reached the edge');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     const client = ServerOpenFeature.getClient('after-kill');
     for (const visitor of visitors) {
       const { header } = await proxiedHeader(`rollout_id=${visitor.id}`);

@@ -53,6 +53,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
   let dir: string;
   let config: string;
   let stateDir: string;
+  let controlConfig: string;
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'production-deploy-'));
@@ -62,6 +63,14 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     writeFileSync(
       config,
       readFileSync('wrangler.toml', 'utf8').replace(
+        /REPLACE_WITH_[A-Z_]+/g,
+        '0123456789abcdef0123456789abcdef',
+      ),
+    );
+    controlConfig = join(dir, 'control.wrangler.toml');
+    writeFileSync(
+      controlConfig,
+      readFileSync('worker/control/wrangler.toml', 'utf8').replace(
         /REPLACE_WITH_[A-Z_]+/g,
         '0123456789abcdef0123456789abcdef',
       ),
@@ -78,6 +87,8 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     healthArgs = [
       '--config',
       config,
+      '--control-config',
+      controlConfig,
       '--stable-health',
       `http://127.0.0.1:${world.stable.port}/health`,
       '--canary-health',
@@ -121,13 +132,14 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     const real = (name: string) =>
       execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
     if (options.guardDuringBake) {
-      const trigger = `${world.worker.url}/__scheduled?cron=*+*+*+*+*`;
+      // The control Worker's "run now" (the Cron handler's run at the current time).
+      const trigger = `${world.worker.url}/__rollout/guard/run`;
       writeFileSync(
         join(bin, 'sleep'),
         [
           '#!/bin/sh',
-          `ran=$(curl -sS --max-time 30 '${trigger}')`,
-          '[ "$ran" = "Ran scheduled event" ] || { echo "the scheduled handler did not run: $ran" >&2; exit 1; }',
+          `ran=$(curl -sS --max-time 30 -X POST -H 'authorization: Bearer ${TOKEN}' '${trigger}')`,
+          'case "$ran" in *\'"ran":true\'*) ;; *) echo "the guard did not run: $ran" >&2; exit 1 ;; esac',
           ...(options.writeAfterGuard
             ? [
                 `curl -sS -f -o /dev/null --max-time 30 -X PUT -H 'authorization: Bearer ${TOKEN}' ` +
@@ -171,13 +183,18 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
       env,
     });
     expect(run.code, run.stderr).toBe(0);
-    // The only wrangler call is the read-only secret list.
-    expect(run.wranglerCalls).toEqual([[...secretList, config]]);
+    // The only wrangler calls are the read-only secret lists, one per Worker.
+    expect(run.wranglerCalls).toEqual([
+      [...secretList, config],
+      [...secretList, controlConfig],
+    ]);
     expect(run.stdout).toContain('DRY RUN: the read-only checks run; nothing else runs and nothing changes.');
     for (const line of [
       'would run: npm test',
       '✔ no placeholder left for env production',
-      `✔ every required secret is set or in the file: ${REQUIRED_SECRETS.join(' ')}`,
+      '✔ every required secret of the edge Worker is set or in the file: OVERRIDE_SECRET',
+      `✔ every required secret of the control Worker is set or in the file: ${REQUIRED_SECRETS.join(' ')}`,
+      `would run: wrangler deploy --env production --config ${controlConfig}`,
       '✔ stable origin is up',
       '✔ canary origin is up',
       `would run: wrangler deploy --env production --config ${config}`,
@@ -211,14 +228,21 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     const failures = run.stderr.slice(run.stderr.indexOf('check(s) failed'));
     for (const failure of [
       '✘ ROLLOUT_TOKEN is not set',
-      '✘ the wrangler config still has REPLACE_WITH… placeholders for env production',
-      '✘ required secret(s) missing from both .env.production and wrangler secret list: OVERRIDE_SECRET CF_ACCOUNT_ID CF_API_TOKEN',
+      '✘ the edge wrangler config still has REPLACE_WITH… placeholders for env production',
+      '✘ the control wrangler config still has REPLACE_WITH… placeholders for env production',
+      '✘ required secret(s) of the edge Worker missing from both .env.production and its wrangler secret list: OVERRIDE_SECRET',
+      '✘ required secret(s) of the control Worker missing from both .env.production and its wrangler secret list: OVERRIDE_SECRET CF_ACCOUNT_ID CF_API_TOKEN',
       "✘ the canary origin's health URL does not answer 2xx",
     ])
       expect(failures).toContain(failure);
-    expect(run.stdout).toContain('line 111: id = "REPLACE_WITH_PRODUCTION_KV_NAMESPACE_ID"');
-    expect(run.stderr).toContain('Dry run done: nothing was changed, but 4 check(s) failed');
-    expect(run.wranglerCalls).toEqual([['secret', 'list', '--env', 'production']]);
+    // The line numbers of the two configs' production KV placeholders.
+    expect(run.stdout).toContain('line 98: id = "REPLACE_WITH_PRODUCTION_KV_NAMESPACE_ID"');
+    expect(run.stdout).toContain('line 119: id = "REPLACE_WITH_PRODUCTION_KV_NAMESPACE_ID"');
+    expect(run.stderr).toContain('Dry run done: nothing was changed, but 6 check(s) failed');
+    expect(run.wranglerCalls).toEqual([
+      ['secret', 'list', '--env', 'production'],
+      ['secret', 'list', '--env', 'production', '--config', `${process.cwd()}/worker/control/wrangler.toml`],
+    ]);
   });
 
   it('--dry-run shows the migration, then the old-version check, before the deploy and any traffic', async () => {
@@ -266,7 +290,12 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     expect(run.stderr).toContain('✘ the migration failed');
     expect(run.stderr).toContain('Deploy stopped before anything was deployed and before any traffic moved.');
     expect(run.stderr).toContain('docs/ROLLBACK-PROCEDURE.md (Database)');
-    expect(run.wranglerCalls.map((call) => call[0])).toEqual(['secret', 'deployments']);
+    expect(run.wranglerCalls.map((call) => call[0])).toEqual([
+      'secret',
+      'secret',
+      'deployments',
+      'deployments',
+    ]);
     expect(existsSync(marker)).toBe(false);
     expect(await state()).toEqual(before);
 
@@ -310,11 +339,14 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      `✘ required secret(s) missing from both ${secrets} and wrangler secret list: CF_API_TOKEN`,
+      `✘ required secret(s) of the control Worker missing from both ${secrets} and its wrangler secret list: CF_API_TOKEN`,
     );
     expect(run.stdout).toContain('in the file: OVERRIDE_SECRET GUARD_WEBHOOK_URL');
     expect(run.stdout).toContain('skipped (empty in the file): SENTRY_DSN');
-    expect(run.wranglerCalls).toEqual([[...secretList, config]]);
+    expect(run.wranglerCalls).toEqual([
+      [...secretList, config],
+      [...secretList, controlConfig],
+    ]);
     expect(run.bulkSecretNames).toEqual([]);
     for (const value of Object.values(SECRET_VALUES)) expect(run.stdout + run.stderr).not.toContain(value);
 
@@ -326,7 +358,19 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
       { env: { ...env, WRANGLER_STUB_SECRETS: 'ADMIN_TOKEN,CF_ACCOUNT_ID' } },
     );
     expect(pushed.stdout).toContain('✔ secrets pushed: OVERRIDE_SECRET GUARD_WEBHOOK_URL CF_API_TOKEN');
-    expect(pushed.bulkSecretNames).toEqual([['OVERRIDE_SECRET', 'GUARD_WEBHOOK_URL', 'CF_API_TOKEN']]);
+    // Each Worker gets what its config declares: control first, then the edge.
+    expect(pushed.bulkSecretNames).toEqual([
+      ['OVERRIDE_SECRET', 'GUARD_WEBHOOK_URL', 'CF_API_TOKEN'],
+      ['OVERRIDE_SECRET'],
+    ]);
+    expect(pushed.wranglerCalls).toContainEqual([
+      'secret',
+      'bulk',
+      '--env',
+      'production',
+      '--config',
+      controlConfig,
+    ]);
     expect(pushed.wranglerCalls).toContainEqual([
       'secret',
       'bulk',
@@ -371,10 +415,13 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      'required secret(s) missing from both .env.production and wrangler secret list: ADMIN_TOKEN',
+      'required secret(s) of the control Worker missing from both .env.production and its wrangler secret list: ADMIN_TOKEN',
     );
     expect(run.stderr).toContain('Deploy stopped before anything was deployed');
-    expect(run.wranglerCalls).toEqual([[...secretList, config]]);
+    expect(run.wranglerCalls).toEqual([
+      [...secretList, config],
+      [...secretList, controlConfig],
+    ]);
     expect((await state()).state).toBe('idle');
   });
 
@@ -393,17 +440,22 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
       },
     );
     expect(run.code, run.stdout + run.stderr).toBe(0);
+    // Control first (the edge's service binding names it), then the edge.
     expect(run.wranglerCalls).toEqual([
       [...secretList, config],
+      [...secretList, controlConfig],
       ['deployments', 'status', '--env', 'production', '--config', config, '--json'],
+      ['deployments', 'status', '--env', 'production', '--config', controlConfig, '--json'],
+      ['deploy', '--env', 'production', '--config', controlConfig],
       ['deploy', '--env', 'production', '--config', config],
     ]);
     const phases = ['==> Phase A', '==> Phase B', '==> Phase C', 'Launched:'].map((marker) =>
       run.stdout.indexOf(marker),
     );
     expect(phases.every((at, i) => at >= 0 && (i === 0 || at > phases[i - 1]!))).toBe(true);
-    expect(run.stdout).toContain(`currently deployed: ${PREVIOUS}`);
-    expect(run.stdout).toContain(`deployed version ${NEW}`);
+    expect(run.stdout).toContain(`edge currently deployed: ${PREVIOUS}`);
+    expect(run.stdout).toContain(`control deployed version ${NEW}`);
+    expect(run.stdout).toContain(`edge deployed version ${NEW}`);
     for (const pct of [10, 50, 100]) {
       expect(run.stdout).toContain(`gate after ${pct} % passed: ramping at ${pct} %, guard healthy`);
     }
@@ -447,11 +499,15 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      '✘ gate after 10 % failed: the rollout is aborted; guard verdict: breach (canary error rate 3.20 % > 1 % over ',
+      '✘ gate after 10 % failed: the rollout is aborted; guard verdict: breach (canary error rate 3.20 % > 1.00 % (max of 1 % and stable + 0.5 points): 160 errors in 5000 requests',
     );
     expect(run.stderr).toContain('Deploy stopped. Roll back now');
     expect(run.stderr).toContain(
       `scripts/rollback.sh --env production --url ${world.worker.url} --version ${PREVIOUS} --reason 'production-deploy: gate after 10 % failed'\n`,
+    );
+    // The control Worker is rolled back only on purpose, by its own command.
+    expect(run.stderr).toContain(
+      `scripts/rollback.sh --plane control --env production --url ${world.worker.url} --version ${PREVIOUS}`,
     );
     expect(run.stdout).not.toContain('canary to 50 %');
     expect(await state()).toMatchObject({ state: 'aborted', percent: 0 });

@@ -116,7 +116,7 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
         ['rollback', VERSION, '--env', 'production', '--message', 'p95 above 2 s', '-y'],
       ]);
       expect(run.stdout).toContain('✔ aborted through the admin API');
-      expect(run.stdout).toContain('this does NOT revert KV');
+      expect(run.stdout).toContain('this does NOT revert KV or the control plane');
       expect(run.stdout).toContain('✔ status: aborted at 0 %');
       expect(run.stdout).toContain('✔ 5 of 5 fresh requests to / answered x-rollout-cohort: stable');
       expect(await state()).toMatchObject({ state: 'aborted', percent: 0 });
@@ -136,6 +136,7 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
       expect(run.code).toBe(1);
       expect(run.stdout).toContain('✘ wrangler rollback failed');
       expect(run.stderr).toContain('Rollback incomplete: Worker rollback failed.');
+      expect(run.stdout).not.toContain('worker/control/wrangler.toml');
       expect(await state()).toMatchObject({ state: 'aborted', percent: 0 });
     });
 
@@ -165,8 +166,56 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
       expect(run.stdout).toContain('✘ status: status unreadable: error: cannot reach the admin API');
     });
 
+    it('--plane control rolls back the control Worker alone, says what it leaves, and verifies the admin API', async () => {
+      await cli('set', '30');
+      const before = await state();
+      const dry = await runWithWranglerStub(
+        'scripts/rollback.sh',
+        ['--plane', 'control', '--dry-run', '--version', VERSION],
+        { env },
+      );
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.wranglerCalls).toEqual([]);
+      expect(dry.stdout).toContain(
+        `would run: wrangler rollback ${VERSION} --env production --config ${process.cwd()}/worker/control/wrangler.toml --message rollback.sh -y`,
+      );
+      const run = await runWithWranglerStub(
+        'scripts/rollback.sh',
+        ['--plane', 'control', '--version', VERSION, '--reason', 'cockpit bug', '--verify-timeout', '10'],
+        { env },
+      );
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      expect(run.wranglerCalls).toEqual([
+        [
+          'rollback',
+          VERSION,
+          '--env',
+          'production',
+          '--config',
+          `${process.cwd()}/worker/control/wrangler.toml`,
+          '--message',
+          'cockpit bug',
+          '-y',
+        ],
+      ]);
+      expect(run.stdout).toContain(
+        'Visitors, the edge Worker and the rollout state (config, flags, audit, kill) are not changed.',
+      );
+      expect(run.stdout).toContain('✔ the admin API answers');
+      // The canary was not touched: a control-plane rollback is not an abort.
+      expect(await state()).toEqual(before);
+      const refused = await runWithWranglerStub('scripts/rollback.sh', ['--plane', 'control'], {
+        env: { ...env, WRANGLER_STUB_FAIL: 'rollback' },
+      });
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toContain('✘ wrangler rollback of the control Worker failed');
+      // The suites below start from an aborted rollout, as the edge rollbacks above leave it.
+      await cli('abort', '--reason', 'after the control-plane rollback test');
+    });
+
     it('refuses bad arguments with exit 2', async () => {
       for (const args of [
+        ['--plane', 'both'],
         ['--version', 'not a version'],
         ['--verify-timeout', 'soon'],
         ['--reason'],

@@ -57,6 +57,17 @@ const FLIPS: (OpStep & { flag: string; enabled: boolean })[] = Array.from({ leng
   };
 });
 
+/** Waits (at most 10 s) until the edge serves config `version` or a later one. */
+async function edgeReaches(url: string, version: number): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const answer = await fetch(`${url}/ofrep/flags`);
+    const served = ((await answer.json()) as { configVersion?: number }).configVersion ?? -1;
+    if (served >= version) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the edge did not serve config version ${version} within 10 s`);
+}
+
 function requestFor(index: number): { method: string; path: string; body?: string } {
   if (index % 20 === 0) return { method: 'POST', path: `/api/invoices`, body: `{"n":${index}}` };
   if (index % 20 === 1) return { method: 'HEAD', path: `/assets/app-${index % 7}.js` };
@@ -112,6 +123,12 @@ describe('ramp soak: 21,000 requests from 3,000 cookie-holding visitors while op
         }
         const issuedAt = performance.now();
         const answer = await step.run(admin);
+        // The write commits in the control Worker; the edge serves it from its next refresh. A
+        // ramp step is done once the edge answers with the committed version (bounded wait);
+        // flag flips need no wait (no cohort depends on them).
+        const version = (answer.json as { version?: number }).version;
+        if (step.percent !== undefined && answer.status === 200 && typeof version === 'number')
+          await edgeReaches(worker.url, version);
         opWindows.push({ ...step, issuedAt, doneAt: performance.now() });
         if (answer.status !== 200) opFailures.push(`${step.label}: ${answer.status} ${answer.text}`);
         const config = (answer.json as { config?: { rollout: { salt: string; percent: number } } }).config;
@@ -198,10 +215,12 @@ describe('ramp soak: 21,000 requests from 3,000 cookie-holding visitors while op
     expect(reissued).toBe(0);
     expect(visitors.every((v) => v.id !== undefined)).toBe(true);
     // The soak exercised what it claims: visitors moved both ways, and most requests were
-    // judged against the exact assignment.
+    // judged against the exact assignment. The rest were sent while a ramp step reached the edge
+    // (up to CONFIG_CACHE_SECONDS, 1 s, after each of 4 writes: about a quarter of a 10 s run at
+    // full speed), and are judged by the forward-only rule alone.
     expect(movedToCanary).toBeGreaterThan(VISITORS * 0.9);
     expect(movedBackToStable).toBeGreaterThan(VISITORS * 0.9);
-    expect(assignmentChecks).toBeGreaterThan(requests * 0.8);
+    expect(assignmentChecks).toBeGreaterThan(requests * 0.6);
     // No write was lost to a concurrent one: the ramp ended aborted, and each flag holds the
     // value of its last flip.
     const state = await admin.call('GET', '/state');

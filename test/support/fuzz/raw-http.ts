@@ -1,4 +1,20 @@
+import { writeSync } from 'node:fs';
 import { connect } from 'node:net';
+
+/** Options of {@link rawHttp}. */
+export interface RawHttpOptions {
+  /**
+   * Like curl's `Expect: 100-continue` wait: a body of {@link LARGE_BODY_BYTES} or more with a
+   * `Content-Length` is held back after the head for up to this long, and never sent when the
+   * server answers first. A server that refuses a body by its declared length answers at once and
+   * closes; writing the body into that closing socket races the server's reset, which destroys
+   * the socket with the answer unread. 0 (the default) sends at once.
+   */
+  holdLargeBodyMs?: number;
+}
+
+/** From this size on, {@link RawHttpOptions.holdLargeBodyMs} applies (curl's threshold is 1 MiB). */
+export const LARGE_BODY_BYTES = 64 * 1024;
 
 /** A response read off a raw socket; status 0 when the server closed without one. */
 export interface RawResponse {
@@ -17,7 +33,12 @@ export interface RawResponse {
  * @example
  * await rawHttp(port, Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
  */
-export function rawHttp(port: number, requestBytes: Buffer, timeoutMs = 10_000): Promise<RawResponse> {
+export function rawHttp(
+  port: number,
+  requestBytes: Buffer,
+  timeoutMs = 10_000,
+  { holdLargeBodyMs = 0 }: RawHttpOptions = {},
+): Promise<RawResponse> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let settled = false;
@@ -47,11 +68,9 @@ export function rawHttp(port: number, requestBytes: Buffer, timeoutMs = 10_000):
     socket.on('end', () => finish());
     socket.on('close', () => finish());
     // The server may answer (e.g. 400 to an oversized body, 431) and close before it has read
-    // everything we send. A write into a socket the server has reset fails, and Node then
-    // destroys the socket with the answer unread in the kernel: so, like a real HTTP client,
-    // the body goes out a slice at a time and stops once the server has started answering.
+    // everything we send; sendPaced keeps that from losing the answer.
     socket.on('error', (error) => finish(error.message));
-    void sendPaced(socket, requestBytes, () => settled || chunks.length > 0);
+    void sendPaced(socket, requestBytes, () => settled || chunks.length > 0, holdLargeBodyMs);
   });
 }
 
@@ -59,26 +78,65 @@ export function rawHttp(port: number, requestBytes: Buffer, timeoutMs = 10_000):
 const SLICE_BYTES = 8 * 1024;
 
 /**
- * Writes the request head at once, then the body in slices, each after the previous one was
- * handed to the kernel and after one turn of the event loop's poll phase (setImmediate), so any
- * answer already received is read before the next write. Stops as soon as `answered()` holds.
+ * Writes the request head, then the body in slices, and stops as soon as `answered()` holds. A
+ * large body with a declared length may first be held back (see {@link RawHttpOptions}).
+ *
+ * The writes go to the socket's file descriptor directly, not through `socket.write`: a server
+ * that refuses a body answers and closes while we are still sending, and its reset makes the
+ * next write fail. Through `socket.write` that failure destroys the socket, and with it the
+ * answer still unread in the kernel. Written to the descriptor, the failure only ends the
+ * sending; the socket goes on reading, and gets the answer and then the reset, in that order.
  */
 async function sendPaced(
   socket: ReturnType<typeof connect>,
   bytes: Buffer,
   answered: () => boolean,
+  holdLargeBodyMs: number,
 ): Promise<void> {
+  await new Promise<void>((resolve) =>
+    socket.connecting ? socket.once('connect', () => resolve()) : resolve(),
+  );
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
   const headEnd = bytes.indexOf('\r\n\r\n');
   const bodyStart = headEnd < 0 ? bytes.length : headEnd + 4;
-  const slices = [bytes.subarray(0, bodyStart)];
-  for (let offset = bodyStart; offset < bytes.length; offset += SLICE_BYTES)
-    slices.push(bytes.subarray(offset, offset + SLICE_BYTES));
-  for (const slice of slices) {
-    if (answered() || socket.destroyed) return;
-    const written = await new Promise<boolean>((resolve) => socket.write(slice, (error) => resolve(!error)));
-    if (!written) return;
-    await new Promise((resolve) => setImmediate(resolve));
+  const head = bytes.subarray(0, bodyStart);
+  const body = bytes.subarray(bodyStart);
+  const write = typeof fd === 'number' && fd >= 0 ? writeToDescriptor(fd, answered) : writeToSocket(socket);
+  if (!(await write(head))) return;
+  const declaresLength = /^content-length:/im.test(head.toString('latin1'));
+  if (holdLargeBodyMs > 0 && declaresLength && body.length >= LARGE_BODY_BYTES) {
+    const deadline = Date.now() + holdLargeBodyMs;
+    while (!answered() && !socket.destroyed && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 5));
   }
+  for (let offset = 0; offset < body.length; offset += SLICE_BYTES) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (answered() || socket.destroyed) return;
+    if (!(await write(body.subarray(offset, offset + SLICE_BYTES)))) return;
+  }
+}
+
+/** Writes all of a slice to a non-blocking descriptor; false once the peer stopped taking bytes. */
+function writeToDescriptor(fd: number, answered: () => boolean): (slice: Buffer) => Promise<boolean> {
+  return async (slice) => {
+    let offset = 0;
+    while (offset < slice.length) {
+      try {
+        offset += writeSync(fd, slice, offset, slice.length - offset);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') return false;
+        // The send buffer is full: wait for the peer to read, unless it has answered meanwhile.
+        if (answered()) return false;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }
+    return true;
+  };
+}
+
+/** The portable fallback: `socket.write`, awaited slice by slice. */
+function writeToSocket(socket: ReturnType<typeof connect>): (slice: Buffer) => Promise<boolean> {
+  return (slice) => new Promise<boolean>((resolve) => socket.write(slice, (error) => resolve(!error)));
 }
 
 function isComplete(bytes: Buffer): boolean {
