@@ -98,6 +98,7 @@ export function splitHandler(deps: SplitDeps) {
         headersFor: originHeaders(request, publicUrl, snapshot, decision.flagValues),
         failoverStatuses: snapshot.config.failover.statuses,
         timeoutMs: snapshot.config.failover.timeoutMs,
+        fixedLengthStream,
       },
       deps.fetch,
       deps.clock,
@@ -157,6 +158,7 @@ export function splitHandler(deps: SplitDeps) {
         origins,
         headersFor: originHeaders(request, publicUrl, snapshot, flags),
         timeoutMs: snapshot.config.failover.timeoutMs,
+        fixedLengthStream,
       },
       !progress.dispatched,
     );
@@ -222,6 +224,9 @@ export function splitHandler(deps: SplitDeps) {
     }
   };
 }
+
+/** The runtime's stream that keeps a request body's `Content-Length` on its way to the origin. */
+const fixedLengthStream = (length: number) => new FixedLengthStream(length);
 
 /** How far a request got, for the error report and the fail-open answer. */
 interface SplitProgress {

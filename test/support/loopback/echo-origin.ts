@@ -21,7 +21,9 @@ export interface EchoBody {
  * as JSON. Request bodies are counted while streaming, never buffered.
  */
 export async function startEchoOrigin(name: string): Promise<LoopbackServer> {
-  const server = createServer((req, res) => void handle(name, req, res));
+  // A request whose body the client (or the Worker) aborted rejects while it is read: that ends
+  // the exchange, never the test run.
+  const server = createServer((req, res) => void handle(name, req, res).catch(() => req.socket.destroy()));
   server.on('upgrade', (req: IncomingMessage, socket: Socket) => greetWebSocket(name, req, socket));
   return listenOnLoopback(server);
 }
