@@ -128,8 +128,8 @@ function outcome(
  * a signal such as `AbortSignal.timeout` would stay attached to the body and abort it mid-stream.
  * A failure is the visitor's (`byClient`) when its body broke, or when the origin gave up while we
  * were waiting for the visitor's bytes (the origin's own upload timeout). An interim 1xx other
- * than 101 (the origin answering an `Expect` the runtime did not strip) is a failure: no client
- * response can be built from it.
+ * than 101 (the origin answering an `Expect` the runtime did not strip), or a 101 that carries no
+ * WebSocket, is a failure: no client response can be built from it.
  */
 async function fetchUpstream(
   fetchFn: FetchFunction,
@@ -157,6 +157,19 @@ async function fetchUpstream(
   const clientMs = () => upload?.clientMs() ?? 0;
   try {
     const response = await fetchFn(url, init);
+    // A 101 without a socket (a confused origin or middlebox) cannot be handed to a visitor: it
+    // is the origin's fault, like a reset, never an exception of ours.
+    if (response.status === 101 && (response as { webSocket?: unknown }).webSocket == null) {
+      await response.body?.cancel();
+      return {
+        kind: 'failure',
+        error: 'switching protocols (101) without a WebSocket',
+        timedOut: false,
+        ms: clock.now() - started,
+        clientMs: clientMs(),
+        byClient: false,
+      };
+    }
     if (response.status < 200 && response.status !== 101) {
       await response.body?.cancel();
       return {
@@ -246,9 +259,10 @@ export function upstreamFailureResponse(failure: NonNullable<ProxyOutcome['failu
 /**
  * The last resort when the splitter itself failed (a bug, never a bad input): the plan that sends
  * the request to stable, with the same deadline and header policy as any request (the caller's
- * `headersFor` carries the flags' declared defaults), and no failover. A GET or HEAD always goes;
- * another method only when no origin has seen it yet (`untouched`): once the canary was sent a
- * POST, it may already have acted on it, so it is never sent again.
+ * `headersFor` carries the flags' declared defaults), and no failover. Only when no origin has
+ * been sent the request yet (`untouched`), whatever the method: once the canary was sent a POST,
+ * it may already have acted on it, and even a GET must not reach the origins twice because of our
+ * own defect (issue 21: a bootstrap that threw made every such GET hit both origins).
  *
  * @example
  * const plan = failOpenPlan({ request, publicUrl, origins, headersFor, timeoutMs }, untouched);
@@ -258,7 +272,7 @@ export function failOpenPlan(
   plan: Omit<ProxyPlan, 'cohort' | 'failoverStatuses'>,
   untouched: boolean,
 ): ProxyPlan | undefined {
-  if (!untouched && !isReplayable(plan.request.method)) return undefined;
+  if (!untouched) return undefined;
   if (plan.request.bodyUsed) return undefined;
   return { ...plan, cohort: 'stable', failoverStatuses: [] };
 }
