@@ -21,8 +21,12 @@ export interface KillSwitch {
   unknownTokens: string[];
 }
 
-/** How a proxied request ended. */
-export type RequestOutcome = 'ok' | 'error' | 'failover';
+/**
+ * How a proxied request ended. `client` is a failure the visitor caused (an aborted, short or
+ * too slow upload, a dropped connection): it is recorded, but never counted as a cohort's error,
+ * latency or business failure, so a handful of hostile clients cannot make a canary look sick.
+ */
+export type RequestOutcome = 'ok' | 'error' | 'failover' | 'client';
 
 /**
  * One proxied request (or a group of reported events), as the splitter saw it. `toDataPoint`

@@ -264,6 +264,17 @@ export function errorsDashboard(thresholds: Thresholds): ImportableDashboard {
         values: [{ expression: perSecond(WHERE.clientError), alias: 'client_errors' }],
       }),
     },
+    {
+      title: 'Failures caused by visitors',
+      description:
+        'Requests the visitor broke (an aborted, short or too slow upload), per minute, per assigned cohort. They count in no error rate, latency or business rate, and the guard never judges them; a jump is a client or an attack, not a deploy.',
+      unit: 'short',
+      sql: timeSeriesQuery({
+        dataset: DATASET,
+        where: [WHERE.byClient],
+        values: [{ expression: `${weightedCount()} * 60 / $interval`, alias: 'client_failures' }],
+      }),
+    },
     errorsByRoute('canary'),
     errorsByRoute('stable'),
   ]);

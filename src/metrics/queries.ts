@@ -3,6 +3,7 @@ import {
   DOUBLE_COLUMNS as DOUBLE,
   PROBE_METHOD,
   PROBE_ROUTE,
+  type RequestOutcome,
 } from './data-point-schema';
 import { EVENT_METHOD } from './outcome-events';
 
@@ -38,14 +39,30 @@ export function datasetName(name: string): string {
   return name;
 }
 
+/** A proxied request (not a reported event, not an uptime probe), whatever its outcome. */
+const PROXIED = `${BLOB.method} NOT IN (${sqlString(EVENT_METHOD)}, ${sqlString(PROBE_METHOD)})`;
+
+/** The outcome of a failure the visitor caused (see `RequestOutcome`). */
+const CLIENT_OUTCOME = sqlString('client' satisfies RequestOutcome);
+
 /** Row filters, by meaning. */
 export const WHERE = {
-  /** A proxied request (not a reported event, not an uptime probe). */
-  request: `${BLOB.method} NOT IN (${sqlString(EVENT_METHOD)}, ${sqlString(PROBE_METHOD)})`,
+  /**
+   * A proxied request a cohort answers for: not a reported event, not an uptime probe, and not a
+   * failure the visitor caused (outcome `client`: an aborted, short or too slow upload). Those
+   * count in no request total, error rate, latency or business rate, so a few hostile clients
+   * with canary ids cannot make a healthy canary look sick; {@link WHERE.byClient} shows them.
+   */
+  request: `${PROXIED} AND ${BLOB.outcome} != ${CLIENT_OUTCOME}`,
+  /** A proxied request that failed because of the visitor (outcome `client`). */
+  byClient: `${PROXIED} AND ${BLOB.outcome} = ${CLIENT_OUTCOME}`,
   /** An uptime probe of an origin. */
   probe: `${BLOB.route} = ${sqlString(PROBE_ROUTE)} AND ${BLOB.method} = ${sqlString(PROBE_METHOD)}`,
-  /** A request that was not served cleanly by its assigned cohort: 5xx, no response, or failover. */
-  failed: `${BLOB.outcome} != 'ok'`,
+  /**
+   * A request that was not served cleanly by its assigned cohort: 5xx, no response, or failover
+   * (never a failure the visitor caused).
+   */
+  failed: `${BLOB.outcome} NOT IN ('ok', ${CLIENT_OUTCOME})`,
   ok: `${BLOB.outcome} = 'ok'`,
   failover: `${BLOB.outcome} = 'failover'`,
   serverError: `${BLOB.statusClass} = '5xx'`,
@@ -66,7 +83,7 @@ export function all(...conditions: string[]): string {
  * The estimated number of requests (rows × sampling weight), optionally only where `condition`.
  *
  * @example
- * weightedCount(WHERE.failed); // "SUM(if((blob7 != 'ok'), _sample_interval, 0))"
+ * weightedCount(WHERE.failed); // "SUM(if(blob7 NOT IN ('ok', 'client'), _sample_interval, 0))"
  */
 export function weightedCount(condition?: string): string {
   return condition === undefined ? `SUM(${SAMPLE_INTERVAL})` : `SUM(if(${condition}, ${SAMPLE_INTERVAL}, 0))`;
@@ -78,7 +95,7 @@ export function weightedCount(condition?: string): string {
  * many requests) would claim more evidence than was seen. Only columns named `stored…` use it.
  *
  * @example
- * storedCount(WHERE.failed); // "SUM(if((blob7 != 'ok'), 1, 0))"
+ * storedCount(WHERE.failed); // "SUM(if(blob7 NOT IN ('ok', 'client'), 1, 0))"
  */
 export function storedCount(condition: string): string {
   return `SUM(if(${condition}, 1, 0))`;

@@ -2,6 +2,7 @@ import type { Cohort } from '../split/decide-visitor';
 import {
   COHORT_HEADER,
   FLAGS_HEADER,
+  ROLLOUT_PREFIX,
   connectionListedHeaders,
   isFixedHopByHop,
   parseOrigin,
@@ -90,8 +91,9 @@ function expiresMaxAge(expires: string, date: string | null): number {
  * Whether a path was opted in as shared by both cohorts (e.g. content-hashed assets), so that a
  * response to it may be stored by shared caches as the origin says. A prefix ending in `/` covers
  * what is under it; any other covers itself and what is under it (`/assets` never covers
- * `/assets-private`). A path with an encoded slash, backslash or dot, or a dot segment, is never
- * shared: an origin may resolve it to a path outside the prefix.
+ * `/assets-private`). A path with an encoded slash, backslash, dot or semicolon, a `;` (path
+ * parameters: `..;` is a dot segment to Tomcat and Jetty) or a dot segment is never shared: an
+ * origin may resolve it to a path outside the prefix.
  *
  * @example
  * isSharedCachePath('/assets/app.3f9a.js', ['/assets/']); // true
@@ -99,7 +101,8 @@ function expiresMaxAge(expires: string, date: string | null): number {
 export function isSharedCachePath(pathname: string, prefixes: readonly string[]): boolean {
   // A path the origin may read as another one (an encoded slash or backslash, a dot segment) is
   // never shared: `/assets/..%2faccount` must not be stored as if it were an asset.
-  if (/%2f|%5c|%2e|\/\.\.?(\/|$)|\\/i.test(pathname)) return false;
+  // `;` too: Tomcat and Jetty read `/assets/..;/account` (or `..%3b`) as `/assets/../account`.
+  if (/%2f|%5c|%2e|%3b|;|\/\.\.?(\/|$)|\\/i.test(pathname)) return false;
   return prefixes.some((prefix) =>
     prefix.endsWith('/') ? pathname.startsWith(prefix) : withinPrefix(pathname, prefix),
   );
@@ -128,9 +131,10 @@ export interface ClientResponseContext {
 /**
  * Builds the headers returned to the client: origin headers (every `Set-Cookie` kept, since the
  * list is copied natively) minus hop-by-hop headers, redirects to an origin rewritten to the
- * public host, plus `x-rollout-cohort`. Shared caches may store nothing that carries a cookie,
- * injected flags, or may differ by cohort: only a shared path without either keeps the origin's
- * caching headers.
+ * public host, the origin's own `x-rollout-*` dropped, plus `x-rollout-cohort` (except on a
+ * shared answer, which is the same for both cohorts). Shared caches may store nothing that carries
+ * a cookie, injected flags, or may differ by cohort: only a shared path without either keeps the
+ * origin's caching headers.
  */
 export function buildClientResponseHeaders(upstream: Headers, context: ClientResponseContext): Headers {
   const headers = new Headers(upstream);
@@ -152,7 +156,13 @@ export function applyClientResponsePolicy(
   let keepsSetCookie = false;
   let cdnCacheHeaders = false;
   for (const name of upstream.keys()) {
-    if (isFixedHopByHop(name) || connectionListed?.includes(name) === true || name === FLAGS_HEADER)
+    // `x-rollout-*` and `x-feature-flags` are the Worker's words: an origin's (`x-rollout-internal`) never reach a client.
+    if (
+      isFixedHopByHop(name) ||
+      connectionListed?.includes(name) === true ||
+      name === FLAGS_HEADER ||
+      name.startsWith(ROLLOUT_PREFIX)
+    )
       headers.delete(name);
     else if (name === 'set-cookie') keepsSetCookie = true;
     else if (CDN_CACHE_HEADERS.includes(name)) cdnCacheHeaders = true;
@@ -170,7 +180,9 @@ export function applyClientResponsePolicy(
   }
   const location = headers.get('location');
   if (location) headers.set('location', publicLocation(location, context));
-  headers.set(COHORT_HEADER, context.cohort);
+  // A shared answer is the same for both cohorts and may be stored for everyone: naming the
+  // cohort of the visitor who happened to fetch it would tell the next visitor a wrong one.
+  if (!shared) headers.set(COHORT_HEADER, context.cohort);
 }
 
 /**

@@ -251,6 +251,17 @@ describe('spellings of the admin prefix', () => {
     expect(calls).toEqual([]);
   });
 
+  it.each(['/__rollout./state', '/__rollout%20/state', '/__rollout%00/state', '/__rollout%2e/state'])(
+    '%s (a segment a lenient origin trims) goes to the control Worker, never to an origin',
+    async (path) => {
+      const { request, calls } = stubbedApp(() => new Response('from the origin'));
+      const response = await request(path);
+      expect([401, 404]).toContain(response.status);
+      expect(await response.text()).not.toContain('from the origin');
+      expect(calls).toEqual([]);
+    },
+  );
+
   it('routes percent-encoded letters of the prefix to the admin API itself (auth required), never proxied', async () => {
     const { request, calls } = stubbedApp(() => new Response('from the origin'));
     expect((await request('/%5F%5Frollout/state')).status).toBe(401);
@@ -263,5 +274,88 @@ describe('spellings of the admin prefix', () => {
       expect((await request(path)).status).toBe(200);
     }
     expect(calls).toHaveLength(3);
+  });
+});
+
+describe('spellings of the OFREP mount', () => {
+  it.each(['/OFREP/flags', '//ofrep/flags', '/ofrep%2fflags', '/ofrep;x/flags', '/Ofrep/v1/evaluate/flags'])(
+    '%s is answered by the Worker (404), never proxied',
+    async (path) => {
+      const { request, calls } = stubbedApp(() => new Response('from the origin'));
+      const init = path.includes('evaluate') ? { method: 'POST', body: '{}' } : {};
+      const response = await request(`https://app.example.com${path}`, init);
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ error: 'not found' });
+      expect(calls).toEqual([]);
+    },
+  );
+
+  it('still answers the mount itself as OFREP, and proxies paths that merely contain the word', async () => {
+    const { request, calls } = stubbedApp(() => new Response('from the origin'));
+    expect((await request('/ofrep/flags')).status).toBe(200);
+    expect(calls).toEqual([]);
+    for (const path of ['/ofrep-docs', '/blog/ofrep/flags']) expect((await request(path)).status).toBe(200);
+    expect(calls).toHaveLength(2);
+  });
+});
+
+describe('path parameters on shared-cache paths', () => {
+  it.each([
+    '/assets/..;/account',
+    '/assets/..%3b/account',
+    '/assets/..%3B/account',
+    '/assets/x;jsessionid=1',
+  ])('%s never keeps Cache-Control: public (Tomcat and Jetty read `..;` as `..`)', async (path) => {
+    const { request } = stubbedApp(
+      () => new Response('x', { headers: { 'cache-control': 'public, max-age=600', ...CDN_HEADERS } }),
+      { vars: { SHARED_CACHE_PATHS: '/assets/' } },
+    );
+    const response = await request(path, { headers: { cookie: VISITOR } });
+    expect(response.headers.get('cache-control')).toBe('private, max-age=600');
+    expect(response.headers.get('cdn-cache-control')).toBeNull();
+  });
+});
+
+describe('rollout headers on the way back', () => {
+  it('never passes an origin’s own x-rollout-* headers to the client', async () => {
+    const { request, kv } = testApp();
+    await putConfig(kv, configAt(100));
+    const response = await request('/rollout-headers', { headers: { cookie: VISITOR } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-rollout-internal')).toBeNull();
+    expect(response.headers.get('x-rollout-cohort')).toBe('canary');
+  });
+
+  it('leaves the per-cohort x-rollout-cohort off an answer shared caches may store for everyone', async () => {
+    const { request } = stubbedApp(
+      () =>
+        new Response('x', {
+          headers: { 'cache-control': 'public, max-age=600', 'x-rollout-cohort': 'canary' },
+        }),
+      { vars: { SHARED_CACHE_PATHS: '/assets/' } },
+    );
+    const shared = await request('/assets/app.3f9a.js', { headers: { cookie: VISITOR } });
+    expect(shared.headers.get('cache-control')).toBe('public, max-age=600');
+    expect(shared.headers.get('x-rollout-cohort')).toBeNull();
+    // A private answer still names the cohort.
+    const page = await request('/account', { headers: { cookie: VISITOR } });
+    expect(page.headers.get('x-rollout-cohort')).toMatch(/^(stable|canary)$/);
+  });
+});
+
+describe('a defect after an origin had the request', () => {
+  it('never sends a GET to the origins again: one origin request, a plain 502', async () => {
+    const answerWeFailOn = {
+      status: 200,
+      body: null,
+      get headers(): Headers {
+        throw new Error('simulated defect');
+      },
+    } as unknown as Response;
+    const { request, calls, metrics } = stubbedApp(() => answerWeFailOn);
+    const response = await request('/invoices', { headers: { cookie: VISITOR } });
+    expect(response.status).toBe(502);
+    expect(calls).toHaveLength(1);
+    expect(metrics.metrics).toMatchObject([{ method: 'GET', outcome: 'error', status: 502 }]);
   });
 });

@@ -1,11 +1,12 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono/tiny';
 import { parsePublicUrl, withinPrefix } from '../../src/proxy/origin-request-headers';
+import { prefixSpelling } from '../../src/proxy/path-spellings';
 import type { ControlForward } from './control-forward';
 import type { EdgeDeps } from './edge-deps';
 import { mountOfrep, ofrepMountPath } from './ofrep';
 import { waitUntilOf } from './request-metric';
-import { adminPrefixSpelling, splitHandler } from './split-handler';
+import { splitHandler } from './split-handler';
 
 /** What the composer needs: the handlers' deps, the way to the control plane and the cockpit host. */
 export interface EdgeAppDeps extends EdgeDeps {
@@ -24,14 +25,16 @@ export interface EdgeApp {
 
 /**
  * The edge: the admin prefix (every spelling of it) goes to the control Worker, OFREP is answered
- * on its mount path (a Hono app), and the splitter takes everything else directly: building a
+ * on its mount path (a Hono app; other spellings of it get 404), and the splitter takes everything
+ * else directly: building a
  * router context first cost every proxied request a few percent of its throughput. A path with
  * `%` in the OFREP mount goes through the router, which decodes escapes before it matches.
  */
 export function createEdgeApp(deps: EdgeAppDeps): EdgeApp {
   const prefix = deps.settings.ADMIN_PREFIX;
   const ofrepPath = ofrepMountPath(deps.settings);
-  const isAdminSpelling = adminPrefixSpelling(prefix);
+  const isAdminSpelling = prefixSpelling(prefix);
+  const isOfrepSpelling = ofrepPath === undefined ? () => false : prefixSpelling(ofrepPath);
   const cockpitHost = deps.cockpitHost?.toLowerCase();
   const split = splitHandler(deps);
   const unhandled = (error: unknown, request: Request): Response => {
@@ -55,6 +58,13 @@ export function createEdgeApp(deps: EdgeAppDeps): EdgeApp {
         return deps.forwardToControl(request, 'cockpit');
       if (withinPrefix(publicUrl.pathname, prefix) || isAdminSpelling(publicUrl.pathname))
         return deps.forwardToControl(request, 'app');
+      // `/OFREP/flags`, `//ofrep/flags`, `/ofrep%2fflags`: an origin could read them as the mount,
+      // which is answered here and never proxied; only the exact mount path is OFREP.
+      if (isOfrepSpelling(publicUrl.pathname) && !withinPrefix(publicUrl.pathname, ofrepPath!))
+        return Response.json(
+          { error: 'not found' },
+          { status: 404, headers: { 'cache-control': 'no-store' } },
+        );
       if (routed(publicUrl.pathname)) return app.fetch(request, env, ctx);
       return split(request, waitUntilOf(ctx), publicUrl).catch((error: unknown) => unhandled(error, request));
     },

@@ -47,11 +47,16 @@ export function recordMetric(
   waitUntil: WaitUntil,
   input: MetricInput,
 ): void {
-  const totalMs = deps.clock.now() - input.started;
+  // Time spent waiting for the visitor's own body bytes is the visitor's pace, not the cohort's latency.
+  const clientMs = input.served?.clientMs ?? 0;
+  const totalMs = Math.max(0, deps.clock.now() - input.started - clientMs);
   const write = () => {
     try {
       const cf = (request as { cf?: { colo?: unknown; country?: unknown } }).cf;
-      const business = classifyRoute(input.snapshot.config, input.method, input.pathname, input.status);
+      const classified = classifyRoute(input.snapshot.config, input.method, input.pathname, input.status);
+      // A request the visitor broke says nothing about the route's success on either cohort.
+      const business =
+        input.outcome === 'client' ? { route: classified.route, routeSuccess: undefined } : classified;
       deps.metrics.record({
         cohort: input.served?.servedBy ?? input.assignedCohort,
         assignedCohort: input.assignedCohort,
@@ -65,7 +70,7 @@ export function recordMetric(
         colo: typeof cf?.colo === 'string' ? cf.colo : 'local',
         country: typeof cf?.country === 'string' ? cf.country : 'XX',
         totalMs,
-        upstreamMs: input.served?.upstreamMs ?? 0,
+        upstreamMs: Math.max(0, (input.served?.upstreamMs ?? 0) - clientMs),
         failover: input.served?.failover ?? false,
       });
     } catch (error) {
@@ -77,10 +82,13 @@ export function recordMetric(
 }
 
 /**
- * Classifies a proxied request for metrics: a failover is its own outcome (the visitor was
- * served, but the canary failed); otherwise 5xx or no response is an error.
+ * Classifies a proxied request for metrics: a failure the visitor caused (its upload broke, was
+ * short, or the origin gave up waiting for it) is `client`, counted against no cohort; a failover
+ * is its own outcome (the visitor was served, but the canary failed); otherwise 5xx or no
+ * response is an error.
  */
 export function requestOutcome(outcome: ProxyOutcome, status: number): RequestOutcome {
+  if (outcome.failure?.byClient) return 'client';
   if (outcome.failover) return 'failover';
   return outcome.response === undefined || status >= 500 ? 'error' : 'ok';
 }

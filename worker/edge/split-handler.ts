@@ -1,5 +1,6 @@
 import type { ConfigSnapshot } from '../../src/ports';
 import { applyClientResponsePolicy, isSharedCachePath } from '../../src/proxy/client-response-headers';
+import { cspScriptNonce, flagsScript, rewritableCharset } from '../../src/proxy/flags-bootstrap';
 import {
   buildOriginRequestHeaders,
   COHORT_HEADER,
@@ -12,6 +13,7 @@ import {
   upstreamFailureResponse,
   type ProxyOutcome,
 } from '../../src/proxy/proxy-to-origin';
+import { prefixSpelling } from '../../src/proxy/path-spellings';
 import { decideVisitor, type Cohort } from '../../src/split/decide-visitor';
 import { declaredDefaults } from '../../src/split/evaluate-flags';
 import type { EdgeDeps, WaitUntil } from './edge-deps';
@@ -31,7 +33,7 @@ export type SplitDeps = EdgeDeps;
  */
 export function splitHandler(deps: SplitDeps) {
   const warnFailover = failoverWarning(deps.clock);
-  const isAdminSpelling = adminPrefixSpelling(deps.settings.ADMIN_PREFIX);
+  const isAdminSpelling = prefixSpelling(deps.settings.ADMIN_PREFIX);
   const sharedPaths = deps.settings.SHARED_CACHE_PATHS;
   const originsOf = originsReader(deps.settings);
 
@@ -54,7 +56,10 @@ export function splitHandler(deps: SplitDeps) {
       if (visitor.setCookie) headers.append('set-cookie', visitor.setCookie);
       return new Response(null, { status: 101, webSocket: outcome.response.webSocket, headers });
     }
-    const injectsFlags = visitor.bootstrapFlags !== undefined && isHtml(outcome.response);
+    const injectsFlags =
+      visitor.bootstrapFlags !== undefined &&
+      isHtml(outcome.response) &&
+      canRewrite(outcome.response, publicUrl);
     // The origin's response re-wrapped (status, status text and a mutable copy of its headers),
     // then edited in place: one copy of the header list instead of two.
     const response = new Response(outcome.response.body, outcome.response);
@@ -68,6 +73,21 @@ export function splitHandler(deps: SplitDeps) {
       injectsFlags,
     });
     return injectsFlags ? injectFlagsBootstrap(response, visitor.bootstrapFlags!) : response;
+  }
+
+  /**
+   * Whether HTMLRewriter can read this page's charset; when it cannot (UTF-16, ISO-2022-JP, an
+   * unknown label), the bootstrap is skipped and counted in the logs, and the page goes out as
+   * the origin sent it: a throw here used to fail open and send the request to an origin again.
+   */
+  function canRewrite(response: Response, publicUrl: PublicUrl): boolean {
+    const verdict = rewritableCharset(response.headers.get('content-type') ?? '');
+    if (verdict.rewritable) return true;
+    deps.logger.warn('flags bootstrap skipped: charset HTMLRewriter cannot rewrite', {
+      charset: verdict.charset,
+      path: publicUrl.pathname,
+    });
+    return false;
   }
 
   async function proxied(
@@ -87,8 +107,6 @@ export function splitHandler(deps: SplitDeps) {
     const decision = decideVisitor(request.headers, snapshot, override);
     tags.cohort = decision.assignment.cohort;
     const origins = originsOf(snapshot);
-    // From here on an origin may have seen the request (a POST may already have been acted on).
-    progress.dispatched = true;
     const outcome = await proxyToOrigin(
       {
         request,
@@ -98,20 +116,31 @@ export function splitHandler(deps: SplitDeps) {
         headersFor: originHeaders(request, publicUrl, snapshot, decision.flagValues),
         failoverStatuses: snapshot.config.failover.statuses,
         timeoutMs: snapshot.config.failover.timeoutMs,
+        fixedLengthStream,
       },
-      deps.fetch,
+      (input, init) => {
+        // From here on an origin may have seen the request (a POST may already have been acted
+        // on): a defect after this point never sends it to an origin again.
+        progress.dispatched = true;
+        return deps.fetch(input, init);
+      },
       deps.clock,
     );
     if (outcome.failure) deps.logger.warn('upstream failed', { ...outcome.failure, method: request.method });
-    const response = respond(
-      outcome,
-      {
-        setCookie: decision.setCookie,
-        bootstrapFlags: snapshot.config.bootstrapFlags ? decision.flagValues : undefined,
-      },
-      origins,
-      publicUrl,
-    );
+    const visitor: VisitorSide = {
+      setCookie: decision.setCookie,
+      bootstrapFlags: snapshot.config.bootstrapFlags ? decision.flagValues : undefined,
+    };
+    let response: Response;
+    try {
+      response = respond(outcome, visitor, origins, publicUrl);
+    } catch (error) {
+      if (visitor.bootstrapFlags === undefined) throw error;
+      // The bootstrap is an extra: when it fails, the origin's answer goes out without it.
+      deps.errorReporterFor(request, waitUntil).captureException(error, { tags: { ...tags } });
+      deps.logger.error('flags bootstrap failed; page served without it', { error: String(error) });
+      response = respond(outcome, { setCookie: visitor.setCookie }, origins, publicUrl);
+    }
     if (outcome.failover)
       warnFailover(deps.errorReporterFor(request, waitUntil), {
         tags: { ...tags },
@@ -134,8 +163,9 @@ export function splitHandler(deps: SplitDeps) {
    * The last resort after a defect in our own code: the request goes to stable with every flag at
    * its declared default, under the same deadline, header policy and metric as any request
    * (counted as an error of the visitor's assigned cohort, when it was known, so the guard sees
-   * it). A GET or HEAD always goes; another method only when the defect struck before any origin
-   * was sent the request: once the canary had it, it may already have acted on it.
+   * it). Only when the defect struck before any origin was sent the request: once an origin had
+   * it, it may already have acted on it (a POST), and a GET must not reach the origins twice
+   * because of our own defect; the visitor then gets a plain 502.
    */
   async function failOpen(
     request: Request,
@@ -157,6 +187,7 @@ export function splitHandler(deps: SplitDeps) {
         origins,
         headersFor: originHeaders(request, publicUrl, snapshot, flags),
         timeoutMs: snapshot.config.failover.timeoutMs,
+        fixedLengthStream,
       },
       !progress.dispatched,
     );
@@ -223,6 +254,9 @@ export function splitHandler(deps: SplitDeps) {
   };
 }
 
+/** The runtime's stream that keeps a request body's `Content-Length` on its way to the origin. */
+const fixedLengthStream = (length: number) => new FixedLengthStream(length);
+
 /** How far a request got, for the error report and the fail-open answer. */
 interface SplitProgress {
   /** What was known when it failed (config version, cohort): Sentry tags. */
@@ -261,56 +295,22 @@ function isHtml(response: Response): boolean {
 }
 
 /**
- * A test for other spellings of the admin prefix: any case, doubled slashes or backslashes,
- * `;params`, and percent-encoding (decoded up to twice). An origin that merges slashes, ignores
- * case, strips parameters or decodes `%2f` would serve them as the admin path, so they are never
- * proxied. Paths that do not mention the prefix's name and carry no `%` are ruled out at once.
+ * A test for other spellings of the admin prefix (see {@link prefixSpelling}): they are forwarded
+ * to the control Worker or answered, never proxied.
  *
  * @example
  * adminPrefixSpelling('/__rollout')('//__ROLLOUT;x/state'); // true
  */
-export function adminPrefixSpelling(prefix: string): (pathname: string) => boolean {
-  const canonical = prefix.toLowerCase();
-  const mention = new RegExp(prefix.slice(1), 'i');
-  return function isAdminSpelling(pathname) {
-    const encoded = pathname.includes('%');
-    if (!encoded && !mention.test(pathname)) return false;
-    let path = pathname;
-    for (let round = 0; round < 2 && path.includes('%'); round++) path = percentDecode(path);
-    path = path
-      .toLowerCase()
-      .replace(/\\/g, '/')
-      .replace(/;[^/]*/g, '')
-      .replace(/\/{2,}/g, '/');
-    return path === canonical || path.startsWith(`${canonical}/`);
-  };
-}
-
-/** Decodes `%XX` escapes byte by byte (never throws, unlike decodeURIComponent). */
-function percentDecode(path: string): string {
-  return path.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-}
+export const adminPrefixSpelling = prefixSpelling;
 
 /**
- * Serializes flags for an inline script. JSON alone is not safe inside `<script>`: `</script>`,
- * `<!--` and U+2028/2029 could break out or break parsing, so those characters are escaped.
- *
- * @example
- * flagsScript({ a: true }); // '<script>window.__FLAGS__={"a":true}</script>'
+ * Injects the flags bootstrap at the start of `<head>` of an HTML response, streaming. The script
+ * carries the nonce of the page's own `Content-Security-Policy`, when it has one.
  */
-export function flagsScript(flags: Readonly<Record<string, boolean>>): string {
-  const json = JSON.stringify(flags).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-  return `<script>window.__FLAGS__=${json}</script>`;
-}
-
-/** Injects the flags bootstrap at the start of `<head>` of an HTML response, streaming. */
 function injectFlagsBootstrap(response: Response, flags: Readonly<Record<string, boolean>>): Response {
   const contentType = response.headers.get('content-type') ?? '';
   if (!contentType.toLowerCase().startsWith('text/html') || response.body === null) return response;
-  const script = flagsScript(flags);
+  const script = flagsScript(flags, cspScriptNonce(response.headers.get('content-security-policy')));
   return new HTMLRewriter()
     .on('head', {
       element(head) {

@@ -17,11 +17,16 @@ export interface EchoBody {
  * A real HTTP origin on 127.0.0.1 for tests. By path:
  * `/status/NNN` answers NNN; `/hang` never answers; `/reset` drops the connection;
  * `/redirect` answers 302 to its own absolute URL; `/cookies` sets two cookies; `/html` serves a
- * page; `/slow-html` sends its headers at once and its page in four parts 250 ms apart; `/cache` answers `Cache-Control: public, max-age=600`; anything else echoes the request
- * as JSON. Request bodies are counted while streaming, never buffered.
+ * page; `/slow-html` sends its headers at once and its page in four parts 250 ms apart; `/cache` answers `Cache-Control: public, max-age=600`;
+ * `/html-charset/LABEL` serves a page in that charset label; `/html-csp` a page whose CSP allows
+ * scripts by nonce (`r4nd0mN0nce`); `/rollout-headers` sets `x-rollout-internal` and a forged
+ * `x-rollout-cohort`; `/switch-no-socket` answers 101 with no WebSocket; anything else echoes the
+ * request as JSON. Request bodies are counted while streaming, never buffered.
  */
 export async function startEchoOrigin(name: string): Promise<LoopbackServer> {
-  const server = createServer((req, res) => void handle(name, req, res));
+  // A request whose body the client (or the Worker) aborted rejects while it is read: that ends
+  // the exchange, never the test run.
+  const server = createServer((req, res) => void handle(name, req, res).catch(() => req.socket.destroy()));
   server.on('upgrade', (req: IncomingMessage, socket: Socket) => greetWebSocket(name, req, socket));
   return listenOnLoopback(server);
 }
@@ -32,6 +37,12 @@ async function handle(name: string, req: IncomingMessage, res: ServerResponse): 
   const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
   const status = /^\/status\/(\d{3})$/.exec(url.pathname);
   if (status) return json(res, Number(status[1]), { origin: name, status: Number(status[1]) });
+  const charset = /^\/html-charset\/([^/]+)$/.exec(url.pathname);
+  if (charset) {
+    res.writeHead(200, { 'content-type': `text/html; charset=${decodeURIComponent(charset[1]!)}` });
+    res.end(`<!doctype html><html><head><title>${name}</title></head><body>${name}</body></html>`);
+    return;
+  }
   switch (url.pathname) {
     case '/hang':
       return; // never answers: the Worker's timeout must fire
@@ -47,6 +58,21 @@ async function handle(name: string, req: IncomingMessage, res: ServerResponse): 
     case '/html':
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(`<!doctype html><html><head><title>${name}</title></head><body>${name}</body></html>`);
+      return;
+    case '/html-csp':
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': "default-src 'self'; script-src 'nonce-r4nd0mN0nce' 'strict-dynamic'",
+      });
+      res.end(`<!doctype html><html><head><title>${name}</title></head><body>${name}</body></html>`);
+      return;
+    case '/rollout-headers':
+      res.setHeader('x-rollout-internal', 'origin-secret');
+      res.setHeader('x-rollout-cohort', 'forged');
+      return json(res, 200, { origin: name });
+    case '/switch-no-socket':
+      // A 101 with no upgrade asked for and no WebSocket after it: a confused origin.
+      req.socket.end('HTTP/1.1 101 Switching Protocols\r\nConnection: close\r\n\r\n');
       return;
     case '/cache':
       res.setHeader('cache-control', 'public, max-age=600, s-maxage=3600');
