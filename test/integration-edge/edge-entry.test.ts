@@ -112,7 +112,22 @@ describe('visitors never need the control Worker', () => {
     expect(((await admin.json()) as { error: string }).error).toMatch(/control plane is unreachable/);
   });
 
-  it('names `npm run dev` when the edge runs without the binding (wrangler dev on the top-level config alone)', async () => {
+  it('names `npm run dev` when the binding finds no control Worker (wrangler dev on the top-level config alone)', async () => {
+    // What wrangler dev's binding answers when the other Worker is not running.
+    const notRunning = {
+      fetch: async () =>
+        new Response('Worker "edge-rollout-control" not found. Make sure it is running locally.', {
+          status: 503,
+        }),
+    };
+    const edge = edgeEnv({}, { CONTROL_PLANE: notRunning });
+    const admin = await call(edge, '/__rollout/state');
+    expect(admin.status).toBe(503);
+    expect(await admin.text()).toContain('npm run dev');
+    expect((await call(edge, '/')).status).toBe(200);
+  });
+
+  it('names `npm run dev` when the edge runs without the binding at all', async () => {
     const edge = edgeEnv({}, { CONTROL_PLANE: undefined });
     const admin = await call(edge, '/__rollout/state');
     expect(admin.status).toBe(503);

@@ -56,7 +56,16 @@ export function controlForward({
     headers.set(EDGE_VERSION_HEADER, workerVersion);
     try {
       if (await isDown()) throw new Error('control plane fault switched on');
-      return await binding.fetch(new Request(request, { headers }));
+      const response = await binding.fetch(new Request(request, { headers }));
+      // Every answer of the control Worker carries the protocol header. A 5xx without it comes
+      // from the runtime: locally, wrangler's "Worker not found" when only this config runs.
+      if (response.status >= 500 && !response.headers.has(PROTOCOL_HEADER)) {
+        await response.body?.cancel();
+        return unavailable(
+          'the control plane is not running here: start both Workers with `npm run dev` (docs/CONTRIBUTING.md)',
+        );
+      }
+      return response;
     } catch (error) {
       logger.warn('control plane unreachable', { error: String(error) });
       return unavailable('the control plane is unreachable; visitors are unaffected. Retry shortly.');
