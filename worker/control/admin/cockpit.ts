@@ -17,7 +17,12 @@ import { AdminError, type AdminEnv } from './admin-http';
 const PAGE_FILES: Readonly<Record<string, { asset: string; type: string }>> = {
   '/': { asset: '/index.html', type: 'text/html; charset=utf-8' },
   '/cockpit.js': { asset: '/cockpit.js', type: 'text/javascript; charset=utf-8' },
+  '/cockpit-dom.js': { asset: '/cockpit-dom.js', type: 'text/javascript; charset=utf-8' },
+  '/cockpit-act.js': { asset: '/cockpit-act.js', type: 'text/javascript; charset=utf-8' },
+  '/cockpit-charts.js': { asset: '/cockpit-charts.js', type: 'text/javascript; charset=utf-8' },
+  '/cockpit-incident.js': { asset: '/cockpit-incident.js', type: 'text/javascript; charset=utf-8' },
   '/cockpit.css': { asset: '/cockpit.css', type: 'text/css; charset=utf-8' },
+  '/icon.svg': { asset: '/icon.svg', type: 'image/svg+xml' },
 };
 
 /** The page's paths under the prefix (served only on the cockpit's own origin). */

@@ -21,8 +21,9 @@ import { AdminError, type AdminEnv } from './admin-http';
  * guard's, so a chart and a verdict can never disagree on what "error rate" means.
  *
  * Cost: the answer is kept {@link SERIES_CACHE_MS} per isolate and shared by every viewer it serves
- * (concurrent misses share one read), so an open cockpit costs at most 2 queries per 15 s per isolate:
- * 8 queries a minute, however many tabs poll that isolate.
+ * (concurrent misses share one read), so open cockpits cost at most 2 queries per 15 s per isolate,
+ * 8 queries a minute however many tabs poll that isolate, plus one read (2 queries) after each
+ * config write, so that an abort shows at once.
  */
 
 /** How long one read of the SQL API serves every viewer of this isolate. */
@@ -279,8 +280,14 @@ function versionPanel(
   };
 }
 
-/** Per isolate: dataset and window → the read in flight or done, and when it started. */
-const cache = new Map<string, { at: number; read: Promise<QueryRows | { error: string }> }>();
+/**
+ * Per isolate: dataset and window → the read in flight or done, when it started, and the config
+ * version it was read under (a write, such as an abort, makes the next viewer read afresh).
+ */
+const cache = new Map<
+  string,
+  { at: number; version: number; read: Promise<QueryRows | { error: string }> }
+>();
 type QueryRows = { cohortRows: CohortMinute[]; versionRows: VersionMinute[] };
 
 async function readRows(
@@ -320,9 +327,9 @@ export function seriesHandler(
     const now = deps.clock.now();
     const key = `${guard.settings.dataset}:${minutes}`;
     let entry = cache.get(key);
-    if (!entry || now - entry.at >= SERIES_CACHE_MS) {
+    if (!entry || entry.version !== state.version || now - entry.at >= SERIES_CACHE_MS) {
       const sql = createAnalyticsSqlClient({ ...guard.settings.sql, fetch: deps.fetch, timeoutMs: 8_000 });
-      entry = { at: now, read: readRows(sql, guard.settings.dataset, minutes) };
+      entry = { at: now, version: state.version, read: readRows(sql, guard.settings.dataset, minutes) };
       cache.set(key, entry);
     }
     const rows = await entry.read;
