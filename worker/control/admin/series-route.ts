@@ -223,7 +223,8 @@ export function shapeSeries(input: {
   ];
   const from = minutes[0]! * 1000;
   const marks: AuditMark[] = [];
-  for (const entry of input.audit) {
+  // The audit log comes newest first; reversed, entries of one instant keep their order.
+  for (const entry of [...input.audit].reverse()) {
     const at = Date.parse(entry.at);
     if (!(at >= from && at < (last + 60) * 1000)) continue;
     const index = indexOf.get(Math.floor(at / 60_000) * 60)!;

@@ -111,7 +111,10 @@ function drawChart(panel, series, width, id) {
         hhmm(series.minutes[i] * 1000),
       ),
     );
-  for (const mark of series.marks)
+  // Marks of one minute share a line: their letters joined, each named in the line's title.
+  const byMinute = new Map();
+  for (const mark of series.marks) byMinute.set(mark.index, [...(byMinute.get(mark.index) ?? []), mark]);
+  for (const [index, marks] of byMinute)
     parts.push(
       svg(
         'g',
@@ -119,13 +122,18 @@ function drawChart(panel, series, width, id) {
         svg(
           'title',
           {},
-          `${mark.action} by ${mark.actor} at ${hhmm(Date.parse(mark.at))} (v${mark.version})${mark.reason ? `: ${mark.reason}` : ''}`,
+          marks
+            .map(
+              (mark) =>
+                `${mark.action} by ${mark.actor} at ${hhmm(Date.parse(mark.at))} (v${mark.version})${mark.reason ? `: ${mark.reason}` : ''}`,
+            )
+            .join('\n'),
         ),
-        svg('line', { x1: x(mark.index), x2: x(mark.index), y1: PAD.top, y2: PAD.top + plotH }),
+        svg('line', { x1: x(index), x2: x(index), y1: PAD.top, y2: PAD.top + plotH }),
         svg(
           'text',
-          { x: x(mark.index) + 2, y: PAD.top - 3, class: 'tick' },
-          ACTION_LETTER[mark.action] ?? '•',
+          { x: x(index) - 2, y: PAD.top - 3, class: 'tick', 'text-anchor': 'end' },
+          marks.map((mark) => ACTION_LETTER[mark.action] ?? '•').join(' '),
         ),
       ),
     );
@@ -185,10 +193,10 @@ function drawChart(panel, series, width, id) {
 }
 
 function marker(shape, px, py) {
-  if (shape === 'square') return svg('rect', { x: px - 2, y: py - 2, width: 4, height: 4 });
+  if (shape === 'square') return svg('rect', { x: px - 3, y: py - 3, width: 6, height: 6 });
   if (shape === 'diamond')
-    return svg('path', { d: `M${px},${py - 3}L${px + 3},${py}L${px},${py + 3}L${px - 3},${py}Z` });
-  return svg('circle', { cx: px, cy: py, r: 2 });
+    return svg('path', { d: `M${px},${py - 4}L${px + 4},${py}L${px},${py + 4}L${px - 4},${py}Z` });
+  return svg('circle', { cx: px, cy: py, r: 3 });
 }
 
 /** The chart in one sentence: the latest value of each line, and the threshold. */
