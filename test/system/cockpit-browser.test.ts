@@ -239,6 +239,7 @@ describe('the cockpit in a real browser (Debian chromium, npm run dev, the demo 
 
     // Undo after the guard's abort says what it brings back.
     await page.click('#do-undo');
+    await page.locator('#confirm-yes:enabled').waitFor();
     await page.locator('#confirm-warning').waitFor({ state: 'visible' });
     expect(await page.textContent('#confirm-warning')).toMatch(
       /brings back a canary the guard aborted \(guard: .*error rate/i,

@@ -173,8 +173,9 @@ export function wireActions(refresh) {
   );
   $('confirm-yes').addEventListener('click', confirmPending);
   $('confirm-no').addEventListener('click', closeConfirm);
-  $('confirm').addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') closeConfirm();
+  // Escape cancels a pending confirmation wherever the focus is.
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !$('confirm').hidden) closeConfirm();
   });
   $('reload').addEventListener('click', () => {
     $('conflict').hidden = true;

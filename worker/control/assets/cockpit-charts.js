@@ -35,7 +35,10 @@ const ACTION_LETTER = {
 export function renderCharts(box, series) {
   if (!series) return fill(box, el('p', { class: 'muted' }, 'Loading the charts…'));
   if (!series.available) return fill(box, el('p', { class: 'empty' }, `No charts: ${series.reason}.`));
-  const width = Math.max(260, Math.min(720, box.clientWidth - 4 || 600));
+  // Drawn at the size shown, so the text is never scaled down: half the box beside its table
+  // (cockpit.css puts them side by side above 900 px), else the whole box.
+  const column = innerWidth > 900 ? box.clientWidth / 2 - 8 : box.clientWidth - 4;
+  const width = Math.round(Math.max(260, Math.min(720, column || 600)));
   fill(
     box,
     el(
