@@ -244,10 +244,19 @@ export const ADMIN_ROUTES: readonly AdminRouteSpec[] = [
     method: 'get',
     path: '/session',
     summary:
-      "For the cockpit: who is signed in, this browser's cohort and flags, whether the guard is configured",
+      "For the cockpit: who is signed in, where a browser's own cohort page is, whether the guard is configured",
     auth: true,
-    success: { status: 200, description: 'actor, visitor, guard' },
+    success: { status: 200, description: 'actor, mePath, visitorCookie, guard' },
     errors: [401, 429, 503],
+  },
+  {
+    method: 'get',
+    path: '/series',
+    summary:
+      'For the cockpit: canary against stable per minute (error rate, p95, share, business metrics, config versions) with thresholds and audit marks',
+    auth: true,
+    success: { status: 200, description: 'panels per minute, or why there are none (available: false)' },
+    errors: [400, 401, 429, 503],
   },
   {
     method: 'get',

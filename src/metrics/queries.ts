@@ -319,3 +319,32 @@ export function windowAlertQuery(options: {
     `WHERE ${options.support.alias} >= ${Number(options.support.minimum)}`,
   ].join('\n');
 }
+
+/**
+ * The cockpit's charts: one row per minute (`minute`, epoch seconds of its start) and assigned
+ * cohort over the last `lastMinutes`, with the aggregates of {@link COHORT_AGGREGATES} (requests,
+ * errors, p95, email and upload outcomes), all weighted by `_sample_interval` like the guard's.
+ * Events and requests share the rows: each aggregate carries its own filter, so reported events
+ * never count as requests nor pull the p95 down. A minute without rows is simply absent: the
+ * reader fills the gap.
+ *
+ * @example
+ * cohortMinutesQuery({ dataset: 'edge_rollout', lastMinutes: 60 });
+ * // SELECT toUInt32(toStartOfMinute(timestamp)) AS minute, blob11 AS cohort, … GROUP BY minute, cohort
+ */
+export function cohortMinutesQuery(options: { dataset: string; lastMinutes: number }): string {
+  const columns = Object.entries(COHORT_AGGREGATES).map(
+    ([alias, expression]) => `  ${expression} AS ${alias}`,
+  );
+  return [
+    'SELECT',
+    '  toUInt32(toStartOfMinute(timestamp)) AS minute,',
+    `  ${BLOB.assignedCohort} AS cohort,`,
+    columns.join(',\n'),
+    `FROM ${datasetName(options.dataset)}`,
+    `WHERE ${timeCondition({ lastMinutes: options.lastMinutes })}`,
+    'GROUP BY minute, cohort',
+    'ORDER BY minute',
+    'FORMAT JSON',
+  ].join('\n');
+}

@@ -135,20 +135,18 @@ describe('POST /__rollout/preview', () => {
 });
 
 describe('GET /__rollout/session', () => {
-  it('says which cohort and flags this browser’s cookie gets, and how to configure the guard', async () => {
+  it('says who is signed in, where this browser’s own page is, and how to configure the guard; never a visitor’s cohort', async () => {
     const app = testApp();
     await call(app, 'PUT', '/percent', { percent: 100 });
     const withCookie = await call(app, 'GET', '/session', undefined, { cookie: 'rollout_id=visitor-0001' });
     expect(withCookie.body).toMatchObject({
       actor: 'token',
+      mePath: '/__rollout/me',
       visitorCookie: 'rollout_id',
-      visitor: { source: 'cookie rollout_id', cohort: 'canary', reason: 'SPLIT' },
       guard: { configured: false, how: expect.stringContaining('CF_ACCOUNT_ID and CF_API_TOKEN') },
     });
-    expect(Object.keys(withCookie.body.visitor.flags).sort()).toEqual(
-      ['analytics', 'emailDelivery', 'fileStorage', 'templates'].sort(),
-    );
-    expect((await call(app, 'GET', '/session')).body.visitor).toBeNull();
+    // The cockpit's origin never gets the app's cookie: the edge's /me page answers for a browser.
+    expect(withCookie.body).not.toHaveProperty('visitor');
     expect((await app.request('/__rollout/session')).status).toBe(401);
   });
 });
@@ -162,10 +160,13 @@ describe('GET /__rollout/ (the cockpit page)', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('content-security-policy')).toBe(COCKPIT_CSP);
-    expect(await page.text()).toContain('<script src="cockpit.js" defer></script>');
+    expect(await page.text()).toContain('<script type="module" src="cockpit.js"></script>');
     const script = await onCockpit('/__rollout/cockpit.js');
     expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    expect(await script.text()).toContain('sessionStorage.getItem(TOKEN_KEY)');
+    expect(await script.text()).toContain("from './cockpit-dom.js'");
+    const shared = await onCockpit('/__rollout/cockpit-dom.js');
+    expect(await shared.text()).toContain('sessionStorage.getItem(TOKEN_KEY)');
+    expect(shared.headers.get('content-security-policy')).toBe(COCKPIT_CSP);
     expect((await onCockpit('/__rollout/cockpit.css')).status).toBe(200);
     const bare = await onCockpit('/__rollout', { redirect: 'manual' });
     expect(bare.status).toBe(308);

@@ -7,6 +7,7 @@ import type { EdgeDeps } from './edge-deps';
 import { mountOfrep, ofrepMountPath } from './ofrep';
 import { waitUntilOf } from './request-metric';
 import { splitHandler } from './split-handler';
+import { visitorPage } from './visitor-page';
 
 /** What the composer needs: the handlers' deps, the way to the control plane and the cockpit host. */
 export interface EdgeAppDeps extends EdgeDeps {
@@ -37,6 +38,7 @@ export function createEdgeApp(deps: EdgeAppDeps): EdgeApp {
   const isOfrepSpelling = ofrepPath === undefined ? () => false : prefixSpelling(ofrepPath);
   const cockpitHost = deps.cockpitHost?.toLowerCase();
   const split = splitHandler(deps);
+  const me = visitorPage(deps);
   const unhandled = (error: unknown, request: Request): Response => {
     deps.logger.error('unhandled error', {
       error: String(error),
@@ -56,6 +58,8 @@ export function createEdgeApp(deps: EdgeAppDeps): EdgeApp {
       const publicUrl = parsePublicUrl(request.url);
       if (cockpitHost !== undefined && publicUrl.host.replace(/:\d+$/, '').toLowerCase() === cockpitHost)
         return deps.forwardToControl(request, 'cockpit');
+      const mine = me(request, publicUrl.pathname);
+      if (mine) return mine;
       if (withinPrefix(publicUrl.pathname, prefix) || isAdminSpelling(publicUrl.pathname))
         return deps.forwardToControl(request, 'app');
       // `/OFREP/flags`, `//ofrep/flags`, `/ofrep%2fflags`: an origin could read them as the mount,

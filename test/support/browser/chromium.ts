@@ -6,15 +6,27 @@ export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /**
  * Starts headless chromium. `--no-sandbox`: CI runs as root, where chromium's sandbox refuses to
- * start. Bounded: gives up after 30 s.
+ * start; the rest keep it from calling anywhere (updates, sync, field trials) during a test.
+ * Chromium resolves every `*.localhost` name to loopback by itself, so the cockpit's own origin
+ * (`cockpit.localhost:PORT`) needs no hosts file. Bounded: gives up after 30 s.
  */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH))
     throw new Error(
       `${CHROMIUM_PATH} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`,
     );
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: ['--no-sandbox'], timeout: 30_000 });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000 });
 }
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** What a page said on its console and threw, kept for the test's final check. */
 export interface PageProblems {

@@ -16,6 +16,7 @@ import { openOverrideHandler, overrideLinkHandler } from './override-links';
 import { auditHandler, stateHandler } from './read-routes';
 import { openApiHandler, sessionHandler } from './cockpit';
 import { previewHandler } from './preview-route';
+import { seriesHandler } from './series-route';
 import { commandHandler, killHandler, unkillHandler } from './write-routes';
 
 /**
@@ -76,6 +77,7 @@ export function createAdminApp(deps: ControlDeps): Hono<AdminEnv> {
   admin.get('/openapi.json', auth, openApiHandler(deps.settings.ADMIN_PREFIX));
   admin.post('/preview', auth, previewHandler(deps));
   admin.get('/session', auth, sessionHandler(deps));
+  admin.get('/series', auth, seriesHandler(deps));
   // Outcome events from the app's webhooks (mail provider, uploads), behind the same auth.
   admin.use('/events', auth);
   admin.route('/', eventsRoute(deps));

@@ -1,17 +1,8 @@
 import type { Handler } from 'hono';
 import { Hono } from 'hono/tiny';
-import { parseKillSwitch, unionKillSwitch } from '../../../src/config/config-schema';
 import { parseGuardSettings } from '../../../src/guard/guard-settings';
-import {
-  assignCohort,
-  isValidIdentityValue,
-  isValidVisitorId,
-  readCookie,
-} from '../../../src/split/decide-visitor';
-import { evaluateFlags, flagValues } from '../../../src/split/evaluate-flags';
 import type { ControlDeps } from '../control-deps';
 import { AdminError, type AdminEnv } from './admin-http';
-import { readAdminState } from './read-routes';
 
 /**
  * The cockpit: a status page for ops at `GET <prefix>/`, shipped as Workers static assets
@@ -26,7 +17,12 @@ import { readAdminState } from './read-routes';
 const PAGE_FILES: Readonly<Record<string, { asset: string; type: string }>> = {
   '/': { asset: '/index.html', type: 'text/html; charset=utf-8' },
   '/cockpit.js': { asset: '/cockpit.js', type: 'text/javascript; charset=utf-8' },
+  '/cockpit-dom.js': { asset: '/cockpit-dom.js', type: 'text/javascript; charset=utf-8' },
+  '/cockpit-act.js': { asset: '/cockpit-act.js', type: 'text/javascript; charset=utf-8' },
+  '/cockpit-charts.js': { asset: '/cockpit-charts.js', type: 'text/javascript; charset=utf-8' },
+  '/cockpit-incident.js': { asset: '/cockpit-incident.js', type: 'text/javascript; charset=utf-8' },
   '/cockpit.css': { asset: '/cockpit.css', type: 'text/css; charset=utf-8' },
+  '/icon.svg': { asset: '/icon.svg', type: 'image/svg+xml' },
 };
 
 /** The page's paths under the prefix (served only on the cockpit's own origin). */
@@ -116,53 +112,21 @@ export function openApiHandler(prefix: string): Handler<AdminEnv> {
 }
 
 /**
- * `GET /session`: what the cockpit shows besides the state. Who is signed in (the audit actor),
- * the cohort and flags this browser's visitor cookie gets now, and whether the guard can read
- * the SQL API (and what to set when it cannot).
+ * `GET /session`: what the cockpit shows besides the state: who is signed in (the audit actor),
+ * where this browser's own cohort and flags are (`mePath`, a page of the app's host: only the edge
+ * sees the app's visitor cookie, and the edge's `decideVisitor` is the one place that reads it),
+ * and whether the guard can read the SQL API (and what to set when it cannot).
  */
-export function sessionHandler(deps: ControlDeps): Handler<AdminEnv> {
+export function sessionHandler(deps: Pick<ControlDeps, 'control' | 'settings'>): Handler<AdminEnv> {
   return async function readSession(c) {
-    const state = await readAdminState(deps);
-    const { config } = state;
-    const kill = unionKillSwitch(
-      parseKillSwitch(state.kill.sources.api),
-      parseKillSwitch(state.kill.sources.hand),
-    );
-    const cookieName = config.stickiness.cookieName;
-    const cookieId = readCookie(c.req.header('cookie') ?? null, cookieName);
-    const identity = config.stickiness.identityHeader
-      ? (c.req.header(config.stickiness.identityHeader) ?? null)
-      : null;
-    const routingId = isValidIdentityValue(identity)
-      ? identity
-      : isValidVisitorId(cookieId)
-        ? cookieId
-        : undefined;
-    const visitor = routingId
-      ? (() => {
-          const assignment = assignCohort({
-            visitorId: routingId,
-            percent: config.rollout.percent,
-            salt: config.rollout.salt,
-            state: config.rollout.state,
-            killed: kill.canary,
-          });
-          return {
-            source:
-              routingId === identity ? `header ${config.stickiness.identityHeader}` : `cookie ${cookieName}`,
-            cohort: assignment.cohort,
-            reason: assignment.reason,
-            bucket: assignment.bucket,
-            flags: flagValues(evaluateFlags(config.flags, routingId, kill)),
-          };
-        })()
-      : null;
+    const state = await deps.control.state();
+    if ('ok' in state) throw new AdminError(state.status, state.error);
     const guard = parseGuardSettings((c.env ?? {}) as Record<string, unknown>);
     return c.json({
       actor: c.get('actor'),
       version: state.version,
-      visitor,
-      visitorCookie: cookieName,
+      mePath: `${deps.settings.ADMIN_PREFIX}/me`,
+      visitorCookie: state.config.stickiness.cookieName,
       guard: guard.enabled
         ? { configured: true }
         : {
