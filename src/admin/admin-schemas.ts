@@ -5,7 +5,8 @@ import {
   RolloutConfigSchema,
   RolloutStateSchema,
 } from '../config/config-schema';
-import { flagConfigCheck, FlagSchema, VariantNameSchema } from '../config/flag-schema';
+import { flagConfigCheck } from '../config/flag-checks';
+import { FlagSchema, VariantNameSchema } from '../config/flag-schema';
 import { GuardVerdictRecordSchema } from '../guard/analyze-canary';
 import { AuditEntrySchema } from './history-and-audit';
 

@@ -2,14 +2,8 @@ import * as z from 'zod/mini';
 import type { KillSwitch, RolloutState } from '../vocabulary';
 import { GuardPolicySchema, ProbeSettingsSchema, ThresholdsSchema } from './guard-config-schema';
 import { parseJsonText, validate } from './parse-config';
-import {
-  FlagNameSchema,
-  FlagSchema,
-  flagConfigCheck,
-  PercentSchema,
-  SegmentNameSchema,
-  SegmentSchema,
-} from './flag-schema';
+import { flagConfigCheck } from './flag-checks';
+import { FlagNameSchema, FlagSchema, PercentSchema, SegmentNameSchema, SegmentSchema } from './flag-schema';
 
 export {
   FlagNameSchema,
