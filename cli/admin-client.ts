@@ -6,6 +6,7 @@ import {
   StateBodySchema,
   WriteResultSchema,
 } from '../src/admin/admin-schemas';
+import type { FlagBodySchema } from '../src/admin/admin-schemas';
 import type { AuditEntry } from '../src/admin/history-and-audit';
 import { describeIssues } from '../src/config/parse-config';
 import type { Connection } from './command-line';
@@ -42,15 +43,14 @@ export interface AdminClient {
   state(): Promise<ApiResult<StateBody>>;
   setPercent(percent: number, reason?: string, options?: WriteOptions): Promise<ApiResult<WriteResult>>;
   transition(name: Transition, reason?: string, options?: WriteOptions): Promise<ApiResult<WriteResult>>;
-  setFlag(
-    name: string,
-    change: { enabled: boolean; percent?: number; create?: boolean; reason?: string },
-    options?: WriteOptions,
-  ): Promise<ApiResult<WriteResult>>;
+  setFlag(name: string, change: FlagChange, options?: WriteOptions): Promise<ApiResult<WriteResult>>;
   kill(targets: KillTargets, reason?: string, options?: WriteOptions): Promise<ApiResult<KillResult>>;
   unkill(reason?: string, options?: WriteOptions): Promise<ApiResult<KillResult>>;
   auditPage(query: { limit: number; cursor?: string }): Promise<ApiResult<AuditPage>>;
 }
+
+/** A `PUT /flags/:name` body: `{enabled, percent?}`, `{flag}` (a definition) or `{weights}`. */
+export type FlagChange = z.input<typeof FlagBodySchema>;
 
 /** Options of {@link createAdminClient}. */
 export interface AdminClientOptions {

@@ -116,6 +116,8 @@ const COMMAND_OPTIONS = {
   cursor: { type: 'string' },
   since: { type: 'string' },
   create: { type: 'boolean' },
+  weights: { type: 'string' },
+  rule: { type: 'string' },
 } as const satisfies Record<CommandOption, { type: 'string' | 'boolean' }>;
 
 const SPECS_BY_NAME = new Map(COMMAND_SPECS.map((spec) => [spec.name as string, spec]));

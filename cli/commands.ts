@@ -13,7 +13,15 @@ export type CliCommand =
   | { name: 'health' }
   | { name: 'set'; percent: number; reason?: string }
   | { name: Transition; reason?: string }
-  | { name: 'flag'; flag: string; enabled: boolean; percent?: number; create?: boolean; reason?: string }
+  | {
+      name: 'flag';
+      flag: string;
+      enabled: boolean;
+      percent?: number;
+      create?: boolean;
+      weights?: { rule?: number; split: Record<string, number> };
+      reason?: string;
+    }
   | { name: 'kill'; targets: KillTargets | 'off'; reason?: string }
   | { name: 'audit'; limit: number; cursor?: string; since?: Since };
 
@@ -42,6 +50,27 @@ export const FlagNameArgSchema = FlagNameSchema;
 
 /** The reason recorded in the audit log: the admin API's ReasonSchema. */
 export const ReasonArgSchema = ReasonSchema;
+
+/**
+ * A typed flag's split on the command line: `variant=percent` pairs separated by commas, in the
+ * order the split ranges take them.
+ *
+ * @example
+ * WeightsArgSchema.parse('classic=20,modern=80'); // { classic: 20, modern: 80 }
+ */
+export const WeightsArgSchema = z.pipe(
+  z
+    .string()
+    .check(
+      z.regex(
+        /^[A-Za-z][A-Za-z0-9_.-]{0,63}=\d{1,3}(?:\.\d{1,2})?(?:,[A-Za-z][A-Za-z0-9_.-]{0,63}=\d{1,3}(?:\.\d{1,2})?){1,49}$/,
+        'weights are variant=percent pairs separated by commas, e.g. classic=20,modern=80',
+      ),
+    ),
+  z.transform((text: string) =>
+    Object.fromEntries(text.split(',').map((pair) => [pair.split('=')[0]!, Number(pair.split('=')[1])])),
+  ),
+);
 
 /** `on` or `off`, as a boolean. */
 export const OnOffArgSchema = z.pipe(
@@ -114,7 +143,8 @@ export const SinceArgSchema = z.pipe(
 export const CursorArgSchema = z.string().check(z.minLength(1), z.maxLength(2048));
 
 /** The options a command may take besides the global ones. */
-export type CommandOption = 'reason' | 'percent' | 'limit' | 'cursor' | 'since' | 'create';
+export type CommandOption =
+  'reason' | 'percent' | 'limit' | 'cursor' | 'since' | 'create' | 'weights' | 'rule';
 
 /** What the command line holds for one command: named positionals and option values. */
 export type CommandInput = Record<string, string | string[] | boolean | undefined>;
@@ -218,11 +248,13 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
   {
     name: 'flag',
     positionals: ['name', 'state'],
-    options: ['percent', 'create', 'reason'],
-    usage: 'flag <name> on|off [--percent N] [--create] [--reason TEXT]',
-    summary: "Turn a flag's rollout on (optionally for N % of visitors) or off.",
+    options: ['percent', 'weights', 'rule', 'create', 'reason'],
+    usage: 'flag <name> on|off [--percent N | --weights V=N,V=N [--rule I]] [--create] [--reason TEXT]',
+    summary: "Turn a flag on (optionally for N % of visitors, or with a typed flag's new split) or off.",
     details: [
-      '--percent N     the share of visitors who get the flag (0–100; only with on)',
+      '--percent N     the share of visitors who get a boolean flag (0–100; only with on)',
+      "--weights V=N,… a typed flag's split, variant=percent pairs summing to 100 (only with on)",
+      '--rule I        the rule (from 0) whose split --weights sets; without it, the fallthrough',
       '--create        add the flag when the config does not have it yet (without it, an',
       '                unknown name is refused with the list of known flags: a typo never',
       '                creates a flag)',
@@ -232,6 +264,7 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
       'npx rollout flag emailDelivery on --percent 25',
       'npx rollout flag templates off',
       'npx rollout flag newFeature on --percent 5 --create',
+      'npx rollout flag invoiceTemplateVersion on --weights classic=20,modern=80',
     ],
     needsToken: true,
     schema: z.pipe(
@@ -240,6 +273,13 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
           name: FlagNameArgSchema,
           state: OnOffArgSchema,
           percent: z.optional(PercentArgSchema),
+          weights: z.optional(WeightsArgSchema),
+          rule: z.optional(
+            z.pipe(
+              z.string().check(z.regex(/^\d{1,2}$/, 'rule is a rule index, e.g. 0')),
+              z.transform(Number),
+            ),
+          ),
           create: z.optional(z.literal(true)),
           ...reason,
         })
@@ -248,12 +288,25 @@ export const COMMAND_SPECS: readonly CommandSpec[] = [
             message: '--percent goes with on, not off',
             path: ['percent'],
           }),
+          z.refine((input) => input.state || input.weights === undefined, {
+            message: '--weights goes with on, not off',
+            path: ['weights'],
+          }),
+          z.refine((input) => input.weights === undefined || input.percent === undefined, {
+            message: '--weights (a typed flag) and --percent (a boolean flag) do not go together',
+            path: ['weights'],
+          }),
+          z.refine((input) => input.rule === undefined || input.weights !== undefined, {
+            message: '--rule goes with --weights',
+            path: ['rule'],
+          }),
         ),
-      z.transform(({ name, state, ...rest }): CliCommand => ({
+      z.transform(({ name, state, weights, rule, ...rest }): CliCommand => ({
         name: 'flag',
         flag: name,
         enabled: state,
         ...rest,
+        ...(weights ? { weights: rule === undefined ? { split: weights } : { rule, split: weights } } : {}),
       })),
     ),
   },

@@ -1,5 +1,6 @@
 import { formatVerdictDetails } from './verdict';
 import type { AuditEntry } from '../src/admin/history-and-audit';
+import { isTypedFlag, type TypedFlag } from '../src/config/flag-schema';
 import type { KillResult, StateBody, WriteResult } from './admin-client';
 import type { CliCommand } from './commands';
 
@@ -79,6 +80,24 @@ export function describeKill(kill: StateBody['kill']): string {
   return parts.length ? `ON: ${parts.join('; ')}` : 'off';
 }
 
+/**
+ * A typed flag in a few words: its type, its rules, and what everyone else gets.
+ *
+ * @example
+ * describeTypedFlag(flag); // 'string, 1 rule, else split classic 50 % / modern 50 %'
+ */
+export function describeTypedFlag(flag: TypedFlag): string {
+  const serve = flag.fallthrough ?? { variant: flag.offVariant };
+  const rest =
+    'variant' in serve
+      ? serve.variant
+      : `split ${Object.entries(serve.split)
+          .map(([variant, weight]) => `${variant} ${formatPercent(weight)}`)
+          .join(' / ')}`;
+  const rules = flag.rules.length === 1 ? '1 rule' : `${flag.rules.length} rules`;
+  return `${flag.type}, ${rules}, else ${rest}`;
+}
+
 function formatFlags(state: StateBody): string[] {
   const entries = Object.entries(state.config.flags);
   if (entries.length === 0) return ['Flags     none configured'];
@@ -86,13 +105,13 @@ function formatFlags(state: StateBody): string[] {
   const rows = entries.map(([name, flag]) => [
     name,
     flag.enabled ? 'on' : 'off',
-    formatPercent(flag.percent),
-    flag.default ? 'on' : 'off',
+    isTypedFlag(flag) ? describeTypedFlag(flag) : formatPercent(flag.percent),
+    isTypedFlag(flag) ? `${flag.offVariant} (off variant)` : flag.default ? 'on' : 'off',
     killed(name) ? 'KILLED' : '-',
   ]);
   return [
     'Flags',
-    ...formatTable(['flag', 'enabled', 'percent', 'default', 'kill'], rows)
+    ...formatTable(['flag', 'enabled', 'serves', 'default', 'kill'], rows)
       .split('\n')
       .map((l) => `  ${l}`),
   ];
@@ -185,7 +204,11 @@ export function formatWriteResult(command: CliCommand, result: WriteResult | Kil
       return `Canary at ${formatPercent(rollout.percent)}: state ${rollout.state}, config version ${result.version}.`;
     case 'flag': {
       const flag = flags[command.flag];
-      const now = flag?.enabled ? `on for ${formatPercent(flag.percent)} of visitors` : 'off';
+      const now = !flag?.enabled
+        ? 'off'
+        : isTypedFlag(flag)
+          ? `on: ${describeTypedFlag(flag)}`
+          : `on for ${formatPercent(flag.percent)} of visitors`;
       return `Flag ${command.flag} ${now} (config version ${result.version}).`;
     }
     default:

@@ -10,16 +10,36 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as z from 'zod/mini';
 import { FlagNameSchema, PercentSchema } from '../src/config/config-schema';
+import { TypedFlagSchema, VariantNameSchema } from '../src/config/flag-schema';
 import { describeIssues } from '../src/config/parse-config';
-import { createAdminClient } from '../cli/admin-client';
+import { createAdminClient, type FlagChange } from '../cli/admin-client';
 import { resolveConnection } from '../cli/command-line';
 import { ApiError, EXIT_CODES, isCliError, UsageError, type ExitCode } from '../cli/errors';
 import { formatPercent } from '../cli/format-output';
 
-/** One launch phase: the flags it turns on, each with the share of visitors it reaches. */
+/**
+ * One flag's step in a phase: a percent (a boolean flag on for that share of visitors), a whole
+ * typed definition (`{"flag": …}`), or new weights for a typed flag's split (`{"weights": …}`):
+ * each is one `PUT /flags/:name` body.
+ */
+export const FlagStepSchema = z.union([
+  PercentSchema,
+  z.strictObject({ flag: TypedFlagSchema }),
+  z.strictObject({
+    weights: z.strictObject({
+      rule: z.optional(z.int().check(z.gte(0))),
+      split: z.record(VariantNameSchema, PercentSchema),
+    }),
+  }),
+]);
+
+/** One flag's step. */
+export type FlagStep = z.infer<typeof FlagStepSchema>;
+
+/** One launch phase: the flags it changes, each with its step. */
 export const FlagPhaseSchema = z.strictObject({
   name: z.string().check(z.minLength(1)),
-  flags: z.record(FlagNameSchema, PercentSchema),
+  flags: z.record(FlagNameSchema, FlagStepSchema),
   /** What to watch while this phase bakes. */
   watch: z.string().check(z.minLength(1)),
 });
@@ -37,9 +57,78 @@ export type FlagPhase = z.infer<typeof FlagPhaseSchema>;
 export const INVOICING_FLAG_PHASES: readonly FlagPhase[] = z.array(FlagPhaseSchema).parse([
   { name: 'file storage (logos)', flags: { fileStorage: 100 }, watch: 'upload failures (guard: > 5 %)' },
   { name: 'templates', flags: { templates: 100 }, watch: 'error rate (guard: > 1 %) and p95 (guard: > 2 s)' },
-  { name: 'email delivery', flags: { emailDelivery: 100 }, watch: 'email delivery (guard: < 90 %)' },
+  {
+    name: 'email delivery: employees first',
+    flags: {
+      emailDelivery: {
+        flag: {
+          type: 'boolean',
+          variants: { on: true, off: false },
+          offVariant: 'off',
+          rules: [{ name: 'employees first', when: [{ segment: 'employees' }], serve: { variant: 'on' } }],
+          fallthrough: { split: { on: 0, off: 100 } },
+        },
+      },
+    },
+    watch: 'email delivery (guard: < 90 %) and the support inbox',
+  },
+  {
+    name: 'email delivery: 25 %',
+    flags: { emailDelivery: { weights: { split: { on: 25, off: 75 } } } },
+    watch: 'email delivery (guard: < 90 %)',
+  },
+  {
+    name: 'email delivery: everyone',
+    flags: { emailDelivery: { weights: { split: { on: 100, off: 0 } } } },
+    watch: 'email delivery (guard: < 90 %)',
+  },
+  {
+    name: 'invoice template v2 (50/50)',
+    flags: {
+      invoiceTemplateVersion: {
+        flag: {
+          type: 'string',
+          variants: { classic: 'v1', modern: 'v2' },
+          offVariant: 'classic',
+          fallthrough: { split: { classic: 50, modern: 50 } },
+        },
+      },
+    },
+    watch: 'template_used success and p95, per variant',
+  },
   { name: 'analytics', flags: { analytics: 100 }, watch: 'error rate and p95' },
 ]);
+
+/**
+ * A step in words.
+ *
+ * @example
+ * describeStep({ weights: { split: { on: 25, off: 75 } } }); // 'on 25 % / off 75 %'
+ */
+export function describeStep(step: FlagStep): string {
+  if (typeof step === 'number') return formatPercent(step);
+  if ('weights' in step) return describeSplit(step.weights.split);
+  const { rules, fallthrough } = step.flag;
+  const named = rules.map((rule, i) => rule.name ?? `rule ${i + 1}`);
+  const rest =
+    fallthrough && 'split' in fallthrough
+      ? describeSplit(fallthrough.split)
+      : (fallthrough?.variant ?? step.flag.offVariant);
+  return `${step.flag.type} flag: ${named.length ? `${named.join(', ')}, then ` : ''}${rest}`;
+}
+
+function describeSplit(split: Record<string, number>): string {
+  return Object.entries(split)
+    .map(([variant, weight]) => `${variant} ${formatPercent(weight)}`)
+    .join(' / ');
+}
+
+/** The `PUT /flags/:name` body of a step (without the reason). */
+export function stepBody(step: FlagStep): FlagChange {
+  if (typeof step === 'number') return { enabled: true, percent: step, create: true };
+  if ('weights' in step) return { weights: step.weights };
+  return { flag: step.flag, create: true };
+}
 
 const ArgsSchema = z.strictObject({
   phase: z.optional(
@@ -96,9 +185,7 @@ export interface ScriptIo {
 export function describePlan(phases: readonly FlagPhase[] = INVOICING_FLAG_PHASES): string {
   return phases
     .map((phase, index) => {
-      const flags = Object.entries(phase.flags).map(
-        ([flag, percent]) => `${flag} → ${formatPercent(percent)}`,
-      );
+      const flags = Object.entries(phase.flags).map(([flag, step]) => `${flag} → ${describeStep(step)}`);
       return `phase ${index + 1}: ${phase.name}: ${flags.join(', ')} (watch ${phase.watch})`;
     })
     .join('\n');
@@ -125,22 +212,20 @@ export async function runFeatureFlags(argv: readonly string[], io: ScriptIo): Pr
     // The plan names its flags on purpose, so it may add one the config lacks (`create`); the
     // API refuses unknown names from anyone who does not say so.
     if (args['dry-run']) {
-      for (const [flag, percent] of changes) {
-        out(
-          `  would send PUT ${connection.prefix}/flags/${flag} ${JSON.stringify({ enabled: true, percent, create: true })}`,
-        );
-      }
+      for (const [flag, step] of changes)
+        out(`  would send PUT ${connection.prefix}/flags/${flag} ${JSON.stringify(stepBody(step))}`);
       return EXIT_CODES.ok;
     }
     if (!connection.token) throw new UsageError('no admin token: set ROLLOUT_TOKEN');
     const client = createAdminClient({ connection });
-    for (const [flag, percent] of changes) {
+    for (const [flag, step] of changes) {
       const reason = `feature-flags phase ${args.phase}: ${phase.name}`;
-      const { data, raw } = await client.setFlag(flag, { enabled: true, percent, create: true, reason });
+      const { data, raw } = await client.setFlag(flag, { ...stepBody(step), reason });
       // A phase run twice changes nothing the second time: the API keeps version and audit.
+      const what = typeof step === 'number' ? `on for ${formatPercent(step)}` : describeStep(step);
       const done = data.changed
-        ? `on for ${formatPercent(percent)} (config version ${data.version})`
-        : `already on for ${formatPercent(percent)}: no change (config version ${data.version})`;
+        ? `${what} (config version ${data.version})`
+        : `already ${what}: no change (config version ${data.version})`;
       out(args.json ? JSON.stringify(raw) : `  ✔ ${flag} ${done}`);
     }
     return EXIT_CODES.ok;

@@ -5,6 +5,8 @@ import {
   RolloutConfigSchema,
   RolloutStateSchema,
 } from '../config/config-schema';
+import { flagConfigCheck } from '../config/flag-checks';
+import { FlagSchema, VariantNameSchema } from '../config/flag-schema';
 import { GuardVerdictRecordSchema } from '../guard/analyze-canary';
 import { AuditEntrySchema } from './history-and-audit';
 
@@ -19,14 +21,55 @@ export const ReasonSchema = z.string().check(z.minLength(1), z.maxLength(500));
  */
 export const PercentBodySchema = z.strictObject({ percent: PercentSchema, reason: z.optional(ReasonSchema) });
 
-/** `PUT /flags/:name`: turn a flag's rollout on or off, optionally at a percent. */
-export const FlagBodySchema = z.strictObject({
-  enabled: z.boolean(),
-  percent: z.optional(PercentSchema),
-  /** Adds the flag when the config has none of that name; without it an unknown name is a 400. */
-  create: z.optional(z.boolean()),
-  reason: z.optional(ReasonSchema),
-});
+/**
+ * `PUT /flags/:name`, in one of three forms:
+ * - `{"enabled", "percent"?}`: turn a flag on or off (and, for today's boolean flags, set the share
+ *   of visitors who get it);
+ * - `{"flag": {...}}`: the flag's whole definition, boolean (`{enabled, percent, default}`) or
+ *   typed (`{type, variants, offVariant, rules, ...}`);
+ * - `{"weights": {"rule"?, "split", "coverage"?}, "enabled"?}`: a new split for one rule of a typed
+ *   flag (by index; without `rule`, the fallthrough), everything else kept.
+ *
+ * @example
+ * FlagBodySchema.safeParse({ enabled: true, percent: 25 }).success; // true
+ * FlagBodySchema.safeParse({ weights: { split: { classic: 20, modern: 80 } } }).success; // true
+ */
+export const FlagBodySchema = z
+  .strictObject({
+    enabled: z.optional(z.boolean()),
+    percent: z.optional(PercentSchema),
+    flag: z.optional(FlagSchema),
+    weights: z.optional(
+      z.strictObject({
+        rule: z.optional(z.int().check(z.gte(0), z.lte(49))),
+        split: z.record(VariantNameSchema, PercentSchema),
+        coverage: z.optional(PercentSchema),
+      }),
+    ),
+    /** Adds the flag when the config has none of that name; without it an unknown name is a 400. */
+    create: z.optional(z.boolean()),
+    reason: z.optional(ReasonSchema),
+  })
+  .check(
+    z.superRefine((body, ctx) => {
+      const problem =
+        body.flag !== undefined
+          ? body.enabled !== undefined || body.percent !== undefined || body.weights !== undefined
+            ? '"flag" carries the whole definition: send it without "enabled", "percent" or "weights"'
+            : undefined
+          : body.weights !== undefined
+            ? body.percent !== undefined
+              ? '"weights" and "percent" cannot be sent together'
+              : undefined
+            : body.enabled === undefined
+              ? 'send "enabled" (with an optional "percent"), "flag" (a whole definition) or "weights"'
+              : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', message: problem, input: body, path: [] });
+    }),
+  );
+
+/** A validated `PUT /flags/:name` body. */
+export type FlagBody = z.infer<typeof FlagBodySchema>;
 
 /** The optional body of `POST /promote|finalize|abort|pause|resume|undo`. */
 export const ReasonBodySchema = z.strictObject({ reason: z.optional(ReasonSchema) });
@@ -64,10 +107,13 @@ const rolloutShape = RolloutConfigSchema.shape.rollout;
  * `PUT /config`: a whole config. `version` may be left out; when given it must be the current
  * version (like `If-Match`). `rollout.state` may be left out and is then derived.
  */
-export const ConfigBodySchema = z.extend(RolloutConfigSchema, {
-  version: z.optional(z.int().check(z.gte(0))),
-  rollout: z.extend(rolloutShape, { state: z.optional(RolloutStateSchema) }),
-});
+export const ConfigBodySchema = z
+  .strictObject({
+    ...RolloutConfigSchema.shape,
+    version: z.optional(z.int().check(z.gte(0))),
+    rollout: z.extend(rolloutShape, { state: z.optional(RolloutStateSchema) }),
+  })
+  .check(flagConfigCheck);
 
 /** A validated `PUT /config` body. */
 export type ConfigBody = z.infer<typeof ConfigBodySchema>;

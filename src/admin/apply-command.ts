@@ -5,6 +5,7 @@ import {
   type RolloutConfig,
   type RolloutState,
 } from '../config/config-schema';
+import { isTypedFlag, type FlagConfig } from '../config/flag-schema';
 import { describeIssues } from '../config/parse-config';
 import type { Settings } from '../config/settings';
 import { ConfigBodySchema, type ConfigBody } from './admin-schemas';
@@ -165,10 +166,9 @@ function draftFor(current: RolloutConfig, command: AdminCommand, context: ApplyC
             `flag "${command.name}" is not in the config (known: ${Object.keys(current.flags).join(', ') || 'none'}); send "create": true to add it`,
           ],
         };
-      const flag = existing
-        ? { ...existing, enabled: command.enabled, percent: command.percent ?? existing.percent }
-        : { enabled: command.enabled, percent: command.percent ?? 100, default: false };
-      return { ok: true, config: { ...current, flags: { ...current.flags, [command.name]: flag } } };
+      const flag = changedFlag(existing, command);
+      if (!flag.ok) return flag;
+      return { ok: true, config: { ...current, flags: { ...current.flags, [command.name]: flag.flag } } };
     }
     case 'replace-config':
       return replaced(current, command.config);
@@ -181,6 +181,52 @@ function draftFor(current: RolloutConfig, command: AdminCommand, context: ApplyC
         };
       return { ok: true, config: context.undoTarget };
   }
+}
+
+type SetFlag = Extract<AdminCommand, { type: 'set-flag' }>;
+
+/**
+ * A flag after `PUT /flags/:name`: the definition sent whole, or `enabled`/`percent` on a boolean
+ * flag, or `enabled`/`weights` on a typed one. The config schema then validates the result.
+ */
+function changedFlag(
+  existing: FlagConfig | undefined,
+  command: SetFlag,
+): { ok: true; flag: FlagConfig } | Extract<ApplyResult, { ok: false }> {
+  const refuse = (issue: string) => ({
+    ok: false as const,
+    status: 400 as const,
+    error: 'invalid flag change',
+    issues: [issue],
+  });
+  const at = `flags.${command.name}`;
+  if (command.flag) return { ok: true, flag: command.flag };
+  if (!existing) {
+    if (command.weights)
+      return refuse(`${at}: a new flag with variants is created with "flag" (its whole definition)`);
+    return {
+      ok: true,
+      flag: { enabled: command.enabled ?? true, percent: command.percent ?? 100, default: false },
+    };
+  }
+  const enabled = command.enabled ?? existing.enabled;
+  if (!isTypedFlag(existing)) {
+    if (command.weights)
+      return refuse(
+        `${at}: a boolean flag has no variants to weigh; send "percent" (or a typed definition as "flag")`,
+      );
+    return { ok: true, flag: { ...existing, enabled, percent: command.percent ?? existing.percent } };
+  }
+  if (command.percent !== undefined)
+    return refuse(`${at}.percent: "${command.name}" is a typed flag; change its split with "weights"`);
+  if (!command.weights) return { ok: true, flag: { ...existing, enabled } };
+  const { rule, split, coverage } = command.weights;
+  const serve = coverage === undefined ? { split } : { split, coverage };
+  if (rule === undefined) return { ok: true, flag: { ...existing, enabled, fallthrough: serve } };
+  if (rule >= existing.rules.length)
+    return refuse(`${at}.rules.${rule}: "${command.name}" has ${existing.rules.length} rules`);
+  const rules = existing.rules.map((r, i) => (i === rule ? { ...r, serve } : r));
+  return { ok: true, flag: { ...existing, enabled, rules } };
 }
 
 function withRollout(

@@ -1,4 +1,4 @@
-import type { RolloutState } from '../config/config-schema';
+import type { FlagConfig, RolloutState } from '../config/config-schema';
 
 /**
  * A change to the rollout, as the admin API, the CLI and the Cron guard express it. Every command
@@ -8,7 +8,17 @@ import type { RolloutState } from '../config/config-schema';
 export type AdminCommand =
   | { type: 'set-percent'; percent: number }
   | { type: 'replace-config'; config: unknown }
-  | { type: 'set-flag'; name: string; enabled: boolean; percent?: number; create?: boolean }
+  | {
+      type: 'set-flag';
+      name: string;
+      enabled?: boolean;
+      percent?: number;
+      create?: boolean;
+      /** A whole definition (boolean or typed) that replaces the flag. */
+      flag?: FlagConfig;
+      /** A new split for one rule of a typed flag (without `rule`: its fallthrough). */
+      weights?: { rule?: number; split: Record<string, number>; coverage?: number };
+    }
   | { type: 'promote' }
   | { type: 'finalize' }
   | { type: 'abort'; reason?: string }

@@ -2,6 +2,17 @@ import * as z from 'zod/mini';
 import type { KillSwitch, RolloutState } from '../vocabulary';
 import { GuardPolicySchema, ProbeSettingsSchema, ThresholdsSchema } from './guard-config-schema';
 import { parseJsonText, validate } from './parse-config';
+import { flagConfigCheck } from './flag-checks';
+import { FlagNameSchema, FlagSchema, PercentSchema, SegmentNameSchema, SegmentSchema } from './flag-schema';
+
+export {
+  FlagNameSchema,
+  FlagSchema,
+  PercentSchema,
+  SegmentSchema,
+  type FlagConfig,
+  type Segment,
+} from './flag-schema';
 
 /**
  * The two values the Worker serves from the ROLLOUT namespace: the rollout config (a strict zod
@@ -19,16 +30,6 @@ export const KILL_SWITCH_KEY = 'kill';
 
 /** KV key of the kill switch set through the admin API: the control plane's replica of it. */
 export const API_KILL_SWITCH_KEY = 'kill:api';
-
-/** Flag names: short identifiers, safe as JSON keys, KV tokens and header content. */
-export const FlagNameSchema = z
-  .string()
-  .check(
-    z.regex(
-      /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/,
-      'flag names are 1–64 chars of [A-Za-z0-9_.-], starting with a letter',
-    ),
-  );
 
 /** A cookie name as RFC 6265 allows it (a token), kept short. */
 const CookieNameSchema = z
@@ -59,16 +60,6 @@ export const OriginUrlSchema = z.string().check(
       return false;
     }
   }, 'origins must be http(s) URLs without query, fragment or credentials'),
-);
-
-/** A percentage from 0 to 100 with at most two decimals (one bucket is 0.01 %). */
-export const PercentSchema = z.number().check(
-  z.gte(0, 'percent must be at least 0'),
-  z.lte(100, 'percent must be at most 100'),
-  // multipleOf(0.01) fails on float noise (0.29 % 0.01 ≠ 0), so count whole buckets instead: a
-  // two-decimal literal and its bucket count divided by 100 are the same double, while a value
-  // between buckets (5e-324, 10.005) is not one, however close to one it is.
-  z.refine((value) => Math.round(value * 100) / 100 === value, 'percent allows at most two decimals'),
 );
 
 /**
@@ -117,15 +108,6 @@ const sameStates: [z.infer<typeof RolloutStateSchema>, RolloutState] extends [
   : never = true;
 void sameStates;
 
-/** One feature flag: `enabled` turns its rollout rule on; visitors outside the split get `default`. */
-export const FlagSchema = z.strictObject({
-  enabled: z.boolean(),
-  percent: z._default(PercentSchema, 100),
-  /** Hash seed; defaults to the flag's name so flags split independently. */
-  seed: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
-  default: z._default(z.boolean(), false),
-});
-
 const RolloutSchema = z.strictObject({
   percent: PercentSchema,
   /** Changing the salt reshuffles every visitor; nothing else does. */
@@ -170,37 +152,34 @@ export const BusinessRouteSchema = z.strictObject({
  * The rollout config as stored in KV under the key `config`. Strict: unknown fields are errors,
  * so a typo in an admin body is a 400, never a silently ignored setting.
  */
-export const RolloutConfigSchema = z.strictObject({
-  /** Bumped by every accepted write; `If-Match` compares against it. */
-  version: z.int().check(z.gte(0)),
-  /** Overrides STABLE_ORIGIN / CANARY_ORIGIN. */
-  origins: z.optional(z.strictObject({ stable: OriginUrlSchema, canary: OriginUrlSchema })),
-  rollout: RolloutSchema,
-  stickiness: z._default(StickinessSchema, { cookieName: 'rollout_id', maxAgeSeconds: 30 * 86_400 }),
-  flags: z._default(
-    recordWithoutProto(FlagNameSchema, FlagSchema).check(
-      z.refine((flags) => Object.keys(flags).length <= 200, 'at most 200 flags'),
-    ),
-    {},
-  ),
-  failover: z._default(FailoverSchema, { statuses: [502, 503, 504], timeoutMs: 10_000 }),
-  /** Inject `<script>window.__FLAGS__=…</script>` into HTML responses. */
-  bootstrapFlags: z._default(z.boolean(), false),
-  routes: z._default(z.array(BusinessRouteSchema).check(z.maxLength(50)), []),
-  /** Per-launch overrides of the guard thresholds. */
-  thresholds: z.optional(ThresholdsSchema),
-  /** How the guard acts: consecutive healthy runs, inconclusive limit, SRM action, dry-run metrics, route thresholds. */
-  guard: z.optional(GuardPolicySchema),
-  /** Uptime probes of both origins' health path each minute; off without it. */
-  probes: z.optional(ProbeSettingsSchema),
-});
+export const RolloutConfigSchema = z
+  .strictObject({
+    /** Bumped by every accepted write; `If-Match` compares against it. */
+    version: z.int().check(z.gte(0)),
+    /** Overrides STABLE_ORIGIN / CANARY_ORIGIN. */
+    origins: z.optional(z.strictObject({ stable: OriginUrlSchema, canary: OriginUrlSchema })),
+    rollout: RolloutSchema,
+    stickiness: z._default(StickinessSchema, { cookieName: 'rollout_id', maxAgeSeconds: 30 * 86_400 }),
+    flags: z._default(recordWithoutProto(FlagNameSchema, FlagSchema), {}),
+    /** Named condition sets that flag rules reuse (`{ "segment": "employees" }`). */
+    segments: z._default(recordWithoutProto(SegmentNameSchema, SegmentSchema), {}),
+    failover: z._default(FailoverSchema, { statuses: [502, 503, 504], timeoutMs: 10_000 }),
+    /** Inject `<script>window.__FLAGS__=…</script>` into HTML responses. */
+    bootstrapFlags: z._default(z.boolean(), false),
+    routes: z._default(z.array(BusinessRouteSchema).check(z.maxLength(50)), []),
+    /** Per-launch overrides of the guard thresholds. */
+    thresholds: z.optional(ThresholdsSchema),
+    /** How the guard acts: consecutive healthy runs, inconclusive limit, SRM action, dry-run metrics, route thresholds. */
+    guard: z.optional(GuardPolicySchema),
+    /** Uptime probes of both origins' health path each minute; off without it. */
+    probes: z.optional(ProbeSettingsSchema),
+  })
+  .check(flagConfigCheck);
 
 /** A validated rollout config (defaults applied). */
 export type RolloutConfig = z.infer<typeof RolloutConfigSchema>;
 /** A config as written by a person (defaults may be left out). */
 export type RolloutConfigInput = z.input<typeof RolloutConfigSchema>;
-/** One validated flag. */
-export type FlagConfig = z.infer<typeof FlagSchema>;
 /** One validated business route. */
 export type BusinessRoute = z.infer<typeof BusinessRouteSchema>;
 

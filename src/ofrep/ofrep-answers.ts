@@ -1,17 +1,25 @@
 import { base64UrlEncode } from '../encoding';
 import type { ConfigSnapshot } from '../ports';
 import { assignCohort, type Cohort } from '../split/decide-visitor';
-import { evaluateFlags, type FlagReason, type FlagResult } from '../split/evaluate-flags';
+import {
+  evaluateConfigFlags,
+  type FlagReason,
+  type FlagResult,
+  type FlagValue,
+} from '../split/evaluate-flags';
+import { contextAttributes, type FlagContext } from '../split/flag-conditions';
 import type { OfrepRequest } from './ofrep-request';
 
 /**
  * What the Worker answers an OFREP client, computed by the splitter's own evaluation
- * (`evaluateFlags` with the same config, kill switch and hashed id), so an OpenFeature client and
- * the `x-feature-flags` header the origin receives always agree for the same visitor.
+ * (`evaluateFlags` with the same config, kill switch, hashed id and attributes), so an OpenFeature
+ * client and the `x-feature-flags` header the origin receives agree for the same visitor whenever
+ * the context carries the same attribute values the request does.
  */
 
-/** OpenFeature reasons this Worker gives. */
-export type OfrepReason = 'STATIC' | 'SPLIT' | 'DEFAULT' | 'DISABLED';
+/** OpenFeature reasons this Worker gives (PREREQUISITE_FAILED is ours, as LaunchDarkly's). */
+export type OfrepReason =
+  'STATIC' | 'SPLIT' | 'DEFAULT' | 'DISABLED' | 'TARGETING_MATCH' | 'PREREQUISITE_FAILED' | 'ERROR';
 
 /** Flag metadata: primitives only, as OpenFeature flag metadata allows. */
 export type OfrepMetadata = Record<string, string | number | boolean>;
@@ -19,9 +27,11 @@ export type OfrepMetadata = Record<string, string | number | boolean>;
 /** One successful evaluation, the body of `200` on `POST /ofrep/v1/evaluate/flags/{key}`. */
 export interface OfrepEvaluation {
   key: string;
-  value: boolean;
+  /** The typed value: boolean, string, number, or an object (a JSON flag). */
+  value: FlagValue;
   reason: OfrepReason;
-  variant: 'on' | 'off';
+  /** The variant's name (`on`/`off` for today's boolean flags). */
+  variant: string;
   metadata: OfrepMetadata;
 }
 
@@ -38,9 +48,16 @@ export interface OfrepFlagNotFound {
   errorDetails: string;
 }
 
-/** Options of the evaluations: the QA override cookie's cohort, when the request carries one. */
+/** Options of the evaluations. */
 export interface OfrepEvaluationOptions {
+  /** The QA override cookie's cohort, when the request carries one. */
   override?: Cohort;
+  /**
+   * The request's own attributes (path, country, cookies, …), for the names the context lacks:
+   * given only when the context evaluates the requesting visitor, so a browser on the app's
+   * domain gets what `x-feature-flags` carries for it.
+   */
+  requestAttributes?: FlagContext;
 }
 
 // The kill switch forces a flag off: to OpenFeature that is a disabled flag. The metadata says
@@ -51,6 +68,9 @@ const REASON: Record<FlagReason, OfrepReason> = {
   DEFAULT: 'DEFAULT',
   DISABLED: 'DISABLED',
   KILLED: 'DISABLED',
+  TARGETING_MATCH: 'TARGETING_MATCH',
+  PREREQUISITE_FAILED: 'PREREQUISITE_FAILED',
+  ERROR: 'ERROR',
 };
 
 /**
@@ -78,13 +98,20 @@ function requestMetadata(
 }
 
 function toEvaluation(key: string, result: FlagResult, shared: OfrepMetadata): OfrepEvaluation {
-  return {
-    key,
-    value: result.value,
-    reason: REASON[result.reason],
-    variant: result.value ? 'on' : 'off',
-    metadata: result.reason === 'KILLED' ? { ...shared, killed: true } : shared,
-  };
+  let metadata = shared;
+  if (result.reason === 'KILLED') metadata = { ...shared, killed: true };
+  else if (result.rule !== undefined) metadata = { ...shared, rule: result.rule };
+  return { key, value: result.value, reason: REASON[result.reason], variant: result.variant, metadata };
+}
+
+/** Every flag for the request: the context's attributes (then the request's own) and its key. */
+function evaluateRequest(
+  snapshot: ConfigSnapshot,
+  request: OfrepRequest,
+  options: OfrepEvaluationOptions,
+): Record<string, FlagResult> {
+  const context = contextAttributes(request.targetingKey, request.context, options.requestAttributes);
+  return evaluateConfigFlags(snapshot.config, context, snapshot.kill);
 }
 
 /**
@@ -92,7 +119,7 @@ function toEvaluation(key: string, result: FlagResult, shared: OfrepMetadata): O
  * flag of that name.
  *
  * @example
- * evaluateOfrepFlag(snapshot, 'templates', { targetingKey: 'abc12345', keySource: 'context', includeCohort: false });
+ * evaluateOfrepFlag(snapshot, 'templates', { targetingKey: 'abc12345', keySource: 'context', includeCohort: false, context: {} });
  * // { found: true, evaluation: { key: 'templates', value: true, reason: 'SPLIT', variant: 'on', metadata: { configVersion: 7 } } }
  */
 export function evaluateOfrepFlag(
@@ -101,7 +128,7 @@ export function evaluateOfrepFlag(
   request: OfrepRequest,
   options: OfrepEvaluationOptions = {},
 ): { found: true; evaluation: OfrepEvaluation } | { found: false; body: OfrepFlagNotFound } {
-  const results = evaluateFlags(snapshot.config.flags, request.targetingKey, snapshot.kill);
+  const results = evaluateRequest(snapshot, request, options);
   // Own properties only: `constructor` or `toString` is no flag, whatever the prototype says.
   if (!Object.hasOwn(results, key))
     return {
@@ -126,7 +153,7 @@ export function evaluateOfrepBulk(
   options: OfrepEvaluationOptions = {},
 ): OfrepBulkAnswer {
   const shared = requestMetadata(snapshot, request, options);
-  const results = evaluateFlags(snapshot.config.flags, request.targetingKey, snapshot.kill);
+  const results = evaluateRequest(snapshot, request, options);
   return {
     flags: Object.entries(results).map(([key, result]) => toEvaluation(key, result, shared)),
     metadata: shared,

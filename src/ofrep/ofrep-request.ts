@@ -29,6 +29,8 @@ export interface OfrepRequest {
   keySource: 'context' | 'identity-header' | 'cookie';
   /** The context asked for the routing cohort in each answer's metadata (`includeCohort: true`). */
   includeCohort: boolean;
+  /** The evaluation context's attributes, which flag rules read by name (`country`, `plan`, …). */
+  context: Readonly<Record<string, unknown>>;
 }
 
 // The top level is loose: fields a later protocol version adds must not break old Workers.
@@ -45,8 +47,8 @@ const TargetingKeySchema = z
   );
 
 /**
- * The context attributes the Worker reads; every other attribute is the app's and is ignored
- * (flags here are split by targeting key only).
+ * The context attributes the Worker reads itself; every other attribute is there for flag rules,
+ * which read primitive values by name (`country`, `email`, `plan`, `header.x-plan`, …).
  */
 export const OfrepContextSchema = z.looseObject({
   targetingKey: z.nullish(TargetingKeySchema),
@@ -64,7 +66,7 @@ export type Stickiness = Pick<RolloutConfig['stickiness'], 'cookieName' | 'ident
  *
  * @example
  * parseOfrepRequest('{"context":{"targetingKey":"abc12345"}}', new Headers(), { cookieName: 'rollout_id' });
- * // { ok: true, request: { targetingKey: 'abc12345', keySource: 'context', includeCohort: false } }
+ * // { ok: true, request: { targetingKey: 'abc12345', keySource: 'context', includeCohort: false, context: { targetingKey: 'abc12345' } } }
  */
 export function parseOfrepRequest(
   bodyText: string,
@@ -87,15 +89,19 @@ export function parseOfrepRequest(
   const includeCohort = context.data.includeCohort === true;
   const fromContext = context.data.targetingKey;
   // An empty key is what SDKs send when the app set none: the visitor's own id applies.
+  const attributes = context.data as Record<string, unknown>;
   if (fromContext)
-    return { ok: true, request: { targetingKey: fromContext, keySource: 'context', includeCohort } };
+    return {
+      ok: true,
+      request: { targetingKey: fromContext, keySource: 'context', includeCohort, context: attributes },
+    };
   const own = visitorIdOf(headers, stickiness);
   if (!own)
     return failure(
       'TARGETING_KEY_MISSING',
       `no targetingKey in the context and no valid ${stickiness.cookieName} cookie${stickiness.identityHeader ? ` or ${stickiness.identityHeader} header` : ''} in the request`,
     );
-  return { ok: true, request: { ...own, includeCohort } };
+  return { ok: true, request: { ...own, includeCohort, context: attributes } };
 }
 
 /**

@@ -16,7 +16,7 @@
  * flagsScript({ a: true }); // '<script>window.__FLAGS__={"a":true}</script>'
  * flagsScript({ a: true }, 'r4nd0m'); // '<script nonce="r4nd0m">window.__FLAGS__={"a":true}</script>'
  */
-export function flagsScript(flags: Readonly<Record<string, boolean>>, nonce?: string): string {
+export function flagsScript(flags: Readonly<Record<string, unknown>>, nonce?: string): string {
   const json = JSON.stringify(flags).replace(
     /[<>&\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,

@@ -139,7 +139,7 @@ export function withinPrefix(pathname: string, prefix: string): boolean {
 /** What the Worker tells the origin about a request. */
 export interface OriginRequestContext {
   cohort: Cohort;
-  flags: Readonly<Record<string, boolean>>;
+  flags: Readonly<Record<string, unknown>>;
   /** The URL the visitor asked for (the Worker's public URL). */
   publicUrl: PublicUrl;
   /** The verified visitor IP (`CF-Connecting-IP`), if any. */

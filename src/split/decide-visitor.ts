@@ -2,7 +2,8 @@ import type { Cohort, RolloutState } from '../vocabulary';
 import { base64UrlEncode } from '../encoding';
 import type { ConfigSnapshot } from '../ports';
 import { bucket, inPercent } from './bucket';
-import { evaluateFlags, flagValues, type FlagResult } from './evaluate-flags';
+import { evaluateFlags, flagValues, type FlagResult, type FlagValue } from './evaluate-flags';
+import type { FlagContext } from './flag-conditions';
 
 /**
  * Who a visitor is (a sticky cookie id, or an identity header) and what they get: a cohort,
@@ -124,11 +125,61 @@ export interface VisitorDecision {
   setCookie?: string;
   assignment: CohortAssignment;
   flags: Record<string, FlagResult>;
-  flagValues: Record<string, boolean>;
+  flagValues: Record<string, FlagValue>;
+}
+
+/** What the edge knows about a request, besides the id: all optional but the headers. */
+export interface RequestFacts {
+  headers: Headers;
+  method?: string;
+  /** The public path, without the query. */
+  path?: string;
+  /** `request.cf`: the country, continent and colo Cloudflare saw. */
+  cf?: object | undefined;
+  /**
+   * The email of a Cloudflare Access JWT verified against the app's own audience. Left out when
+   * no verified token is there: an `email` header can be forged, so none is ever read.
+   */
+  email?: string;
 }
 
 /**
- * Decides a visitor's cohort and flags from the request headers and the current config.
+ * The attributes of a proxied request: `id`, `path`, `method`, `country`, `continent`, `colo`,
+ * `email`, `header.<name>` and `cookie.<name>`, each read only when a condition asks for it.
+ *
+ * @example
+ * requestContext('abc12345', { headers: new Headers({ 'x-plan': 'pro' }), path: '/app' }).attribute('header.x-plan'); // 'pro'
+ */
+export function requestContext(id: string, facts: RequestFacts): FlagContext {
+  return {
+    id,
+    attribute(name) {
+      switch (name) {
+        case 'id':
+          return id;
+        case 'path':
+          return facts.path;
+        case 'method':
+          return facts.method;
+        case 'country':
+        case 'continent':
+        case 'colo': {
+          const value = (facts.cf as Readonly<Record<string, unknown>> | undefined)?.[name];
+          return typeof value === 'string' ? value : undefined;
+        }
+        case 'email':
+          return facts.email;
+      }
+      if (name.startsWith('header.')) return facts.headers.get(name.slice(7)) ?? undefined;
+      if (name.startsWith('cookie.')) return readCookie(facts.headers.get('cookie'), name.slice(7));
+      return undefined;
+    },
+  };
+}
+
+/**
+ * Decides a visitor's cohort and flags from the request (its headers, and the facts the edge
+ * passes: method, path, `request.cf`, a verified Access email) and the current config.
  * A missing or hostile cookie gets a fresh id; an identity header, when configured and valid,
  * takes precedence so a signed-in user keeps the same cohort on every device.
  */
@@ -136,6 +187,7 @@ export function decideVisitor(
   headers: Headers,
   snapshot: ConfigSnapshot,
   override?: Cohort,
+  facts: Omit<RequestFacts, 'headers'> = {},
 ): VisitorDecision {
   const { config, kill } = snapshot;
   const { cookieName, maxAgeSeconds, identityHeader } = config.stickiness;
@@ -155,6 +207,11 @@ export function decideVisitor(
     killed: kill.canary,
     override,
   });
-  const flags = evaluateFlags(config.flags, routingId, kill);
+  const flags = evaluateFlags(
+    config.flags,
+    requestContext(routingId, { ...facts, headers }),
+    kill,
+    config.segments,
+  );
   return { routingId, setCookie, assignment, flags, flagValues: flagValues(flags) };
 }

@@ -373,3 +373,68 @@ describe('the JSON flags route', () => {
     expect(body.flags).toEqual(await proxiedFlags(app, id));
   });
 });
+
+describe('typed flags: x-feature-flags and OFREP give the same typed values', () => {
+  const typedConfig = configAt(0, {
+    segments: { pro: { when: [{ attribute: 'header.x-plan', op: 'equals', value: 'pro' }] } },
+    flags: {
+      legacy: { enabled: true, percent: 50 },
+      invoiceTemplateVersion: {
+        type: 'string',
+        variants: { classic: 'v1', modern: 'v2' },
+        offVariant: 'classic',
+        rules: [{ when: [{ segment: 'pro' }], serve: { variant: 'modern' } }],
+        fallthrough: { split: { classic: 50, modern: 50 } },
+      },
+      pageSize: {
+        type: 'number',
+        variants: { small: 20, large: 100 },
+        offVariant: 'small',
+        rules: [
+          { when: [{ attribute: 'path', op: 'startsWith', values: ['/api/'] }], serve: { variant: 'large' } },
+        ],
+      },
+      banner: {
+        type: 'json',
+        variants: { none: {}, beta: { text: 'beta' } },
+        offVariant: 'none',
+        rules: [
+          { when: [{ attribute: 'cookie.plan', op: 'in', values: ['beta'] }], serve: { variant: 'beta' } },
+        ],
+      },
+    },
+  });
+
+  it('answers 20 visitors with the values the origin received, by cookie (request attributes) and by context', async () => {
+    const app = await appWith({}, typedConfig);
+    for (const [i, id] of seededVisitorIds(2401, 20).entries()) {
+      const pro = i % 2 === 0;
+      const headers = {
+        cookie: `rollout_id=${id}; plan=${pro ? 'beta' : 'free'}`,
+        ...(pro ? { 'x-plan': 'pro' } : {}),
+      };
+      const page = await app.request('/api/whoami', { headers });
+      const echo = (await page.json()) as EchoBody;
+      const expected = JSON.parse(String(echo.headers['x-feature-flags'])) as Record<string, unknown>;
+      expect(expected.pageSize).toBe(100);
+      expect(expected.banner).toEqual(pro ? { text: 'beta' } : {});
+      // The page's path is the app's: the context names it; header and cookie come from the request.
+      const own = await post(app, BULK, { context: { path: '/api/whoami' } }, headers);
+      const ownBody = (await own.json()) as { flags: { key: string; value: unknown }[] };
+      expect(Object.fromEntries(ownBody.flags.map((f) => [f.key, f.value]))).toEqual(expected);
+      const context = {
+        targetingKey: id,
+        path: '/api/whoami',
+        'cookie.plan': pro ? 'beta' : 'free',
+        ...(pro ? { 'header.x-plan': 'pro' } : {}),
+      };
+      const single = await post(app, `${BULK}/invoiceTemplateVersion`, { context });
+      expect(await single.json()).toMatchObject({
+        key: 'invoiceTemplateVersion',
+        value: expected.invoiceTemplateVersion,
+        variant: expected.invoiceTemplateVersion === 'v2' ? 'modern' : 'classic',
+        reason: pro ? 'TARGETING_MATCH' : 'SPLIT',
+      });
+    }
+  });
+});

@@ -1,31 +1,55 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FlagNameSchema } from '../../src/config/config-schema';
-import { describePlan, INVOICING_FLAG_PHASES, runFeatureFlags } from '../../scripts/feature-flags';
+import { FlagBodySchema } from '../../src/admin/admin-schemas';
+import { applyCommand } from '../../src/admin/apply-command';
+import { FlagNameSchema, RolloutConfigSchema } from '../../src/config/config-schema';
+import { describePlan, INVOICING_FLAG_PHASES, runFeatureFlags, stepBody } from '../../scripts/feature-flags';
+import demoConfig from '../../scripts/demo/demo-config.json';
+
+const APPLY = {
+  now: 0,
+  newSalt: () => 's',
+  origins: { stable: 'https://s.example', canary: 'https://c.example' },
+};
 
 describe('the invoicing launch flag plan', () => {
-  it('turns the four flags on in the launch plan’s order, each reaching a valid percent', () => {
+  it('turns the flags on in the launch plan’s order: email delivery employees first, then 25 %, then everyone', () => {
     expect(INVOICING_FLAG_PHASES.flatMap((phase) => Object.keys(phase.flags))).toEqual([
       'fileStorage',
       'templates',
       'emailDelivery',
+      'emailDelivery',
+      'emailDelivery',
+      'invoiceTemplateVersion',
       'analytics',
     ]);
-    for (const phase of INVOICING_FLAG_PHASES) {
-      for (const [flag, percent] of Object.entries(phase.flags)) {
-        expect(FlagNameSchema.safeParse(flag).success).toBe(true);
-        expect(percent).toBeGreaterThan(0);
-        expect(percent).toBeLessThanOrEqual(100);
+    for (const phase of INVOICING_FLAG_PHASES)
+      for (const flag of Object.keys(phase.flags)) expect(FlagNameSchema.safeParse(flag).success).toBe(true);
+  });
+
+  it('gives every step a body the admin API accepts, and a config the plan builds validates', () => {
+    let config = RolloutConfigSchema.parse(demoConfig);
+    for (const phase of INVOICING_FLAG_PHASES)
+      for (const [name, step] of Object.entries(phase.flags)) {
+        const body = FlagBodySchema.parse(stepBody(step));
+        const { reason: _reason, ...change } = body;
+        const result = applyCommand(config, { type: 'set-flag', name, ...change }, APPLY);
+        if (!result.ok) throw new Error(`${phase.name}: ${result.issues?.join('; ') ?? result.error}`);
+        config = result.config;
       }
-    }
+    expect(config.flags.emailDelivery).toMatchObject({ fallthrough: { split: { on: 100, off: 0 } } });
+    expect(config.flags.invoiceTemplateVersion).toMatchObject({ type: 'string' });
   });
 
   it('describes each phase on one numbered line', () => {
     const lines = describePlan().split('\n');
     expect(lines).toHaveLength(INVOICING_FLAG_PHASES.length);
     expect(lines[2]).toBe(
-      'phase 3: email delivery: emailDelivery → 100 % (watch email delivery (guard: < 90 %))',
+      'phase 3: email delivery: employees first: emailDelivery → boolean flag: employees first, then on 0 % / off 100 % (watch email delivery (guard: < 90 %) and the support inbox)',
+    );
+    expect(lines[3]).toBe(
+      'phase 4: email delivery: 25 %: emailDelivery → on 25 % / off 75 % (watch email delivery (guard: < 90 %))',
     );
   });
 });
@@ -121,17 +145,17 @@ describe('runFeatureFlags', () => {
 
   it('sends nothing with --dry-run, and needs no token for it', async () => {
     seen.length = 0;
-    const { code, stdout } = await run(['--phase', '3', '--dry-run'], { ROLLOUT_URL: url });
+    const { code, stdout } = await run(['--phase', '4', '--dry-run'], { ROLLOUT_URL: url });
     expect(code).toBe(0);
     expect(stdout).toContain(
-      'would send PUT /__rollout/flags/emailDelivery {"enabled":true,"percent":100,"create":true}',
+      'would send PUT /__rollout/flags/emailDelivery {"weights":{"split":{"on":25,"off":75}}}',
     );
     expect(seen).toHaveLength(0);
   });
 
   it.each([
     [['--phase', '0'], /phase must be at least 1/],
-    [['--phase', '9'], /phase must be at most 4/],
+    [['--phase', '9'], /phase must be at most 7/],
     [['--phase', 'two'], /phase must be a whole number/],
     [[], /choose a phase with --phase N/],
     [['--phases', '1'], /Unknown option '--phases'/],

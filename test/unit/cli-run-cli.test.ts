@@ -326,7 +326,7 @@ describe('runCli against a loopback admin API', () => {
     expect(general.stdout).toContain('3  the admin API could not be reached');
     const command = await cli(['flag', '--help']);
     expect(command.stdout).toContain(
-      'npx rollout flag <name> on|off [--percent N] [--create] [--reason TEXT]',
+      'npx rollout flag <name> on|off [--percent N | --weights V=N,V=N [--rule I]] [--create] [--reason TEXT]',
     );
     expect(requests).toHaveLength(0);
   });

@@ -53,18 +53,25 @@ describe('evaluateFlags', () => {
 
   it('gives reasons: STATIC at 100 %, SPLIT/DEFAULT below, DISABLED when off, KILLED by the kill switch', () => {
     const id = visitors[0]!;
-    expect(evaluateFlags({ a: flag({}) }, id, NO_KILL).a).toEqual({ value: true, reason: 'STATIC' });
+    expect(evaluateFlags({ a: flag({}) }, id, NO_KILL).a).toEqual({
+      value: true,
+      reason: 'STATIC',
+      variant: 'on',
+    });
     expect(evaluateFlags({ a: flag({ enabled: false, default: true }) }, id, NO_KILL).a).toEqual({
       value: true,
       reason: 'DISABLED',
+      variant: 'on',
     });
     expect(evaluateFlags({ a: flag({}) }, id, parseKillSwitch('flag:a')).a).toEqual({
       value: false,
       reason: 'KILLED',
+      variant: 'off',
     });
     expect(evaluateFlags({ a: flag({}) }, id, parseKillSwitch('flags')).a).toEqual({
       value: false,
       reason: 'KILLED',
+      variant: 'off',
     });
     const reasons = new Set(
       visitors.slice(0, 200).map((v) => evaluateFlags({ a: flag({ percent: 50 }) }, v, NO_KILL).a!.reason),

@@ -33,7 +33,7 @@ function snapshot(config: RolloutConfigInput = CONFIG, kill = NO_KILL): ConfigSn
 }
 
 function request(targetingKey: string, includeCohort = false): OfrepRequest {
-  return { targetingKey, keySource: 'context', includeCohort };
+  return { targetingKey, keySource: 'context', includeCohort, context: {} };
 }
 
 const visitorIds = (count: number) => seededVisitorIds(15, count);

@@ -24,7 +24,13 @@ describe('OFREP request: whose flags to evaluate', () => {
     );
     expect(result).toEqual({
       ok: true,
-      request: { targetingKey: 'user:42@example.com', keySource: 'context', includeCohort: false },
+      request: {
+        targetingKey: 'user:42@example.com',
+        keySource: 'context',
+        includeCohort: false,
+        // Every attribute is kept for flag rules to read by name.
+        context: { targetingKey: 'user:42@example.com', plan: 'pro' },
+      },
     });
   });
 
@@ -98,7 +104,12 @@ describe('OFREP request: whose flags to evaluate', () => {
     const key = 'k'.repeat(256);
     expect(parse(JSON.stringify({ context: { targetingKey: key, includeCohort: true } }))).toEqual({
       ok: true,
-      request: { targetingKey: key, keySource: 'context', includeCohort: true },
+      request: {
+        targetingKey: key,
+        keySource: 'context',
+        includeCohort: true,
+        context: { targetingKey: key, includeCohort: true },
+      },
     });
   });
 

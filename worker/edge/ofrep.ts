@@ -7,6 +7,7 @@ import {
   evaluateOfrepFlag,
   ifNoneMatchNames,
   ofrepEtag,
+  type OfrepEvaluationOptions,
 } from '../../src/ofrep/ofrep-answers';
 import {
   evaluatesOwnVisitor,
@@ -16,7 +17,7 @@ import {
   type OfrepRequestError,
 } from '../../src/ofrep/ofrep-request';
 import type { ConfigSnapshot } from '../../src/ports';
-import { decideVisitor, type Cohort } from '../../src/split/decide-visitor';
+import { decideVisitor, requestContext, type Cohort } from '../../src/split/decide-visitor';
 import { bearerTokenCheck } from '../shared/secret-compare';
 import type { EdgeDeps } from './edge-deps';
 
@@ -71,8 +72,8 @@ export function createOfrepApp(deps: OfrepDeps): Hono {
   ofrep.post('/v1/evaluate/flags', async function bulkEvaluation(c) {
     const read = await readRequest(c, deps);
     if (!read.ok) return c.json(read.error, 400);
-    const override = await overrideFor(c.req.raw, read, deps);
-    const text = JSON.stringify(evaluateOfrepBulk(read.snapshot, read.request, { override }));
+    const options = await evaluationOptions(c.req.raw, read, deps);
+    const text = JSON.stringify(evaluateOfrepBulk(read.snapshot, read.request, options));
     const etag = await ofrepEtag(read.request.targetingKey, text);
     if (ifNoneMatchNames(c.req.header('if-none-match') ?? null, etag))
       return new Response(null, { status: 304, headers: { etag } });
@@ -84,8 +85,8 @@ export function createOfrepApp(deps: OfrepDeps): Hono {
     const key = c.req.param('key').slice(0, 256);
     const read = await readRequest(c, deps);
     if (!read.ok) return c.json({ key, ...read.error }, 400);
-    const override = await overrideFor(c.req.raw, read, deps);
-    const result = evaluateOfrepFlag(read.snapshot, key, read.request, { override });
+    const options = await evaluationOptions(c.req.raw, read, deps);
+    const result = evaluateOfrepFlag(read.snapshot, key, read.request, options);
     return result.found ? c.json(result.evaluation) : c.json(result.body, 404);
   });
 
@@ -97,14 +98,18 @@ export function createOfrepApp(deps: OfrepDeps): Hono {
         cacheInvalidation: {
           polling: { enabled: true, minPollingIntervalMs: deps.settings.CONFIG_CACHE_SECONDS * 1000 },
         },
-        flagEvaluation: { supportedTypes: ['boolean'] },
+        flagEvaluation: { supportedTypes: ['boolean', 'string', 'int', 'float', 'object'] },
       },
     }),
   );
 
   ofrep.get('/flags', async function visitorFlags(c) {
     const snapshot = await deps.store.read();
-    const decision = decideVisitor(c.req.raw.headers, snapshot, await deps.readOverride(c.req.raw));
+    const decision = decideVisitor(c.req.raw.headers, snapshot, await deps.readOverride(c.req.raw), {
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      cf: c.req.raw.cf,
+    });
     const response = c.json({
       flags: decision.flagValues,
       cohort: decision.assignment.cohort,
@@ -150,18 +155,25 @@ async function readRequest(c: Context, deps: OfrepDeps): Promise<ReadRequest> {
 }
 
 /**
- * The QA override cookie's cohort for the metadata's `cohort`: read only when the context asked
- * for the cohort, and only for the request's own visitor. A QA browser that evaluates another id
- * (`targetingKey`) gets that visitor's cohort as the splitter gives it to them, not its own pin.
+ * What only the request's own visitor gets. The QA override cookie's cohort for the metadata's
+ * `cohort`, read only when the context asked for the cohort: a QA browser that evaluates another
+ * id (`targetingKey`) gets that visitor's cohort as the splitter gives it to them, not its own
+ * pin. The request's attributes (`request.cf`, cookies, headers), for the names the context
+ * lacks: another visitor's flags never read this browser's country or cookies.
  */
-async function overrideFor(
+async function evaluationOptions(
   raw: Request,
   { request, snapshot }: { request: OfrepRequest; snapshot: ConfigSnapshot },
   deps: OfrepDeps,
-): Promise<Cohort | undefined> {
-  if (!request.includeCohort) return undefined;
-  if (!evaluatesOwnVisitor(request, raw.headers, snapshot.config.stickiness)) return undefined;
-  return deps.readOverride(raw);
+): Promise<OfrepEvaluationOptions> {
+  if (!evaluatesOwnVisitor(request, raw.headers, snapshot.config.stickiness)) return {};
+  // The page's own path is the app's, not this endpoint's: a context names it when rules need it.
+  const requestAttributes = requestContext(request.targetingKey, {
+    headers: raw.headers,
+    cf: raw.cf,
+  });
+  const override: Cohort | undefined = request.includeCohort ? await deps.readOverride(raw) : undefined;
+  return { requestAttributes, ...(override ? { override } : {}) };
 }
 
 const BEARER = /^Bearer[ \t]+([\x21-\x7e]{1,4096})[ \t]*$/i;

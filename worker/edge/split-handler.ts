@@ -15,7 +15,7 @@ import {
 } from '../../src/proxy/proxy-to-origin';
 import { prefixSpelling } from '../../src/proxy/path-spellings';
 import { decideVisitor, type Cohort } from '../../src/split/decide-visitor';
-import { declaredDefaults } from '../../src/split/evaluate-flags';
+import { declaredDefaults, type FlagValue } from '../../src/split/evaluate-flags';
 import type { EdgeDeps, WaitUntil } from './edge-deps';
 import { recordMetric, requestOutcome } from './request-metric';
 import { failoverWarning } from '../shared/sentry/sentry-policy';
@@ -104,7 +104,11 @@ export function splitHandler(deps: SplitDeps) {
     tags.config_version = String(snapshot.config.version);
     const pendingOverride = deps.readOverride(request);
     const override = pendingOverride instanceof Promise ? await pendingOverride : pendingOverride;
-    const decision = decideVisitor(request.headers, snapshot, override);
+    const decision = decideVisitor(request.headers, snapshot, override, {
+      method: request.method,
+      path: publicUrl.pathname,
+      cf: request.cf,
+    });
     tags.cohort = decision.assignment.cohort;
     const origins = originsOf(snapshot);
     const outcome = await proxyToOrigin(
@@ -219,7 +223,7 @@ export function splitHandler(deps: SplitDeps) {
     request: Request,
     publicUrl: PublicUrl,
     snapshot: ConfigSnapshot,
-    flags: Readonly<Record<string, boolean>>,
+    flags: Readonly<Record<string, FlagValue>>,
   ): (cohort: Cohort) => Headers {
     const webSocket = request.headers.get('upgrade')?.toLowerCase() === 'websocket';
     const visitorIp = request.headers.get('cf-connecting-ip');
@@ -272,7 +276,7 @@ type Origins = Readonly<Record<Cohort, string>> & { readonly bases: readonly str
 interface VisitorSide {
   setCookie?: string;
   /** The flag values to inject into HTML, when `bootstrapFlags` is on. */
-  bootstrapFlags?: Readonly<Record<string, boolean>>;
+  bootstrapFlags?: Readonly<Record<string, FlagValue>>;
 }
 
 /** The origins of a config (the Worker's vars where it names none), remembered for the last config. */
@@ -307,7 +311,7 @@ export const adminPrefixSpelling = prefixSpelling;
  * Injects the flags bootstrap at the start of `<head>` of an HTML response, streaming. The script
  * carries the nonce of the page's own `Content-Security-Policy`, when it has one.
  */
-function injectFlagsBootstrap(response: Response, flags: Readonly<Record<string, boolean>>): Response {
+function injectFlagsBootstrap(response: Response, flags: Readonly<Record<string, FlagValue>>): Response {
   const contentType = response.headers.get('content-type') ?? '';
   if (!contentType.toLowerCase().startsWith('text/html') || response.body === null) return response;
   const script = flagsScript(flags, cspScriptNonce(response.headers.get('content-security-policy')));

@@ -1,4 +1,5 @@
 import { decideVisitor } from '../../src/split/decide-visitor';
+import type { FlagValue } from '../../src/split/evaluate-flags';
 import type { EdgeDeps } from './edge-deps';
 
 /**
@@ -62,7 +63,7 @@ export interface VisitorView {
     cohort: 'stable' | 'canary';
     reason: string;
     bucket: number;
-    flags: Record<string, boolean>;
+    flags: Record<string, FlagValue>;
   } | null;
   /** The cohort a QA override link pinned, if this browser carries one. */
   override: 'stable' | 'canary' | null;
@@ -75,7 +76,11 @@ async function describeVisitor(
 ): Promise<VisitorView> {
   const snapshot = deps.store.current?.() ?? (await deps.store.read());
   const override = (await deps.readOverride(request)) ?? null;
-  const decision = decideVisitor(request.headers, snapshot, override ?? undefined);
+  // The visitor's own request facts (location, method); path rules describe app pages, not this one.
+  const decision = decideVisitor(request.headers, snapshot, override ?? undefined, {
+    method: 'GET',
+    cf: request.cf,
+  });
   const { cookieName, identityHeader } = snapshot.config.stickiness;
   const byHeader = identityHeader !== undefined && request.headers.get(identityHeader) === decision.routingId;
   // Without a cookie decideVisitor drew a fresh random id: its cohort would describe no one.
@@ -108,7 +113,10 @@ function renderPage(me: VisitorView): string {
   const flags = me.routing
     ? `<h2>Flags</h2><ul>${
         Object.entries(me.routing.flags)
-          .map(([name, on]) => `<li>${escapeHtml(name)}: <strong>${on ? 'on' : 'off'}</strong></li>`)
+          .map(
+            ([name, value]) =>
+              `<li>${escapeHtml(name)}: <strong>${escapeHtml(typeof value === 'boolean' ? (value ? 'on' : 'off') : JSON.stringify(value))}</strong></li>`,
+          )
           .join('') || '<li>none</li>'
       }</ul>`
     : '';

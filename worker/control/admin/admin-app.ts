@@ -56,9 +56,8 @@ export function createAdminApp(deps: ControlDeps): Hono<AdminEnv> {
     commandHandler(deps, FlagBodySchema, true, (body, c) => {
       const name = FlagNameSchema.safeParse(c.req.param('name'));
       if (!name.success) throw new AdminError(400, 'invalid flag name', describeIssues(name.error));
-      const percent = body.percent === undefined ? {} : { percent: body.percent };
-      const create = body.create ? { create: true } : {};
-      return { type: 'set-flag', name: name.data, enabled: body.enabled, ...percent, ...create };
+      const { reason: _reason, create, ...change } = body;
+      return { type: 'set-flag', name: name.data, ...change, ...(create ? { create: true } : {}) };
     }),
   );
   for (const type of TRANSITIONS)
