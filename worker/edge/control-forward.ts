@@ -35,12 +35,15 @@ export function controlForward({
   workerVersion,
   logger,
   isDown = () => false,
+  afterWrite,
 }: {
   binding: ControlPlaneBinding | undefined;
   workerVersion: string;
   logger: Logger;
   /** A switchable fault for tests (local runs only): true while the control plane must look down. */
   isDown?: () => boolean | Promise<boolean>;
+  /** Called after a write the control Worker accepted (a 2xx to anything but GET or HEAD). */
+  afterWrite?: () => void;
 }): ControlForward {
   if (!binding)
     return async function controlNotBound() {
@@ -56,7 +59,9 @@ export function controlForward({
     headers.set(EDGE_VERSION_HEADER, workerVersion);
     try {
       if (await isDown()) throw new Error('control plane fault switched on');
-      return await binding.fetch(new Request(request, { headers }));
+      const response = await binding.fetch(new Request(request, { headers }));
+      if (afterWrite && response.ok && request.method !== 'GET' && request.method !== 'HEAD') afterWrite();
+      return response;
     } catch (error) {
       logger.warn('control plane unreachable', { error: String(error) });
       return unavailable('the control plane is unreachable; visitors are unaffected. Retry shortly.');
