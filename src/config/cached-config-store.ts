@@ -235,8 +235,14 @@ export class CachedConfigStore implements ConfigStore {
     if (plain === undefined && committed === undefined)
       // Normal before the first admin write (the documented local run), so a warning, not an error.
       return { hand, problem: { message: 'no config in KV (key "config")', level: 'warn' } };
-    const issues = [...(plain && !plain.ok ? plain.issues : []), ...(committed?.ok === false ? committed.issues : [])];
-    return { hand, problem: { message: `invalid config in KV: ${issues.slice(0, 5).join('; ')}`, level: 'error' } };
+    const issues = [
+      ...(plain && !plain.ok ? plain.issues : []),
+      ...(committed?.ok === false ? committed.issues : []),
+    ];
+    return {
+      hand,
+      problem: { message: `invalid config in KV: ${issues.slice(0, 5).join('; ')}`, level: 'error' },
+    };
   }
 
   // The hand-set and the API kill switch both stand: what either forces off is off.

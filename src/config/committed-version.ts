@@ -55,9 +55,9 @@ export const HeadMessageSchema = z.object({
 export type HeadMessage = z.infer<typeof HeadMessageSchema>;
 
 /** A whole committed version: the head plus its config (whose `version` must be the head's). */
-export const CommittedValueSchema = z.extend(HeadMessageSchema, { config: RolloutConfigSchema }).check(
-  z.refine((value) => value.config.version === value.version, 'config.version must equal version'),
-);
+export const CommittedValueSchema = z
+  .extend(HeadMessageSchema, { config: RolloutConfigSchema })
+  .check(z.refine((value) => value.config.version === value.version, 'config.version must equal version'));
 
 /** A validated committed version. */
 export type CommittedValue = z.infer<typeof CommittedValueSchema>;

@@ -267,7 +267,10 @@ export function parseKillSwitch(text: string | null): KillSwitch {
     else unknownTokens.push(token.slice(0, 64));
   }
   if (!canary && !allFlags && flags.size === 0)
-    return { ...failSafeKill('no known token (canary, flags, all, flag:NAME): canary stopped'), unknownTokens };
+    return {
+      ...failSafeKill('no known token (canary, flags, all, flag:NAME): canary stopped'),
+      unknownTokens,
+    };
   return { canary, allFlags, flags, unknownTokens };
 }
 

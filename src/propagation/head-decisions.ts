@@ -47,7 +47,11 @@ export interface CachedHead {
  * @example
  * headCheckDue(10_000, 9_000, HEAD_REFRESH); // false: checked 1 s ago
  */
-export function headCheckDue(now: number, lastCheckAt: number | undefined, settings: HeadRefreshSettings): boolean {
+export function headCheckDue(
+  now: number,
+  lastCheckAt: number | undefined,
+  settings: HeadRefreshSettings,
+): boolean {
   return lastCheckAt === undefined || now - lastCheckAt >= settings.intervalMs;
 }
 
@@ -59,7 +63,11 @@ export function headCheckDue(now: number, lastCheckAt: number | undefined, setti
  * waitForHeadMs(10_000, undefined, HEAD_REFRESH); // 50: a new isolate
  * waitForHeadMs(10_000, 8_000, HEAD_REFRESH); // 0
  */
-export function waitForHeadMs(now: number, lastCheckAt: number | undefined, settings: HeadRefreshSettings): number {
+export function waitForHeadMs(
+  now: number,
+  lastCheckAt: number | undefined,
+  settings: HeadRefreshSettings,
+): number {
   return lastCheckAt === undefined || now - lastCheckAt > settings.freshnessBoundMs ? settings.coldWaitMs : 0;
 }
 
@@ -67,7 +75,11 @@ export function waitForHeadMs(now: number, lastCheckAt: number | undefined, sett
  * Whether a location's cached head may stand in for asking the control plane: younger than one
  * interval (an entry from the future, a skewed clock, does not count).
  */
-export function cachedHeadUsable(entry: CachedHead | undefined, now: number, settings: HeadRefreshSettings): boolean {
+export function cachedHeadUsable(
+  entry: CachedHead | undefined,
+  now: number,
+  settings: HeadRefreshSettings,
+): boolean {
   return entry !== undefined && entry.fetchedAt <= now && now - entry.fetchedAt < settings.intervalMs;
 }
 

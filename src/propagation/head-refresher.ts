@@ -174,7 +174,9 @@ function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
   const timeout = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, ms);
   });
-  return Promise.race([promise.then(noop, noop), timeout]).finally(() => timer !== undefined && clearTimeout(timer));
+  return Promise.race([promise.then(noop, noop), timeout]).finally(
+    () => timer !== undefined && clearTimeout(timer),
+  );
 }
 
 /** The promise's value, or undefined after `ms` or on rejection. */

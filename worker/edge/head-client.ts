@@ -92,10 +92,7 @@ export function cacheApiHeads(cache: Cache | undefined, maxAgeSeconds: number): 
   }
   async function put(url: string, body: unknown, seconds: number): Promise<void> {
     try {
-      await cache?.put(
-        url,
-        Response.json(body, { headers: { 'cache-control': `max-age=${seconds}` } }),
-      );
+      await cache?.put(url, Response.json(body, { headers: { 'cache-control': `max-age=${seconds}` } }));
     } catch {
       // A cache that refuses is a cache that does nothing: the isolates ask on their own.
     }

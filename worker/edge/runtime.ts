@@ -17,8 +17,7 @@ import { cacheApiHeads, planeHeads } from './head-client';
  * issues that make the edge's vars unusable.
  */
 export type RuntimeResult =
-  | { ok: true; deps: EdgeAppDeps; headRefresh: HeadRefresher }
-  | { ok: false; issues: string[] };
+  { ok: true; deps: EdgeAppDeps; headRefresh: HeadRefresher } | { ok: false; issues: string[] };
 
 /**
  * Builds the edge's deps from its env. Called once per isolate: the config cache and the parsed

@@ -11,7 +11,10 @@ export class KvRawConfigSource implements RawConfigSource {
   constructor(private readonly kv: KVNamespace) {}
 
   async readRaw(): Promise<RawConfigValues> {
-    const values = await this.kv.get([CONFIG_KEY, KILL_SWITCH_KEY, API_KILL_SWITCH_KEY, COMMITTED_KEY], 'text');
+    const values = await this.kv.get(
+      [CONFIG_KEY, KILL_SWITCH_KEY, API_KILL_SWITCH_KEY, COMMITTED_KEY],
+      'text',
+    );
     return {
       config: values.get(CONFIG_KEY) ?? null,
       kill: values.get(KILL_SWITCH_KEY) ?? null,

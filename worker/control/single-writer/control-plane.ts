@@ -155,7 +155,11 @@ export function controlPlaneFor(
       call('state', () => stub().state(vars) as Promise<ControlState | ControlFailure>, unavailable),
     head: () => call('head', () => stub().head(vars) as Promise<HeadMessage | ControlFailure>, unavailable),
     committed: () =>
-      call('committed', () => stub().committed(vars) as Promise<CommittedValue | ControlFailure>, unavailable),
+      call(
+        'committed',
+        () => stub().committed(vars) as Promise<CommittedValue | ControlFailure>,
+        unavailable,
+      ),
     audit: (limit, cursor) =>
       call(
         'audit',

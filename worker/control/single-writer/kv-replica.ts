@@ -1,5 +1,9 @@
 import * as z from 'zod/mini';
-import { COMMITTED_KEY, parseCommittedValue, type CommittedValue } from '../../../src/config/committed-version';
+import {
+  COMMITTED_KEY,
+  parseCommittedValue,
+  type CommittedValue,
+} from '../../../src/config/committed-version';
 import { API_KILL_SWITCH_KEY, CONFIG_KEY, parseConfig } from '../../../src/config/config-schema';
 import { parseJsonText } from '../../../src/config/parse-config';
 import type { ControlTables } from './control-tables';
