@@ -83,7 +83,11 @@ export function cachedHeadUsable(
   return entry !== undefined && entry.fetchedAt <= now && now - entry.fetchedAt < settings.intervalMs;
 }
 
-/** Whether a head is newer than what the isolate serves, so its committed value must be fetched. */
+/**
+ * Whether a head is newer than what the isolate serves, so its committed value must be fetched.
+ * Version 0 is the control plane's initial config, built from the same vars as the edge's safe
+ * default: an isolate with no version yet keeps its safe default for it.
+ */
 export function headIsNewer(head: Head, serving: Head | undefined): boolean {
-  return serving === undefined || compareHeads(head, serving) > 0;
+  return serving === undefined ? head.version > 0 : compareHeads(head, serving) > 0;
 }

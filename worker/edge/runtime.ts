@@ -23,7 +23,11 @@ export type RuntimeResult =
  * Builds the edge's deps from its env. Called once per isolate: the config cache and the parsed
  * settings live as long as the isolate does.
  */
-export function buildRuntime(env: EdgeEnv): RuntimeResult {
+export function buildRuntime(
+  env: EdgeEnv,
+  /** Tests only: another location's cache (a second isolate that shares nothing with the first). */
+  options: { locationCache?: Cache } = {},
+): RuntimeResult {
   const vars = env as unknown as Record<string, unknown>;
   const parsed = parseSettings(vars);
   if (!parsed.ok) return parsed;
@@ -43,7 +47,7 @@ export function buildRuntime(env: EdgeEnv): RuntimeResult {
   const headRefresh = new HeadRefresher({
     plane: planeHeads({ binding, workerVersion, isDown }),
     cache: cacheApiHeads(
-      typeof caches === 'undefined' ? undefined : caches.default,
+      options.locationCache ?? (typeof caches === 'undefined' ? undefined : caches.default),
       Math.ceil(HEAD_REFRESH.intervalMs / 1000),
     ),
     store: kvStore,

@@ -145,6 +145,9 @@ export class KvReplica {
     const committedText = kv.get(COMMITTED_KEY) ?? null;
     const committed = committedText === null ? undefined : parseCommittedValue(committedText);
     const version = config?.ok ? config.config.version : null;
+    // Version 0 untouched (no write yet): an empty KV means the same, the edge's safe default.
+    if (value.version === 0 && configText === null && committedText === null && value.kill === null)
+      return { version: null, matches: true };
     const matches =
       version === value.version &&
       (kv.get(API_KILL_SWITCH_KEY) ?? null) === value.kill &&
