@@ -224,7 +224,7 @@ function simulate(scenario: Scenario): Result {
     });
   }
 
-  function serve(location: Location, isolate: Isolate, t: number): void {
+  function serve(isolate: Isolate, t: number): void {
     requests++;
     const seen = scenario.change === 'api' ? compareHeads(isolate.head, AFTER) >= 0 : isolate.handKill;
     if (t >= WRITE_AT_MS) {
@@ -255,19 +255,19 @@ function simulate(scenario: Scenario): Result {
           if (served || at > t + waitMs) return;
           served = true;
           maxWaitMs = Math.max(maxWaitMs, at - t);
-          serve(location, isolate, at);
+          serve(isolate, at);
         });
         events.push(t + waitMs, () => {
           if (served) return;
           served = true;
           maxWaitMs = Math.max(maxWaitMs, waitMs);
-          serve(location, isolate, t + waitMs);
+          serve(isolate, t + waitMs);
         });
         return;
       }
       check(location, isolate, t, () => {});
     }
-    serve(location, isolate, t);
+    serve(isolate, t);
   }
 
   for (const location of locations) {

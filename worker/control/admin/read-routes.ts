@@ -54,7 +54,11 @@ export async function readAdminState(deps: ControlDeps): Promise<AdminState> {
   const config = control.config;
   // Drift is what KV holds now, read here, whatever the object last found: a `config` or
   // `kill:api` edited or deleted by hand shows at once (the object's alarm repairs it).
-  const drift = kv.readable && (kv.version !== control.version || kv.apiKill !== control.kill);
+  // Version 0 untouched and an empty KV mean the same thing (the safe default): no drift.
+  const untouched = control.version === 0 && kv.version === null && kv.source === 'safe-default';
+  const drift = kv.readable && !untouched && (kv.version !== control.version || kv.apiKill !== control.kill);
+  // Seen here first: the object reads KV back itself and repairs it (then retries from its alarm).
+  if (drift) await deps.control.checkReplica();
   const unreadable = parseKillSwitch(kv.hand).unreadable;
   return {
     version: control.version,

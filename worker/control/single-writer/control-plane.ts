@@ -93,6 +93,8 @@ export const CONTROL_OBJECT_NAME = 'rollout';
 export interface ControlPlane {
   command(command: ControlCommand, options: ControlOptions): Promise<ControlResult>;
   state(): Promise<ControlState | ControlFailure>;
+  /** Reads the KV replica back and repairs it when it differs; resolves when done (never throws). */
+  checkReplica(): Promise<void>;
   /** The committed head, from the object's memory (the edge's head refresh). */
   head(): Promise<HeadMessage | ControlFailure>;
   /** The committed value of the current version, from the object's memory. */
@@ -153,6 +155,12 @@ export function controlPlaneFor(
       call('command', () => stub().command(command, options, vars) as Promise<ControlResult>, unavailable),
     state: () =>
       call('state', () => stub().state(vars) as Promise<ControlState | ControlFailure>, unavailable),
+    checkReplica: () =>
+      call(
+        'replica check',
+        () => stub().checkReplica(vars),
+        () => undefined,
+      ),
     head: () => call('head', () => stub().head(vars) as Promise<HeadMessage | ControlFailure>, unavailable),
     committed: () =>
       call(

@@ -25,8 +25,6 @@ export interface ReplicaStatus {
   committedAt?: number;
 }
 
-/** How often the replica is read back while it matches: a hand-deleted `kill:api` is restored within this. */
-export const REPLICA_CHECK_MS = 30_000;
 const MAX_REPLICA_BACKOFF_MS = 60_000;
 
 const ReplicaMetaSchema = z.object({
@@ -52,8 +50,9 @@ interface ReadBack {
  * back: the replica is in step only when KV holds the committed version, not when the object
  * believes it wrote it. A write KV refuses (about one write per second per key, outages), a
  * value edited or deleted by hand, or a read-back that disagrees leaves the replica lagging and
- * the alarm tries again (1 s, 2 s, 4 s … up to a minute). While it matches, the alarm reads it
- * back every {@link REPLICA_CHECK_MS}, so drift is seen and repaired without a write.
+ * the alarm tries again (1 s, 2 s, 4 s … up to a minute). A drift nobody wrote (a hand edit) is
+ * seen by the next `GET /state`, which reads KV itself and asks for this check
+ * (`checkReplica`); from there the alarm repairs it like a refused write.
  *
  * In production a read-back sees this location's KV cache, so a repair can take up to KV's
  * `cacheTtl` (60 s) plus one check.
@@ -93,8 +92,8 @@ export class KvReplica {
 
   /**
    * Reads KV back and, when it differs from the committed version, writes it and reads it back
-   * again. One round runs at a time. Sets the alarm for the next check: soon (backing off) while
-   * lagging, every {@link REPLICA_CHECK_MS} while in step. Never throws.
+   * again. One round runs at a time. While KV differs, sets the alarm to try again (backing off
+   * to a minute). Never throws.
    */
   catchUp(): Promise<ReplicaStatus> {
     this.running ??= this.round().finally(() => {
@@ -126,14 +125,14 @@ export class KvReplica {
       ...(error !== undefined ? { lastError: error } : {}),
     };
     this.tables.setMeta('replica', JSON.stringify(meta));
-    const delay = seen.matches
-      ? REPLICA_CHECK_MS
-      : Math.min(MAX_REPLICA_BACKOFF_MS, 1000 * 2 ** Math.min(failedAttempts - 1, 6));
-    try {
-      const alarm = await this.storage.getAlarm();
-      if (alarm === null || alarm > Date.now() + delay) await this.storage.setAlarm(Date.now() + delay);
-    } catch {
-      // The storage failed too: the next commit or state read sets it again.
+    if (!seen.matches) {
+      const delay = Math.min(MAX_REPLICA_BACKOFF_MS, 1000 * 2 ** Math.min(failedAttempts - 1, 6));
+      try {
+        const alarm = await this.storage.getAlarm();
+        if (alarm === null || alarm > Date.now() + delay) await this.storage.setAlarm(Date.now() + delay);
+      } catch {
+        // The storage failed too: the next commit or state read sets it again.
+      }
     }
     return this.status();
   }

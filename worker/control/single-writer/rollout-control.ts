@@ -58,6 +58,12 @@ export class RolloutControl extends DurableObject<ControlEnv> {
     this.replica = new KvReplica(this.tables, ctx.storage, env.ROLLOUT, () => this.committedValue());
   }
 
+  /** Reads the KV replica back now and repairs it when it differs (GET /state saw a drift). */
+  async checkReplica(defaults: ControlDefaults): Promise<void> {
+    const started = await this.start(defaults);
+    if (started.ok) await this.replica.catchUp();
+  }
+
   /** The committed head (epoch, version, API kill, commit time), answered from memory. */
   async head(defaults: ControlDefaults): Promise<HeadMessage | ControlFailure> {
     const started = await this.start(defaults);
@@ -207,7 +213,7 @@ export class RolloutControl extends DurableObject<ControlEnv> {
     }
   }
 
-  /** Reads the KV replica back and repairs it until it holds the committed version; then keeps checking. */
+  /** Reads the KV replica back and repairs it, retried (backing off) until KV holds the committed version. */
   override async alarm(): Promise<void> {
     await this.replica.catchUp();
   }
@@ -311,8 +317,7 @@ export class RolloutControl extends DurableObject<ControlEnv> {
     }
     if (failure) return failure;
     this.started = true;
-    // The replica is read back soon after a start (an import may have left it behind) and then
-    // on every alarm: a drift is seen and repaired even when nobody writes.
+    // The replica is read back soon after a start: an import may have left it behind.
     if ((await this.ctx.storage.getAlarm()) === null)
       await this.ctx.storage.setAlarm(Date.now() + REPLICA_RECHECK_MS);
     return { ok: true };
