@@ -160,7 +160,7 @@ rollback_command() {
 fail() {
   printf '     ✘ %s\n' "$1" >&2
   if [[ $DEPLOYED == 1 ]]; then
-    printf '\nDeploy stopped. Roll back now (KV abort, instant; then the Worker code):\n  %s\n' "$(rollback_command "${2:-$1}")" >&2
+    printf '\nDeploy stopped. Roll back now (abort first, it acts within seconds; then the Worker code):\n  %s\n' "$(rollback_command "${2:-$1}")" >&2
   else
     printf '\nDeploy stopped before anything was deployed and before any traffic moved. Fix the cause and run again.\n' >&2
   fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rolls a launch back: the canary stops in KV first (instant for users), then the Worker's code
+# Rolls a launch back: the canary stops first (within seconds, docs/KILL-SWITCH.md), then the Worker's code
 # goes back a version, then both are verified. See --help and docs/CLI.md.
 set -euo pipefail
 
@@ -13,7 +13,7 @@ usage() {
   cat <<'EOF'
 Usage: scripts/rollback.sh [options]
 
-Step 1  Stop the canary in KV, instant for users: `npx rollout abort`. When the admin API is
+Step 1  Stop the canary, within seconds for users: `npx rollout abort`. When the admin API is
         down or failing, the kill switch instead, keeping any flag kills already in force:
         wrangler kv key put --binding=ROLLOUT kill "canary ..." --remote --env <env>
 Step 2  `wrangler rollback [version]`: the Worker's code goes back to the previous version.
@@ -180,7 +180,7 @@ printf 'Rolling back %s (wrangler env %s): %s\n' "$URL" "$ENV_NAME" "$REASON"
 [[ $DRY_RUN == 1 ]] || retire_migration_record
 database_reminder
 
-step "1/3 Stop the canary (KV abort, instant for users)"
+step "1/3 Stop the canary (abort, within seconds for users)"
 if [[ $DRY_RUN == 1 ]]; then
   would npx rollout abort --reason "$REASON"
   printf '     if the admin API is down or failing:\n'
