@@ -45,16 +45,19 @@ export function formatPercent(percent: number): string {
 }
 
 /**
- * `npx rollout status` for people: state, percent, version, kill switch, flags and the guard.
+ * `npx rollout status` for people: state, percent, version (with the time since its commit and
+ * where the KV replica stands), kill switch, flags and the guard. `nowMs` is the CLI's clock.
  */
-export function formatStatus(state: StateBody): string {
+export function formatStatus(state: StateBody, nowMs?: number): string {
   const { rollout } = state.config;
   const lines = [
     `State     ${state.state}`,
     `Percent   ${formatPercent(state.percent)}`,
-    `Version   ${state.version} (config from ${state.source})`,
+    `Version   ${state.version} (config from ${state.source})${sinceCommit(state, nowMs)}`,
+    `Replica   ${describeReplica(state.replica)}`,
     `Kill      ${describeKill(state.kill)}`,
   ];
+  if (state.kill.handUnreadable) lines.push(`          hand kill unreadable: ${state.kill.handUnreadable}`);
   if (rollout.steps?.length) {
     lines.push(
       `Steps     ${rollout.steps.map(formatPercent).join(' → ')}, ${rollout.bakeMinutes} min bake each`,
@@ -63,6 +66,30 @@ export function formatStatus(state: StateBody): string {
   for (const issue of state.issues ?? []) lines.push(`Invalid   ${issue}`);
   lines.push('', ...formatFlags(state), '', ...formatGuardVerdict(state.guard));
   return lines.join('\n');
+}
+
+/** `, committed 12 s ago` when the control plane says when (protocol 3 and later); else nothing. */
+function sinceCommit(state: StateBody, nowMs: number | undefined): string {
+  const at = state.replica.committedAt;
+  if (at === undefined || at <= 0 || nowMs === undefined) return '';
+  const seconds = Math.max(0, Math.round((nowMs - at) / 1000));
+  const ago =
+    seconds < 120
+      ? `${seconds} s`
+      : seconds < 7_200
+        ? `${Math.round(seconds / 60)} min`
+        : `${Math.round(seconds / 3_600)} h`;
+  return `, committed ${ago} ago`;
+}
+
+/**
+ * Where the KV replica stands (read back from KV). Locations learn a version from the control
+ * plane within seconds (docs/KILL-SWITCH.md); KV is what they fall back on.
+ */
+function describeReplica(replica: StateBody['replica']): string {
+  if (!replica.lagging) return `in step (KV holds version ${replica.kvVersion ?? replica.committedVersion})`;
+  const held = replica.kvVersion === null ? 'no valid config' : `version ${replica.kvVersion}`;
+  return `lagging: KV holds ${held}, being repaired${replica.lastError ? ` (${replica.lastError})` : ''}`;
 }
 
 /**

@@ -167,7 +167,7 @@ export async function runCommand(
     }
     case 'status': {
       const { data, raw } = await client.state();
-      return print(raw, formatStatus(data));
+      return print(raw, formatStatus(data, options.nowMs));
     }
     case 'verdict': {
       const { data, raw } = await client.state();

@@ -1,3 +1,4 @@
+import type { CommittedValue, Head } from './config/committed-version';
 import type { KillSwitch, RolloutConfig } from './config/config-schema';
 import type { RequestMetric } from './metrics/data-point-schema';
 
@@ -15,14 +16,19 @@ export interface Clock {
 /** The real clock. */
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** Where the config being served came from. */
-export type ConfigSource = 'kv' | 'last-known-good' | 'safe-default';
+/**
+ * Where the config being served came from: the KV replica, the control plane (a head refresh),
+ * the last good value while KV fails, or the safe default when nothing valid was ever read.
+ */
+export type ConfigSource = 'kv' | 'control-plane' | 'last-known-good' | 'safe-default';
 
 /** The config and kill switch that requests are served with. */
 export interface ConfigSnapshot {
   config: RolloutConfig;
   kill: KillSwitch;
   source: ConfigSource;
+  /** The control plane's epoch of this version (undefined: a legacy value or the safe default). */
+  epoch?: number | undefined;
 }
 
 /** Serves the current config; implementations never throw and never make a request wait twice. */
@@ -38,15 +44,28 @@ export interface ConfigStore {
    * otherwise the one this isolate last read.
    */
   primeKill(text: string | null, hand?: string | null): void;
+  /** The (epoch, version) served now, or undefined before any committed version (head refresh). */
+  head?(): Head | undefined;
+  /** Takes a committed version from the control plane; false (ignored) unless it is newer. */
+  offer?(value: CommittedValue): boolean;
 }
 
 /**
- * The raw values behind a {@link ConfigStore}, read together: `config`, the hand-set `kill`
- * and the API's `kill:api` (absent in sources that have only one kill switch).
+ * The raw values behind a {@link ConfigStore}, read together: `config`, the hand-set `kill`,
+ * the API's `kill:api` and `committed` (config + API kill + epoch in one value). Sources with
+ * fewer keys leave the others out.
  */
 export interface RawConfigSource {
   /** One read of all keys; may throw (KV down), the store absorbs it. */
-  readRaw(): Promise<{ config: string | null; kill: string | null; apiKill?: string | null }>;
+  readRaw(): Promise<RawConfigValues>;
+}
+
+/** The raw KV values a {@link RawConfigSource} reads. */
+export interface RawConfigValues {
+  config: string | null;
+  kill: string | null;
+  apiKill?: string | null;
+  committed?: string | null;
 }
 
 /** Structured logging; adapters write JSON lines that Workers Logs can query. */

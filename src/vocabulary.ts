@@ -19,6 +19,8 @@ export interface KillSwitch {
   flags: ReadonlySet<string>;
   /** Tokens that meant nothing; logged, never fatal. */
   unknownTokens: string[];
+  /** Set when the value could not be read (too long, no known token): it then stops the canary. */
+  unreadable?: string;
 }
 
 /**

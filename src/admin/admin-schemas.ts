@@ -161,6 +161,8 @@ export const KillStateSchema = z.object({
   raw: z.nullable(z.string()),
   /** Each source apart: `api` (set through this API), `hand` (KV `kill`, set by `wrangler kv key put`). */
   sources: z.object({ api: z.nullable(z.string()), hand: z.nullable(z.string()) }),
+  /** Set when the hand kill cannot be read (too long, no known token): it then stops the canary. */
+  handUnreadable: z.optional(z.string()),
 });
 
 /** The KV read replica: the version the control plane committed and the one it last wrote to KV. */
@@ -171,6 +173,10 @@ export const ReplicaSchema = z.object({
   lagging: z.boolean(),
   failedAttempts: z.int(),
   lastError: z.optional(z.string()),
+  /** When KV was last read back by the control plane (ms). */
+  checkedAt: z.optional(z.int()),
+  /** When the committed version was committed (ms): "time since the commit". */
+  committedAt: z.optional(z.int()),
 });
 
 /**
@@ -204,7 +210,11 @@ export const StateBodySchema = z.object({
   /** What KV holds for the splitter: `kv`, `safe-default` (no config), `last-known-good` (invalid). */
   source: z.enum(['kv', 'last-known-good', 'safe-default']),
   /** The replica: what the control plane wrote, and the version KV holds now (null: none or invalid). */
-  replica: z.extend(ReplicaSchema, { kvVersion: z.nullable(z.int()) }),
+  replica: z.extend(ReplicaSchema, {
+    kvVersion: z.nullable(z.int()),
+    /** The `kill:api` KV holds now (null: none or KV unreadable). */
+    kvKill: z.optional(z.nullable(z.string())),
+  }),
   /** The guard's latest verdict, or null when none (or none readable). */
   guard: z.nullable(GuardVerdictRecordSchema),
   /** Why the config in KV was rejected, when it was (the control plane's version still stands). */

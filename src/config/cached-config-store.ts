@@ -1,6 +1,6 @@
-import type { Clock, ConfigSnapshot, ConfigStore, Logger, RawConfigSource } from '../ports';
+import type { Clock, ConfigSnapshot, ConfigSource, ConfigStore, Logger, RawConfigSource } from '../ports';
+import { compareHeads, parseCommittedValue, type CommittedValue, type Head } from './committed-version';
 import {
-  NO_KILL,
   parseConfig,
   parseKillSwitch,
   unionKillSwitch,
@@ -21,9 +21,21 @@ export interface CachedConfigStoreOptions {
 /** A shared KV read older than this is presumed abandoned (its request may have been cancelled). */
 const STALLED_READ_MS = 2_000;
 
-interface CacheEntry {
-  snapshot: ConfigSnapshot;
-  fetchedAt: number;
+/** One committed version as this isolate holds it; (epoch, version) orders them. */
+interface Versioned {
+  config: RolloutConfig;
+  /** The API kill switch of this version. */
+  apiKill: string | null;
+  epoch: number | undefined;
+  from: 'kv' | 'control-plane';
+}
+
+/** What one KV read yielded: the hand kill (unversioned) and a candidate version, or a problem. */
+interface KvRead {
+  /** undefined when KV could not be read: the last hand kill stays (an outage never lifts a kill). */
+  hand?: string | null;
+  candidate?: Versioned;
+  problem?: { message: string; level: 'warn' | 'error' };
 }
 
 /**
@@ -31,17 +43,27 @@ interface CacheEntry {
  * a request that finds the cache expired reads KV while concurrent requests are served the
  * previous snapshot; on a cold isolate they share the one read. A failed or invalid read is
  * cached like a good one, so a broken KV is not hammered. Problems are logged once per incident.
+ *
+ * Versions never go backwards here. A committed version (config + API kill switch) is taken
+ * only when its (epoch, version) is newer than the one held, whether it comes from KV (whose
+ * location cache can answer an older value for a minute), from an admin write (`prime`) or from
+ * the control plane's head refresh (`offer`). The hand-set kill switch is not versioned: each
+ * KV read replaces it, so a person's `wrangler kv key put … kill` always wins.
  */
 export class CachedConfigStore implements ConfigStore {
-  private entry: CacheEntry | undefined;
-  private lastGood: RolloutConfig | undefined;
+  private versioned: Versioned | undefined;
+  private hand: string | null = null;
+  /** True while the last KV read failed or was invalid: a KV version is then "last known good". */
+  private kvFailing = false;
+  private snapshot: ConfigSnapshot | undefined;
+  private fetchedAt = 0;
   private inFlight: Promise<ConfigSnapshot> | undefined;
   private inFlightSince = 0;
-  /** Bumped by every prime, so a KV read that started before it cannot overwrite it. */
+  /** Bumped by every prime, so a KV read that started before it cannot overwrite its hand kill. */
   private generation = 0;
   private lastProblem: string | undefined;
-  private lastKillText: string | null = null;
-  private lastApiKillText: string | null = null;
+  private lastKillTexts: [string | null, string | null] = [null, null];
+  private olderSeen: string | undefined;
 
   constructor(
     private readonly source: RawConfigSource,
@@ -53,20 +75,18 @@ export class CachedConfigStore implements ConfigStore {
    * is and calls `read()` only when the TTL has run out (which starts the one KV read).
    */
   current(): ConfigSnapshot | undefined {
-    const entry = this.entry;
-    return entry && this.options.clock.now() - entry.fetchedAt < this.options.ttlMs
-      ? entry.snapshot
+    return this.snapshot && this.options.clock.now() - this.fetchedAt < this.options.ttlMs
+      ? this.snapshot
       : undefined;
   }
 
   read(): Promise<ConfigSnapshot> {
     const now = this.options.clock.now();
-    if (this.entry && now - this.entry.fetchedAt < this.options.ttlMs)
-      return Promise.resolve(this.entry.snapshot);
+    if (this.snapshot && now - this.fetchedAt < this.options.ttlMs) return Promise.resolve(this.snapshot);
     // A read started by another request may never settle if that request was cancelled, so a
     // shared read older than STALLED_READ_MS no longer counts: the next request starts its own.
     if (this.inFlight && now - this.inFlightSince < STALLED_READ_MS)
-      return this.entry ? Promise.resolve(this.entry.snapshot) : this.awaitShared(this.inFlight);
+      return this.snapshot ? Promise.resolve(this.snapshot) : this.awaitShared(this.inFlight);
     const read = this.refresh();
     this.inFlight = read;
     this.inFlightSince = now;
@@ -76,23 +96,91 @@ export class CachedConfigStore implements ConfigStore {
     return read;
   }
 
+  /** Reads KV now, whatever the TTL (the head refresh's fallback when the control plane fails). */
+  readNow(): Promise<ConfigSnapshot> {
+    this.fetchedAt = Number.NEGATIVE_INFINITY;
+    this.inFlight = undefined;
+    return this.read();
+  }
+
+  head(): Head | undefined {
+    return this.versioned && { epoch: this.versioned.epoch, version: this.versioned.config.version };
+  }
+
   prime(config: RolloutConfig): boolean {
-    // Writes can be answered out of order: an older version never replaces a newer primed one.
-    const current = this.entry?.snapshot;
-    if (current && current.source === 'kv' && current.config.version > config.version) return false;
+    // An admin write of this control plane: same epoch as what is held. Writes can be answered
+    // out of order, so an older version never replaces a newer one.
+    const candidate: Versioned = {
+      config,
+      apiKill: this.versioned?.apiKill ?? null,
+      epoch: this.versioned?.epoch,
+      from: this.versioned?.from ?? 'kv',
+    };
+    if (!this.take(candidate, true)) return false;
     this.generation++;
-    this.lastGood = config;
-    const kill = this.entry?.snapshot.kill ?? NO_KILL;
-    this.entry = { snapshot: { config, kill, source: 'kv' }, fetchedAt: this.options.clock.now() };
+    this.fetchedAt = this.options.clock.now();
     return true;
   }
 
-  primeKill(text: string | null, hand: string | null = this.lastKillText): void {
+  primeKill(text: string | null, hand: string | null = this.hand): void {
     // A cold isolate has nothing to patch: its first read will see the new value in KV.
-    if (!this.entry) return;
+    if (!this.versioned || !this.snapshot) return;
     this.generation++;
-    const kill = this.parseKill(hand, text);
-    this.entry = { ...this.entry, snapshot: { ...this.entry.snapshot, kill } };
+    this.versioned = { ...this.versioned, apiKill: text };
+    this.hand = hand;
+    this.rebuild();
+  }
+
+  offer(value: CommittedValue): boolean {
+    return this.take(
+      { config: value.config, apiKill: value.kill, epoch: value.epoch, from: 'control-plane' },
+      false,
+    );
+  }
+
+  /**
+   * Takes a candidate version when it is newer than the one held (or the same, when `same` is
+   * allowed); rebuilds the snapshot. An older one is ignored and logged once per version.
+   */
+  private take(candidate: Versioned, same: boolean): boolean {
+    const held = this.head();
+    if (held) {
+      const order = compareHeads({ epoch: candidate.epoch, version: candidate.config.version }, held);
+      if (order < 0 || (order === 0 && !same)) {
+        if (order < 0) this.ignoredOlder(candidate, held);
+        return false;
+      }
+    }
+    this.versioned = candidate;
+    this.rebuild();
+    return true;
+  }
+
+  private ignoredOlder(candidate: Versioned, held: Head): void {
+    const key = `${candidate.epoch}/${candidate.config.version}`;
+    if (key === this.olderSeen) return;
+    this.olderSeen = key;
+    this.options.logger.info('older config version ignored', {
+      offered: { epoch: candidate.epoch, version: candidate.config.version, from: candidate.from },
+      serving: held,
+    });
+  }
+
+  private rebuild(): void {
+    const kill = this.parseKill(this.hand, this.versioned?.apiKill ?? null);
+    const source: ConfigSource = !this.versioned
+      ? 'safe-default'
+      : this.versioned.from === 'control-plane'
+        ? 'control-plane'
+        : this.kvFailing
+          ? 'last-known-good'
+          : 'kv';
+    this.snapshot = {
+      config: this.versioned?.config ?? this.options.safeDefault,
+      kill,
+      source,
+      epoch: this.versioned?.epoch,
+    };
   }
 
   /**
@@ -109,61 +197,73 @@ export class CachedConfigStore implements ConfigStore {
 
   private async refresh(): Promise<ConfigSnapshot> {
     const generation = this.generation;
-    const snapshot = await this.load();
-    // An admin write primed this isolate while the read was in flight: the read is older.
-    if (generation !== this.generation && this.entry) return this.entry.snapshot;
-    if (snapshot.source === 'kv') this.lastGood = snapshot.config;
-    this.entry = { snapshot, fetchedAt: this.options.clock.now() };
-    return snapshot;
+    const read = await this.load();
+    this.fetchedAt = this.options.clock.now();
+    // An admin write primed this isolate while the read was in flight: its hand kill is newer.
+    if (generation === this.generation && read.hand !== undefined) this.hand = read.hand;
+    this.kvFailing = read.problem !== undefined;
+    if (read.problem) this.problem(read.problem.message, this.versioned ? 'error' : read.problem.level);
+    else this.recovered();
+    if (!read.candidate || !this.take(read.candidate, true)) this.rebuild();
+    return this.snapshot!;
   }
 
-  private async load(): Promise<ConfigSnapshot> {
-    let raw: { config: string | null; kill: string | null; apiKill?: string | null };
+  private async load(): Promise<KvRead> {
+    let raw: Awaited<ReturnType<RawConfigSource['readRaw']>>;
     try {
       raw = await this.source.readRaw();
     } catch (error) {
-      this.problem(`config store unreachable: ${String((error as Error)?.message ?? error)}`);
-      // Keep the last kill switch: a KV outage must not lift a kill.
-      return this.fallback(this.entry?.snapshot.kill ?? NO_KILL);
+      // Keep the last kill switches: a KV outage must not lift a kill.
+      const message = `config store unreachable: ${String((error as Error)?.message ?? error)}`;
+      return { problem: { message, level: 'error' } };
     }
-    const kill = this.parseKill(raw.kill, raw.apiKill ?? null);
-    if (raw.config === null) {
+    const hand = raw.kill;
+    // The committed value (config + API kill + epoch); a control plane one version back writes
+    // only `config` and `kill:api`, so a plain `config` newer than it is taken, under its epoch.
+    const committed = raw.committed ? parseCommittedValue(raw.committed) : undefined;
+    const plain = raw.config === null ? undefined : parseConfig(raw.config);
+    if (committed?.ok) {
+      const value = committed.value;
+      if (plain?.ok && plain.config.version > value.version)
+        return { hand, candidate: legacy(plain.config, raw.apiKill ?? null, value.epoch) };
+      return {
+        hand,
+        candidate: { config: value.config, apiKill: value.kill, epoch: value.epoch, from: 'kv' },
+      };
+    }
+    if (plain?.ok) return { hand, candidate: legacy(plain.config, raw.apiKill ?? null, undefined) };
+    if (plain === undefined && committed === undefined)
       // Normal before the first admin write (the documented local run), so a warning, not an error.
-      this.problem('no config in KV (key "config")', this.lastGood ? 'error' : 'warn');
-      return this.fallback(kill);
-    }
-    const parsed = parseConfig(raw.config);
-    if (!parsed.ok) {
-      this.problem(`invalid config in KV: ${parsed.issues.slice(0, 5).join('; ')}`);
-      return this.fallback(kill);
-    }
-    this.recovered();
-    return { config: parsed.config, kill, source: 'kv' };
-  }
-
-  private fallback(kill: KillSwitch): ConfigSnapshot {
-    if (this.lastGood) return { config: this.lastGood, kill, source: 'last-known-good' };
-    return { config: this.options.safeDefault, kill, source: 'safe-default' };
+      return { hand, problem: { message: 'no config in KV (key "config")', level: 'warn' } };
+    const issues = [
+      ...(plain && !plain.ok ? plain.issues : []),
+      ...(committed?.ok === false ? committed.issues : []),
+    ];
+    return {
+      hand,
+      problem: { message: `invalid config in KV: ${issues.slice(0, 5).join('; ')}`, level: 'error' },
+    };
   }
 
   // The hand-set and the API kill switch both stand: what either forces off is off.
   private parseKill(hand: string | null, api: string | null): KillSwitch {
     const kill = unionKillSwitch(parseKillSwitch(hand), parseKillSwitch(api));
-    if (hand !== this.lastKillText || api !== this.lastApiKillText) {
-      this.lastKillText = hand;
-      this.lastApiKillText = api;
+    if (hand !== this.lastKillTexts[0] || api !== this.lastKillTexts[1]) {
+      this.lastKillTexts = [hand, api];
       if (kill.unknownTokens.length)
         this.options.logger.warn('kill switch has unknown tokens, ignored', { tokens: kill.unknownTokens });
+      if (kill.unreadable)
+        this.options.logger.error('kill switch unreadable: canary stopped', { why: kill.unreadable });
       if (hand !== null) this.options.logger.warn('kill switch active', { value: hand.slice(0, 256) });
       if (api !== null) this.options.logger.warn('kill switch active (API)', { value: api.slice(0, 256) });
     }
     return kill;
   }
 
-  private problem(message: string, level: 'warn' | 'error' = 'error'): void {
+  private problem(message: string, level: 'warn' | 'error'): void {
     if (message === this.lastProblem) return;
     this.lastProblem = message;
-    this.options.logger[level](message, { servedFrom: this.lastGood ? 'last-known-good' : 'safe-default' });
+    this.options.logger[level](message, { servedFrom: this.versioned ? 'last-known-good' : 'safe-default' });
   }
 
   private recovered(): void {
@@ -171,4 +271,8 @@ export class CachedConfigStore implements ConfigStore {
     this.options.logger.info('config store recovered', { after: this.lastProblem });
     this.lastProblem = undefined;
   }
+}
+
+function legacy(config: RolloutConfig, apiKill: string | null, epoch: number | undefined): Versioned {
+  return { config, apiKill, epoch, from: 'kv' };
 }

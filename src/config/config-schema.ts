@@ -212,7 +212,7 @@ export const NO_KILL: KillSwitch = Object.freeze({
   unknownTokens: [],
 });
 
-/** The longest kill switch text that is read whole; the admin API refuses longer ones. */
+/** The longest kill switch text that is read; the admin API refuses longer ones, a longer hand kill fails safe. */
 export const MAX_KILL_TEXT = 4096;
 
 /**
@@ -220,19 +220,24 @@ export const MAX_KILL_TEXT = 4096;
  * `canary` stops the canary, `flag:NAME` forces one flag off, `flags` forces all flags off,
  * `all` does both. Unknown tokens are collected for a warning, never thrown.
  *
+ * A value that cannot be read fails safe: longer than {@link MAX_KILL_TEXT}, or not empty with no
+ * token this parser knows (`yes`, `1`, `{"canary":true}`), it stops the canary and says why in
+ * `unreadable`. Someone wrote a kill switch; guessing they meant nothing would be the unsafe
+ * guess, and cutting a long value would silently drop what came after the cut.
+ *
  * @example
  * parseKillSwitch('canary flag:emailDelivery'); // { canary: true, flags: {'emailDelivery'}, ... }
+ * parseKillSwitch('stop it'); // { canary: true, unreadable: 'no known token …', ... }
  */
 export function parseKillSwitch(text: string | null): KillSwitch {
   if (text === null || text.trim() === '') return NO_KILL;
+  if (text.length > MAX_KILL_TEXT)
+    return failSafeKill(`longer than ${MAX_KILL_TEXT} characters (${text.length}): canary stopped`);
   const flags = new Set<string>();
   const unknownTokens: string[] = [];
   let canary = false;
   let allFlags = false;
-  for (const token of text
-    .slice(0, MAX_KILL_TEXT)
-    .split(/[\s,]+/)
-    .filter(Boolean)) {
+  for (const token of text.split(/[\s,]+/).filter(Boolean)) {
     const lower = token.toLowerCase();
     if (lower === 'canary') canary = true;
     else if (lower === 'flags') allFlags = true;
@@ -240,7 +245,16 @@ export function parseKillSwitch(text: string | null): KillSwitch {
     else if (lower.startsWith('flag:') && token.length > 5) flags.add(token.slice(5));
     else unknownTokens.push(token.slice(0, 64));
   }
+  if (!canary && !allFlags && flags.size === 0)
+    return {
+      ...failSafeKill('no known token (canary, flags, all, flag:NAME): canary stopped'),
+      unknownTokens,
+    };
   return { canary, allFlags, flags, unknownTokens };
+}
+
+function failSafeKill(unreadable: string): KillSwitch {
+  return { canary: true, allFlags: false, flags: new Set<string>(), unknownTokens: [], unreadable };
 }
 
 /**
@@ -257,6 +271,9 @@ export function unionKillSwitch(a: KillSwitch, b: KillSwitch): KillSwitch {
     allFlags: a.allFlags || b.allFlags,
     flags: new Set([...a.flags, ...b.flags]),
     unknownTokens: [...a.unknownTokens, ...b.unknownTokens],
+    ...(a.unreadable !== undefined || b.unreadable !== undefined
+      ? { unreadable: a.unreadable ?? b.unreadable }
+      : {}),
   };
 }
 

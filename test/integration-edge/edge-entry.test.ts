@@ -1,10 +1,13 @@
 import { env } from 'cloudflare:workers';
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { createEdgeApp } from '../../worker/edge/edge-app';
 import worker from '../../worker/edge/index';
+import { buildRuntime } from '../../worker/edge/runtime';
 import {
   HOST_KIND_HEADER,
   MIN_PROTOCOL_VERSION,
+  PLANE_HEAD_PATH,
   PROTOCOL_HEADER,
   PROTOCOL_VERSION,
 } from '../../worker/shared/plane-protocol';
@@ -188,5 +191,51 @@ describe('protocol compatibility, one version back in both directions', () => {
     // It sends what an older control Worker reads (version and host), plus what it may ignore.
     expect(seen[0]?.get(PROTOCOL_HEADER)).toBe(String(PROTOCOL_VERSION));
     expect(seen[0]?.get(HOST_KIND_HEADER)).toBe('app');
+  });
+
+  it('a control Worker of this build answers the head (protocol 3) to the edge only, never to a forged or older claim', async () => {
+    const binding = (env as unknown as { CONTROL_PLANE: Fetcher }).CONTROL_PLANE;
+    const ask = (version: number, host: string) =>
+      binding.fetch(
+        new Request(`https://control.internal${PLANE_HEAD_PATH}`, {
+          headers: { [PROTOCOL_HEADER]: String(version), [HOST_KIND_HEADER]: host },
+        }),
+      );
+    const head = await ask(PROTOCOL_VERSION, 'plane');
+    expect(head.status).toBe(200);
+    const body = (await head.json()) as { epoch: number; version: number; kill: string | null };
+    expect(body.epoch).toBeGreaterThan(0);
+    expect(typeof body.version).toBe('number');
+    expect((await ask(PROTOCOL_VERSION, 'app')).status).toBe(404);
+    expect((await ask(MIN_PROTOCOL_VERSION, 'plane')).status).toBe(404);
+    // Through the edge, a client's own claim is dropped: the path is an app path like any other.
+    const visitor = await call(edgeEnv(), PLANE_HEAD_PATH, {
+      headers: { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION), [HOST_KIND_HEADER]: 'plane' },
+    });
+    expect(visitor.headers.get('x-rollout-cohort')).not.toBeNull();
+  });
+
+  it('an edge of this build serves visitors from KV when a control Worker one version back answers the head with 404', async () => {
+    const asked: string[] = [];
+    const older = {
+      fetch: async (request: Request) => {
+        asked.push(new URL(request.url).pathname);
+        return Response.json({ error: 'not found' }, { status: 404 });
+      },
+    };
+    // A location of its own (its own cache), so the head is asked of this control Worker.
+    const edge = edgeEnv({}, { CONTROL_PLANE: older });
+    const runtime = buildRuntime(edge, { locationCache: await caches.open('older-control') });
+    if (!runtime.ok) throw new Error(runtime.issues.join('; '));
+    const ctx = createExecutionContext();
+    runtime.headRefresh.keepAlive = (promise) => ctx.waitUntil(promise);
+    const response = await createEdgeApp(runtime.deps).fetch(
+      new Request('https://app.example.com/invoices'),
+      edge,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(response.status).toBe(200);
+    expect(asked).toContain(PLANE_HEAD_PATH);
   });
 });

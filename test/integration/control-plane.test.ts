@@ -317,3 +317,43 @@ describe('retention', () => {
     });
   });
 });
+
+describe('the replica is verified by reading KV back (issue 21 M2b/c)', () => {
+  it('shows drift in GET /state at once and repairs it: a config rewound and a kill:api deleted by hand', async () => {
+    const app = testApp();
+    await call(app, 'PUT', '/percent', { percent: 10 });
+    const killed = await call(app, 'PUT', '/kill', { canary: true });
+    expect(killed.body.replica).toMatchObject({ committedVersion: 2, lagging: false });
+    const current = JSON.parse((await kv.get('config'))!) as RolloutConfig;
+    const committed = JSON.parse((await kv.get('committed'))!) as {
+      epoch: number;
+      version: number;
+      kill: string;
+    };
+    expect(committed).toMatchObject({ version: 2, kill: 'canary' });
+    expect(committed.epoch).toBeGreaterThan(0);
+    // By hand: an older config put back, the API kill deleted.
+    await kv.put('config', JSON.stringify({ ...current, version: 1 }));
+    await kv.delete('kill:api');
+    const drift = (await call(app, 'GET', '/state')).body;
+    expect(drift.replica).toMatchObject({ committedVersion: 2, kvVersion: 1, kvKill: null, lagging: true });
+    // That read asked the object to read KV back and repair it (an alarm retries if KV refuses).
+    const repaired = (await call(app, 'GET', '/state')).body;
+    expect(repaired.replica).toMatchObject({
+      committedVersion: 2,
+      kvVersion: 2,
+      kvKill: 'canary',
+      lagging: false,
+    });
+    expect(await kv.get('kill:api')).toBe('canary');
+    expect(JSON.parse((await kv.get('config'))!).version).toBe(2);
+  });
+
+  it('shows an unreadable hand kill as such, and as stopping the canary', async () => {
+    const app = testApp();
+    await kv.put('kill', `${'x'.repeat(5_890)} canary`);
+    const state = (await call(app, 'GET', '/state')).body;
+    expect(state.kill.canary).toBe(true);
+    expect(state.kill.handUnreadable).toMatch(/longer than 4096/);
+  });
+});

@@ -89,6 +89,22 @@ describe('formatStatus', () => {
   });
 });
 
+describe('formatStatus after a write (issue 23)', () => {
+  it('shows the time since the commit and where the KV replica stands', () => {
+    const base = state();
+    const committedAt = Date.UTC(2026, 10, 25, 12);
+    const text = formatStatus(
+      { ...base, replica: { ...base.replica, committedAt, lagging: true, kvVersion: 6 } },
+      committedAt + 12_400,
+    );
+    expect(text).toContain('Version   7 (config from kv), committed 12 s ago');
+    expect(text).toContain('Replica   lagging: KV holds version 6, being repaired');
+    const inStep = formatStatus({ ...base, replica: { ...base.replica, lagging: false, kvVersion: 7 } });
+    expect(inStep).toContain('Replica   in step (KV holds version 7)');
+    expect(inStep).not.toContain('committed');
+  });
+});
+
 describe('formatGuardVerdict', () => {
   it('shows a breach with its reasons, both cohorts’ numbers, thresholds and the action taken', () => {
     const lines = formatGuardVerdict({

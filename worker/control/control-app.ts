@@ -1,6 +1,14 @@
 import { Hono } from 'hono/tiny';
 import { withinPrefix } from '../../src/proxy/origin-request-headers';
-import { forwardedFrom, PROTOCOL_HEADER, PROTOCOL_VERSION, servesProtocol } from '../shared/plane-protocol';
+import {
+  forwardedFrom,
+  PLANE_COMMITTED_PATH,
+  PLANE_HEAD_PATH,
+  PROTOCOL_HEADER,
+  PROTOCOL_VERSION,
+  servesProtocol,
+  type ForwardedFrom,
+} from '../shared/plane-protocol';
 import { createAdminApp } from './admin/admin-app';
 import { adminAuth } from './admin/admin-auth';
 import { AdminError, adminErrorHandler, type AdminEnv } from './admin/admin-http';
@@ -48,6 +56,8 @@ export function createControlApp(deps: ControlAppDeps): ControlApp {
           { status: 400 },
         );
       const url = new URL(request.url);
+      if (url.pathname === PLANE_HEAD_PATH || url.pathname === PLANE_COMMITTED_PATH)
+        return planeAnswer(deps, from, url.pathname);
       if (from.host === 'app' && withinPrefix(url.pathname, prefix)) {
         const page = url.pathname.slice(prefix.length) || '/';
         // The cockpit (and anything that could hold its credential) never runs on the app's origin.
@@ -68,6 +78,19 @@ export function createControlApp(deps: ControlAppDeps): ControlApp {
       return answered;
     },
   };
+}
+
+/**
+ * Protocol 3: the head refresh's two messages, for the edge's own requests only (host kind
+ * `plane`); anything else gets the same 404 as an unknown path. Answered from the object's
+ * memory, never cached by anyone but the edge's location cache.
+ */
+async function planeAnswer(deps: ControlAppDeps, from: ForwardedFrom, path: string): Promise<Response> {
+  const headers = { 'cache-control': 'no-store', [PROTOCOL_HEADER]: String(PROTOCOL_VERSION) };
+  if (from.host !== 'plane') return Response.json({ error: 'not found' }, { status: 404, headers });
+  const answer = path === PLANE_HEAD_PATH ? await deps.control.head() : await deps.control.committed();
+  if ('ok' in answer) return Response.json({ error: answer.error }, { status: 503, headers });
+  return Response.json(answer, { headers });
 }
 
 /** The cockpit's origin: `COCKPIT_ORIGIN`, or locally `cockpit.localhost` on the request's port. */

@@ -35,12 +35,15 @@ export function controlForward({
   workerVersion,
   logger,
   isDown = () => false,
+  afterWrite,
 }: {
   binding: ControlPlaneBinding | undefined;
   workerVersion: string;
   logger: Logger;
   /** A switchable fault for tests (local runs only): true while the control plane must look down. */
   isDown?: () => boolean | Promise<boolean>;
+  /** Called after a write the control Worker accepted (a 2xx to anything but GET or HEAD). */
+  afterWrite?: () => void;
 }): ControlForward {
   if (!binding)
     return async function controlNotBound() {
@@ -65,6 +68,7 @@ export function controlForward({
           'the control plane is not running here: start both Workers with `npm run dev` (docs/CONTRIBUTING.md)',
         );
       }
+      if (afterWrite && response.ok && request.method !== 'GET' && request.method !== 'HEAD') afterWrite();
       return response;
     } catch (error) {
       logger.warn('control plane unreachable', { error: String(error) });

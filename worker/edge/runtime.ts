@@ -3,35 +3,60 @@ import { CachedConfigStore } from '../../src/config/cached-config-store';
 import { safeDefaultConfig } from '../../src/config/config-schema';
 import { parseSettings } from '../../src/config/settings';
 import { consoleLogger, safeLogger, systemClock } from '../../src/ports';
+import { HEAD_REFRESH } from '../../src/propagation/head-decisions';
+import { HeadRefresher } from '../../src/propagation/head-refresher';
 import { KvRawConfigSource } from '../shared/kv-config-source';
 import { metricsSinkForEnv } from '../shared/metrics-sinks';
 import { errorReporterFactory } from '../shared/sentry/error-reporter';
 import { controlForward } from './control-forward';
 import type { EdgeAppDeps } from './edge-app';
+import { cacheApiHeads, planeHeads } from './head-client';
 
-/** Per-isolate deps, or the issues that make the edge's vars unusable. */
-export type RuntimeResult = { ok: true; deps: EdgeAppDeps } | { ok: false; issues: string[] };
+/**
+ * Per-isolate deps and the head refresh (its `keepAlive` is set per request by the entry), or the
+ * issues that make the edge's vars unusable.
+ */
+export type RuntimeResult =
+  { ok: true; deps: EdgeAppDeps; headRefresh: HeadRefresher } | { ok: false; issues: string[] };
 
 /**
  * Builds the edge's deps from its env. Called once per isolate: the config cache and the parsed
  * settings live as long as the isolate does.
  */
-export function buildRuntime(env: EdgeEnv): RuntimeResult {
+export function buildRuntime(
+  env: EdgeEnv,
+  /** Tests only: another location's cache (a second isolate that shares nothing with the first). */
+  options: { locationCache?: Cache } = {},
+): RuntimeResult {
   const vars = env as unknown as Record<string, unknown>;
   const parsed = parseSettings(vars);
   if (!parsed.ok) return parsed;
   const settings = parsed.settings;
   const logger = safeLogger(consoleLogger);
-  const store = new CachedConfigStore(new KvRawConfigSource(env.ROLLOUT), {
+  const kvStore = new CachedConfigStore(new KvRawConfigSource(env.ROLLOUT), {
     ttlMs: settings.CONFIG_CACHE_SECONDS * 1000,
     clock: systemClock,
     logger,
     safeDefault: safeDefaultConfig(settings.DEFAULT_FLAGS),
   });
   const workerVersion = env.CF_VERSION_METADATA?.id ?? 'dev';
+  const binding = env.CONTROL_PLANE as Fetcher | undefined;
+  const isDown = faultSwitch(vars.CONTROL_FAULT_URL);
+  // The committed head every few seconds per location, shared through the Cache API; the KV
+  // replica stays underneath it as the fallback (docs/KILL-SWITCH.md, "How fast it acts").
+  const headRefresh = new HeadRefresher({
+    plane: planeHeads({ binding, workerVersion, isDown }),
+    cache: cacheApiHeads(
+      options.locationCache ?? (typeof caches === 'undefined' ? undefined : caches.default),
+      Math.ceil(HEAD_REFRESH.intervalMs / 1000),
+    ),
+    store: kvStore,
+    clock: systemClock,
+    logger,
+  });
   const deps: EdgeAppDeps = {
     settings,
-    store,
+    store: headRefresh.wrap(),
     clock: systemClock,
     logger,
     fetch: (input, init) => fetch(input, init),
@@ -40,14 +65,16 @@ export function buildRuntime(env: EdgeEnv): RuntimeResult {
     workerVersion,
     readOverride: overrideReader(settings.OVERRIDE_SECRET, systemClock),
     forwardToControl: controlForward({
-      binding: env.CONTROL_PLANE as Fetcher | undefined,
+      binding,
       workerVersion,
       logger,
-      isDown: faultSwitch(vars.CONTROL_FAULT_URL),
+      isDown,
+      // A write through this isolate: learn its version now rather than at the next interval.
+      afterWrite: () => void headRefresh.checkNow(),
     }),
     cockpitHost: typeof vars.COCKPIT_HOST === 'string' && vars.COCKPIT_HOST ? vars.COCKPIT_HOST : undefined,
   };
-  return { ok: true, deps };
+  return { ok: true, deps, headRefresh };
 }
 
 /**

@@ -1,20 +1,25 @@
+import { COMMITTED_KEY } from '../../src/config/committed-version';
 import { API_KILL_SWITCH_KEY, CONFIG_KEY, KILL_SWITCH_KEY } from '../../src/config/config-schema';
-import type { RawConfigSource } from '../../src/ports';
+import type { RawConfigSource, RawConfigValues } from '../../src/ports';
 
 /**
- * Reads `config`, the hand-set `kill` and the API's `kill:api` in one KV operation (a bulk get),
- * so the kill switches cost no extra read. KV's own edge cache adds up to ~60 s of propagation
- * on top of the isolate cache.
+ * Reads `config`, the hand-set `kill`, the API's `kill:api` and `committed` in one KV operation
+ * (a bulk get), so the kill switches cost no extra read. KV's own edge cache adds up to ~60 s of
+ * propagation on top of the isolate cache.
  */
 export class KvRawConfigSource implements RawConfigSource {
   constructor(private readonly kv: KVNamespace) {}
 
-  async readRaw(): Promise<{ config: string | null; kill: string | null; apiKill: string | null }> {
-    const values = await this.kv.get([CONFIG_KEY, KILL_SWITCH_KEY, API_KILL_SWITCH_KEY], 'text');
+  async readRaw(): Promise<RawConfigValues> {
+    const values = await this.kv.get(
+      [CONFIG_KEY, KILL_SWITCH_KEY, API_KILL_SWITCH_KEY, COMMITTED_KEY],
+      'text',
+    );
     return {
       config: values.get(CONFIG_KEY) ?? null,
       kill: values.get(KILL_SWITCH_KEY) ?? null,
       apiKill: values.get(API_KILL_SWITCH_KEY) ?? null,
+      committed: values.get(COMMITTED_KEY) ?? null,
     };
   }
 }

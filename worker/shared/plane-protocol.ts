@@ -13,10 +13,15 @@
  *   in local runs, the cockpit host (`cockpit`).
  * - 2: the edge also names its own Worker version (`x-rollout-plane-edge-version`), which the
  *   control Worker logs with each admin request it serves through the app's host.
+ * - 3: the head refresh. The edge asks `GET /.rollout-plane/head` (host kind `plane`) every few
+ *   seconds per location and answers {@link HeadMessage}; a newer head makes it ask
+ *   `GET /.rollout-plane/committed` for the whole committed value. A control Worker one version
+ *   back answers both with 404, and the edge then keeps the KV replica alone (as version 2 did).
+ *   An edge one version back never asks.
  */
 
 /** The version this build speaks. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** The oldest version this build still serves (one back). */
 export const MIN_PROTOCOL_VERSION = PROTOCOL_VERSION - 1;
@@ -35,8 +40,22 @@ export const EDGE_VERSION_HEADER = 'x-rollout-plane-edge-version';
  * - `app`: the admin prefix on the app's own host, through the edge. Only `Authorization:
  *   Bearer` counts there: any script of the app's origin could send a cookie or Access JWT.
  * - `cockpit`: the cockpit's own origin (its custom domain, or `cockpit.localhost` in local runs).
+ * - `plane` (version 3): the edge's own head refresh, never a visitor's request. The edge sets it
+ *   only on the requests it makes itself; a client's protocol headers are dropped before any
+ *   forward, and the control Worker's own domain sits behind Cloudflare Access.
  */
-export type HostKind = 'app' | 'cockpit';
+export type HostKind = 'app' | 'cockpit' | 'plane';
+
+/** Version 3: the committed head ({@link HeadMessage}), answered from the control plane's memory. */
+export const PLANE_HEAD_PATH = '/.rollout-plane/head';
+
+/** Version 3: the whole committed value ({@link CommittedValue}) of the current head. */
+export const PLANE_COMMITTED_PATH = '/.rollout-plane/committed';
+
+/** The first version that has the head refresh. */
+export const HEAD_PROTOCOL_VERSION = 3;
+
+export type { CommittedValue, HeadMessage } from '../../src/config/committed-version';
 
 /** Every header of this protocol: the edge drops them from a client's request before forwarding. */
 export const PROTOCOL_HEADERS = [PROTOCOL_HEADER, HOST_KIND_HEADER, EDGE_VERSION_HEADER] as const;
@@ -63,8 +82,15 @@ export function forwardedFrom(headers: Headers): ForwardedFrom {
   const raw = headers.get(PROTOCOL_HEADER);
   const version = raw !== null && /^[1-9]\d{0,3}$/.test(raw) ? Number(raw) : undefined;
   // Anything but an explicit cockpit claim through the edge is the app's host: the safe side.
+  const claim = headers.get(HOST_KIND_HEADER);
   const host: HostKind =
-    version === undefined ? 'cockpit' : headers.get(HOST_KIND_HEADER) === 'cockpit' ? 'cockpit' : 'app';
+    version === undefined
+      ? 'cockpit'
+      : claim === 'cockpit'
+        ? 'cockpit'
+        : claim === 'plane' && version >= HEAD_PROTOCOL_VERSION
+          ? 'plane'
+          : 'app';
   const edgeVersion =
     version !== undefined && version >= 2
       ? (headers.get(EDGE_VERSION_HEADER)?.slice(0, 64) ?? undefined)

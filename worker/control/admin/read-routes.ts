@@ -2,7 +2,13 @@ import type { Handler } from 'hono';
 import type * as z from 'zod/mini';
 import { AuditQuerySchema, type StateBodySchema } from '../../../src/admin/admin-schemas';
 import { killState } from '../../../src/admin/kill-switch-text';
-import { CONFIG_KEY, KILL_SWITCH_KEY, parseConfig } from '../../../src/config/config-schema';
+import {
+  API_KILL_SWITCH_KEY,
+  CONFIG_KEY,
+  KILL_SWITCH_KEY,
+  parseConfig,
+  parseKillSwitch,
+} from '../../../src/config/config-schema';
 import { describeIssues } from '../../../src/config/parse-config';
 import type { ControlDeps } from '../control-deps';
 import { AdminError, type AdminEnv } from './admin-http';
@@ -46,47 +52,67 @@ export async function readAdminState(deps: ControlDeps): Promise<AdminState> {
   if ('ok' in control)
     throw new AdminError(control.status, control.error, control.issues, control.retryAfterSeconds);
   const config = control.config;
+  // Drift is what KV holds now, read here, whatever the object last found: a `config` or
+  // `kill:api` edited or deleted by hand shows at once (the object's alarm repairs it).
+  // Version 0 untouched and an empty KV mean the same thing (the safe default): no drift.
+  const untouched = control.version === 0 && kv.version === null && kv.source === 'safe-default';
+  const drift = kv.readable && !untouched && (kv.version !== control.version || kv.apiKill !== control.kill);
+  // Seen here first: the object reads KV back itself and repairs it (then retries from its alarm).
+  if (drift) await deps.control.checkReplica();
+  const unreadable = parseKillSwitch(kv.hand).unreadable;
   return {
     version: control.version,
     state: config.rollout.state,
     percent: config.rollout.percent,
     config,
-    kill: killState(control.kill, kv.hand),
+    kill: { ...killState(control.kill, kv.hand), ...(unreadable ? { handUnreadable: unreadable } : {}) },
     source: kv.source,
-    replica: { ...control.replica, kvVersion: kv.version },
+    replica: {
+      ...control.replica,
+      lagging: control.replica.lagging || drift,
+      kvVersion: kv.version,
+      kvKill: kv.apiKill,
+    },
     guard: control.verdict,
     ...(kv.issues ? { issues: kv.issues } : {}),
   };
 }
 
 interface ReplicaView {
+  readable: boolean;
   version: number | null;
   source: AdminState['source'];
   hand: string | null;
+  apiKill: string | null;
   issues?: string[];
 }
 
 async function readReplica(deps: ControlDeps): Promise<ReplicaView> {
   let values: Map<string, string | null>;
   try {
-    values = await deps.kv.get([CONFIG_KEY, KILL_SWITCH_KEY], 'text');
+    values = await deps.kv.get([CONFIG_KEY, KILL_SWITCH_KEY, API_KILL_SWITCH_KEY], 'text');
   } catch (error) {
     deps.logger.warn('GET /state: KV unreadable', { error: String(error) });
+    const source = (await deps.store.read()).source;
     return {
+      readable: false,
       version: null,
-      source: (await deps.store.read()).source,
+      source: source === 'safe-default' ? 'safe-default' : 'last-known-good',
       hand: null,
+      apiKill: null,
       issues: ['KV is unreadable'],
     };
   }
   const hand = values.get(KILL_SWITCH_KEY) ?? null;
+  const apiKill = values.get(API_KILL_SWITCH_KEY) ?? null;
   const text = values.get(CONFIG_KEY) ?? null;
-  if (text === null) return { version: null, source: 'safe-default', hand };
+  const seen = { readable: true, hand, apiKill };
+  if (text === null) return { ...seen, version: null, source: 'safe-default' };
   const parsed = parseConfig(text);
-  if (parsed.ok) return { version: parsed.config.version, source: 'kv', hand };
+  if (parsed.ok) return { ...seen, version: parsed.config.version, source: 'kv' };
   const snapshot = await deps.store.read();
   const source = snapshot.source === 'safe-default' ? 'safe-default' : 'last-known-good';
-  return { version: null, source, hand, issues: parsed.issues };
+  return { ...seen, version: null, source, issues: parsed.issues };
 }
 
 /**

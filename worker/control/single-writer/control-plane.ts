@@ -6,6 +6,7 @@ import type { Logger } from '../../../src/ports';
 
 import type { AuditEntry } from '../../../src/admin/history-and-audit';
 import type { ControlCommand } from '../../../src/admin/apply-command';
+import type { CommittedValue, HeadMessage } from '../../../src/config/committed-version';
 import type { RolloutConfig } from '../../../src/config/config-schema';
 import type { Settings } from '../../../src/config/settings';
 import type { ReplicaStatus } from './kv-replica';
@@ -92,6 +93,12 @@ export const CONTROL_OBJECT_NAME = 'rollout';
 export interface ControlPlane {
   command(command: ControlCommand, options: ControlOptions): Promise<ControlResult>;
   state(): Promise<ControlState | ControlFailure>;
+  /** Reads the KV replica back and repairs it when it differs; resolves when done (never throws). */
+  checkReplica(): Promise<void>;
+  /** The committed head, from the object's memory (the edge's head refresh). */
+  head(): Promise<HeadMessage | ControlFailure>;
+  /** The committed value of the current version, from the object's memory. */
+  committed(): Promise<CommittedValue | ControlFailure>;
   audit(limit: number, cursor: string | undefined): Promise<AuditPage | ControlFailure>;
   guardState(): Promise<
     { verdict: GuardVerdictRecord | null; incident: GuardIncident | null } | ControlFailure
@@ -148,6 +155,19 @@ export function controlPlaneFor(
       call('command', () => stub().command(command, options, vars) as Promise<ControlResult>, unavailable),
     state: () =>
       call('state', () => stub().state(vars) as Promise<ControlState | ControlFailure>, unavailable),
+    checkReplica: () =>
+      call(
+        'replica check',
+        () => stub().checkReplica(vars),
+        () => undefined,
+      ),
+    head: () => call('head', () => stub().head(vars) as Promise<HeadMessage | ControlFailure>, unavailable),
+    committed: () =>
+      call(
+        'committed',
+        () => stub().committed(vars) as Promise<CommittedValue | ControlFailure>,
+        unavailable,
+      ),
     audit: (limit, cursor) =>
       call(
         'audit',

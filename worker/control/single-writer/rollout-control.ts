@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import * as z from 'zod/mini';
 import { stepVersion, type ControlCommand } from '../../../src/admin/apply-command';
 import { randomText, type AuditEntry } from '../../../src/admin/history-and-audit';
+import type { CommittedValue, HeadMessage } from '../../../src/config/committed-version';
 import { parseJsonText } from '../../../src/config/parse-config';
 import { GuardVerdictRecordSchema, type GuardVerdictRecord } from '../../../src/guard/analyze-canary';
 import { GUARD_INCIDENT_KEY, GUARD_VERDICT_KEY } from '../../../src/guard/guard-ports';
@@ -23,6 +24,9 @@ import type {
 } from './control-plane';
 
 const PROBE_STREAKS_KEY = 'guard:probes';
+/** Meta keys: this control plane's creation time (its epoch) and when the current version was committed. */
+const EPOCH_KEY = 'epoch';
+const COMMITTED_AT_KEY = 'committed_at';
 /** When the alarm checks that KV holds what was just committed. */
 const REPLICA_RECHECK_MS = 1000;
 
@@ -33,20 +37,67 @@ const REPLICA_RECHECK_MS = 1000;
  * apply the pure command, store the history row and the audit entry, commit. No lock lives in an
  * isolate and no write reads KV, so two writers in two locations can never both win.
  *
- * KV is the read replica that the splitter reads: after each commit the object writes `config`
- * and `kill:api`, and retries from an alarm until KV holds the committed version. KV `kill` is
- * the hand-edited emergency switch; the object never writes it.
+ * KV is the read replica that the splitter reads: after each commit the object writes `config`,
+ * `committed` and `kill:api`, reads them back, and retries from an alarm until KV holds the
+ * committed version. KV `kill` is the hand-edited emergency switch; the object never writes it.
+ *
+ * The current version is also kept in memory, with its epoch (this object's creation time), so
+ * the edge's head refresh (`head()`, every few seconds per location) costs no storage read.
  */
 export class RolloutControl extends DurableObject<ControlEnv> {
   private readonly tables: ControlTables;
   /** The KV read replica; its `kv` is a field so fault tests can wrap it. */
   readonly replica: KvReplica;
   private started = false;
+  /** The committed value of the current version, from memory; rebuilt after each commit. */
+  private memo: CommittedValue | undefined;
 
   constructor(ctx: DurableObjectState, env: ControlEnv) {
     super(ctx, env);
     this.tables = new ControlTables(ctx.storage.sql);
-    this.replica = new KvReplica(this.tables, ctx.storage, env.ROLLOUT);
+    this.replica = new KvReplica(this.tables, ctx.storage, env.ROLLOUT, () => this.committedValue());
+  }
+
+  /** Reads the KV replica back now and repairs it when it differs (GET /state saw a drift). */
+  async checkReplica(defaults: ControlDefaults): Promise<void> {
+    const started = await this.start(defaults);
+    if (started.ok) await this.replica.catchUp();
+  }
+
+  /** The committed head (epoch, version, API kill, commit time), answered from memory. */
+  async head(defaults: ControlDefaults): Promise<HeadMessage | ControlFailure> {
+    const started = await this.start(defaults);
+    if (!started.ok) return started;
+    try {
+      const { config: _config, ...head } = this.committedValue();
+      return head;
+    } catch (error) {
+      return storageFailure(error);
+    }
+  }
+
+  /** The whole committed value of the current version, from memory. */
+  async committed(defaults: ControlDefaults): Promise<CommittedValue | ControlFailure> {
+    const started = await this.start(defaults);
+    if (!started.ok) return started;
+    try {
+      return this.committedValue();
+    } catch (error) {
+      return storageFailure(error);
+    }
+  }
+
+  private committedValue(): CommittedValue {
+    if (this.memo) return this.memo;
+    const row = this.currentRow();
+    this.memo = {
+      epoch: Number(this.tables.meta(EPOCH_KEY) ?? 0),
+      version: row.version,
+      kill: row.kill,
+      committedAt: Number(this.tables.meta(COMMITTED_AT_KEY) ?? 0),
+      config: row.config,
+    };
+    return this.memo;
   }
 
   /** Runs one write. Never throws: storage failures answer 503 and change nothing. */
@@ -61,6 +112,7 @@ export class RolloutControl extends DurableObject<ControlEnv> {
     try {
       result = this.ctx.storage.transactionSync(() => this.commit(command, options, defaults));
     } catch (error) {
+      this.memo = undefined;
       return storageFailure(error);
     }
     if (!result.ok || !result.changed || result.dryRun) return result;
@@ -161,9 +213,11 @@ export class RolloutControl extends DurableObject<ControlEnv> {
     }
   }
 
-  /** Retries the KV replica until it holds the committed version. */
+  /** Reads the KV replica back and repairs it, retried (backing off) until KV holds the committed version. */
   override async alarm(): Promise<void> {
-    await this.replica.catchUp();
+    // Only while the last read-back (or write) left it behind: a drift nobody caused through this
+    // object is found by GET /state, which reads KV itself and calls checkReplica.
+    if (this.replica.status().lagging) await this.replica.catchUp();
   }
 
   private commit(command: ControlCommand, options: ControlOptions, defaults: ControlDefaults): ControlResult {
@@ -202,6 +256,8 @@ export class RolloutControl extends DurableObject<ControlEnv> {
     };
     if (unchanged || options.dryRun) return result;
     this.tables.commit(next);
+    this.tables.setMeta(COMMITTED_AT_KEY, String(options.now));
+    this.memo = undefined;
     const isKill = command.type === 'kill' || command.type === 'unkill';
     const reason = options.reason ?? (command.type === 'abort' ? command.reason : undefined);
     this.tables.appendAudit({
@@ -237,6 +293,9 @@ export class RolloutControl extends DurableObject<ControlEnv> {
     let failure: ControlFailure | undefined;
     try {
       await this.ctx.blockConcurrencyWhile(async () => {
+        // The epoch is this control plane's creation (or first start of this build): a control
+        // plane created again starts from version 0 under a later epoch, and edges follow it.
+        if (this.tables.meta(EPOCH_KEY) === undefined) this.tables.setMeta(EPOCH_KEY, String(Date.now()));
         if (this.tables.currentVersion() !== undefined) return;
         try {
           const legacy = await readLegacyState(this.env.ROLLOUT, defaults);
@@ -260,8 +319,9 @@ export class RolloutControl extends DurableObject<ControlEnv> {
     }
     if (failure) return failure;
     this.started = true;
-    // An imported replica may be behind (an invalid KV config): bring it up to date soon.
-    if (this.replica.status().lagging) await this.ctx.storage.setAlarm(Date.now() + REPLICA_RECHECK_MS);
+    // The replica is read back soon after a start: an import may have left it behind.
+    if ((await this.ctx.storage.getAlarm()) === null)
+      await this.ctx.storage.setAlarm(Date.now() + REPLICA_RECHECK_MS);
     return { ok: true };
   }
 
