@@ -37,6 +37,14 @@ function fakeSqlApi(stable: number, canary: number) {
     emailFailed: '0',
     uploadsOk: '0',
     uploadsFailed: '0',
+    // The rows as stored (unweighted), which the guard's exact tests read.
+    storedRequests: String(requests),
+    storedErrors: '0',
+    storedSlow: '0',
+    storedEmailDelivered: '0',
+    storedEmailFailed: '0',
+    storedUploadsOk: '0',
+    storedUploadsFailed: '0',
   });
   const data = [row('stable', stable), row('canary', canary)];
   let queries = 0;
