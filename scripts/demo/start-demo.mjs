@@ -6,6 +6,7 @@
 //
 //   npm start                    a fresh demo: the last run's config, audit and kill switch are gone
 //   npm start -- --keep-state    carry on from the last run's state
+//   npm start -- --verbose       also show wrangler's line per request (off: about 5 a second)
 //
 // Environment: PORT (default 8787), ADMIN_TOKEN (32+ characters; a fresh one otherwise),
 // DEMO_STATE_DIR (default .wrangler/demo-state), DEMO_KEEP_STATE=1 (same as --keep-state).
@@ -29,11 +30,14 @@ const fail = (message, code = 2) => {
 const scenarioArg = takeScenario(process.argv.slice(2));
 if ('error' in scenarioArg) fail(scenarioArg.error);
 const args = scenarioArg.rest;
-if (args.some((arg) => arg !== '--keep-state'))
+const FLAGS = ['--keep-state', '--verbose'];
+if (args.some((arg) => !FLAGS.includes(arg)))
   fail(
-    `usage: npm start [-- --keep-state] [-- --scenario bad-canary] (unknown: ${args.filter((a) => a !== '--keep-state').join(' ')})`,
+    `usage: npm start [-- --keep-state] [-- --verbose] [-- --scenario bad-canary] (unknown: ${args.filter((a) => !FLAGS.includes(a)).join(' ')})`,
   );
 const keepState = args.includes('--keep-state') || process.env.DEMO_KEEP_STATE === '1';
+// wrangler logs one line per request at info level; the banner and the guard lines are ours.
+const verbose = args.includes('--verbose');
 
 const port = Number(process.env.PORT ?? 8787);
 if (!/^\d{1,5}$/.test(process.env.PORT ?? '8787') || port < 1 || port > 65535)
@@ -131,6 +135,8 @@ const dev = spawn(
     '--persist-to',
     persistTo,
     '--show-interactive-dev-session=false',
+    '--log-level',
+    verbose ? 'info' : 'warn',
     '--env-file',
     secretsFile,
     '--var',
