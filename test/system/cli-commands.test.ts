@@ -56,7 +56,7 @@ describe('npx rollout against the real Worker (wrangler dev)', () => {
     expect(health.stdout).toBe('The admin API is up.\n');
     const status = await execFileAsync('node', ['bin/rollout.mjs', 'status'], { env });
     expect(status.stdout).toMatch(
-      /^State {5}idle\nPercent {3}0 %\nVersion {3}0 \(config from safe-default\)\nKill {6}off\n/,
+      /^State {5}idle\nPercent {3}0 %\nVersion {3}0 \(config from safe-default\)\nReplica {3}in step \(KV holds version 0\)\nKill {6}off\n/,
     );
     expect(status.stdout).toContain('Guard     no verdict yet');
     await expect(execFileAsync('node', ['bin/rollout.mjs', 'set', '150'], { env })).rejects.toMatchObject({

@@ -97,8 +97,10 @@ const INCIDENTS: Incident[] = [
     log: { level: 'info', prefix: 'config store recovered' },
   },
   {
+    // From here KV holds the control plane's replica: `config` and `committed` (the edge reads
+    // both; a fault of the replica is a fault of both).
     name: 'corrupt JSON',
-    apply: async (worker) => worker.kv.put('config', '{"version": 3, "rollout": {"percent": 50,'),
+    apply: async (worker) => replica(worker, '{"version": 3, "rollout": {"percent": 50,'),
     served: LAST_KNOWN_GOOD,
     log: {
       level: 'error',
@@ -109,8 +111,8 @@ const INCIDENTS: Incident[] = [
   {
     name: 'schema-violating value',
     apply: (worker) =>
-      worker.kv.put(
-        'config',
+      replica(
+        worker,
         JSON.stringify({
           version: 4,
           rollout: { percent: 250, salt: '' },
@@ -123,7 +125,10 @@ const INCIDENTS: Incident[] = [
   },
   {
     name: 'key missing',
-    apply: (worker) => worker.kv.delete('config'),
+    apply: async (worker) => {
+      await worker.kv.delete('config');
+      await worker.kv.delete('committed');
+    },
     served: LAST_KNOWN_GOOD,
     log: { level: 'error', prefix: 'no config in KV', servedFrom: 'last-known-good' },
   },
@@ -146,6 +151,12 @@ const INCIDENTS: Incident[] = [
     log: { level: 'info', prefix: 'config store recovered' },
   },
 ];
+
+/** Writes the same value to both keys of the replica the edge reads. */
+async function replica(worker: MiniflareWorker, value: string): Promise<void> {
+  await worker.kv.put('config', value);
+  await worker.kv.put('committed', value);
+}
 
 interface IncidentFigures {
   requests: number;

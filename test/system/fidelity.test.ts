@@ -12,12 +12,15 @@ describe('fidelity through the real Worker (wrangler dev, loopback origins)', ()
     ADMIN_TOKEN: 'fidelity-token-0123456789abcdefghijklmnop',
   });
 
-  it('streams a 50 MB upload to the origin without buffering it', async () => {
+  it('streams a 150 MiB upload to the origin without buffering it', async () => {
     const pids = workerdPids(world.worker.pid);
     const before = residentMiB(pids);
     let peak = before;
     const sampler = setInterval(() => (peak = Math.max(peak, residentMiB(pids))), 20);
-    const total = 50 * MiB;
+    // Large enough that buffering it could not hide in the runtime's own churn: pumping the body
+    // through the proxy's stream (which tells the visitor's part of an upload from the origin's)
+    // leaves 30–40 MiB of transient garbage whatever the size, measured at 50 and 150 MiB.
+    const total = 150 * MiB;
     const chunk = Buffer.alloc(256 * 1024, 7);
     const started = Date.now();
     const echo = await new Promise<EchoBody>((resolve, reject) => {
@@ -47,11 +50,11 @@ describe('fidelity through the real Worker (wrangler dev, loopback origins)', ()
     clearInterval(sampler);
     const growth = peak - before;
     console.log(
-      `fidelity: 50 MiB upload in ${Date.now() - started} ms, ${pids.length} workerd processes, RSS ${before.toFixed(0)} → peak ${peak.toFixed(0)} MiB (+${growth.toFixed(1)} MiB)`,
+      `fidelity: ${total / MiB} MiB upload in ${Date.now() - started} ms, ${pids.length} workerd processes, RSS ${before.toFixed(0)} → peak ${peak.toFixed(0)} MiB (+${growth.toFixed(1)} MiB)`,
     );
     expect(echo.bodyBytes).toBe(total);
     // Buffering the body would grow the runtime by at least its size.
-    expect(growth).toBeLessThan(25);
+    expect(growth).toBeLessThan(total / MiB / 3);
   });
 
   it('delivers every Set-Cookie separately, and redirects to the browser unfollowed', async () => {

@@ -167,7 +167,6 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
     });
 
     it('--plane control rolls back the control Worker alone, says what it leaves, and verifies the admin API', async () => {
-      await cli('set', '30');
       const before = await state();
       const dry = await runWithWranglerStub(
         'scripts/rollback.sh',
@@ -209,8 +208,6 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
       });
       expect(refused.code).toBe(1);
       expect(refused.stdout).toContain('✘ wrangler rollback of the control Worker failed');
-      // The suites below start from an aborted rollout, as the edge rollbacks above leave it.
-      await cli('abort', '--reason', 'after the control-plane rollback test');
     });
 
     it('refuses bad arguments with exit 2', async () => {
