@@ -1,10 +1,8 @@
-import type { Context } from 'hono';
-import { Hono } from 'hono/tiny';
 import { parsePublicUrl, withinPrefix } from '../../src/proxy/origin-request-headers';
 import { prefixSpelling } from '../../src/proxy/path-spellings';
 import type { ControlForward } from './control-forward';
 import type { EdgeDeps } from './edge-deps';
-import { mountOfrep, ofrepMountPath } from './ofrep';
+import { createOfrepHandler, ofrepMountPath } from './ofrep';
 import { waitUntilOf } from './request-metric';
 import { splitHandler } from './split-handler';
 import { visitorPage } from './visitor-page';
@@ -25,11 +23,9 @@ export interface EdgeApp {
 }
 
 /**
- * The edge: the admin prefix (every spelling of it) goes to the control Worker, OFREP is answered
- * on its mount path (a Hono app; other spellings of it get 404), and the splitter takes everything
- * else directly: building a
- * router context first cost every proxied request a few percent of its throughput. A path with
- * `%` in the OFREP mount goes through the router, which decodes escapes before it matches.
+ * The edge: the cockpit host and the admin prefix (every spelling of it) go to the control Worker,
+ * `/__rollout/me` and OFREP (on its exact mount path; other spellings of it get 404) are answered
+ * here, and the splitter takes everything else directly, with no router in between.
  */
 export function createEdgeApp(deps: EdgeAppDeps): EdgeApp {
   const prefix = deps.settings.ADMIN_PREFIX;
@@ -47,14 +43,9 @@ export function createEdgeApp(deps: EdgeAppDeps): EdgeApp {
     // Internals stay in the logs (and Sentry); the visitor gets a plain answer.
     return Response.json({ error: 'edge-rollout could not serve this request' }, { status: 502 });
   };
-  const app = new Hono();
-  mountOfrep(app, deps);
-  app.all('*', (c) => split(c.req.raw, waitUntilOf(executionContextOf(c))));
-  app.onError((error, c) => unhandled(error, c.req.raw));
-  const routed = (pathname: string) =>
-    ofrepPath !== undefined && (withinPrefix(pathname, ofrepPath) || pathname.includes('%'));
+  const ofrep = ofrepPath === undefined ? undefined : createOfrepHandler(deps);
   return {
-    fetch(request, env, ctx) {
+    fetch(request, _env, ctx) {
       const publicUrl = parsePublicUrl(request.url);
       if (cockpitHost !== undefined && publicUrl.host.replace(/:\d+$/, '').toLowerCase() === cockpitHost)
         return deps.forwardToControl(request, 'cockpit');
@@ -69,19 +60,11 @@ export function createEdgeApp(deps: EdgeAppDeps): EdgeApp {
           { error: 'not found' },
           { status: 404, headers: { 'cache-control': 'no-store' } },
         );
-      if (routed(publicUrl.pathname)) return app.fetch(request, env, ctx);
+      if (ofrep && withinPrefix(publicUrl.pathname, ofrepPath!))
+        return ofrep(request, publicUrl.pathname.slice(ofrepPath!.length) || '/');
       return split(request, waitUntilOf(ctx), publicUrl).catch((error: unknown) => unhandled(error, request));
     },
   };
-}
-
-/** The request's execution context, or undefined when the app is called outside a Worker. */
-function executionContextOf(c: Context): { waitUntil(promise: Promise<unknown>): void } | undefined {
-  try {
-    return c.executionCtx;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -1,5 +1,3 @@
-import type { Context, MiddlewareHandler } from 'hono';
-import { Hono } from 'hono/tiny';
 import type { Settings } from '../../src/config/settings';
 import { readLimitedText } from '../../src/encoding';
 import {
@@ -37,17 +35,16 @@ export function ofrepMountPath(settings: Pick<Settings, 'OFREP_BASE_PATH'>): str
   return base === '/' ? '/ofrep' : `${base}/ofrep`;
 }
 
-/**
- * Mounts the OFREP endpoints on the app (nothing when they are off). Register it after the admin
- * prefix and before the splitter: the whole mount path is answered here, never proxied.
- *
- * @example
- * mountOfrep(app, deps); // POST /ofrep/v1/evaluate/flags, POST /ofrep/v1/evaluate/flags/:key, GET /ofrep/flags
- */
-export function mountOfrep(app: Hono, deps: OfrepDeps): void {
-  const path = ofrepMountPath(deps.settings);
-  if (path) app.route(path, createOfrepApp(deps));
-}
+/** Answers one request under the OFREP mount path; `path` is the part after the mount. */
+export type OfrepHandler = (request: Request, path: string) => Promise<Response>;
+
+/** The routes, exactly: a path is one of these or a 404; a wrong method is a 405 naming the right one. */
+const ROUTES = [
+  { pattern: /^\/v1\/evaluate\/flags$/, allow: 'POST' },
+  { pattern: /^\/v1\/evaluate\/flags\/([^/]+)$/, allow: 'POST' },
+  { pattern: /^\/v1\/configuration$/, allow: 'GET, HEAD' },
+  { pattern: /^\/flags$/, allow: 'GET, HEAD' },
+] as const;
 
 /**
  * The OpenFeature Remote Evaluation Protocol on the public host, plus a plain JSON flags route.
@@ -57,90 +54,131 @@ export function mountOfrep(app: Hono, deps: OfrepDeps): void {
  * - `POST /v1/evaluate/flags/:key`: one flag (`200`, `400`, `404 FLAG_NOT_FOUND`).
  * - `POST /v1/evaluate/flags`: every flag, with an `ETag`; `If-None-Match` naming it answers `304`
  *   (`*` names no tag: it gets the full answer).
- * - `GET /v1/configuration`: what the provider may assume (boolean flags, the polling floor).
+ * - `GET /v1/configuration`: what the provider may assume (the types, the polling floor).
  * - `GET /flags`: the visitor's flags and cohort for their cookie, issuing one like the splitter.
+ *
+ * Four fixed routes need no router: the dispatch below is the whole table, and keeping a router
+ * framework out of the edge keeps the front door's bundle small.
+ *
+ * @example
+ * const ofrep = createOfrepHandler(deps);
+ * await ofrep(request, '/v1/evaluate/flags'); // the part of the path after the mount
  */
-export function createOfrepApp(deps: OfrepDeps): Hono {
-  const ofrep = new Hono();
-  ofrep.onError((error, c) => {
-    deps.logger.error('ofrep request failed', { error: String(error), path: c.req.path });
-    return c.json({ errorDetails: 'edge-rollout could not evaluate this request' }, 500);
-  });
-  ofrep.use('*', browserAccess(deps.settings));
-  ofrep.use('*', apiKeyGate(deps.settings.OFREP_API_KEY));
-
-  ofrep.post('/v1/evaluate/flags', async function bulkEvaluation(c) {
-    const read = await readRequest(c, deps);
-    if (!read.ok) return c.json(read.error, 400);
-    const options = await evaluationOptions(c.req.raw, read, deps);
-    const text = JSON.stringify(evaluateOfrepBulk(read.snapshot, read.request, options));
-    const etag = await ofrepEtag(read.request.targetingKey, text);
-    if (ifNoneMatchNames(c.req.header('if-none-match') ?? null, etag))
-      return new Response(null, { status: 304, headers: { etag } });
-    return new Response(text, { headers: { 'content-type': 'application/json', etag } });
-  });
-
-  ofrep.post('/v1/evaluate/flags/:key', async function flagEvaluation(c) {
-    // Echoed back in the answer: bounded, whatever the path carried.
-    const key = c.req.param('key').slice(0, 256);
-    const read = await readRequest(c, deps);
-    if (!read.ok) return c.json({ key, ...read.error }, 400);
-    const options = await evaluationOptions(c.req.raw, read, deps);
-    const result = evaluateOfrepFlag(read.snapshot, key, read.request, options);
-    return result.found ? c.json(result.evaluation) : c.json(result.body, 404);
-  });
-
-  ofrep.get('/v1/configuration', (c) =>
-    c.json({
-      name: 'edge-rollout',
-      capabilities: {
-        // Polling faster than the config cache only re-reads the same snapshot.
-        cacheInvalidation: {
-          polling: { enabled: true, minPollingIntervalMs: deps.settings.CONFIG_CACHE_SECONDS * 1000 },
-        },
-        flagEvaluation: { supportedTypes: ['boolean', 'string', 'int', 'float', 'object'] },
+export function createOfrepHandler(deps: OfrepDeps): OfrepHandler {
+  const gate = apiKeyGate(deps.settings.OFREP_API_KEY);
+  const cors = browserAccess(deps.settings);
+  const configuration = JSON.stringify({
+    name: 'edge-rollout',
+    capabilities: {
+      // Polling faster than the config cache only re-reads the same snapshot.
+      cacheInvalidation: {
+        polling: { enabled: true, minPollingIntervalMs: deps.settings.CONFIG_CACHE_SECONDS * 1000 },
       },
-    }),
-  );
+      flagEvaluation: { supportedTypes: ['boolean', 'string', 'int', 'float', 'object'] },
+    },
+  });
 
-  ofrep.get('/flags', async function visitorFlags(c) {
-    const snapshot = await deps.store.read();
-    const decision = decideVisitor(c.req.raw.headers, snapshot, await deps.readOverride(c.req.raw), {
-      method: c.req.method,
-      path: new URL(c.req.url).pathname,
-      cf: c.req.raw.cf,
+  async function route(request: Request, path: string): Promise<Response> {
+    const refused = await gate(request);
+    if (refused) return refused;
+    const index = ROUTES.findIndex(({ pattern }) => pattern.test(path));
+    if (index < 0) return json({ errorDetails: 'no such OFREP endpoint' }, 404);
+    const method = request.method;
+    const { allow } = ROUTES[index]!;
+    const reads = method === 'GET' || method === 'HEAD';
+    if (allow === 'POST' ? method !== 'POST' : !reads)
+      return json({ errorDetails: `method ${method.slice(0, 16)} not allowed; use ${allow}` }, 405, {
+        allow: `${allow}, OPTIONS`,
+      });
+    const answer =
+      index === 0
+        ? await bulkEvaluation(request, deps)
+        : index === 1
+          ? await flagEvaluation(request, decodeSegment(ROUTES[1].pattern.exec(path)![1]!), deps)
+          : index === 2
+            ? new Response(configuration, { headers: { 'content-type': 'application/json' } })
+            : await visitorFlags(request, deps);
+    // A HEAD gets the GET's headers without its body.
+    return method === 'HEAD' ? new Response(null, answer) : answer;
+  }
+
+  return async function ofrep(request, path) {
+    return cors(request, async () => {
+      try {
+        return await route(request, path);
+      } catch (error) {
+        deps.logger.error('ofrep request failed', { error: String(error), path });
+        return json({ errorDetails: 'edge-rollout could not evaluate this request' }, 500);
+      }
     });
-    const response = c.json({
+  };
+}
+
+async function bulkEvaluation(request: Request, deps: OfrepDeps): Promise<Response> {
+  const read = await readRequest(request, deps);
+  if (!read.ok) return json(read.error, 400);
+  const options = await evaluationOptions(request, read, deps);
+  const text = JSON.stringify(evaluateOfrepBulk(read.snapshot, read.request, options));
+  const etag = await ofrepEtag(read.request.targetingKey, text);
+  if (ifNoneMatchNames(request.headers.get('if-none-match'), etag))
+    return new Response(null, { status: 304, headers: { etag } });
+  return new Response(text, { headers: { 'content-type': 'application/json', etag } });
+}
+
+async function flagEvaluation(request: Request, rawKey: string, deps: OfrepDeps): Promise<Response> {
+  // Echoed back in the answer: bounded, whatever the path carried.
+  const key = rawKey.slice(0, 256);
+  const read = await readRequest(request, deps);
+  if (!read.ok) return json({ key, ...read.error }, 400);
+  const options = await evaluationOptions(request, read, deps);
+  const result = evaluateOfrepFlag(read.snapshot, key, read.request, options);
+  return result.found ? json(result.evaluation, 200) : json(result.body, 404);
+}
+
+async function visitorFlags(request: Request, deps: OfrepDeps): Promise<Response> {
+  const snapshot = await deps.store.read();
+  const decision = decideVisitor(request.headers, snapshot, await deps.readOverride(request), {
+    method: request.method,
+    path: new URL(request.url).pathname,
+    cf: request.cf,
+  });
+  const response = json(
+    {
       flags: decision.flagValues,
       cohort: decision.assignment.cohort,
       configVersion: snapshot.config.version,
-    });
-    response.headers.set('cache-control', 'private, no-store');
-    // A first-time visitor keeps the id these flags were computed for: the next proxied page agrees.
-    if (decision.setCookie) response.headers.append('set-cookie', decision.setCookie);
-    return response;
-  });
+    },
+    200,
+    { 'cache-control': 'private, no-store' },
+  );
+  // A first-time visitor keeps the id these flags were computed for: the next proxied page agrees.
+  if (decision.setCookie) response.headers.append('set-cookie', decision.setCookie);
+  return response;
+}
 
-  for (const [path, allow] of [
-    ['/v1/evaluate/flags', 'POST'],
-    ['/v1/evaluate/flags/:key', 'POST'],
-    ['/v1/configuration', 'GET, HEAD'],
-    ['/flags', 'GET, HEAD'],
-  ] as const)
-    ofrep.all(path, (c) => {
-      c.header('allow', `${allow}, OPTIONS`);
-      return c.json({ errorDetails: `method ${c.req.method.slice(0, 16)} not allowed; use ${allow}` }, 405);
-    });
-  ofrep.all('*', (c) => c.json({ errorDetails: 'no such OFREP endpoint' }, 404));
-  return ofrep;
+function json(body: unknown, status: number, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
+}
+
+/** A path segment with its percent-escapes decoded; left as it is when they are not valid UTF-8. */
+function decodeSegment(segment: string): string {
+  if (!segment.includes('%')) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 type ReadRequest =
   { ok: true; snapshot: ConfigSnapshot; request: OfrepRequest } | { ok: false; error: OfrepRequestError };
 
 /** Reads the body (bounded) and the config snapshot, and finds whose flags to evaluate. */
-async function readRequest(c: Context, deps: OfrepDeps): Promise<ReadRequest> {
-  const body = await readLimitedText(c.req.raw, MAX_OFREP_BODY_BYTES);
+async function readRequest(request: Request, deps: OfrepDeps): Promise<ReadRequest> {
+  const body = await readLimitedText(request, MAX_OFREP_BODY_BYTES);
   if (!body.ok)
     return {
       ok: false,
@@ -150,7 +188,7 @@ async function readRequest(c: Context, deps: OfrepDeps): Promise<ReadRequest> {
           : { errorCode: 'PARSE_ERROR', errorDetails: 'the request body is not UTF-8' },
     };
   const snapshot = await deps.store.read();
-  const parsed = parseOfrepRequest(body.text, c.req.raw.headers, snapshot.config.stickiness);
+  const parsed = parseOfrepRequest(body.text, request.headers, snapshot.config.stickiness);
   return parsed.ok ? { ok: true, snapshot, request: parsed.request } : parsed;
 }
 
@@ -181,18 +219,22 @@ const BEARER = /^Bearer[ \t]+([\x21-\x7e]{1,4096})[ \t]*$/i;
 /**
  * With OFREP_API_KEY set, requires it as `Authorization: Bearer <key>` or `X-API-Key: <key>`
  * (compared in constant time): `401` without one, `403` with a wrong one, both without a body,
- * as the spec has them. Preflights pass: browsers send them without credentials.
+ * as the spec has them. Preflights pass: browsers send them without credentials. Answers the
+ * refusal, or undefined to go on.
  */
-function apiKeyGate(apiKey: string | undefined): MiddlewareHandler {
+function apiKeyGate(apiKey: string | undefined): (request: Request) => Promise<Response | undefined> {
   const matches = apiKey ? bearerTokenCheck(apiKey) : undefined;
-  return async function ofrepApiKey(c, next) {
-    if (!matches || c.req.method === 'OPTIONS') return next();
-    const presented = [BEARER.exec(c.req.header('authorization') ?? '')?.[1], c.req.header('x-api-key')]
+  return async function ofrepApiKey(request) {
+    if (!matches || request.method === 'OPTIONS') return undefined;
+    const presented = [
+      BEARER.exec(request.headers.get('authorization') ?? '')?.[1],
+      request.headers.get('x-api-key'),
+    ]
       .filter((value): value is string => typeof value === 'string' && value.length > 0)
       .map((value) => value.slice(0, 4096));
-    if (presented.length === 0) return c.body(null, 401);
-    for (const value of presented) if (await matches(value)) return next();
-    return c.body(null, 403);
+    if (presented.length === 0) return new Response(null, { status: 401 });
+    for (const value of presented) if (await matches(value)) return undefined;
+    return new Response(null, { status: 403 });
   };
 }
 
@@ -208,18 +250,25 @@ const PREFLIGHT_HEADERS = {
  * exposed for the web provider's `If-None-Match`. Other origins get no CORS headers, so the
  * browser keeps the answer from them. OFREP answers are per visitor: `Cache-Control: private`.
  */
-function browserAccess(settings: Pick<Settings, 'OFREP_CORS_ORIGINS'>): MiddlewareHandler {
+function browserAccess(
+  settings: Pick<Settings, 'OFREP_CORS_ORIGINS'>,
+): (request: Request, next: () => Promise<Response>) => Promise<Response> {
   const allowed = new Set(settings.OFREP_CORS_ORIGINS);
-  return async function ofrepBrowserAccess(c, next) {
-    const origin = c.req.header('origin');
-    const allowedOrigin = origin !== undefined && allowed.has(origin) ? origin : undefined;
-    if (c.req.method === 'OPTIONS') {
+  return async function ofrepBrowserAccess(request, next) {
+    const origin = request.headers.get('origin');
+    const allowedOrigin = origin !== null && allowed.has(origin) ? origin : undefined;
+    let response: Response;
+    if (request.method === 'OPTIONS') {
       const headers = new Headers({ allow: 'GET, POST, OPTIONS' });
-      if (allowedOrigin && c.req.header('access-control-request-method'))
+      if (allowedOrigin && request.headers.get('access-control-request-method'))
         for (const [name, value] of Object.entries(PREFLIGHT_HEADERS)) headers.set(name, value);
-      c.res = new Response(null, { status: 204, headers });
-    } else await next();
-    const headers = c.res.headers;
+      response = new Response(null, { status: 204, headers });
+    } else {
+      const answer = await next();
+      // A mutable copy: a Response made here may be answered as it is, but keep one path.
+      response = new Response(answer.body, answer);
+    }
+    const headers = response.headers;
     if (allowed.size > 0) headers.append('vary', 'Origin');
     if (allowedOrigin) {
       headers.set('access-control-allow-origin', allowedOrigin);
@@ -227,5 +276,6 @@ function browserAccess(settings: Pick<Settings, 'OFREP_CORS_ORIGINS'>): Middlewa
       headers.set('access-control-expose-headers', 'ETag');
     }
     if (!headers.has('cache-control')) headers.set('cache-control', 'private, no-cache');
+    return response;
   };
 }
