@@ -247,6 +247,9 @@ function benchConfig(): Record<string, unknown> {
     flags: Record<string, unknown>;
   };
   config.rollout.percent = 50;
+  // Segments serve typed rules only; without them the config also reads in an earlier splitter
+  // (BENCH_BASELINE), which must get the same five rollouts, not its safe default.
+  delete (config as { segments?: unknown }).segments;
   // Every flag enabled and below 100 %: five buckets per request (routing + four flags).
   config.flags = {
     fileStorage: { enabled: true, percent: 50 },
