@@ -64,6 +64,7 @@ const MoveSchema = z.object({
   share: z.number(),
   exact: z.boolean(),
   error: z.number(),
+  margin95: z.number(),
   requests: z.optional(z.number()),
 });
 
@@ -85,7 +86,7 @@ export const PreviewAnswerSchema = z.object({
     movesVisitors: z.boolean(),
     canaryShare: z.object({ before: z.number(), after: z.number() }),
     moves: z.array(MoveSchema),
-    sample: z.object({ size: z.int(), seed: z.string() }),
+    sample: z.object({ size: z.int(), seed: z.string(), estimated: z.int() }),
     traffic: z.optional(z.object({ windowMinutes: z.int(), stable: z.number(), canary: z.number() })),
     summary: z.array(z.string()),
   }),
@@ -238,7 +239,7 @@ export const ADMIN_ROUTES: readonly AdminRouteSpec[] = [
       description: 'the preview, and the version and config the write would make',
       body: { name: 'PreviewAnswer', schema: PreviewAnswerSchema },
     },
-    errors: [400, 401, 409, 412, 429, 503],
+    errors: [400, 401, 409, 412, 422, 429, 503],
   },
   {
     method: 'get',
