@@ -115,12 +115,12 @@ describe('one writer', () => {
     // Each version's percent, as the writes landed in the object's order.
     const percentAt = new Map(audit.map((e) => [e.version, e.after.rollout.percent]));
     for (let back = 1; back <= 50; back++) {
-      const undone = await call(app, 'POST', '/undo');
+      const undone = await call(app, 'POST', '/undo', undefined, `"${50 + back - 1}"`);
       expect(undone.status).toBe(200);
       expect(undone.body.version).toBe(50 + back);
       expect(undone.body.config.rollout.percent).toBe(back === 50 ? 0 : percentAt.get(50 - back));
     }
-    expect((await call(app, 'POST', '/undo')).status).toBe(409);
+    expect((await call(app, 'POST', '/undo', undefined, '"100"')).status).toBe(409);
   });
 
   it('answers a write that changes nothing with changed: false, keeping version and audit', async () => {
@@ -241,7 +241,7 @@ describe('first start on an existing deployment', () => {
     // Imported once: KV edits after the first start never rewind the object.
     await kv.put('config', JSON.stringify(config(3, 99)));
     expect((await call(app, 'GET', '/state')).body.version).toBe(115);
-    const undone = await call(app, 'POST', '/undo');
+    const undone = await call(app, 'POST', '/undo', undefined, '"115"');
     expect(undone.body).toMatchObject({ version: 116, config: { rollout: { percent: 20 } } });
     expect(await kv.get('kill')).toBe('flag:templates');
   });
