@@ -13,7 +13,7 @@ import {
 import { COMMAND_SPECS, type CliCommand, type KillTargets } from './commands';
 import { ApiError, EXIT_CODES, isCliError, UnreachableError, UsageError, type ExitCode } from './errors';
 import { formatAudit, formatStatus, formatWriteResult } from './format-output';
-import { confirmWrite } from './preview';
+import { confirmWrite, previewBodyFor } from './preview';
 import { unconfirmedRampDown } from './ramp-down';
 import { formatVerdict } from './verdict';
 
@@ -40,6 +40,8 @@ export async function runCli(argv: readonly string[], runtime: CliRuntime): Prom
   let command: CliCommand | undefined;
   // The version the confirmed preview was computed on, sent as If-Match with the write.
   let previewVersion: number | undefined;
+  // Without a preview: the version read from /state for `--yes` and undo, sent as If-Match.
+  let readVersion: number | undefined;
   const scrub = (text: string) =>
     connection?.token && connection.token.length >= 4 ? text.split(connection.token).join('***') : text;
   const out = (text: string) => runtime.stdout(`${scrub(text)}\n`);
@@ -84,22 +86,46 @@ export async function runCli(argv: readonly string[], runtime: CliRuntime): Prom
       return EXIT_CODES.declined;
     }
     previewVersion = confirmed.previewVersion;
+    readVersion =
+      previewVersion === undefined ? await versionToMatch(command, client, parsed.yes) : undefined;
     out(
       await runCommand(command, client, {
         json: parsed.json,
         nowMs: (runtime.now ?? Date.now)(),
-        ifMatch: previewVersion,
+        ifMatch: previewVersion ?? readVersion,
       }),
     );
     return EXIT_CODES.ok;
   } catch (error) {
-    return reportFailure(error, { err, command, env: connection?.env, previewVersion });
+    return reportFailure(error, { err, command, env: connection?.env, previewVersion, readVersion });
   }
+}
+
+/**
+ * The version a write sent without a preview names in `If-Match`: with `--yes` (confirmed in
+ * advance, so it must still not land on a version nobody saw) and always for `undo` (the API
+ * refuses an undo without one, so that two undos at once go back one version, not two), the
+ * version `GET /state` answers now. Other writes from scripts go out as before, without.
+ */
+async function versionToMatch(
+  command: CliCommand,
+  client: AdminClient,
+  yes: boolean,
+): Promise<number | undefined> {
+  if (previewBodyFor(command) === undefined) return undefined;
+  if (!yes && command.name !== 'undo') return undefined;
+  return (await client.state()).data.version;
 }
 
 function reportFailure(
   error: unknown,
-  context: { err: (text: string) => void; command?: CliCommand; env?: string; previewVersion?: number },
+  context: {
+    err: (text: string) => void;
+    command?: CliCommand;
+    env?: string;
+    previewVersion?: number;
+    readVersion?: number;
+  },
 ): ExitCode {
   const { err, command } = context;
   if (error instanceof UsageError) {
@@ -117,6 +143,11 @@ function reportFailure(
         err(
           `The rollout changed since the preview (computed on version ${context.previewVersion}): nothing was written. ` +
             'Run the command again to see a preview of the current state.',
+        );
+      if (error.status === 412 && context.readVersion !== undefined)
+        err(
+          `The rollout changed after version ${context.readVersion} was read: nothing was written. ` +
+            'Check `npx rollout status`, then run the command again.',
         );
     }
     const apiDown = error instanceof UnreachableError || (error instanceof ApiError && error.isServerError);

@@ -64,6 +64,8 @@ const MoveSchema = z.object({
   share: z.number(),
   exact: z.boolean(),
   error: z.number(),
+  /** Optional so that a CLI reads the answer of a control Worker one version back. */
+  margin95: z.optional(z.number()),
   requests: z.optional(z.number()),
 });
 
@@ -85,7 +87,7 @@ export const PreviewAnswerSchema = z.object({
     movesVisitors: z.boolean(),
     canaryShare: z.object({ before: z.number(), after: z.number() }),
     moves: z.array(MoveSchema),
-    sample: z.object({ size: z.int(), seed: z.string() }),
+    sample: z.object({ size: z.int(), seed: z.string(), estimated: z.optional(z.int()) }),
     traffic: z.optional(z.object({ windowMinutes: z.int(), stable: z.number(), canary: z.number() })),
     summary: z.array(z.string()),
   }),
@@ -153,7 +155,10 @@ export const ADMIN_ROUTES: readonly AdminRouteSpec[] = [
   transitionRoute('/abort', 'Send everyone back to stable (ramping, paused or promoted → aborted)'),
   transitionRoute('/pause', 'Hold the percent (ramping → paused)'),
   transitionRoute('/resume', 'Release a hold (paused → ramping)'),
-  transitionRoute('/undo', 'Restore the previous version as a new version'),
+  {
+    ...transitionRoute('/undo', 'Restore the previous version as a new version; needs If-Match'),
+    errors: [...writeErrors, 428],
+  },
   {
     method: 'put',
     path: '/kill',
@@ -238,7 +243,7 @@ export const ADMIN_ROUTES: readonly AdminRouteSpec[] = [
       description: 'the preview, and the version and config the write would make',
       body: { name: 'PreviewAnswer', schema: PreviewAnswerSchema },
     },
-    errors: [400, 401, 409, 412, 429, 503],
+    errors: [400, 401, 409, 412, 422, 429, 503],
   },
   {
     method: 'get',

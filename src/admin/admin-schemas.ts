@@ -128,14 +128,28 @@ export const AuditQuerySchema = z.strictObject({
 });
 
 /**
- * `If-Match: <version>`; a quoted entity tag (`"7"`, as sent back from `ETag`) is accepted too.
+ * `If-Match: <version>`; the strong entity tag `"7"`, as sent back from `ETag`, is accepted too.
+ * Nothing else is: a weak tag (`W/"7"`) only says "about the same" (RFC 9110 §13.1.1 never lets
+ * a weak tag match for If-Match), a half-quoted one (`"7`, `7"`) is a client bug, and `*` or a
+ * list would accept a version the caller never saw. Each gets a 400 that says which.
  *
  * @example
  * IfMatchSchema.parse('"7"'); // 7
+ * IfMatchSchema.safeParse('W/"7"').success; // false
  */
 export const IfMatchSchema = z.pipe(
-  z.string().check(z.regex(/^(?:W\/)?"?\d{1,15}"?$/, 'If-Match must be a config version, e.g. 7')),
-  z.transform((value) => Number(value.replace(/\D/g, ''))),
+  z.string().check(
+    z.refine((value) => !value.startsWith('W/'), {
+      message: 'If-Match must be a strong tag: a weak one (W/"7") never matches a config version; send "7"',
+      abort: true,
+    }),
+    z.refine((value) => value !== '*' && !value.includes(','), {
+      message: 'If-Match must name one config version: * and lists are not accepted',
+      abort: true,
+    }),
+    z.regex(/^(?:\d{1,15}|"\d{1,15}")$/, 'If-Match must be a config version, 7 or "7" as in the ETag'),
+  ),
+  z.transform((value) => Number(value.replace(/"/g, ''))),
 );
 
 /** `x-rollout-actor`: a label for the audit log when authenticated by token (`token:<label>`). */

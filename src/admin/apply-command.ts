@@ -171,7 +171,7 @@ function draftFor(current: RolloutConfig, command: AdminCommand, context: ApplyC
       return { ok: true, config: { ...current, flags: { ...current.flags, [command.name]: flag.flag } } };
     }
     case 'replace-config':
-      return replaced(current, command.config);
+      return replaced(current, command.config, context.now);
     case 'undo':
       if (!context.undoTarget)
         return {
@@ -240,7 +240,14 @@ function withRollout(
   return { ok: true, config: { ...current, rollout: { ...current.rollout, percent, state: next.state } } };
 }
 
-function replaced(current: RolloutConfig, input: unknown): Draft {
+/**
+ * How far in the future a `rollout.stepStartedAt` written with the config may lie: clocks of a
+ * person's laptop and of the Worker differ by seconds, not minutes. Beyond it the bake time would
+ * count from a moment that has not come, and the step schedule would stall until then (2099, say).
+ */
+export const STEP_STARTED_AT_SKEW_MS = 5 * 60_000;
+
+function replaced(current: RolloutConfig, input: unknown, now: number): Draft {
   const parsed = ConfigBodySchema.safeParse(input);
   if (!parsed.success)
     return { ok: false, status: 400, error: 'invalid config', issues: describeIssues(parsed.error) };
@@ -258,6 +265,16 @@ function replaced(current: RolloutConfig, input: unknown): Draft {
       status: 400,
       error: 'invalid config',
       issues: [`rollout.state: a rollout that is ${state} cannot run at ${body.rollout.percent} %`],
+    };
+  const given = body.rollout.stepStartedAt;
+  if (given !== undefined && Date.parse(given) > now + STEP_STARTED_AT_SKEW_MS)
+    return {
+      ok: false,
+      status: 400,
+      error: 'invalid config',
+      issues: [
+        `rollout.stepStartedAt: ${given} is in the future (now ${new Date(now).toISOString()}, at most ${STEP_STARTED_AT_SKEW_MS / 60_000} min ahead allowed); leave it out and it is set when the percent changes`,
+      ],
     };
   const { stepStartedAt = current.rollout.stepStartedAt } = body.rollout;
   const rollout = { ...body.rollout, state, ...(stepStartedAt ? { stepStartedAt } : {}) };

@@ -18,6 +18,8 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'invalid or expired override link',
   409: 'not allowed in the current lifecycle state',
   412: 'If-Match does not name the current version',
+  422: 'too large to preview: preview fewer changes at a time',
+  428: 'undo needs If-Match naming the version it undoes',
   429: 'too many failed authentications from this address (see Retry-After)',
   503: 'admin or override links not configured, or KV unavailable (see Retry-After)',
 };

@@ -11,7 +11,17 @@ import { BUCKETS, fnv1a32, seededBucket } from '../split/bucket';
  * The blast radius of a change: which visitors it moves, computed from the pure bucketing. Where
  * the buckets before and after are the same function of the id (same salt, same flag seed), the
  * share is counted over all 10,000 buckets and is exact; where they are not (a new salt or seed),
- * it is measured over a fixed, seeded sample of ids and given with its standard error.
+ * it is measured over a fixed, seeded sample of ids and given with its standard error and 95 %
+ * interval.
+ *
+ * The work is bounded before it starts. Each estimated subject (the cohort, or a flag whose seed
+ * changes) costs two bucket hashes per sample id, so a config of 200 flags whose seeds all change
+ * with a new salt cost 16 million hashes at the full sample (about 2.6 s of CPU in Node, 4–8 s in
+ * a Worker, during which the isolate serves nobody else). The budget is counted in hashes, not
+ * milliseconds: a Worker's clock does not move while code runs, and a count gives the same answer
+ * on every machine. Within {@link PREVIEW_HASH_BUDGET} the sample shrinks, for every subject alike,
+ * down to {@link PREVIEW_MIN_SAMPLE} ids (a standard error of at most 1.12 points); a change that
+ * would need less is refused with {@link PreviewTooLargeError}, and nothing is estimated.
  */
 
 /** One side of a change: the config and the kill switch set through the API. */
@@ -34,8 +44,10 @@ export interface PreviewOptions {
   handKill?: string | null;
   /** Requests per cohort seen lately, to turn shares into requests; absent: shares only. */
   traffic?: RecentTraffic;
-  /** How many sample ids to use for estimated figures (default {@link PREVIEW_SAMPLE_SIZE}). */
+  /** The most sample ids to use for estimated figures (default {@link PREVIEW_SAMPLE_SIZE}). */
   sampleSize?: number;
+  /** Bucket hashes the estimates may cost (default {@link PREVIEW_HASH_BUDGET}). */
+  hashBudget?: number;
 }
 
 /** Who moves, from where to where, and how sure the figure is. */
@@ -50,6 +62,8 @@ export interface Move {
   exact: boolean;
   /** Standard error of `share` when estimated (0 when exact). */
   error: number;
+  /** Half-width of the 95 % interval of `share` (1.96 × `error`; 0 when exact). */
+  margin95: number;
   /** Requests in the traffic window that came from these visitors; always an estimate. */
   requests?: number;
 }
@@ -62,8 +76,12 @@ export interface Preview {
   canaryShare: { before: number; after: number };
   /** Cohort moves first, then flag moves in flag-name order; only non-empty ones. */
   moves: Move[];
-  /** How the estimated figures were measured. */
-  sample: { size: number; seed: string };
+  /**
+   * How the estimated figures were measured: `size` ids from `seed`. `size` is below the full
+   * sample ({@link PREVIEW_SAMPLE_SIZE}) when the change estimates so many subjects that the full
+   * sample would exceed {@link PREVIEW_HASH_BUDGET}; `estimated` is how many subjects were.
+   */
+  sample: { size: number; seed: string; estimated: number };
   /** The traffic the request figures are based on, when known. */
   traffic?: RecentTraffic;
   /** One line per move (and per caveat), for people. */
@@ -75,6 +93,37 @@ export const PREVIEW_SAMPLE_SIZE = 40_000;
 
 /** The sample's seed: fixed, so the same change always previews the same. */
 export const PREVIEW_SAMPLE_SEED = 'edge-rollout-preview-v1';
+
+/**
+ * Bucket hashes one preview may compute for its estimates: about 0.17 s of CPU in Node. Exact
+ * counts (10,000 buckets, no hashing) are not charged.
+ */
+export const PREVIEW_HASH_BUDGET = 1_000_000;
+
+/** The smallest sample a preview estimates on: a standard error of at most 1.12 points. */
+export const PREVIEW_MIN_SAMPLE = 2_000;
+
+/**
+ * A change whose estimates would exceed the preview's budget even at the smallest sample: more
+ * than budget / (2 × {@link PREVIEW_MIN_SAMPLE}) subjects with a new seed, 250 at the default
+ * budget. A config holds at most 200 flags, so today every valid change fits; this is the bound
+ * that stays when either limit moves. The route answers it with `422`; the caller previews fewer
+ * changes at a time.
+ */
+export class PreviewTooLargeError extends Error {
+  readonly code = 'preview-too-large';
+  constructor(
+    /** Subjects (the cohort, flags) whose figures would need estimating. */
+    readonly estimated: number,
+    /** The most one preview can estimate. */
+    readonly limit: number,
+  ) {
+    super(
+      `too large to preview: ${estimated} subjects change their seed or salt and need estimating, at most ${limit} fit one preview's budget; preview fewer changes at a time`,
+    );
+    this.name = 'PreviewTooLargeError';
+  }
+}
 
 /**
  * Describes what going from `before` to `after` moves: the routing cohort (percent, salt, state,
@@ -97,12 +146,13 @@ export function previewChange(
   const hand = parseKillSwitch(options.handKill ?? null);
   const killBefore = unionKillSwitch(parseKillSwitch(before.kill), hand);
   const killAfter = unionKillSwitch(parseKillSwitch(after.kill), hand);
-  const sampleSize = options.sampleSize ?? PREVIEW_SAMPLE_SIZE;
   const routeBefore = routing(before.config, killBefore);
   const routeAfter = routing(after.config, killAfter);
-  const moves: Move[] = [];
 
-  moves.push(...compare('cohort', ['stable', 'canary'], routeBefore, routeAfter, sampleSize));
+  // Every subject's rule pair first, so the sample can be sized to the budget before any hashing.
+  const subjects: Subject[] = [
+    { name: 'cohort', values: ['stable', 'canary'], before: routeBefore, after: routeAfter },
+  ];
   const names = [
     ...new Set([...Object.keys(before.config.flags), ...Object.keys(after.config.flags)]),
   ].sort();
@@ -114,16 +164,27 @@ export function previewChange(
       typed.push(name);
       continue;
     }
-    const flagBefore = flagRule(name, was, killBefore);
-    const flagAfter = flagRule(name, will, killAfter);
-    moves.push(...compare(name, ['off', 'on'], flagBefore, flagAfter, sampleSize));
+    subjects.push({
+      name,
+      values: ['off', 'on'],
+      before: flagRule(name, was, killBefore),
+      after: flagRule(name, will, killAfter),
+    });
   }
+  const estimated = subjects.filter((subject) => !isExact(subject.before, subject.after)).length;
+  const sampleSize = sampleSizeFor(estimated, options);
+  const moves = subjects.flatMap((subject) => compare(subject, sampleSize));
 
   const canaryShare = { before: routeBefore.share, after: routeAfter.share };
   if (options.traffic)
     for (const move of moves) move.requests = requestsOf(move, canaryShare, options.traffic);
   const summary = moves.map((move) => describeMove(move, sampleSize));
   if (moves.length === 0) summary.push('No visitor changes cohort or flag value.');
+  const fullSample = options.sampleSize ?? PREVIEW_SAMPLE_SIZE;
+  if (sampleSize < fullSample)
+    summary.push(
+      `${estimated} figures are estimated, so each used ${formatCount(sampleSize)} sample ids instead of ${formatCount(fullSample)} to keep the preview within its budget: the errors are wider.`,
+    );
   if (typed.length)
     summary.push(`unknown: variant moves of typed flags are not previewed yet (${typed.join(', ')})`);
   if (options.traffic && moves.some((move) => move.requests !== undefined))
@@ -136,10 +197,34 @@ export function previewChange(
     movesVisitors: moves.length > 0,
     canaryShare,
     moves,
-    sample: { size: sampleSize, seed: PREVIEW_SAMPLE_SEED },
+    sample: { size: sampleSize, seed: PREVIEW_SAMPLE_SEED, estimated },
     ...(options.traffic ? { traffic: options.traffic } : {}),
     summary,
   };
+}
+
+/**
+ * The sample size that fits `estimated` subjects into the hash budget (two hashes per id per
+ * subject), at most the full sample; throws {@link PreviewTooLargeError} below the minimum.
+ */
+function sampleSizeFor(estimated: number, options: PreviewOptions): number {
+  const full = options.sampleSize ?? PREVIEW_SAMPLE_SIZE;
+  if (estimated === 0) return full;
+  const budget = options.hashBudget ?? PREVIEW_HASH_BUDGET;
+  const affordable = Math.floor(budget / (2 * estimated));
+  if (affordable >= full) return full;
+  if (affordable < Math.min(PREVIEW_MIN_SAMPLE, full))
+    throw new PreviewTooLargeError(estimated, Math.floor(budget / (2 * PREVIEW_MIN_SAMPLE)));
+  return affordable;
+}
+
+/** One thing a visitor has (the cohort, a flag), with its two values and its rules. */
+interface Subject {
+  name: string;
+  /** The values for `false` and `true`, e.g. `['stable', 'canary']`. */
+  values: [string, string];
+  before: BucketRule;
+  after: BucketRule;
 }
 
 /**
@@ -175,16 +260,14 @@ function flagRule(name: string, flag: BooleanFlag | undefined, kill: KillSwitch)
   return rule(seed, Math.min(BUCKETS, Math.round(flag.percent * 100)), flag.default);
 }
 
-function compare(
-  subject: string,
-  [no, yes]: [string, string],
-  before: BucketRule,
-  after: BucketRule,
-  sampleSize: number,
-): Move[] {
-  // With one seed (or a rule that ignores the bucket), each bucket keeps its visitors: count them.
+// With one seed (or a rule that ignores the bucket), each bucket keeps its visitors: count them.
+function isExact(before: BucketRule, after: BucketRule): boolean {
   const constant = (r: BucketRule) => r.threshold === 0 || r.threshold === BUCKETS;
-  const exact = before.seed === after.seed || constant(before) || constant(after);
+  return before.seed === after.seed || constant(before) || constant(after);
+}
+
+function compare({ name, values: [no, yes], before, after }: Subject, sampleSize: number): Move[] {
+  const exact = isExact(before, after);
   const counts = exact ? countBuckets(before, after) : countSample(before, after, sampleSize);
   const total = exact ? BUCKETS : sampleSize;
   const moves: Move[] = [];
@@ -195,7 +278,7 @@ function compare(
     if (count === 0) continue;
     const share = count / total;
     const error = exact ? 0 : Math.sqrt((share * (1 - share)) / total);
-    moves.push({ subject, from, to, share, exact, error });
+    moves.push({ subject: name, from, to, share, exact, error, margin95: 1.96 * error });
   }
   return moves;
 }
@@ -277,7 +360,7 @@ function describeMove(move: Move, sampleSize: number): string {
       : `get ${move.subject} ${move.to} instead of ${move.from}`;
   const share = move.exact
     ? `${formatShare(move.share)} of visitors ${what} (exact)`
-    : `About ${formatShare(move.share)} ± ${formatShare(move.error)} of visitors ${what} (estimated on ${formatCount(sampleSize)} sample ids; ± one standard error)`;
+    : `About ${formatShare(move.share)} ± ${formatShare(move.margin95)} of visitors ${what} (estimated on ${formatCount(sampleSize)} sample ids; 95 % interval, standard error ${formatShare(move.error)})`;
   const requests =
     move.requests === undefined
       ? ''

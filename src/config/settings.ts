@@ -137,6 +137,12 @@ export const SettingsSchema = z.object({
   SHARED_CACHE_PATHS: z._default(SharedCachePathsSchema, []),
   OFREP_BASE_PATH: z._default(OfrepBasePathSchema, '/'),
   OFREP_CORS_ORIGINS: z._default(CorsOriginsSchema, []),
+  /**
+   * `public`: OFREP answers without a key. Staging and production must say `public` or set
+   * OFREP_API_KEY, or OFREP stays closed (docs/OFREP.md). Read by `ofrepAccess`
+   * (worker/edge/ofrep.ts); any other value keeps it closed there, never stopping visitors.
+   */
+  OFREP_ACCESS: z.optional(z.string().check(z.maxLength(64))),
   /** When set, OFREP clients send it as `Authorization: Bearer` or `X-API-Key`. */
   OFREP_API_KEY: z.optional(
     z

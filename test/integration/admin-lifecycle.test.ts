@@ -269,7 +269,7 @@ describe('GET /state and flags', () => {
     expect(next.status).toBe(200);
     expect(next.body.version).toBe(3);
     expect((await stored())?.version).toBe(3);
-    const undone = await call('POST', '/undo');
+    const undone = await call('POST', '/undo', undefined, { 'if-match': '3' });
     expect(undone.body.version).toBe(4);
     expect(undone.body.config.rollout.percent).toBe(40);
   });

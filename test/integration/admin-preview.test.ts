@@ -68,7 +68,7 @@ describe('POST /__rollout/preview', () => {
     expect(answer.body).toMatchObject({ currentVersion: 0, version: 1, changed: true, kill: null });
     expect(answer.body.config.rollout).toMatchObject({ percent: 10, state: 'ramping' });
     expect(answer.body.preview.moves).toEqual([
-      { subject: 'cohort', from: 'stable', to: 'canary', share: 0.1, exact: true, error: 0 },
+      { subject: 'cohort', from: 'stable', to: 'canary', share: 0.1, exact: true, error: 0, margin95: 0 },
     ]);
     expect(answer.body.preview.summary[0]).toBe('10 % of visitors move from stable to canary (exact).');
     expect(answer.body.preview.summary[1]).toMatch(/^No request figures: CF_ACCOUNT_ID and CF_API_TOKEN/);
@@ -82,7 +82,7 @@ describe('POST /__rollout/preview', () => {
     expect((await call(app, 'PUT', '/percent', { percent: 50 })).status).toBe(200);
     const abort = await call(app, 'POST', '/preview', { transition: 'abort' });
     expect(abort.body.preview.moves).toEqual([
-      { subject: 'cohort', from: 'canary', to: 'stable', share: 0.5, exact: true, error: 0 },
+      { subject: 'cohort', from: 'canary', to: 'stable', share: 0.5, exact: true, error: 0, margin95: 0 },
     ]);
     const resume = await call(app, 'POST', '/preview', { transition: 'resume' });
     expect(resume).toMatchObject({ status: 409, body: { error: expect.stringContaining('cannot resume') } });
@@ -90,7 +90,7 @@ describe('POST /__rollout/preview', () => {
     expect(kill.body).toMatchObject({ kill: 'canary', preview: { canaryShare: { before: 0.5, after: 0 } } });
     const flag = await call(app, 'POST', '/preview', { flag: 'templates', enabled: true, percent: 30 });
     expect(flag.body.preview.moves).toEqual([
-      { subject: 'templates', from: 'off', to: 'on', share: 0.3, exact: true, error: 0 },
+      { subject: 'templates', from: 'off', to: 'on', share: 0.3, exact: true, error: 0, margin95: 0 },
     ]);
     const salt = await call(app, 'POST', '/preview', { salt: 'launch-2' });
     expect(salt.body.preview.moves.map((m: any) => [m.from, m.to, m.exact])).toEqual([

@@ -283,7 +283,7 @@ function allCases(): Case[] {
   });
   cases.push(...brokenBodies('POST', '/override-link'));
 
-  for (const ifMatch of ['abc', '*', '-1', '1.5', ''])
+  for (const ifMatch of ['abc', '*', '-1', '1.5', '', 'W/"13"', 'W/13', '"13', '13"', '"1", "2"', '1, 2'])
     cases.push({
       name: `If-Match ${JSON.stringify(ifMatch)}`,
       method: 'PUT',

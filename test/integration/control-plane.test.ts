@@ -115,12 +115,12 @@ describe('one writer', () => {
     // Each version's percent, as the writes landed in the object's order.
     const percentAt = new Map(audit.map((e) => [e.version, e.after.rollout.percent]));
     for (let back = 1; back <= 50; back++) {
-      const undone = await call(app, 'POST', '/undo');
+      const undone = await call(app, 'POST', '/undo', undefined, `"${50 + back - 1}"`);
       expect(undone.status).toBe(200);
       expect(undone.body.version).toBe(50 + back);
       expect(undone.body.config.rollout.percent).toBe(back === 50 ? 0 : percentAt.get(50 - back));
     }
-    expect((await call(app, 'POST', '/undo')).status).toBe(409);
+    expect((await call(app, 'POST', '/undo', undefined, '"100"')).status).toBe(409);
   });
 
   it('answers a write that changes nothing with changed: false, keeping version and audit', async () => {
@@ -241,9 +241,67 @@ describe('first start on an existing deployment', () => {
     // Imported once: KV edits after the first start never rewind the object.
     await kv.put('config', JSON.stringify(config(3, 99)));
     expect((await call(app, 'GET', '/state')).body.version).toBe(115);
-    const undone = await call(app, 'POST', '/undo');
+    const undone = await call(app, 'POST', '/undo', undefined, '"115"');
     expect(undone.body).toMatchObject({ version: 116, config: { rollout: { percent: 20 } } });
     expect(await kv.get('kill')).toBe('flag:templates');
+  });
+});
+
+describe('first start on a forged or broken KV (issue 21 L2)', () => {
+  const config = (version: number, percent: number) => ({
+    version,
+    rollout: { percent, salt: 'launch-1', state: 'ramping' },
+  });
+
+  it('renumbers a config above version 1e9 and drops such history rows, so writes still work', async () => {
+    const huge = Number.MAX_SAFE_INTEGER;
+    await kv.put('config', JSON.stringify(config(huge, 30)));
+    await kv.put('history:0000000007', JSON.stringify(config(7, 20)));
+    await kv.put(`history:${huge}`, JSON.stringify(config(huge, 30)));
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const app = testApp();
+    const state = (await call(app, 'GET', '/state')).body;
+    expect(state).toMatchObject({ version: 8, percent: 30, state: 'ramping' });
+    // The replica holds the forged number: it is rewritten, never trusted.
+    expect(state.replica.lagging).toBe(true);
+    const logged = warn.mock.calls.map((args) => String(args[0]));
+    warn.mockRestore();
+    expect(logged.some((line) => line.includes(`KV config version ${huge} is above 1000000000`))).toBe(true);
+    expect(logged.some((line) => line.includes(`history:${huge} is above version 1000000000`))).toBe(true);
+
+    const abort = await call(app, 'POST', '/abort', { reason: 'p95' }, '"8"');
+    expect(abort).toMatchObject({ status: 200, body: { version: 9 } });
+    const kill = await call(app, 'PUT', '/kill', { canary: true }, '"9"');
+    const unkill = await call(app, 'DELETE', '/kill', undefined, '"10"');
+    expect([kill.status, unkill.status]).toEqual([200, 200]);
+    const audit = (await call(app, 'GET', '/audit')).body.entries as { version: number; action: string }[];
+    expect(audit.map((e) => [e.version, e.action])).toEqual([
+      [11, 'unkill'],
+      [10, 'kill'],
+      [9, 'abort'],
+    ]);
+    const ramp = await call(app, 'PUT', '/percent', { percent: 5 }, '"11"');
+    expect(ramp).toMatchObject({ status: 200, body: { version: 12 } });
+  });
+
+  it('marks imported audit entries as imported, so a forged guard abort is not the guard', async () => {
+    await kv.put('config', JSON.stringify(config(4, 0)));
+    await kv.put(
+      'audit:8235927999999:aaaaaa',
+      JSON.stringify({
+        id: 'forged',
+        at: '2026-11-25T12:00:00.000Z',
+        actor: 'guard',
+        action: 'abort',
+        before: {},
+        after: {},
+        version: 4,
+        reason: 'error rate 9 %',
+      }),
+    );
+    const app = testApp();
+    const entries = (await call(app, 'GET', '/audit')).body.entries as { id: string; actor: string }[];
+    expect(entries).toEqual([expect.objectContaining({ id: 'forged', actor: 'imported:guard' })]);
   });
 });
 

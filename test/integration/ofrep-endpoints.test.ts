@@ -271,6 +271,55 @@ describe('OFREP API key', () => {
   });
 });
 
+describe('OFREP access is chosen at deploy time (issue 21 L8)', () => {
+  const KEY = 'ofrep-key-0123456789';
+  const body = { context: { targetingKey: 'visitor-0001' } };
+
+  it.each(['production', 'staging'])(
+    'in %s with neither OFREP_API_KEY nor OFREP_ACCESS, answers 403 on every OFREP route and logs why; visitors are served',
+    async (environment) => {
+      const app = await appWith({ ENVIRONMENT: environment });
+      for (const response of [
+        await post(app, BULK, body),
+        await post(app, `${BULK}/templates`, body),
+        await app.request('/ofrep/flags'),
+        await app.request('/ofrep/v1/configuration'),
+      ]) {
+        expect(response.status).toBe(403);
+        expect(await response.text()).toBe('');
+      }
+      expect(app.logger.lines).toContainEqual({
+        level: 'error',
+        message: 'OFREP is closed',
+        fields: {
+          reason: `ENVIRONMENT is ${environment} and neither the OFREP_API_KEY secret nor OFREP_ACCESS = "public" is set: every OFREP request answers 403 (docs/OFREP.md)`,
+        },
+      });
+      const page = await app.request('/dashboard', { headers: { cookie: 'rollout_id=visitor-0001' } });
+      expect(page.status).toBe(200);
+      expect(page.headers.get('x-rollout-cohort')).toBe('stable');
+    },
+  );
+
+  it('in production, OFREP_ACCESS = "public" opens it and OFREP_API_KEY gates it', async () => {
+    const open = await appWith({ ENVIRONMENT: 'production', OFREP_ACCESS: 'public' });
+    expect((await post(open, BULK, body)).status).toBe(200);
+    const keyed = await appWith({ ENVIRONMENT: 'production', OFREP_API_KEY: KEY });
+    expect((await post(keyed, BULK, body)).status).toBe(401);
+    expect((await post(keyed, BULK, body, { authorization: `Bearer ${KEY}` })).status).toBe(200);
+  });
+
+  it('development stays open; an OFREP_ACCESS other than "public" closes it anywhere, naming the value', async () => {
+    expect((await post(await appWith({ ENVIRONMENT: 'development' }), BULK, body)).status).toBe(200);
+    const typo = await appWith({ OFREP_ACCESS: 'pubilc' });
+    expect((await post(typo, BULK, body)).status).toBe(403);
+    expect(typo.logger.lines.find((line) => line.message === 'OFREP is closed')?.fields?.reason).toBe(
+      'OFREP_ACCESS is "pubilc": the only value is "public" (or leave it out and set the OFREP_API_KEY secret)',
+    );
+    expect((await typo.request('/dashboard')).status).toBe(200);
+  });
+});
+
 describe('OFREP in browsers', () => {
   const APP_ORIGIN = 'https://shop.example.com';
 

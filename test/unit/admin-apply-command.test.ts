@@ -177,6 +177,41 @@ describe('applyCommand', () => {
       });
     });
 
+    it('refuses a stepStartedAt beyond 5 min ahead with 400 (it would stall the schedule), and takes one within', () => {
+      const at = (ms: number) => new Date(NOW + ms).toISOString();
+      for (const future of ['2099-01-01T00:00:00.000Z', at(5 * 60_000 + 1000)]) {
+        const result = applyCommand(
+          current,
+          { type: 'replace-config', config: body({ percent: 10, stepStartedAt: future }) },
+          context,
+        );
+        expect(result, future).toMatchObject({
+          ok: false,
+          status: 400,
+          error: 'invalid config',
+          issues: [
+            expect.stringMatching(
+              new RegExp(
+                `^rollout\\.stepStartedAt: ${future.replace(/\./g, '\\.')} is in the future \\(now ${new Date(NOW).toISOString().replace(/\./g, '\\.')}, at most 5 min ahead allowed\\)`,
+              ),
+            ),
+          ],
+        });
+      }
+      // Same percent, so the given moment is kept as it is: a clock a minute ahead, or the past.
+      const percent = current.rollout.percent;
+      for (const fine of [at(60_000), at(-3_600_000)])
+        expect(
+          ok(
+            applyCommand(
+              current,
+              { type: 'replace-config', config: body({ percent, stepStartedAt: fine }) },
+              context,
+            ),
+          ).rollout.stepStartedAt,
+        ).toBe(fine);
+    });
+
     it('treats a version in the body like If-Match: 412 unless it is the current one', () => {
       expect(
         applyCommand(

@@ -60,6 +60,20 @@ describe('admin request schemas', () => {
       expect(IfMatchSchema.safeParse(value).success, value).toBe(false);
   });
 
+  it.each([
+    ['W/"13"', 'If-Match must be a strong tag: a weak one (W/"7") never matches a config version; send "7"'],
+    ['W/13', 'If-Match must be a strong tag: a weak one (W/"7") never matches a config version; send "7"'],
+    ['"13', 'If-Match must be a config version, 7 or "7" as in the ETag'],
+    ['13"', 'If-Match must be a config version, 7 or "7" as in the ETag'],
+    ['""13""', 'If-Match must be a config version, 7 or "7" as in the ETag'],
+    ['*', 'If-Match must name one config version: * and lists are not accepted'],
+    ['"13", "14"', 'If-Match must name one config version: * and lists are not accepted'],
+  ])('refuse If-Match %s, saying why (issue 21 L4)', (value, message) => {
+    const parsed = IfMatchSchema.safeParse(value);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((issue) => issue.message)).toEqual([message]);
+  });
+
   it('page the audit log 1–100 at a time, 50 by default', () => {
     expect(AuditQuerySchema.parse({})).toEqual({ limit: 50 });
     expect(AuditQuerySchema.parse({ limit: '100', cursor: 'abc' })).toEqual({ limit: 100, cursor: 'abc' });

@@ -176,6 +176,40 @@ describe('the preview before a write', () => {
     expect(script.ifMatch).toEqual([null]);
   });
 
+  it('with --yes and no terminal, reads the version from /state and sends it as If-Match (issue 21 L4)', async () => {
+    for (const argv of [
+      ['set', '20', '--yes'],
+      ['abort', '--yes'],
+      ['flag', 'templates', 'off', '-y'],
+      ['kill', 'off', '--yes'],
+    ]) {
+      const script = fakeApi();
+      expect((await run(argv, script)).code, argv.join(' ')).toBe(EXIT_CODES.ok);
+      expect(script.calls[0], argv.join(' ')).toBe('GET /__rollout/state');
+      expect(script.ifMatch, argv.join(' ')).toEqual(['"4"']);
+    }
+  });
+
+  it('undo always names the version it undoes: read from /state without a terminal, from the preview on one', async () => {
+    const script = fakeApi();
+    expect((await run(['undo'], script)).code).toBe(EXIT_CODES.ok);
+    expect(script.calls).toEqual(['GET /__rollout/state', 'POST /__rollout/undo']);
+    expect(script.ifMatch).toEqual(['"4"']);
+    const person = fakeApi();
+    expect((await run(['undo'], person, { answer: 'y', questions: [] })).code).toBe(EXIT_CODES.ok);
+    expect(person.calls).toEqual(['POST /__rollout/preview', 'POST /__rollout/undo']);
+    expect(person.ifMatch).toEqual(['"4"']);
+  });
+
+  it('when the rollout moved on after /state was read, says so and exits 1 (412)', async () => {
+    const api = fakeApi(true, true);
+    const result = await run(['undo'], api);
+    expect(result.code).toBe(EXIT_CODES.api);
+    expect(result.stderr).toContain(
+      'The rollout changed after version 4 was read: nothing was written. Check `npx rollout status`, then run the command again.',
+    );
+  });
+
   it('when the rollout changed between the preview and the yes, says so and exits 1: the API refused the write (412)', async () => {
     const api = fakeApi(true, true);
     const result = await run(['set', '20'], api, { answer: 'y', questions: [] });

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { applyCommand } from '../../src/admin/apply-command';
 import type { AdminCommand } from '../../src/admin/lifecycle';
-import { previewChange, sampleIds, type PreviewSide } from '../../src/admin/preview';
+import {
+  PREVIEW_HASH_BUDGET,
+  PREVIEW_MIN_SAMPLE,
+  PREVIEW_SAMPLE_SIZE,
+  PreviewTooLargeError,
+  previewChange,
+  sampleIds,
+  type PreviewSide,
+} from '../../src/admin/preview';
 import { RolloutConfigSchema, type RolloutConfig } from '../../src/config/config-schema';
 import { bucket, BUCKETS } from '../../src/split/bucket';
 
@@ -57,6 +65,7 @@ describe('previewChange: percent with the same salt', () => {
           share: p2 > p1 ? counted.up : counted.down,
           exact: true,
           error: 0,
+          margin95: 0,
         },
       ]);
       expect(preview.moves[0]!.share).toBeCloseTo(Math.abs(p2 - p1) / 100, 12);
@@ -86,7 +95,7 @@ describe('previewChange: state transitions and the kill switch move the whole co
     const before = config({ percent: 37.5, state: 'ramping' });
     const preview = previewChange(side(before), side(after(before, { type: 'abort' })));
     expect(preview.moves).toEqual([
-      { subject: 'cohort', from: 'canary', to: 'stable', share: 0.375, exact: true, error: 0 },
+      { subject: 'cohort', from: 'canary', to: 'stable', share: 0.375, exact: true, error: 0, margin95: 0 },
     ]);
   });
 
@@ -94,14 +103,14 @@ describe('previewChange: state transitions and the kill switch move the whole co
     const before = config({ percent: 50, state: 'paused' });
     const preview = previewChange(side(before), side(after(before, { type: 'promote' })));
     expect(preview.moves).toEqual([
-      { subject: 'cohort', from: 'stable', to: 'canary', share: 0.5, exact: true, error: 0 },
+      { subject: 'cohort', from: 'stable', to: 'canary', share: 0.5, exact: true, error: 0, margin95: 0 },
     ]);
   });
 
   it('a canary kill moves the canary cohort to stable; a hand-set kill already in force makes it move nobody', () => {
     const c = config({ percent: 20, state: 'ramping' });
     expect(previewChange(side(c), side(c, 'canary')).moves).toEqual([
-      { subject: 'cohort', from: 'canary', to: 'stable', share: 0.2, exact: true, error: 0 },
+      { subject: 'cohort', from: 'canary', to: 'stable', share: 0.2, exact: true, error: 0, margin95: 0 },
     ]);
     expect(previewChange(side(c), side(c, 'canary'), { handKill: 'all' }).movesVisitors).toBe(false);
   });
@@ -110,7 +119,7 @@ describe('previewChange: state transitions and the kill switch move the whole co
     const aborted = config({ percent: 0, state: 'aborted' });
     const ramp = config({ percent: 10, state: 'ramping', salt: 'launch-2' });
     expect(previewChange(side(aborted), side(ramp)).moves).toEqual([
-      { subject: 'cohort', from: 'stable', to: 'canary', share: 0.1, exact: true, error: 0 },
+      { subject: 'cohort', from: 'stable', to: 'canary', share: 0.1, exact: true, error: 0, margin95: 0 },
     ]);
   });
 });
@@ -168,7 +177,7 @@ describe('previewChange: flags', () => {
     const before = config({ percent: 0 }, flags);
     const next = after(before, { type: 'set-flag', name: 'templates', enabled: true, percent: 45 });
     expect(previewChange(side(before), side(next)).moves).toEqual([
-      { subject: 'templates', from: 'off', to: 'on', share: 0.25, exact: true, error: 0 },
+      { subject: 'templates', from: 'off', to: 'on', share: 0.25, exact: true, error: 0, margin95: 0 },
     ]);
   });
 
@@ -176,7 +185,7 @@ describe('previewChange: flags', () => {
     const before = config({ percent: 0 }, flags);
     const off = after(before, { type: 'set-flag', name: 'templates', enabled: false });
     expect(previewChange(side(before), side(off)).moves).toEqual([
-      { subject: 'templates', from: 'on', to: 'off', share: 0.2, exact: true, error: 0 },
+      { subject: 'templates', from: 'on', to: 'off', share: 0.2, exact: true, error: 0, margin95: 0 },
     ]);
     const analyticsOff = after(before, { type: 'set-flag', name: 'analytics', enabled: false });
     expect(previewChange(side(before), side(analyticsOff)).movesVisitors).toBe(false);
@@ -185,8 +194,8 @@ describe('previewChange: flags', () => {
   it('killing every flag turns off each flag for those who had it, flag by flag', () => {
     const c = config({ percent: 0 }, flags);
     expect(previewChange(side(c), side(c, 'flags')).moves).toEqual([
-      { subject: 'analytics', from: 'on', to: 'off', share: 1, exact: true, error: 0 },
-      { subject: 'templates', from: 'on', to: 'off', share: 0.2, exact: true, error: 0 },
+      { subject: 'analytics', from: 'on', to: 'off', share: 1, exact: true, error: 0, margin95: 0 },
+      { subject: 'templates', from: 'on', to: 'off', share: 0.2, exact: true, error: 0, margin95: 0 },
     ]);
   });
 
@@ -202,6 +211,82 @@ describe('previewChange: flags', () => {
       ['templates', 'on', 'off', false],
     ]);
     for (const move of moves) expect(Math.abs(move.share - 0.16)).toBeLessThan(2 * move.error);
+  });
+});
+
+describe('previewChange: the work of one preview is bounded (issue 21 M6)', () => {
+  // `count` flags whose seeds all change, with a new salt: every subject needs estimating.
+  function reseedAll(count: number): [RolloutConfig, RolloutConfig] {
+    const flagsWith = (suffix: string) =>
+      Object.fromEntries(
+        Array.from({ length: count }, (_, i) => [
+          `f${i}`,
+          { enabled: true, percent: 10 + (i % 80), seed: `f${i}-${suffix}` },
+        ]),
+      );
+    return [
+      config({ percent: 30, state: 'ramping', salt: 'salt-a' }, flagsWith('a')),
+      config({ percent: 30, state: 'ramping', salt: 'salt-b' }, flagsWith('b')),
+    ];
+  }
+
+  it('200 reseeded flags and a new salt shrink the sample to fit the hash budget, and say so', () => {
+    const [before, next] = reseedAll(200);
+    const preview = previewChange(side(before), side(next));
+    expect(preview.sample.estimated).toBe(201);
+    // Two hashes per sample id per estimated subject: the whole cost of the estimates.
+    expect(2 * preview.sample.size * preview.sample.estimated).toBeLessThanOrEqual(PREVIEW_HASH_BUDGET);
+    expect(preview.sample.size).toBe(Math.floor(PREVIEW_HASH_BUDGET / (2 * 201)));
+    expect(preview.sample.size).toBeGreaterThanOrEqual(PREVIEW_MIN_SAMPLE);
+    expect(preview.summary).toContain(
+      `201 figures are estimated, so each used ${preview.sample.size.toLocaleString('en-US')} sample ids instead of 40,000 to keep the preview within its budget: the errors are wider.`,
+    );
+  });
+
+  it('a smaller sample still states its error, the 95 % interval holds the expected share', () => {
+    const [before, next] = reseedAll(200);
+    const preview = previewChange(side(before), side(next));
+    const cohort = preview.moves.filter((m) => m.subject === 'cohort');
+    for (const move of cohort) {
+      expect(move.exact).toBe(false);
+      expect(move.error).toBeCloseTo(Math.sqrt((move.share * (1 - move.share)) / preview.sample.size), 12);
+      expect(move.margin95).toBeCloseTo(1.96 * move.error, 12);
+      // 30 % with a new salt: each way about p(1 − p) = 0.21.
+      expect(Math.abs(move.share - 0.21)).toBeLessThan(move.margin95);
+    }
+    expect(preview.summary[0]).toMatch(
+      /^About [\d.]+ % ± [\d.]+ % of visitors move from stable to canary \(estimated on 2,487 sample ids; 95 % interval, standard error [\d.]+ %\)\.$/,
+    );
+  });
+
+  it('a few estimated subjects keep the full sample', () => {
+    const [before, next] = reseedAll(3);
+    expect(previewChange(side(before), side(next)).sample).toEqual({
+      size: PREVIEW_SAMPLE_SIZE,
+      seed: 'edge-rollout-preview-v1',
+      estimated: 4,
+    });
+  });
+
+  it('more subjects than fit at the smallest sample are refused before any hashing, naming the limit', () => {
+    // A config holds at most 200 flags, which fit the default budget; a smaller budget shows the refusal.
+    const [before, next] = reseedAll(200);
+    const hashBudget = 400_000;
+    expect(() => previewChange(side(before), side(next), { hashBudget })).toThrow(PreviewTooLargeError);
+    expect(() => previewChange(side(before), side(next), { hashBudget })).toThrow(
+      "too large to preview: 201 subjects change their seed or salt and need estimating, at most 100 fit one preview's budget; preview fewer changes at a time",
+    );
+    expect(() => previewChange(side(before), side(next), { hashBudget: 2 * 201 * 2000 })).not.toThrow();
+  });
+
+  it('exact subjects cost nothing: 200 flags with unchanged seeds and the same salt preview in full', () => {
+    const [before] = reseedAll(200);
+    const next = after(before, { type: 'set-percent', percent: 40 });
+    const preview = previewChange(side(before), side(next), { hashBudget: 0 });
+    expect(preview.sample.estimated).toBe(0);
+    expect(preview.moves).toEqual([
+      { subject: 'cohort', from: 'stable', to: 'canary', share: 0.1, exact: true, error: 0, margin95: 0 },
+    ]);
   });
 });
 

@@ -65,6 +65,14 @@ const ROUTES = [
  * await ofrep(request, '/v1/evaluate/flags'); // the part of the path after the mount
  */
 export function createOfrepHandler(deps: OfrepDeps): OfrepHandler {
+  const access = ofrepAccess(deps.settings);
+  if (access.kind === 'closed') {
+    // Once per isolate (the handler is built once): the reason goes to the logs, never to callers.
+    deps.logger.error('OFREP is closed', { reason: access.reason });
+    return async function ofrepClosed() {
+      return new Response(null, { status: 403 });
+    };
+  }
   const gate = apiKeyGate(deps.settings.OFREP_API_KEY);
   const cors = browserAccess(deps.settings);
   const configuration = JSON.stringify({
@@ -212,6 +220,43 @@ async function evaluationOptions(
   });
   const override: Cohort | undefined = request.includeCohort ? await deps.readOverride(raw) : undefined;
   return { requestAttributes, ...(override ? { override } : {}) };
+}
+
+/** Who may call OFREP: with the key, anyone (`public`), or nobody, and why. */
+export type OfrepAccess =
+  { kind: 'key' } | { kind: 'public'; why: string } | { kind: 'closed'; reason: string };
+
+/** The environments where OFREP must be opened on purpose. */
+const DEPLOYED = new Set(['staging', 'production']);
+
+/**
+ * Whether OFREP answers, decided at deploy time. OFREP lists every flag and the cohort of any
+ * targeting key, so staging and production must choose: the `OFREP_API_KEY` secret (callers send
+ * it), or the var `OFREP_ACCESS = "public"` (a browser SDK on the app's pages, which could not keep
+ * a key secret anyway). With neither, OFREP answers `403` and the reason is logged; visitors are
+ * not affected. Development stays open, so local runs and tests need nothing. An `OFREP_ACCESS`
+ * other than `public` is a typo, and closes OFREP everywhere rather than open it by guess.
+ *
+ * @example
+ * ofrepAccess({ ENVIRONMENT: 'production', OFREP_ACCESS: 'public' } as Settings); // { kind: 'public', … }
+ * ofrepAccess({ ENVIRONMENT: 'production' } as Settings).kind; // 'closed'
+ */
+export function ofrepAccess(
+  settings: Pick<Settings, 'ENVIRONMENT' | 'OFREP_ACCESS' | 'OFREP_API_KEY'>,
+): OfrepAccess {
+  const { ENVIRONMENT, OFREP_ACCESS, OFREP_API_KEY } = settings;
+  if (OFREP_ACCESS !== undefined && OFREP_ACCESS !== 'public')
+    return {
+      kind: 'closed',
+      reason: `OFREP_ACCESS is ${JSON.stringify(OFREP_ACCESS.slice(0, 64))}: the only value is "public" (or leave it out and set the OFREP_API_KEY secret)`,
+    };
+  if (OFREP_API_KEY !== undefined) return { kind: 'key' };
+  if (OFREP_ACCESS === 'public') return { kind: 'public', why: 'OFREP_ACCESS = "public"' };
+  if (!DEPLOYED.has(ENVIRONMENT)) return { kind: 'public', why: `ENVIRONMENT is ${ENVIRONMENT}` };
+  return {
+    kind: 'closed',
+    reason: `ENVIRONMENT is ${ENVIRONMENT} and neither the OFREP_API_KEY secret nor OFREP_ACCESS = "public" is set: every OFREP request answers 403 (docs/OFREP.md)`,
+  };
 }
 
 const BEARER = /^Bearer[ \t]+([\x21-\x7e]{1,4096})[ \t]*$/i;

@@ -9,7 +9,7 @@ import type { Logger } from '../../../src/ports';
 export type AdminEnv = { Variables: { actor: string } };
 
 /** The statuses the admin API answers with on failure. */
-export type AdminErrorStatus = 400 | 401 | 403 | 409 | 412 | 429 | 503;
+export type AdminErrorStatus = 400 | 401 | 403 | 409 | 412 | 422 | 428 | 429 | 503;
 
 /**
  * A failure that becomes a JSON response `{ error, issues? }` in one place (the sub-app's

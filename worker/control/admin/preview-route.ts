@@ -1,5 +1,10 @@
 import type { Handler } from 'hono';
-import { previewChange, type Preview, type RecentTraffic } from '../../../src/admin/preview';
+import {
+  PreviewTooLargeError,
+  previewChange,
+  type Preview,
+  type RecentTraffic,
+} from '../../../src/admin/preview';
 import { PreviewBodySchema, previewCommand } from '../../../src/admin/preview-request';
 import { createAnalyticsSqlClient, readWindowStats } from '../../../src/guard/analytics-sql';
 import { parseGuardSettings } from '../../../src/guard/guard-settings';
@@ -21,7 +26,8 @@ export type TrafficReading = { ok: true; traffic: RecentTraffic } | { ok: false;
  * `POST /preview`: what a proposed change would move. The change runs as a dry run of the
  * write it stands for, through the control plane (so lifecycle rules, undo's history and
  * `If-Match` apply exactly as on the real write, and nothing changes), then
- * {@link previewChange} compares the current version with the one the write would make. With the
+ * {@link previewChange} compares the current version with the one the write would make, within its
+ * work budget (a change too large to estimate is `422`). With the
  * SQL API configured, shares become requests seen in the last hour (estimates).
  */
 export function previewHandler(deps: ControlDeps): Handler<AdminEnv> {
@@ -39,10 +45,12 @@ export function previewHandler(deps: ControlDeps): Handler<AdminEnv> {
     ]);
     if (!result.ok)
       throw new AdminError(result.status, result.error, result.issues, result.retryAfterSeconds);
-    const preview: Preview = previewChange(
-      { config: result.previous, kill: result.previousKill },
-      { config: result.config, kill: result.kill },
-      { handKill: hand, ...(reading.ok ? { traffic: reading.traffic } : {}) },
+    const preview: Preview = boundedPreview(() =>
+      previewChange(
+        { config: result.previous, kill: result.previousKill },
+        { config: result.config, kill: result.kill },
+        { handKill: hand, ...(reading.ok ? { traffic: reading.traffic } : {}) },
+      ),
     );
     if (!reading.ok) preview.summary.push(`No request figures: ${reading.reason}.`);
     c.header('etag', `"${result.previous.version}"`);
@@ -55,6 +63,16 @@ export function previewHandler(deps: ControlDeps): Handler<AdminEnv> {
       preview,
     });
   };
+}
+
+// The preview sizes its work before doing it (preview.ts); what does not fit is a 422, not a stall.
+function boundedPreview(run: () => Preview): Preview {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof PreviewTooLargeError) throw new AdminError(422, error.message);
+    throw error;
+  }
 }
 
 /**

@@ -31,13 +31,27 @@ export function commandHandler<S extends z.ZodMiniType<{ reason?: string } | obj
     const body = await readJsonBody(c.req.raw, schema, { required });
     const command = toCommand(body, c);
     const reason = 'reason' in body && typeof body.reason === 'string' ? body.reason : undefined;
+    const options = commandOptions(c, reason);
+    if (command.type === 'undo' && !dryRun && options.ifMatch === undefined) throw undoNeedsIfMatch();
     // The hand-set kill switch is read beside the write, so the isolate is primed at once.
     const [result, hand] = await Promise.all([
-      deps.control.command(command, { ...commandOptions(c, reason), now: deps.clock.now(), dryRun }),
+      deps.control.command(command, { ...options, now: deps.clock.now(), dryRun }),
       readHandKill(deps),
     ]);
     return writeResponse(c, deps, result, hand);
   };
+}
+
+/**
+ * Undo goes back one version from whatever is current when it lands, so two undos sent at once
+ * without `If-Match` would roll back two versions where each sender meant one. With `If-Match`
+ * the second gets 412. `428 Precondition Required` (RFC 6585) says what to send.
+ */
+function undoNeedsIfMatch(): AdminError {
+  return new AdminError(
+    428,
+    'undo needs If-Match: the version it undoes, as GET /state gives it (ETag), e.g. If-Match: "7"',
+  );
 }
 
 /** `PUT /kill`: sets the API kill switch (replacing the previous one). */

@@ -24,10 +24,29 @@ export interface LegacyState {
 }
 
 /**
+ * The highest version the import accepts. A 0.1 deployment made one version per write, so a real
+ * one is far below; anything above was edited by hand or forged. Version 2^53 − 1, say, would
+ * leave no room for version + 1 and wedge every later write.
+ */
+export const MAX_IMPORTED_VERSION = 1_000_000_000;
+
+/**
+ * What every imported audit entry's actor starts with (`imported:guard`, `imported:token`). The
+ * `audit:*` keys of 0.1 were plain KV values anyone with KV access could write, so they are shown
+ * as what they are, never as a real action of the guard or of a person (the cockpit and the CLI
+ * print the actor as it is).
+ */
+export const IMPORTED_ACTOR_PREFIX = 'imported:';
+
+/**
  * Reads what a KV-only deployment (0.1) kept, for the object's first start: `config`, the
  * `history:*` versions and the `audit:*` entries (up to the retention limits). An invalid
  * `config` keeps its version number (or the newest in history), so a repair still moves forward
  * and never overwrites history. KV `kill` is left where it is: it stays the hand-set switch.
+ *
+ * Nothing imported can wedge the object: a history row above {@link MAX_IMPORTED_VERSION} is
+ * dropped, a `config` above it is kept under the version after the newest trusted one (and the
+ * replica rewritten), each with a logged reason. Audit actors get {@link IMPORTED_ACTOR_PREFIX}.
  */
 export async function readLegacyState(kv: KVNamespace, settings: ControlDefaults): Promise<LegacyState> {
   const [configText, apiKill] = await Promise.all([
@@ -37,7 +56,15 @@ export async function readLegacyState(kv: KVNamespace, settings: ControlDefaults
   const history = await readHistory(kv);
   const parsed = configText === null ? undefined : parseConfig(configText);
   let current: RolloutConfig;
-  if (parsed?.ok) current = parsed.config;
+  let renumbered = false;
+  if (parsed?.ok && parsed.config.version > MAX_IMPORTED_VERSION) {
+    const version = (history.at(-1)?.version ?? 0) + 1;
+    logImport(
+      `KV config version ${parsed.config.version} is above ${MAX_IMPORTED_VERSION}: imported as version ${version}`,
+    );
+    current = { ...parsed.config, version };
+    renumbered = true;
+  } else if (parsed?.ok) current = parsed.config;
   else {
     const newest = history.at(-1);
     const version = Math.max(configText === null ? 0 : storedVersion(configText), newest?.version ?? 0);
@@ -56,7 +83,7 @@ export async function readLegacyState(kv: KVNamespace, settings: ControlDefaults
     rows,
     audit: await readAudit(kv),
     replica: {
-      version: parsed?.ok || configText === null ? current.version : null,
+      version: (parsed?.ok && !renumbered) || configText === null ? current.version : null,
       kill: apiKill,
       failedAttempts: 0,
     },
@@ -96,7 +123,10 @@ async function readHistory(kv: KVNamespace): Promise<RolloutConfig[]> {
   for (const [name, text] of values) {
     const parsed = text === null ? undefined : parseConfig(text);
     // A history row must be the version its key names; anything else is not trusted.
-    if (parsed?.ok && historyKey(parsed.config.version) === name) configs.push(parsed.config);
+    if (!parsed?.ok || historyKey(parsed.config.version) !== name) continue;
+    if (parsed.config.version > MAX_IMPORTED_VERSION)
+      logImport(`${name} is above version ${MAX_IMPORTED_VERSION}: not imported`);
+    else configs.push(parsed.config);
   }
   return configs.sort((a, b) => a.version - b.version).slice(-HISTORY_RETENTION);
 }
@@ -107,7 +137,7 @@ async function readAudit(kv: KVNamespace): Promise<AuditEntry[]> {
   // Audit keys list newest first; the object appends oldest first.
   for (const text of [...values.values()].reverse()) {
     const parsed = text === null ? undefined : parseJsonText(text, AuditEntrySchema);
-    if (parsed?.ok) entries.push(parsed.value);
+    if (parsed?.ok) entries.push({ ...parsed.value, actor: `${IMPORTED_ACTOR_PREFIX}${parsed.value.actor}` });
   }
   return entries.slice(-AUDIT_RETENTION);
 }
@@ -115,8 +145,17 @@ async function readAudit(kv: KVNamespace): Promise<AuditEntry[]> {
 function storedVersion(text: string): number {
   try {
     const version = (JSON.parse(text) as { version?: unknown })?.version;
-    return Number.isSafeInteger(version) && (version as number) >= 0 ? (version as number) : 0;
+    return Number.isSafeInteger(version) &&
+      (version as number) >= 0 &&
+      (version as number) <= MAX_IMPORTED_VERSION
+      ? (version as number)
+      : 0;
   } catch {
     return 0;
   }
+}
+
+// The object has no logger port; Workers Logs reads the same JSON lines as the rest of the object.
+function logImport(reason: string): void {
+  console.warn(JSON.stringify({ level: 'warn', message: 'legacy import: refused a value', reason }));
 }
