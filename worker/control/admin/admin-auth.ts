@@ -149,7 +149,9 @@ async function loadTokens(settings: Settings, logger: Logger): Promise<NamedToke
   if (settings.ADMIN_TOKENS) {
     const parsed = AdminTokensSchema.safeParse(settings.ADMIN_TOKENS);
     if (!parsed.success) {
-      logger.error('the admin API is off: ADMIN_TOKENS is invalid', { issues: describeIssues(parsed.error) });
+      logger.error('the admin API is off: ADMIN_TOKENS is invalid', {
+        issues: parsed.error.issues.map((issue) => issue.message),
+      });
       return 'invalid';
     }
     tokens.push(...parsed.data);
