@@ -11,7 +11,7 @@ import { buildControlWorker } from './test/support/in-workerd/control-build.ts';
 // Each harness lives in a folder of test/support/.
 const TEST_SECRETS = {
   ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
-  OVERRIDE_SECRET: 'test-override-secret',
+  OVERRIDE_SECRET: 'test-override-secret-0123456789abcdef',
 };
 
 const controlWorkerd = (name: string, include: string[], globalSetup?: string[]) => ({

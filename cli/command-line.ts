@@ -10,6 +10,7 @@ import {
   type CommandSpec,
 } from './commands';
 import { EXIT_CODES, UsageError } from './errors';
+import { TOKEN_USAGE } from './token-command';
 
 // The command line of `npx rollout`: where to connect (flags over env vars), which command with
 // which arguments, and the help text, all read from the command table in commands.ts.
@@ -225,6 +226,8 @@ export function generalHelp(): string {
     'Commands:',
     // Usage and summary on separate lines: the kill usage alone is 60 characters wide.
     ...COMMAND_SPECS.flatMap((spec) => [`  ${spec.usage}`, `      ${spec.summary}`]),
+    `  ${TOKEN_USAGE}`,
+    '      make a named admin token offline: prints it once and its ADMIN_TOKENS line',
     '',
     'Options:',
     ...GLOBAL_OPTIONS_HELP.map((line) => `  ${line}`),

@@ -15,6 +15,7 @@ import { ApiError, EXIT_CODES, isCliError, UnreachableError, UsageError, type Ex
 import { formatAudit, formatStatus, formatWriteResult } from './format-output';
 import { confirmWrite, previewBodyFor } from './preview';
 import { unconfirmedRampDown } from './ramp-down';
+import { runTokenCommand } from './token-command';
 import { formatVerdict } from './verdict';
 
 /** Where the CLI reads its settings and writes its output; injected so tests can run it in-process. */
@@ -36,6 +37,8 @@ export interface CliRuntime {
  * The token never reaches the output: every line is scrubbed of it before it is written.
  */
 export async function runCli(argv: readonly string[], runtime: CliRuntime): Promise<ExitCode> {
+  // Offline: makes a token and its ADMIN_TOKENS line; needs no URL and sends nothing.
+  if (argv[0] === 'token') return runTokenCommand(argv.slice(1), runtime);
   let connection: Connection | undefined;
   let command: CliCommand | undefined;
   // The version the confirmed preview was computed on, sent as If-Match with the write.

@@ -7,6 +7,51 @@ const optionalSecret = z.optional(z.string());
 /** The shortest admin token accepted: 32 characters (`openssl rand -hex 32` makes 64). */
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
 
+/** The shortest `OVERRIDE_SECRET` accepted (the HMAC key of QA override links): 32 characters. */
+export const MIN_OVERRIDE_SECRET_LENGTH = 32;
+
+/** A secret of at least `min` characters; empty means unset, as in `.dev.vars`. Issues name it by path. */
+function longSecret(min: number) {
+  return z.optional(
+    z
+      .string()
+      .check(
+        z.refine(
+          (value) => value === '' || value.length >= min,
+          `must be at least ${min} characters (openssl rand -hex 32 makes one)`,
+        ),
+      ),
+  );
+}
+
+/**
+ * The secrets production needs that an operator may waive, knowingly, through the var
+ * `WAIVE_SECRETS` (docs/CONFIGURATION.md): without `GUARD_WEBHOOK_URL` an abort notifies
+ * nobody; without `SENTRY_DSN` exceptions are only in the Workers logs.
+ */
+export const WAIVABLE_SECRETS = ['GUARD_WEBHOOK_URL', 'SENTRY_DSN'] as const;
+
+/** `WAIVE_SECRETS`: comma-separated names of {@link WAIVABLE_SECRETS}. */
+const WaiveSecretsSchema = z.pipe(
+  z.string(),
+  z.transform((text, ctx) => {
+    const names = text
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean);
+    const unknown = names.find((name) => !(WAIVABLE_SECRETS as readonly string[]).includes(name));
+    if (unknown !== undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        message: `WAIVE_SECRETS may name only ${WAIVABLE_SECRETS.join(', ')} (not ${unknown.slice(0, 64)})`,
+        input: text,
+      });
+      return z.NEVER;
+    }
+    return names as (typeof WAIVABLE_SECRETS)[number][];
+  }),
+);
+
 /**
  * Path prefixes whose responses are the same for both cohorts (e.g. content-hashed assets):
  * comma-separated, each starting with `/`. Shared caches may store them; nothing else.
@@ -115,17 +160,14 @@ export const SettingsSchema = z.object({
   ),
   ENVIRONMENT: z._default(z.string().check(z.maxLength(32)), 'development'),
   // Empty means unset (as in `.dev.vars`): the admin API is then off, not the Worker.
-  ADMIN_TOKEN: z.optional(
-    z
-      .string()
-      .check(
-        z.refine(
-          (token) => token === '' || token.length >= MIN_ADMIN_TOKEN_LENGTH,
-          `must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (openssl rand -hex 32 makes one)`,
-        ),
-      ),
-  ),
-  OVERRIDE_SECRET: optionalSecret,
+  ADMIN_TOKEN: longSecret(MIN_ADMIN_TOKEN_LENGTH),
+  /**
+   * Named, scoped tokens (`name:role:sha256` entries), parsed by the control Worker's admin
+   * auth, not here: a bad value turns the admin API off (503, logged), never the Worker.
+   */
+  ADMIN_TOKENS: optionalSecret,
+  OVERRIDE_SECRET: longSecret(MIN_OVERRIDE_SECRET_LENGTH),
+  WAIVE_SECRETS: z._default(WaiveSecretsSchema, []),
   ACCESS_TEAM_DOMAIN: optionalSecret,
   ACCESS_AUD: optionalSecret,
   SENTRY_DSN: optionalSecret,

@@ -57,7 +57,7 @@ describe('audit log', () => {
     const entries = body.entries as AuditEntry[];
     expect(entries.map((e) => e.action)).toEqual(changes.map(([, , , action]) => action).reverse());
     expect(body.cursor).toBeNull();
-    for (const entry of entries) expect(entry.actor).toBe('token:ops');
+    for (const entry of entries) expect(entry.actor).toBe('admin (ops)');
     const setPercent = entries.at(-1)!;
     expect(setPercent).toMatchObject({ version: 1, reason: 'start', at: '2026-11-25T12:00:01.000Z' });
     expect((setPercent.before as RolloutConfig).version).toBe(0);

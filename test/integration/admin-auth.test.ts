@@ -62,7 +62,7 @@ const state = (headers: Record<string, string>) => ({
 
 describe('admin authentication with a bearer token', () => {
   it('rejects a missing, wrong, wrong-length or malformed token with 401 and a Bearer challenge', async () => {
-    const { request } = testApp();
+    const { request } = testApp({ vars: { ENVIRONMENT: 'production' } });
     for (const authorization of [
       undefined,
       `Bearer ${TOKEN.slice(0, -1)}x`,
@@ -96,7 +96,16 @@ describe('admin authentication with a bearer token', () => {
     expect(await response.json()).toEqual({ ok: true });
   });
 
-  it('records token:<label> from x-rollout-actor, and refuses a malformed label with 400 changing nothing', async () => {
+  it('in development, adds to the 401 that `npm start` makes a fresh token on each start', async () => {
+    const { request } = testApp({ vars: { ENVIRONMENT: 'development' } });
+    const response = await request('/__rollout/state', state({ authorization: 'Bearer stale-token' }));
+    expect(response.status).toBe(401);
+    const body = (await response.json()) as { error: string; issues: string[] };
+    expect(body.error).toBe('unauthorized');
+    expect(body.issues.join(' ')).toMatch(/`npm start` makes a fresh admin token on each start/);
+  });
+
+  it('records the token name and the person from x-rollout-actor, and refuses a malformed label with 400 changing nothing', async () => {
     const { request, kv } = testApp();
     const put = (actor: string) =>
       request('/__rollout/percent', {
@@ -111,22 +120,36 @@ describe('admin authentication with a bearer token', () => {
     const audit = (await (
       await request('/__rollout/audit', { headers: { authorization: `Bearer ${TOKEN}` } })
     ).json()) as { entries: { actor: string }[] };
-    expect(audit.entries.map((e) => e.actor)).toEqual(['token:alice@example.com']);
+    expect(audit.entries.map((e) => e.actor)).toEqual(['admin (alice@example.com)']);
   });
 
-  it('throttles an address after 10 failures a minute with 429 and Retry-After, even for the right token', async () => {
+  it('throttles failures only: 429 after 10 a minute from an address, while the right token still passes', async () => {
     const { request, clock } = testApp();
     const from = (ip: string, authorization: string) =>
       request('/__rollout/state', { headers: { 'cf-connecting-ip': ip, authorization } });
     for (let i = 0; i < 10; i++) expect((await from('198.51.100.1', 'Bearer wrong')).status).toBe(401);
-    const throttled = await from('198.51.100.1', `Bearer ${TOKEN}`);
-    expect(throttled.status).toBe(429);
-    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(Number(throttled.headers.get('retry-after'))).toBeLessThanOrEqual(60);
-    // Another address is not affected.
-    expect((await from('198.51.100.2', `Bearer ${TOKEN}`)).status).toBe(200);
-    clock.advance(60_000);
+    for (let i = 0; i < 10; i++) {
+      const throttled = await from('198.51.100.1', 'Bearer wrong');
+      expect(throttled.status).toBe(429);
+      expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(Number(throttled.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    }
+    // 20 failures from this address, and the valid token passes from it at once.
     expect((await from('198.51.100.1', `Bearer ${TOKEN}`)).status).toBe(200);
+    // Another address is not affected.
+    expect((await from('198.51.100.2', 'Bearer wrong')).status).toBe(401);
+    clock.advance(60_000);
+    expect((await from('198.51.100.1', 'Bearer wrong')).status).toBe(401);
+  });
+
+  it('counts an IPv6 /64 as one address, so rotating inside it does not escape the throttle', async () => {
+    const { request } = testApp();
+    const from = (ip: string) =>
+      request('/__rollout/state', { headers: { 'cf-connecting-ip': ip, authorization: 'Bearer wrong' } });
+    for (let i = 0; i < 10; i++)
+      expect((await from(`2001:db8:0:7::${(i + 1).toString(16)}`)).status).toBe(401);
+    expect((await from('2001:db8:0:7:ffff:ffff:ffff:ffff')).status).toBe(429);
+    expect((await from('2001:db8:0:8::1')).status).toBe(401);
   });
 });
 

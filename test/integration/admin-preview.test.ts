@@ -148,7 +148,7 @@ describe('GET /__rollout/session', () => {
     await call(app, 'PUT', '/percent', { percent: 100 });
     const withCookie = await call(app, 'GET', '/session', undefined, { cookie: 'rollout_id=visitor-0001' });
     expect(withCookie.body).toMatchObject({
-      actor: 'token',
+      actor: 'admin',
       mePath: '/__rollout/me',
       visitorCookie: 'rollout_id',
       guard: { configured: false, how: expect.stringContaining('CF_ACCOUNT_ID and CF_API_TOKEN') },

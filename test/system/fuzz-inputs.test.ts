@@ -109,7 +109,7 @@ function effectProblem(
 describe('fuzz: generated admin bodies on every write route, hostile cookies and headers on proxied requests', () => {
   const world = workerBehindFaultOrigins({
     ADMIN_TOKEN: TOKEN,
-    OVERRIDE_SECRET: 'fuzz-override-secret-0123456789',
+    OVERRIDE_SECRET: 'fuzz-override-secret-0123456789abcdef',
     CONFIG_CACHE_SECONDS: '1',
   });
 

@@ -123,7 +123,7 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
       const audit = JSON.parse(await cli('audit', '--limit', '1', '--json')) as { entries: object[] };
       expect(audit.entries[0]).toMatchObject({
         action: 'abort',
-        actor: 'token:rollback.sh',
+        actor: 'admin (rollback.sh)',
         reason: 'p95 above 2 s',
       });
     });

@@ -10,7 +10,7 @@ import {
   type ForwardedFrom,
 } from '../shared/plane-protocol';
 import { createAdminApp } from './admin/admin-app';
-import { adminAuth } from './admin/admin-auth';
+import { adminAuth, type RequirePermission } from './admin/admin-auth';
 import { AdminError, adminErrorHandler, type AdminEnv } from './admin/admin-http';
 import { COCKPIT_PAGE_PATHS, createCockpitApp } from './admin/cockpit';
 import type { ControlDeps } from './control-deps';
@@ -39,8 +39,10 @@ export interface ControlApp {
 export function createControlApp(deps: ControlAppDeps): ControlApp {
   const prefix = deps.settings.ADMIN_PREFIX;
   const app = new Hono();
-  app.route(prefix, guardRunApp(deps));
-  app.route(prefix, createAdminApp(deps));
+  // One guard per isolate: credentials parsed once, one failure throttle for every route.
+  const auth = adminAuth({ settings: deps.settings, clock: deps.clock, logger: deps.logger });
+  app.route(prefix, guardRunApp(deps, auth));
+  app.route(prefix, createAdminApp(deps, auth));
   app.route(prefix, createCockpitApp(prefix));
   app.all('*', (c) => c.json({ error: 'not found' }, 404, { 'cache-control': 'no-store' }));
   app.onError((error, c) => {
@@ -99,29 +101,28 @@ function cockpitOriginFor(url: URL, configured: string | undefined): string {
   return `${url.protocol}//cockpit.localhost${url.port ? `:${url.port}` : ''}`;
 }
 
-/** `POST /guard/run`: one guard run now, behind admin auth; answers the verdict it left. */
-function guardRunApp(deps: ControlAppDeps): Hono<AdminEnv> {
+/**
+ * `POST /guard/run`: one guard run now, for an operator (it may abort the canary, as the Cron
+ * run would); answers the verdict it left.
+ */
+function guardRunApp(deps: ControlAppDeps, auth: RequirePermission): Hono<AdminEnv> {
   const guard = new Hono<AdminEnv>();
   guard.onError(adminErrorHandler(deps.logger));
-  guard.post(
-    '/guard/run',
-    adminAuth({ settings: deps.settings, clock: deps.clock, logger: deps.logger, throttle: deps.control }),
-    async (c) => {
-      let ctx: ExecutionContext | undefined;
-      try {
-        ctx = c.executionCtx as ExecutionContext;
-      } catch {
-        ctx = undefined;
-      }
-      await deps.runGuardNow(c.env, ctx);
-      const state = await deps.control.state();
-      if ('ok' in state) throw new AdminError(state.status, state.error);
-      return c.json(
-        { ran: true, version: state.version, verdict: state.verdict, incident: state.incident },
-        200,
-        { 'cache-control': 'no-store' },
-      );
-    },
-  );
+  guard.post('/guard/run', auth('operate'), async (c) => {
+    let ctx: ExecutionContext | undefined;
+    try {
+      ctx = c.executionCtx as ExecutionContext;
+    } catch {
+      ctx = undefined;
+    }
+    await deps.runGuardNow(c.env, ctx);
+    const state = await deps.control.state();
+    if ('ok' in state) throw new AdminError(state.status, state.error);
+    return c.json(
+      { ran: true, version: state.version, verdict: state.verdict, incident: state.incident },
+      200,
+      { 'cache-control': 'no-store' },
+    );
+  });
   return guard;
 }

@@ -79,7 +79,7 @@ export function testVars(overrides: Record<string, string> = {}): Record<string,
     CANARY_ORIGIN: `http://127.0.0.1:${inject('canaryPort')}`,
     DEFAULT_FLAGS: '{"fileStorage":false,"templates":false,"emailDelivery":false,"analytics":true}',
     ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
-    OVERRIDE_SECRET: 'test-override-secret',
+    OVERRIDE_SECRET: 'test-override-secret-0123456789abcdef',
     CONFIG_CACHE_SECONDS: '5',
     ...overrides,
   };

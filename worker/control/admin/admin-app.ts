@@ -10,7 +10,7 @@ import { FlagNameSchema } from '../../../src/config/config-schema';
 import { describeIssues } from '../../../src/config/parse-config';
 import type { ControlDeps } from '../control-deps';
 import { eventsRoute } from '../events-route';
-import { adminAuth } from './admin-auth';
+import { adminAuth, type RequirePermission } from './admin-auth';
 import { AdminError, adminErrorHandler, type AdminEnv } from './admin-http';
 import { openOverrideHandler, overrideLinkHandler } from './override-links';
 import { auditHandler, stateHandler } from './read-routes';
@@ -21,16 +21,19 @@ import { commandHandler, killHandler, unkillHandler } from './write-routes';
 
 /**
  * The admin API as a Hono sub-app, mounted under ADMIN_PREFIX. Every route except `/health` and
- * `/override` needs credentials; the routes are exactly those of src/admin/admin-routes.ts.
+ * `/override` needs credentials, and the permission its `auth(…)` names (the role table is
+ * src/admin/tokens.ts): `read` for what the cockpit and `rollout status` show, `operate` for
+ * what moves visitors, `configure` for the whole config, `events` for the app's relay. The
+ * routes are exactly those of src/admin/admin-routes.ts.
+ *
+ * `auth` is the control Worker's one guard per isolate (its failure throttle is shared with
+ * `POST /guard/run`); a test may leave it out.
  */
-export function createAdminApp(deps: ControlDeps): Hono<AdminEnv> {
+export function createAdminApp(
+  deps: ControlDeps,
+  auth: RequirePermission = adminAuth({ settings: deps.settings, clock: deps.clock, logger: deps.logger }),
+): Hono<AdminEnv> {
   const admin = new Hono<AdminEnv>();
-  const auth = adminAuth({
-    settings: deps.settings,
-    clock: deps.clock,
-    logger: deps.logger,
-    throttle: deps.control,
-  });
   admin.onError(adminErrorHandler(deps.logger));
   // Admin answers are per-caller and change with every write: no cache may keep them.
   admin.use('*', async function noStore(c, next) {
@@ -39,20 +42,20 @@ export function createAdminApp(deps: ControlDeps): Hono<AdminEnv> {
   });
 
   admin.get('/health', (c) => c.json({ ok: true }));
-  admin.get('/state', auth, stateHandler(deps));
+  admin.get('/state', auth('read'), stateHandler(deps));
   admin.put(
     '/percent',
-    auth,
+    auth('operate'),
     commandHandler(deps, PercentBodySchema, true, (body) => ({ type: 'set-percent', percent: body.percent })),
   );
   admin.put(
     '/config',
-    auth,
+    auth('configure'),
     commandHandler(deps, ConfigBodySchema, true, (body) => ({ type: 'replace-config', config: body })),
   );
   admin.put(
     '/flags/:name',
-    auth,
+    auth('operate'),
     commandHandler(deps, FlagBodySchema, true, (body, c) => {
       const name = FlagNameSchema.safeParse(c.req.param('name'));
       if (!name.success) throw new AdminError(400, 'invalid flag name', describeIssues(name.error));
@@ -63,22 +66,22 @@ export function createAdminApp(deps: ControlDeps): Hono<AdminEnv> {
   for (const type of TRANSITIONS)
     admin.post(
       `/${type}`,
-      auth,
+      auth('operate'),
       commandHandler(deps, ReasonBodySchema, false, (body) =>
         type === 'abort' && body.reason ? { type, reason: body.reason } : { type },
       ),
     );
-  admin.put('/kill', auth, killHandler(deps));
-  admin.delete('/kill', auth, unkillHandler(deps));
-  admin.get('/audit', auth, auditHandler(deps));
-  admin.post('/override-link', auth, overrideLinkHandler(deps));
+  admin.put('/kill', auth('operate'), killHandler(deps));
+  admin.delete('/kill', auth('operate'), unkillHandler(deps));
+  admin.get('/audit', auth('read'), auditHandler(deps));
+  admin.post('/override-link', auth('operate'), overrideLinkHandler(deps));
   admin.get('/override', openOverrideHandler(deps));
-  admin.get('/openapi.json', auth, openApiHandler(deps.settings.ADMIN_PREFIX));
-  admin.post('/preview', auth, previewHandler(deps));
-  admin.get('/session', auth, sessionHandler(deps));
-  admin.get('/series', auth, seriesHandler(deps));
-  // Outcome events from the app's webhooks (mail provider, uploads), behind the same auth.
-  admin.use('/events', auth);
+  admin.get('/openapi.json', auth('read'), openApiHandler(deps.settings.ADMIN_PREFIX));
+  admin.post('/preview', auth('operate'), previewHandler(deps));
+  admin.get('/session', auth('read'), sessionHandler(deps));
+  admin.get('/series', auth('read'), seriesHandler(deps));
+  // Outcome events from the app's webhooks (mail provider, uploads): the events token's one route.
+  admin.use('/events', auth('events'));
   admin.route('/', eventsRoute(deps));
   return admin;
 }

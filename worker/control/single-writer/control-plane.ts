@@ -70,12 +70,6 @@ export interface ControlState {
   replica: ReplicaStatus;
 }
 
-/** The failed-authentication limit the admin API applies per client address. */
-export interface AuthLimits {
-  maxFailures: number;
-  windowMs: number;
-}
-
 /** One page of the audit log, newest first; `cursor` fetches the next (null on the last). */
 export interface AuditPage {
   entries: AuditEntry[];
@@ -108,9 +102,6 @@ export interface ControlPlane {
   /** The uptime probes' streaks; null when none or the object is unreachable. */
   probeStreaks(): Promise<ProbeStreaks | null>;
   setProbeStreaks(streaks: ProbeStreaks): Promise<void>;
-  /** Seconds `address` must wait before authenticating again; 0 when the object is unreachable. */
-  authRetryAfter(address: string, now: number, limits: AuthLimits): Promise<number>;
-  recordAuthFailure(address: string, now: number, limits: AuthLimits): Promise<void>;
 }
 
 /**
@@ -206,19 +197,6 @@ export function controlPlaneFor(
       call(
         'probe streaks',
         () => stub().setProbeStreaks(streaks),
-        () => undefined,
-      ),
-    // Failing open here keeps ops able to act when the object is down; the token still decides.
-    authRetryAfter: (address, now, limits) =>
-      call(
-        'auth throttle',
-        () => stub().authRetryAfter(address, now, limits),
-        () => 0,
-      ),
-    recordAuthFailure: (address, now, limits) =>
-      call(
-        'auth throttle',
-        () => stub().recordAuthFailure(address, now, limits),
         () => undefined,
       ),
   };

@@ -14,7 +14,6 @@ import { readLegacyState } from './legacy-import';
 
 import type {
   AuditPage,
-  AuthLimits,
   ControlDefaults,
   ControlFailure,
   ControlOptions,
@@ -190,27 +189,6 @@ export class RolloutControl extends DurableObject<ControlEnv> {
 
   async setProbeStreaks(streaks: ProbeStreaks): Promise<void> {
     this.tables.setMeta(PROBE_STREAKS_KEY, JSON.stringify(streaks));
-  }
-
-  /**
-   * Seconds until `address` may try to authenticate again (0: now). Counted here, not per
-   * isolate, so guesses spread over many isolates and locations are throttled together.
-   */
-  async authRetryAfter(address: string, now: number, limits: AuthLimits): Promise<number> {
-    const window = this.tables.authFailures(address);
-    if (!window || now - window.startedAt >= limits.windowMs || window.failures < limits.maxFailures)
-      return 0;
-    return Math.max(1, Math.ceil((window.startedAt + limits.windowMs - now) / 1000));
-  }
-
-  async recordAuthFailure(address: string, now: number, limits: AuthLimits): Promise<void> {
-    const window = this.tables.authFailures(address);
-    if (window && now - window.startedAt < limits.windowMs)
-      this.tables.setAuthFailures(address, window.failures + 1, window.startedAt);
-    else {
-      this.tables.pruneAuthFailures(now - limits.windowMs);
-      this.tables.setAuthFailures(address, 1, now);
-    }
   }
 
   /** Reads the KV replica back and repairs it, retried (backing off) until KV holds the committed version. */
