@@ -5,9 +5,11 @@ import { createEdgeApp } from '../../worker/edge/edge-app';
 import worker from '../../worker/edge/index';
 import { buildRuntime } from '../../worker/edge/runtime';
 import {
+  HEAD_PROTOCOL_VERSION,
   HOST_KIND_HEADER,
   MIN_PROTOCOL_VERSION,
   PLANE_HEAD_PATH,
+  PLANE_REPORT_PATH,
   PROTOCOL_HEADER,
   PROTOCOL_VERSION,
 } from '../../worker/shared/plane-protocol';
@@ -172,6 +174,33 @@ describe('protocol compatibility, one version back in both directions', () => {
     expect(response.status).toBe(200);
   });
 
+  it("the control Worker takes the edge's error reports (protocol 4) only from the edge itself", async () => {
+    const binding = (env as unknown as { CONTROL_PLANE: Fetcher }).CONTROL_PLANE;
+    const report = (host: string, body: unknown) =>
+      binding.fetch(
+        new Request(`https://edge-rollout-control.internal${PLANE_REPORT_PATH}`, {
+          method: 'POST',
+          headers: { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION), [HOST_KIND_HEADER]: host },
+          body: JSON.stringify(body),
+        }),
+      );
+    const valid = {
+      kind: 'exception',
+      name: 'Error',
+      message: 'boom',
+      level: 'error',
+      tags: { cohort: 'canary' },
+      extra: {},
+      workerVersion: 'edge-v1',
+      request: { method: 'GET', url: 'https://app.example.com/x', headers: {} },
+    };
+    expect((await report('plane', valid)).status).toBe(202);
+    // A visitor's request through the app's host can never post one.
+    expect((await report('app', valid)).status).toBe(404);
+    const refused = await report('plane', { ...valid, level: 'fatal' });
+    expect(refused.status).toBe(400);
+  });
+
   it('an edge of this build passes through the answers of a control Worker one version older', async () => {
     const seen: Headers[] = [];
     const older = {
@@ -207,7 +236,8 @@ describe('protocol compatibility, one version back in both directions', () => {
     expect(body.epoch).toBeGreaterThan(0);
     expect(typeof body.version).toBe('number');
     expect((await ask(PROTOCOL_VERSION, 'app')).status).toBe(404);
-    expect((await ask(MIN_PROTOCOL_VERSION, 'plane')).status).toBe(404);
+    // A version from before the head refresh is two back now: refused whole, never a head.
+    expect((await ask(HEAD_PROTOCOL_VERSION - 1, 'plane')).status).toBe(400);
     // Through the edge, a client's own claim is dropped: the path is an app path like any other.
     const visitor = await call(edgeEnv(), PLANE_HEAD_PATH, {
       headers: { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION), [HOST_KIND_HEADER]: 'plane' },

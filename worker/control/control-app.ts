@@ -1,9 +1,11 @@
 import { Hono } from 'hono/tiny';
+import { nullErrorReporter } from '../../src/ports';
 import { withinPrefix } from '../../src/proxy/origin-request-headers';
 import {
   forwardedFrom,
   PLANE_COMMITTED_PATH,
   PLANE_HEAD_PATH,
+  PLANE_REPORT_PATH,
   PROTOCOL_HEADER,
   PROTOCOL_VERSION,
   servesProtocol,
@@ -13,7 +15,9 @@ import { createAdminApp } from './admin/admin-app';
 import { adminAuth, type RequirePermission } from './admin/admin-auth';
 import { AdminError, adminErrorHandler, type AdminEnv } from './admin/admin-http';
 import { COCKPIT_PAGE_PATHS, createCockpitApp } from './admin/cockpit';
+import type { ErrorReporterFor } from '../shared/sentry/error-reporter';
 import type { ControlDeps } from './control-deps';
+import { errorReportRoute } from './error-report-route';
 
 /** Runs the guard once now (the Cron handler's run), for `POST <prefix>/guard/run`. */
 export type RunGuardNow = (env: unknown, ctx: ExecutionContext | undefined) => Promise<void>;
@@ -23,6 +27,8 @@ export interface ControlAppDeps extends ControlDeps {
   runGuardNow: RunGuardNow;
   /** Where the cockpit lives (`COCKPIT_ORIGIN`); unset in local runs, where it is derived. */
   cockpitOrigin?: string | undefined;
+  /** Sentry (or nothing) for the edge's relayed reports, under the edge's version as release. */
+  relayedReporterFor?: (workerVersion: string) => ErrorReporterFor;
 }
 
 /** The control Worker's request handler for one isolate. */
@@ -38,6 +44,7 @@ export interface ControlApp {
  */
 export function createControlApp(deps: ControlAppDeps): ControlApp {
   const prefix = deps.settings.ADMIN_PREFIX;
+  const relayedReport = errorReportRoute(deps.relayedReporterFor ?? (() => () => nullErrorReporter), deps.logger);
   const app = new Hono();
   // One guard per isolate: credentials parsed once, one failure throttle for every route.
   const auth = adminAuth({ settings: deps.settings, clock: deps.clock, logger: deps.logger });
@@ -60,6 +67,14 @@ export function createControlApp(deps: ControlAppDeps): ControlApp {
       const url = new URL(request.url);
       if (url.pathname === PLANE_HEAD_PATH || url.pathname === PLANE_COMMITTED_PATH)
         return planeAnswer(deps, from, url.pathname);
+      if (url.pathname === PLANE_REPORT_PATH)
+        return relayedReport(request, from, (promise) => {
+          try {
+            ctx?.waitUntil(promise);
+          } catch {
+            // Outside a Worker (tests): the send still runs, unawaited.
+          }
+        });
       if (from.host === 'app' && withinPrefix(url.pathname, prefix)) {
         const page = url.pathname.slice(prefix.length) || '/';
         // The cockpit (and anything that could hold its credential) never runs on the app's origin.

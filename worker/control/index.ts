@@ -1,4 +1,5 @@
 import { createControlApp, type ControlApp } from './control-app';
+import { errorReportersByVersion } from '../shared/sentry/error-reporter';
 import { buildControlRuntime } from './runtime';
 import { scheduled } from './scheduled';
 
@@ -21,6 +22,7 @@ function appFor(env: ControlEnv): { app: ControlApp } | { issues: string[] } {
                   ({ waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext),
               ),
             cockpitOrigin: (env as { COCKPIT_ORIGIN?: string }).COCKPIT_ORIGIN,
+            relayedReporterFor: errorReportersByVersion(runtime.deps.settings, runtime.deps.logger),
           }),
         }
       : { issues: runtime.issues };

@@ -7,8 +7,8 @@ import { HEAD_REFRESH } from '../../src/propagation/head-decisions';
 import { HeadRefresher } from '../../src/propagation/head-refresher';
 import { KvRawConfigSource } from '../shared/kv-config-source';
 import { metricsSinkForEnv } from '../shared/metrics-sinks';
-import { errorReporterFactory } from '../shared/sentry/error-reporter';
 import { controlForward } from './control-forward';
+import { errorRelay } from './error-relay';
 import type { EdgeAppDeps } from './edge-app';
 import { cacheApiHeads, planeHeads } from './head-client';
 
@@ -61,7 +61,8 @@ export function buildRuntime(
     logger,
     fetch: (input, init) => fetch(input, init),
     metrics: metricsSinkForEnv(env, logger),
-    errorReporterFor: errorReporterFactory(settings, workerVersion, logger),
+    // Reports go to the control Worker, which sends them to Sentry: no Sentry SDK in the edge.
+    errorReporterFor: errorRelay({ binding, workerVersion, logger }),
     workerVersion,
     readOverride: overrideReader(settings.OVERRIDE_SECRET, systemClock),
     forwardToControl: controlForward({

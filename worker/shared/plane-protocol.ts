@@ -18,10 +18,14 @@
  *   `GET /.rollout-plane/committed` for the whole committed value. A control Worker one version
  *   back answers both with 404, and the edge then keeps the KV replica alone (as version 2 did).
  *   An edge one version back never asks.
+ * - 4: error reports. The edge carries no Sentry SDK: it posts each report
+ *   ({@link ErrorReportMessage}) to `POST /.rollout-plane/report` (host kind `plane`), and the
+ *   control Worker sends it to Sentry. A control Worker one version back answers 404, and the
+ *   edge's report then stays in its logs only.
  */
 
 /** The version this build speaks. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** The oldest version this build still serves (one back). */
 export const MIN_PROTOCOL_VERSION = PROTOCOL_VERSION - 1;
@@ -54,6 +58,28 @@ export const PLANE_COMMITTED_PATH = '/.rollout-plane/committed';
 
 /** The first version that has the head refresh. */
 export const HEAD_PROTOCOL_VERSION = 3;
+
+/** Version 4: where the edge posts its error reports. */
+export const PLANE_REPORT_PATH = '/.rollout-plane/report';
+
+/**
+ * Version 4: one error report of the edge, already stripped of visitor secrets by the edge
+ * (the URL without its query, only the reported headers); the control Worker scrubs again.
+ */
+export interface ErrorReportMessage {
+  kind: 'exception' | 'message';
+  /** The error's name (`Error`, `TypeError`…) or, for a message, its level. */
+  name: string;
+  message: string;
+  /** The error's stack as the runtime printed it, bounded. */
+  stack?: string | undefined;
+  level: 'info' | 'warning' | 'error';
+  tags: Record<string, string>;
+  extra: Record<string, unknown>;
+  /** The edge Worker's version: the report's release. */
+  workerVersion: string;
+  request: { method: string; url: string; headers: Record<string, string> };
+}
 
 export type { CommittedValue, HeadMessage } from '../../src/config/committed-version';
 

@@ -4,7 +4,7 @@ import { inject } from 'vitest';
 import { CachedConfigStore } from '../../../src/config/cached-config-store';
 import { safeDefaultConfig } from '../../../src/config/config-schema';
 import { parseSettings } from '../../../src/config/settings';
-import { nullErrorReporter, type Clock, type Logger } from '../../../src/ports';
+import type { Clock, Logger } from '../../../src/ports';
 import { RecordingMetricsSink } from '../core-fixtures';
 import { overrideReader } from '../../../src/admin/override-token';
 import { createControlApp } from '../../../worker/control/control-app';
@@ -12,6 +12,8 @@ import type { ControlDeps } from '../../../worker/control/control-deps';
 import { scheduled } from '../../../worker/control/scheduled';
 import { controlPlaneFor } from '../../../worker/control/single-writer/control-plane';
 import { controlForward } from '../../../worker/edge/control-forward';
+import { errorRelay } from '../../../worker/edge/error-relay';
+import { errorReportersByVersion } from '../../../worker/shared/sentry/error-reporter';
 import { createEdgeApp } from '../../../worker/edge/edge-app';
 import type { EdgeDeps } from '../../../worker/edge/edge-deps';
 import { KvRawConfigSource } from '../../../worker/shared/kv-config-source';
@@ -114,6 +116,12 @@ export function testApp(
     safeDefault: safeDefaultConfig(parsed.settings.DEFAULT_FLAGS),
   });
   const controlName = options.controlName ?? uniqueControlName();
+  const testEnv = { ...(env as unknown as Env), ...vars, ROLLOUT: kv } as Env;
+  let ctx = createExecutionContext();
+  // The service binding: requests reach the in-process control app, as they would the control Worker.
+  let controlApp: ReturnType<typeof createControlApp> | undefined;
+  const binding = { fetch: async (forwarded: Request) => controlApp!.fetch(forwarded, testEnv, ctx) };
+  const workerVersion = options.deps?.workerVersion ?? 'test-version';
   const deps: PlaneDeps = {
     settings: parsed.settings,
     kv,
@@ -123,15 +131,16 @@ export function testApp(
     logger,
     fetch: (input, init) => fetch(input, init),
     metrics,
-    errorReporterFor: () => nullErrorReporter,
-    workerVersion: 'test-version',
+    // As in production: the edge relays its reports to the control Worker, which sends them to
+    // Sentry when SENTRY_DSN is set (and drops them otherwise).
+    errorReporterFor: errorRelay({ binding, workerVersion, logger: options.deps?.logger ?? logger }),
+    workerVersion,
     readOverride: overrideReader(parsed.settings.OVERRIDE_SECRET, clock),
     ...options.deps,
   };
-  const testEnv = { ...(env as unknown as Env), ...vars, ROLLOUT: kv } as Env;
-  let ctx = createExecutionContext();
-  const controlApp = createControlApp({
+  controlApp = createControlApp({
     ...deps,
+    relayedReporterFor: errorReportersByVersion(settings, deps.logger),
     runGuardNow: (runEnv, runCtx) =>
       scheduled(
         { cron: 'api', scheduledTime: clock.now(), noRetry() {} },
@@ -140,7 +149,7 @@ export function testApp(
       ),
   });
   const forwardToControl = controlForward({
-    binding: { fetch: async (forwarded) => controlApp.fetch(forwarded, testEnv, ctx) },
+    binding,
     workerVersion: deps.workerVersion,
     logger,
   });

@@ -22,3 +22,28 @@ export function errorReporterFactory(
   const sentry = sentryOptionsFrom(settings, logger);
   return sentry ? toucanReporterFactory({ ...sentry, workerVersion }) : () => nullErrorReporter;
 }
+
+/**
+ * `errorReporterFactory` per Worker version, kept for the few versions seen at once (a rollout of
+ * the edge runs two): the control Worker reports the edge's relayed errors under the edge's
+ * version, not its own.
+ *
+ * @example
+ * const reporterFor = errorReportersByVersion(settings, logger);
+ * reporterFor('edge-version-id')(request, waitUntil).captureException(error);
+ */
+export function errorReportersByVersion(
+  settings: Settings,
+  logger: Logger,
+): (workerVersion: string) => ErrorReporterFor {
+  const byVersion = new Map<string, ErrorReporterFor>();
+  return (workerVersion) => {
+    let reporterFor = byVersion.get(workerVersion);
+    if (!reporterFor) {
+      if (byVersion.size >= 8) byVersion.clear();
+      reporterFor = errorReporterFactory(settings, workerVersion, logger);
+      byVersion.set(workerVersion, reporterFor);
+    }
+    return reporterFor;
+  };
+}
