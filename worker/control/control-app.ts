@@ -44,7 +44,10 @@ export interface ControlApp {
  */
 export function createControlApp(deps: ControlAppDeps): ControlApp {
   const prefix = deps.settings.ADMIN_PREFIX;
-  const relayedReport = errorReportRoute(deps.relayedReporterFor ?? (() => () => nullErrorReporter), deps.logger);
+  const relayedReport = errorReportRoute(
+    deps.relayedReporterFor ?? (() => () => nullErrorReporter),
+    deps.logger,
+  );
   const app = new Hono();
   // One guard per isolate: credentials parsed once, one failure throttle for every route.
   const auth = adminAuth({ settings: deps.settings, clock: deps.clock, logger: deps.logger });
