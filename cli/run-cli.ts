@@ -11,8 +11,11 @@ import {
   type Connection,
 } from './command-line';
 import { COMMAND_SPECS, type CliCommand, type KillTargets } from './commands';
+import { unknownFlagHint } from './did-you-mean';
 import { ApiError, EXIT_CODES, isCliError, UnreachableError, UsageError, type ExitCode } from './errors';
 import { formatAudit, formatStatus, formatWriteResult } from './format-output';
+import { isOpsCommand, opsHelp, runOpsCommand } from './ops-commands';
+import type { RunWrangler } from './preflight';
 import { confirmWrite } from './preview';
 import { unconfirmedRampDown } from './ramp-down';
 import { formatVerdict } from './verdict';
@@ -29,6 +32,10 @@ export interface CliRuntime {
   interactive?: boolean;
   /** Asks on the terminal; used only when `interactive`. */
   ask?: (question: string) => Promise<string>;
+  /** All of stdin, for the launch commands that judge JSON piped in (`gate`). */
+  readStdin?: () => Promise<string>;
+  /** Runs `wrangler` (`preflight`); the real one on PATH by default. */
+  runWrangler?: RunWrangler;
 }
 
 /**
@@ -36,6 +43,8 @@ export interface CliRuntime {
  * The token never reaches the output: every line is scrubbed of it before it is written.
  */
 export async function runCli(argv: readonly string[], runtime: CliRuntime): Promise<ExitCode> {
+  // The launch commands (preflight, gate, …) read files and stdin, not only the admin API.
+  if (isOpsCommand(argv)) return runOpsCommand(argv, runtime);
   let connection: Connection | undefined;
   let command: CliCommand | undefined;
   // The version the confirmed preview was computed on, sent as If-Match with the write.
@@ -47,7 +56,7 @@ export async function runCli(argv: readonly string[], runtime: CliRuntime): Prom
   try {
     const parsed = parseCommandLine(argv);
     if (parsed.kind === 'help') {
-      out(parsed.spec ? commandHelp(parsed.spec) : generalHelp());
+      out(parsed.spec ? commandHelp(parsed.spec) : `${generalHelp()}\n\n${opsHelp()}`);
       return EXIT_CODES.ok;
     }
     command = parsed.command;
@@ -112,7 +121,11 @@ function reportFailure(
     if (error instanceof ApiError) {
       for (const issue of error.issues) err(`  ${issue}`);
       if (error.retryAfterSeconds !== undefined) err(`Retry after ${error.retryAfterSeconds} s.`);
-      if (isUnknownFlag(error, command)) err(`To add it: npx rollout flag ${command.flag} on --create`);
+      if (isUnknownFlag(error, command)) {
+        const hint = unknownFlagHint(error);
+        if (hint) err(hint);
+        err(`To add it: npx rollout flag ${command.flag} on --create`);
+      }
       if (error.status === 412 && context.previewVersion !== undefined)
         err(
           `The rollout changed since the preview (computed on version ${context.previewVersion}): nothing was written. ` +
