@@ -40,6 +40,11 @@ interface OpsSpec {
   details: readonly string[];
   options: Record<string, OptionKind>;
   positionals?: readonly string[];
+  /**
+   * Output that must go out byte for byte: the secrets' JSON. Never scrubbed of the token, since
+   * ADMIN_TOKEN in the file is often the token itself, and "***" would be pushed as its value.
+   */
+  rawOutput?: boolean;
   run(input: Record<string, unknown>, runtime: OpsRuntime, out: (text: string) => void): Promise<ExitCode>;
 }
 
@@ -141,6 +146,7 @@ export const OPS_SPECS: readonly OpsSpec[] = [
       'The values go to stdout only for a pipe into wrangler: never redirect them to a file or a terminal.',
     ],
     options: { ...FILE_OPTIONS, plane: { type: 'string' }, names: { type: 'boolean' } },
+    rawOutput: true,
     async run(input, _runtime, out) {
       const { plane, names, ...rest } = input;
       const options = parse(
@@ -297,12 +303,12 @@ function parse<S extends z.ZodMiniType>(schema: S, input: unknown, command: stri
  * await runOpsCommand(['gate', '--step-started-ms', '0'], { env, stdout, stderr, readStdin: async () => status });
  */
 export async function runOpsCommand(argv: readonly string[], runtime: OpsRuntime): Promise<ExitCode> {
-  const token = runtime.env.ROLLOUT_TOKEN;
-  const scrub = (text: string) => (token && token.length >= 4 ? text.split(token).join('***') : text);
-  const out = (text: string) => runtime.stdout(`${scrub(text)}\n`);
-  const err = (text: string) => runtime.stderr(`${scrub(text)}\n`);
   const name = argv.find((arg) => !arg.startsWith('-'))!;
   const spec = SPECS.get(name)!;
+  const token = runtime.env.ROLLOUT_TOKEN;
+  const scrub = (text: string) => (token && token.length >= 4 ? text.split(token).join('***') : text);
+  const out = (text: string) => runtime.stdout(`${spec.rawOutput ? text : scrub(text)}\n`);
+  const err = (text: string) => runtime.stderr(`${scrub(text)}\n`);
   try {
     const { values, positionals } = readArgs(spec, argv);
     if (values.help) {
