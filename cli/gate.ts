@@ -84,9 +84,7 @@ export function judgeGate(status: GateStatus, options: GateOptions): GateJudgeme
       problems.push(`canary error rate ${rate} % > ${options.maxErrorRatePercent} %`);
   }
   if (problems.length) return { pass: false, problems };
-  const warning = warnings.length
-    ? ` (warning: ${warnings.join('; ')}; passed with --allow-no-verdict)`
-    : '';
+  const warning = warnings.length ? ` (warning: ${warnings.join('; ')}; passed with --allow-no-verdict)` : '';
   return {
     pass: true,
     summary: `${status.state} at ${status.percent} %, guard ${guard ? guard.status : 'has no verdict'}${warning}`,

@@ -1,4 +1,9 @@
-import { IfMatchSchema, OverrideLinkSchema, StateBodySchema, WriteResultSchema } from '../src/admin/admin-schemas';
+import {
+  IfMatchSchema,
+  OverrideLinkSchema,
+  StateBodySchema,
+  WriteResultSchema,
+} from '../src/admin/admin-schemas';
 import { PreviewAnswerSchema } from '../src/admin/admin-routes';
 import { describeIssues } from '../src/config/parse-config';
 import type { Connection } from './command-line';
@@ -64,7 +69,14 @@ export async function writeLaunchConfig(
       409,
     );
   out(`     current: ${read.data.state} at ${read.data.percent} %, config version ${version}`);
-  const preview = await request(context, 'POST', '/preview', PreviewAnswerSchema, { config: plan.config }, version);
+  const preview = await request(
+    context,
+    'POST',
+    '/preview',
+    PreviewAnswerSchema,
+    { config: plan.config },
+    version,
+  );
   for (const line of describePreview(preview.data)) out(`     ${line}`);
   if (!preview.data.changed) {
     out(`     ✔ the launch config is already in force (config version ${version})`);

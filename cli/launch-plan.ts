@@ -52,9 +52,9 @@ export type FlagStep = z.infer<typeof FlagStepSchema>;
 /** One launch phase: the flags it changes, each with its step, and what to watch while it bakes. */
 export const FlagPhaseSchema = z.strictObject({
   name: z.string().check(z.minLength(1), z.maxLength(200)),
-  flags: z.record(FlagNameSchema, FlagStepSchema).check(
-    z.refine((flags) => Object.keys(flags).length > 0, 'a phase changes at least one flag'),
-  ),
+  flags: z
+    .record(FlagNameSchema, FlagStepSchema)
+    .check(z.refine((flags) => Object.keys(flags).length > 0, 'a phase changes at least one flag')),
   watch: z.string().check(z.minLength(1), z.maxLength(500)),
 });
 
@@ -110,7 +110,9 @@ export type LaunchPlanInput = z.input<typeof LaunchPlanSchema>;
 export function parseLaunchPlan(json: unknown, source: string): LaunchPlan {
   const result = LaunchPlanSchema.safeParse(json);
   if (!result.success)
-    throw new UsageError(`${source} is not a valid launch plan:\n  ${describeIssues(result.error).join('\n  ')}`);
+    throw new UsageError(
+      `${source} is not a valid launch plan:\n  ${describeIssues(result.error).join('\n  ')}`,
+    );
   return result.data;
 }
 
@@ -128,7 +130,9 @@ export function readLaunchPlan(path?: string): LaunchPlan {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read the launch file ${shown}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    throw new UsageError(
+      `cannot read the launch file ${shown}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
   }
   let json: unknown;
   try {

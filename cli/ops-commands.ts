@@ -102,7 +102,10 @@ const GateInputSchema = z.strictObject({
 
 const TtlSchema = z.pipe(
   z.string().check(z.regex(/^\d{1,6}$/, 'ttl must be a whole number of seconds')),
-  z.pipe(z.transform(Number), z.int().check(z.gte(60, 'ttl must be at least 60 s'), z.lte(604_800, 'ttl must be at most 7 days'))),
+  z.pipe(
+    z.transform(Number),
+    z.int().check(z.gte(60, 'ttl must be at least 60 s'), z.lte(604_800, 'ttl must be at most 7 days')),
+  ),
 );
 
 async function readAllStdin(): Promise<string> {
@@ -163,7 +166,7 @@ export const OPS_SPECS: readonly OpsSpec[] = [
     name: 'gate',
     usage: 'gate --step-started-ms MS [--max-error-rate PCT] [--allow-no-verdict] < status.json',
     summary:
-      "Judge a launch gate from `npx rollout status --json` on stdin: pass only on a healthy guard verdict given after the step began, on the config version in force.",
+      'Judge a launch gate from `npx rollout status --json` on stdin: pass only on a healthy guard verdict given after the step began, on the config version in force.',
     details: [
       '--step-started-ms MS    when the step began (ms since the epoch); an older verdict judged the step before',
       "--max-error-rate PCT    also fail when the canary's error rate in the verdict is above PCT %",
@@ -186,13 +189,17 @@ export const OPS_SPECS: readonly OpsSpec[] = [
       }
       const status = GateStatusSchema.safeParse(json);
       if (!status.success) {
-        out(`the rollout status is unreadable (${json === undefined ? 'not JSON' : describeIssues(status.error).join('; ')})`);
+        out(
+          `the rollout status is unreadable (${json === undefined ? 'not JSON' : describeIssues(status.error).join('; ')})`,
+        );
         return EXIT_CODES.api;
       }
       const judgement = judgeGate(status.data, {
         stepStartedMs: options['step-started-ms'],
         allowNoVerdict: options['allow-no-verdict'],
-        ...(options['max-error-rate'] === undefined ? {} : { maxErrorRatePercent: options['max-error-rate'] }),
+        ...(options['max-error-rate'] === undefined
+          ? {}
+          : { maxErrorRatePercent: options['max-error-rate'] }),
       });
       out(judgement.pass ? judgement.summary : judgement.problems.join('; '));
       return judgement.pass ? EXIT_CODES.ok : EXIT_CODES.api;
@@ -234,7 +241,11 @@ export const OPS_SPECS: readonly OpsSpec[] = [
       );
       const plan = readLaunchPlan(options.file);
       const connection = apiConnection(options.url, runtime.env);
-      await writeLaunchConfig(plan, { connection, fetch: runtime.fetch, out }, { dryRun: options['dry-run'] });
+      await writeLaunchConfig(
+        plan,
+        { connection, fetch: runtime.fetch, out },
+        { dryRun: options['dry-run'] },
+      );
       return EXIT_CODES.ok;
     },
   },
@@ -260,7 +271,11 @@ export const OPS_SPECS: readonly OpsSpec[] = [
         'override-link',
       );
       const connection = apiConnection(options.url, runtime.env);
-      const link = await createOverrideLink({ connection, fetch: runtime.fetch }, options.cohort, options.ttl);
+      const link = await createOverrideLink(
+        { connection, fetch: runtime.fetch },
+        options.cohort,
+        options.ttl,
+      );
       out(`${link.url}  (${options.cohort}, until ${link.expiresAt})`);
       return EXIT_CODES.ok;
     },
@@ -312,7 +327,11 @@ export async function runOpsCommand(argv: readonly string[], runtime: OpsRuntime
   try {
     const { values, positionals } = readArgs(spec, argv);
     if (values.help) {
-      out([`npx rollout ${spec.usage}`, '', spec.summary, '', ...spec.details.map((line) => `  ${line}`)].join('\n'));
+      out(
+        [`npx rollout ${spec.usage}`, '', spec.summary, '', ...spec.details.map((line) => `  ${line}`)].join(
+          '\n',
+        ),
+      );
       return EXIT_CODES.ok;
     }
     const rest = positionals.slice(1);

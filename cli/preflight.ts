@@ -169,7 +169,10 @@ export const runWrangler: RunWrangler = (args) => {
   const [file, argv] = onPath ? ['wrangler', [...args]] : ['npx', ['--no', 'wrangler', ...args]];
   return new Promise((resolve) => {
     execFile(file, argv, { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: String(stdout) }),
+      resolve({
+        code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+        stdout: String(stdout),
+      }),
     );
   });
 };
@@ -288,7 +291,10 @@ export async function runPreflight(files: PreflightFiles, wrangler: RunWrangler)
       failed(
         `required secret(s) of the ${plane} Worker missing from both ${secretsShown} and its wrangler secret list: ${missing.join(' ')}`,
       );
-    else ok(`every required secret of the ${plane} Worker is set or in the file: ${checked.join(' ') || '(none)'}`);
+    else
+      ok(
+        `every required secret of the ${plane} Worker is set or in the file: ${checked.join(' ') || '(none)'}`,
+      );
   }
   return { lines, failures };
 }
@@ -301,7 +307,10 @@ export async function runPreflight(files: PreflightFiles, wrangler: RunWrangler)
  * secretsToPush({ …files }, 'edge').names; // ['OVERRIDE_SECRET']
  */
 export function secretsToPush(
-  files: Pick<PreflightFiles, 'edgeConfig' | 'defaultEdgeConfig' | 'controlConfig' | 'secretsFile' | 'secretsExample'>,
+  files: Pick<
+    PreflightFiles,
+    'edgeConfig' | 'defaultEdgeConfig' | 'controlConfig' | 'secretsFile' | 'secretsExample'
+  >,
   plane?: Plane,
 ): { names: string[]; values: Record<string, string> } {
   const example = readSecretsExample(readFileSync(files.secretsExample, 'utf8'));

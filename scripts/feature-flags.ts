@@ -130,7 +130,9 @@ export async function runFeatureFlags(argv: readonly string[], io: ScriptIo): Pr
     if (args.list) return (out(describePlan(plan.phases)), EXIT_CODES.ok);
     if (args.phase === undefined) throw new UsageError('choose a phase with --phase N (or --list)');
     if (args.phase > plan.phases.length)
-      throw new UsageError(`phase must be at most ${plan.phases.length} (the plan has ${plan.phases.length} phases)`);
+      throw new UsageError(
+        `phase must be at most ${plan.phases.length} (the plan has ${plan.phases.length} phases)`,
+      );
     const phase = plan.phases[args.phase - 1]!;
     const changes = Object.entries(phase.flags);
     const connection = resolveConnection({ url: args.url, actor: args.actor }, io.env);

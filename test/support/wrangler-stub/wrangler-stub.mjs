@@ -105,7 +105,8 @@ switch (command) {
     console.log('Getting User settings...');
     if (env.WRANGLER_STUB_LOGGED_OUT === '1')
       console.log('You are not authenticated. Please run `wrangler login`.');
-    else console.log('👋 You are logged in with an User API Token, associated with the email ops@example.com.');
+    else
+      console.log('👋 You are logged in with an User API Token, associated with the email ops@example.com.');
     break;
   default:
     console.error(`wrangler stub: unsupported command "${args.join(' ')}"`);
