@@ -260,6 +260,16 @@ if [[ $DRY_RUN == 1 ]]; then
   if [[ -n ${ROLLOUT_TOKEN:-} ]]; then ok "ROLLOUT_TOKEN is set"; else check_failed "ROLLOUT_TOKEN is not set: the launch needs it for every npx rollout step"; fi
 fi
 
+# The launch file is read before anything moves: a typo in its flag plan stops the launch here,
+# not in phase C hours later.
+step "the launch file: $(shell_words "${LAUNCH_FILE#"$ROOT"/}")"
+if plan_check=$(feature_flags --list 2>&1); then
+  ok "$(grep -c '^phase ' <<<"$plan_check") flag phases; every flag they name is in the launch config"
+else
+  { grep -v '^usage:' <<<"$plan_check" || true; } | indent
+  check_failed "the launch file is not a valid launch plan (above; docs/LAUNCH-RUNBOOK.md)"
+fi
+
 # The wrangler configs' placeholders and each Worker's required secrets: `npx rollout preflight`
 # (cli/preflight.ts). Its ✘ lines are this script's failed checks, in its order.
 preflight_status=0
