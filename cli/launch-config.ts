@@ -65,7 +65,7 @@ export async function writeLaunchConfig(
   const version = etag.success ? etag.data : read.data.version;
   if (LIVE_STATES.includes(read.data.state))
     throw new ApiError(
-      `a launch is live (${read.data.state} at ${read.data.percent} %): the launch config would send every canary visitor back to stable and reset the flags. Finish it (npx rollout finalize) or abort it first; nothing was written`,
+      `a launch is live (${read.data.state} at ${read.data.percent} %): the launch config would send every canary visitor back to stable and reset the flags. Finish it (promote, then finalize) or abort it first; nothing was written`,
       409,
     );
   out(`     current: ${read.data.state} at ${read.data.percent} %, config version ${version}`);
