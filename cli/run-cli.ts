@@ -14,7 +14,8 @@ import { COMMAND_SPECS, type CliCommand, type KillTargets } from './commands';
 import { unknownFlagHint } from './did-you-mean';
 import { ApiError, EXIT_CODES, isCliError, UnreachableError, UsageError, type ExitCode } from './errors';
 import { formatAudit, formatStatus, formatWriteResult } from './format-output';
-import { isOpsCommand, opsHelp, runOpsCommand } from './ops-commands';
+import { isOpsCommand } from './ops-command-line';
+import { runOpsCommand } from './ops-commands';
 import type { RunWrangler } from './preflight';
 import { confirmWrite } from './preview';
 import { unconfirmedRampDown } from './ramp-down';
@@ -56,9 +57,11 @@ export async function runCli(argv: readonly string[], runtime: CliRuntime): Prom
   try {
     const parsed = parseCommandLine(argv);
     if (parsed.kind === 'help') {
-      out(parsed.spec ? commandHelp(parsed.spec) : `${generalHelp()}\n\n${opsHelp()}`);
+      out(parsed.spec ? commandHelp(parsed.spec) : generalHelp());
       return EXIT_CODES.ok;
     }
+    // Dispatched at the top already; this narrows the type for what follows.
+    if (parsed.kind === 'ops') return await runOpsCommand(argv, runtime);
     command = parsed.command;
     connection = resolveConnection(parsed.flags, runtime.env);
     if (parsed.spec.needsToken && !connection.token) {

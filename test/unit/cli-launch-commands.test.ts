@@ -15,6 +15,8 @@ import {
   secretsToPush,
   type RunWrangler,
 } from '../../cli/preflight';
+import { parseCommandLine } from '../../cli/command-line';
+import { UsageError } from '../../cli/errors';
 import { runCli } from '../../cli/run-cli';
 import { RolloutConfigSchema } from '../../src/config/config-schema';
 
@@ -560,5 +562,30 @@ describe('launch-config and override-link', () => {
     expect((await run(['override-link', 'canary', '--ttl', '5'], api)).code).toBe(EXIT_CODES.usage);
     expect((await run(['override-link', 'canary'], api, { ROLLOUT_TOKEN: '' })).code).toBe(EXIT_CODES.usage);
     expect(api.calls).toEqual(['POST /__rollout/override-link']);
+  });
+});
+
+describe('the launch commands on the command line', () => {
+  it('parseCommandLine knows them and checks their arguments, as it does the admin commands', () => {
+    expect(parseCommandLine(['override-link', 'canary', '--ttl', '600'])).toEqual({
+      kind: 'ops',
+      name: 'override-link',
+      help: false,
+    });
+    expect(parseCommandLine(['gate', '--help'])).toEqual({ kind: 'ops', name: 'gate', help: true });
+    expect(() => parseCommandLine(['launch-config', '--fiel', 'x'])).toThrow(UsageError);
+    expect(() => parseCommandLine(['override-link'])).toThrow(/override-link takes <cohort>, got 0 argument/);
+  });
+
+  it('npx rollout --help lists them, and each has its own --help', async () => {
+    let stdout = '';
+    const run = (argv: string[]) =>
+      runCli(argv, { env: {}, stdout: (text) => (stdout += text), stderr: () => {} });
+    expect(await run(['--help'])).toBe(EXIT_CODES.ok);
+    expect(stdout).toContain('Launch commands');
+    expect(stdout).toContain('  preflight [--env NAME]');
+    stdout = '';
+    expect(await run(['launch-config', '--help'])).toBe(EXIT_CODES.ok);
+    expect(stdout).toMatch(/^npx rollout launch-config \[--file PLAN\]/);
   });
 });
