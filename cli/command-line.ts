@@ -11,6 +11,7 @@ import {
 } from './commands';
 import { EXIT_CODES, UsageError } from './errors';
 import { TOKEN_USAGE } from './token-command';
+import { isOpsCommand, opsHelp, parseOpsCommandLine } from './ops-command-line';
 
 // The command line of `npx rollout`: where to connect (flags over env vars), which command with
 // which arguments, and the help text, all read from the command table in commands.ts.
@@ -96,7 +97,9 @@ export type ParsedCommandLine =
       yes: boolean;
       /** `--preview`: show what a write would move, and send nothing. */
       preview: boolean;
-    };
+    }
+  /** A launch command (preflight, gate, …: ops-command-line.ts), its arguments checked. */
+  | { kind: 'ops'; name: string; help: boolean };
 
 const GLOBAL_OPTIONS = {
   url: { type: 'string' },
@@ -133,6 +136,10 @@ const SPECS_BY_NAME = new Map(COMMAND_SPECS.map((spec) => [spec.name as string, 
  * // { kind: 'run', command: { name: 'set', percent: 10 }, json: true, … }
  */
 export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
+  if (isOpsCommand(argv)) {
+    const ops = parseOpsCommandLine(argv);
+    return { kind: 'ops', name: ops.spec.name, help: ops.help };
+  }
   const { values, positionals } = readArgs(argv);
   const [name, ...rest] = positionals;
   if (name === undefined) {
@@ -231,6 +238,8 @@ export function generalHelp(): string {
     '',
     'Options:',
     ...GLOBAL_OPTIONS_HELP.map((line) => `  ${line}`),
+    '',
+    opsHelp(),
     '',
     'Exit codes:',
     ...EXITS.map((line) => `  ${line}`),

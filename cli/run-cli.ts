@@ -11,8 +11,12 @@ import {
   type Connection,
 } from './command-line';
 import { COMMAND_SPECS, type CliCommand, type KillTargets } from './commands';
+import { unknownFlagHint } from './did-you-mean';
 import { ApiError, EXIT_CODES, isCliError, UnreachableError, UsageError, type ExitCode } from './errors';
 import { formatAudit, formatStatus, formatWriteResult } from './format-output';
+import { isOpsCommand } from './ops-command-line';
+import { runOpsCommand } from './ops-commands';
+import type { RunWrangler } from './preflight';
 import { confirmWrite, previewBodyFor } from './preview';
 import { unconfirmedRampDown } from './ramp-down';
 import { runTokenCommand } from './token-command';
@@ -30,6 +34,10 @@ export interface CliRuntime {
   interactive?: boolean;
   /** Asks on the terminal; used only when `interactive`. */
   ask?: (question: string) => Promise<string>;
+  /** All of stdin, for the launch commands that judge JSON piped in (`gate`). */
+  readStdin?: () => Promise<string>;
+  /** Runs `wrangler` (`preflight`); the real one on PATH by default. */
+  runWrangler?: RunWrangler;
 }
 
 /**
@@ -39,6 +47,8 @@ export interface CliRuntime {
 export async function runCli(argv: readonly string[], runtime: CliRuntime): Promise<ExitCode> {
   // Offline: makes a token and its ADMIN_TOKENS line; needs no URL and sends nothing.
   if (argv[0] === 'token') return runTokenCommand(argv.slice(1), runtime);
+  // The launch commands (preflight, gate, …) read files and stdin, not only the admin API.
+  if (isOpsCommand(argv)) return runOpsCommand(argv, runtime);
   let connection: Connection | undefined;
   let command: CliCommand | undefined;
   // The version the confirmed preview was computed on, sent as If-Match with the write.
@@ -55,6 +65,8 @@ export async function runCli(argv: readonly string[], runtime: CliRuntime): Prom
       out(parsed.spec ? commandHelp(parsed.spec) : generalHelp());
       return EXIT_CODES.ok;
     }
+    // Dispatched at the top already; this narrows the type for what follows.
+    if (parsed.kind === 'ops') return await runOpsCommand(argv, runtime);
     command = parsed.command;
     connection = resolveConnection(parsed.flags, runtime.env);
     if (parsed.spec.needsToken && !connection.token) {
@@ -141,7 +153,11 @@ function reportFailure(
     if (error instanceof ApiError) {
       for (const issue of error.issues) err(`  ${issue}`);
       if (error.retryAfterSeconds !== undefined) err(`Retry after ${error.retryAfterSeconds} s.`);
-      if (isUnknownFlag(error, command)) err(`To add it: npx rollout flag ${command.flag} on --create`);
+      if (isUnknownFlag(error, command)) {
+        const hint = unknownFlagHint(error);
+        if (hint) err(hint);
+        err(`To add it: npx rollout flag ${command.flag} on --create`);
+      }
       if (error.status === 412 && context.previewVersion !== undefined)
         err(
           `The rollout changed since the preview (computed on version ${context.previewVersion}): nothing was written. ` +

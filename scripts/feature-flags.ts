@@ -1,103 +1,42 @@
 /**
- * The invoicing launch's feature flags, turned on phase by phase through the admin API.
+ * Phase C of a launch: the flag plan of the launch file (docs/examples/invoicing-launch.json by
+ * default), turned on phase by phase through the admin API.
  *
- *   npx tsx scripts/feature-flags.ts --list
- *   npx tsx scripts/feature-flags.ts --phase 1 [--dry-run] [--url URL] [--actor LABEL] [--json]
+ *   npx tsx scripts/feature-flags.ts --list [--file PLAN]
+ *   npx tsx scripts/feature-flags.ts --phase 1 [--file PLAN] [--dry-run] [--url URL] [--actor LABEL] [--json]
  *
- * ROLLOUT_URL / ROLLOUT_TOKEN come from the environment, as for `npx rollout`.
+ * ROLLOUT_URL / ROLLOUT_TOKEN come from the environment, as for `npx rollout`. The plan is data,
+ * reviewed like code; this file only reads it and sends it.
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as z from 'zod/mini';
-import { FlagNameSchema, PercentSchema } from '../src/config/config-schema';
-import { TypedFlagSchema, VariantNameSchema } from '../src/config/flag-schema';
 import { describeIssues } from '../src/config/parse-config';
-import { createAdminClient, type FlagChange } from '../cli/admin-client';
+import { createAdminClient } from '../cli/admin-client';
 import { resolveConnection } from '../cli/command-line';
+import { unknownFlagHint } from '../cli/did-you-mean';
 import { ApiError, EXIT_CODES, isCliError, UsageError, type ExitCode } from '../cli/errors';
 import { formatPercent } from '../cli/format-output';
+import {
+  DEFAULT_LAUNCH_FILE,
+  readLaunchPlan,
+  stepBody,
+  type FlagPhase,
+  type FlagStep,
+  type LaunchPlan,
+} from '../cli/launch-plan';
+
+export { stepBody, type FlagPhase, type FlagStep };
 
 /**
- * One flag's step in a phase: a percent (a boolean flag on for that share of visitors), a whole
- * typed definition (`{"flag": …}`), or new weights for a typed flag's split (`{"weights": …}`):
- * each is one `PUT /flags/:name` body.
- */
-export const FlagStepSchema = z.union([
-  PercentSchema,
-  z.strictObject({ flag: TypedFlagSchema }),
-  z.strictObject({
-    weights: z.strictObject({
-      rule: z.optional(z.int().check(z.gte(0))),
-      split: z.record(VariantNameSchema, PercentSchema),
-    }),
-  }),
-]);
-
-/** One flag's step. */
-export type FlagStep = z.infer<typeof FlagStepSchema>;
-
-/** One launch phase: the flags it changes, each with its step. */
-export const FlagPhaseSchema = z.strictObject({
-  name: z.string().check(z.minLength(1)),
-  flags: z.record(FlagNameSchema, FlagStepSchema),
-  /** What to watch while this phase bakes. */
-  watch: z.string().check(z.minLength(1)),
-});
-
-/** A launch phase. */
-export type FlagPhase = z.infer<typeof FlagPhaseSchema>;
-
-/**
- * The launch plan's flag order: lowest risk first, the one that talks to the outside world
- * (email) once the others have held, and analytics, which is always on, last.
+ * The invoicing example's flag plan (docs/examples/invoicing-launch.json): lowest risk first,
+ * email (which talks to the outside world) to employees, then 25 %, then everyone, and
+ * analytics, which is always on, last.
  *
  * @example
  * INVOICING_FLAG_PHASES[0]; // { name: 'file storage (logos)', flags: { fileStorage: 100 }, … }
  */
-export const INVOICING_FLAG_PHASES: readonly FlagPhase[] = z.array(FlagPhaseSchema).parse([
-  { name: 'file storage (logos)', flags: { fileStorage: 100 }, watch: 'upload failures (guard: > 5 %)' },
-  { name: 'templates', flags: { templates: 100 }, watch: 'error rate (guard: > 1 %) and p95 (guard: > 2 s)' },
-  {
-    name: 'email delivery: employees first',
-    flags: {
-      emailDelivery: {
-        flag: {
-          type: 'boolean',
-          variants: { on: true, off: false },
-          offVariant: 'off',
-          rules: [{ name: 'employees first', when: [{ segment: 'employees' }], serve: { variant: 'on' } }],
-          fallthrough: { split: { on: 0, off: 100 } },
-        },
-      },
-    },
-    watch: 'email delivery (guard: < 90 %) and the support inbox',
-  },
-  {
-    name: 'email delivery: 25 %',
-    flags: { emailDelivery: { weights: { split: { on: 25, off: 75 } } } },
-    watch: 'email delivery (guard: < 90 %)',
-  },
-  {
-    name: 'email delivery: everyone',
-    flags: { emailDelivery: { weights: { split: { on: 100, off: 0 } } } },
-    watch: 'email delivery (guard: < 90 %)',
-  },
-  {
-    name: 'invoice template v2 (50/50)',
-    flags: {
-      invoiceTemplateVersion: {
-        flag: {
-          type: 'string',
-          variants: { classic: 'v1', modern: 'v2' },
-          offVariant: 'classic',
-          fallthrough: { split: { classic: 50, modern: 50 } },
-        },
-      },
-    },
-    watch: 'template_used success and p95, per variant',
-  },
-  { name: 'analytics', flags: { analytics: 100 }, watch: 'error rate and p95' },
-]);
+export const INVOICING_FLAG_PHASES: readonly FlagPhase[] = readLaunchPlan().phases;
 
 /**
  * A step in words.
@@ -107,14 +46,9 @@ export const INVOICING_FLAG_PHASES: readonly FlagPhase[] = z.array(FlagPhaseSche
  */
 export function describeStep(step: FlagStep): string {
   if (typeof step === 'number') return formatPercent(step);
-  if ('weights' in step) return describeSplit(step.weights.split);
-  const { rules, fallthrough } = step.flag;
-  const named = rules.map((rule, i) => rule.name ?? `rule ${i + 1}`);
-  const rest =
-    fallthrough && 'split' in fallthrough
-      ? describeSplit(fallthrough.split)
-      : (fallthrough?.variant ?? step.flag.offVariant);
-  return `${step.flag.type} flag: ${named.length ? `${named.join(', ')}, then ` : ''}${rest}`;
+  if ('weights' in step)
+    return `${describeSplit(step.weights.split)}${step.weights.rule === undefined ? '' : ` (rule ${step.weights.rule})`}`;
+  return step.enabled ? 'on (as its rules say)' : 'off';
 }
 
 function describeSplit(split: Record<string, number>): string {
@@ -123,28 +57,14 @@ function describeSplit(split: Record<string, number>): string {
     .join(' / ');
 }
 
-/** The `PUT /flags/:name` body of a step (without the reason). */
-export function stepBody(step: FlagStep): FlagChange {
-  if (typeof step === 'number') return { enabled: true, percent: step, create: true };
-  if ('weights' in step) return { weights: step.weights };
-  return { flag: step.flag, create: true };
-}
-
 const ArgsSchema = z.strictObject({
   phase: z.optional(
     z.pipe(
       z.string().check(z.regex(/^\d{1,2}$/, 'phase must be a whole number')),
-      z.pipe(
-        z.transform(Number),
-        z
-          .int()
-          .check(
-            z.gte(1, 'phase must be at least 1'),
-            z.lte(INVOICING_FLAG_PHASES.length, `phase must be at most ${INVOICING_FLAG_PHASES.length}`),
-          ),
-      ),
+      z.pipe(z.transform(Number), z.int().check(z.gte(1, 'phase must be at least 1'))),
     ),
   ),
+  file: z.optional(z.string().check(z.minLength(1))),
   list: z._default(z.boolean(), false),
   'dry-run': z._default(z.boolean(), false),
   json: z._default(z.boolean(), false),
@@ -153,13 +73,16 @@ const ArgsSchema = z.strictObject({
   actor: z.optional(z.string()),
 });
 
-const HELP = `npx tsx scripts/feature-flags.ts --phase N [--dry-run] [--url URL] [--actor LABEL] [--json]
-npx tsx scripts/feature-flags.ts --list
+const HELP = `npx tsx scripts/feature-flags.ts --phase N [--file PLAN] [--dry-run] [--url URL] [--actor LABEL] [--json]
+npx tsx scripts/feature-flags.ts --list [--file PLAN]
 
-Turns on the invoicing launch's feature flags, one phase at a time, through the admin API
-(ROLLOUT_URL and ROLLOUT_TOKEN from the environment, as for npx rollout).
+Turns on the launch plan's feature flags, one phase at a time, through the admin API
+(ROLLOUT_URL and ROLLOUT_TOKEN from the environment, as for npx rollout). Every flag a phase
+names must be in the plan's config (written in phase A): a name the Worker's config lacks is an
+error with "did you mean …?", never a new flag.
 
-  --phase N      apply phase N (1–${INVOICING_FLAG_PHASES.length}); running a phase again changes nothing
+  --phase N      apply phase N; running a phase again changes nothing
+  --file PLAN    the launch plan (default: ${DEFAULT_LAUNCH_FILE})
   --list         print the phases and exit
   --dry-run      print the requests phase N would send, send nothing
   --url URL      the Worker URL (env ROLLOUT_URL)
@@ -203,14 +126,19 @@ export async function runFeatureFlags(argv: readonly string[], io: ScriptIo): Pr
   try {
     const args = readArgs(argv);
     if (args.help) return (out(HELP), EXIT_CODES.ok);
-    if (args.list) return (out(describePlan()), EXIT_CODES.ok);
+    const plan: LaunchPlan = readLaunchPlan(args.file);
+    if (args.list) return (out(describePlan(plan.phases)), EXIT_CODES.ok);
     if (args.phase === undefined) throw new UsageError('choose a phase with --phase N (or --list)');
-    const phase = INVOICING_FLAG_PHASES[args.phase - 1]!;
+    if (args.phase > plan.phases.length)
+      throw new UsageError(
+        `phase must be at most ${plan.phases.length} (the plan has ${plan.phases.length} phases)`,
+      );
+    const phase = plan.phases[args.phase - 1]!;
     const changes = Object.entries(phase.flags);
     const connection = resolveConnection({ url: args.url, actor: args.actor }, io.env);
-    out(`Phase ${args.phase}/${INVOICING_FLAG_PHASES.length}: ${phase.name} (watch ${phase.watch})`);
-    // The plan names its flags on purpose, so it may add one the config lacks (`create`); the
-    // API refuses unknown names from anyone who does not say so.
+    out(`Phase ${args.phase}/${plan.phases.length}: ${phase.name} (watch ${phase.watch})`);
+    // No `create`: the plan's flags are declared in its config, written in phase A. A flag the
+    // Worker's config lacks (phase A skipped, a hand edit since) is refused by the API.
     if (args['dry-run']) {
       for (const [flag, step] of changes)
         out(`  would send PUT ${connection.prefix}/flags/${flag} ${JSON.stringify(stepBody(step))}`);
@@ -235,7 +163,11 @@ export async function runFeatureFlags(argv: readonly string[], io: ScriptIo): Pr
       return EXIT_CODES.api;
     }
     err(`error: ${error.message}`);
-    if (error instanceof ApiError) for (const issue of error.issues) err(`  ${issue}`);
+    if (error instanceof ApiError) {
+      for (const issue of error.issues) err(`  ${issue}`);
+      const hint = unknownFlagHint(error);
+      if (hint) err(hint);
+    }
     if (error instanceof UsageError)
       err('usage: npx tsx scripts/feature-flags.ts --phase N | --list | --help');
     return error.exitCode;
@@ -249,6 +181,7 @@ function readArgs(argv: readonly string[]): z.infer<typeof ArgsSchema> {
       args: [...argv],
       options: {
         phase: { type: 'string' },
+        file: { type: 'string' },
         list: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
         json: { type: 'boolean' },

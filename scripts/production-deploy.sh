@@ -20,7 +20,14 @@ Phase A  npm test and npm run typecheck; no REPLACE_WITH… placeholder left in 
          never values), every required secret in the file or in that Worker's secret list;
          both origins' health URLs answer; the database migration (--migrate), then the old
          version's compatibility check (--check-old); wrangler deploy of the control Worker,
-         then of the edge Worker; the admin API answers.
+         then of the edge Worker; the admin API answers. Then the launch config of the launch
+         file (origins, salt, flags off, segments, business routes, thresholds): previewed,
+         then written with If-Match on the version read (refused while a launch is live; left
+         alone when already in force). Then QA: two override links are printed (canary, and
+         back to stable) and the launch STOPS (exit 3) unless --qa-confirmed, or "yes" typed
+         on a terminal. Run it again with --qa-confirmed once QA passed.
+         The checks are `npx rollout preflight`, `secrets-bulk` and `launch-config`
+         (docs/CLI.md).
 Phase B  canary 10 % -> gate -> 50 % -> gate -> 100 % -> gate, then promote, through npx rollout.
          A gate waits --bake seconds, then reads `npx rollout status --json` and passes only on a
          `healthy` guard verdict given after the step began, on the config version in force
@@ -28,7 +35,8 @@ Phase B  canary 10 % -> gate -> 50 % -> gate -> 100 % -> gate, then promote, thr
          aborted or paused, the kill switch stops the canary, the verdict is `breach`, missing,
          stale or inconclusive (unless --allow-no-verdict), or (with --max-error-rate) the
          canary's error rate is above the limit.
-Phase C  the feature flags, phase by phase (scripts/feature-flags.ts), with a gate after each.
+Phase C  the launch file's flag phases in order (scripts/feature-flags.ts), with a gate after
+         each; a flag not in the config is an error ("did you mean …?"), never created.
 The first failure stops the deploy, prints the rollback command and exits 1.
 
 Options:
@@ -54,16 +62,20 @@ Options:
                          are checked against .env.production.example
   --config FILE          the edge Worker's wrangler config (default: wrangler.toml)
   --control-config FILE  the control Worker's config (default: worker/control/wrangler.toml)
+  --launch-file FILE     the launch config and flag plan (default:
+                         docs/examples/invoicing-launch.json)
+  --qa-confirmed         QA on the canary passed: do not stop at the QA step
   --dry-run              run every read-only precondition check (token, wrangler config,
-                         secrets, origins) and report each failure; print every other step;
-                         change nothing
+                         secrets, origins, the launch config's preview) and report each
+                         failure; print every other step; change nothing
   -h, --help             this help
 
 Environment: ROLLOUT_TOKEN (required), ROLLOUT_URL, ROLLOUT_ACTOR (default: production-deploy),
 STABLE_HEALTH_URL, CANARY_HEALTH_URL, LAUNCH_STATE_DIR (where a migration is recorded for
 rollback.sh; default: .wrangler/launch).
 Exit codes: 0 launched (or, with --dry-run, every check passed); 1 a check, step or gate failed
-(the rollback command is printed once anything was deployed); 2 bad arguments.
+(the rollback command is printed once anything was deployed); 2 bad arguments; 3 stopped at
+QA, waiting for --qa-confirmed (nothing failed; no visitor is on the canary).
 EOF
 }
 
@@ -84,6 +96,8 @@ CHECK_OLD=""
 SECRETS_FILE=""
 CONFIG_FILE=""
 CONTROL_CONFIG_FILE=""
+LAUNCH_FILE=""
+QA_CONFIRMED=0
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -103,6 +117,8 @@ while [[ $# -gt 0 ]]; do
     --secrets-file) need_value "$@" && SECRETS_FILE=$2 && shift 2 ;;
     --config) need_value "$@" && CONFIG_FILE=$2 && shift 2 ;;
     --control-config) need_value "$@" && CONTROL_CONFIG_FILE=$2 && shift 2 ;;
+    --launch-file) need_value "$@" && LAUNCH_FILE=$2 && shift 2 ;;
+    --qa-confirmed) QA_CONFIRMED=1 && shift ;;
     --dry-run) DRY_RUN=1 && shift ;;
     -h | --help) usage && exit 0 ;;
     *) die_usage "unknown argument: $1" ;;
@@ -129,6 +145,7 @@ done
 [[ -n $CONFIG_FILE && ! -f $CONFIG_FILE ]] && die_usage "--config: no such file: $CONFIG_FILE"
 [[ -n $CONTROL_CONFIG_FILE && ! -f $CONTROL_CONFIG_FILE ]] && die_usage "--control-config: no such file: $CONTROL_CONFIG_FILE"
 [[ -n $SECRETS_FILE && ! -f $SECRETS_FILE ]] && die_usage "--secrets-file: no such file: $SECRETS_FILE"
+[[ -n $LAUNCH_FILE && ! -f $LAUNCH_FILE ]] && die_usage "--launch-file: no such file: $LAUNCH_FILE"
 [[ -z $CHECK_OLD || -n $MIGRATE ]] || die_usage "--check-old checks the stable version against a migration: it needs --migrate"
 # A real run needs the token before anything starts; a dry run reports it with the other checks.
 [[ $DRY_RUN == 1 || -n ${ROLLOUT_TOKEN:-} ]] || die_usage "ROLLOUT_TOKEN is not set"
@@ -141,7 +158,11 @@ WRANGLER_CONFIG=${CONFIG_FILE:-$ROOT/wrangler.toml}
 CONTROL_CONFIG=${CONTROL_CONFIG_FILE:-$ROOT/worker/control/wrangler.toml}
 CONTROL_ARGS=(--env "$ENV_NAME" --config "$CONTROL_CONFIG")
 SECRETS_FILE=${SECRETS_FILE:-$ROOT/.env.production}
-SECRETS_EXAMPLE=$ROOT/.env.production.example
+# What `npx rollout preflight` and `secrets-bulk` read: the edge config is passed on only when
+# given, as wrangler then reads its own default.
+SECRETS_ARGS=(--env "$ENV_NAME" --control-config "$CONTROL_CONFIG" --secrets-file "$SECRETS_FILE")
+[[ -n $CONFIG_FILE ]] && SECRETS_ARGS+=(--config "$CONFIG_FILE")
+LAUNCH_FILE=${LAUNCH_FILE:-$ROOT/docs/examples/invoicing-launch.json}
 LAUNCH_STATE_DIR=${LAUNCH_STATE_DIR:-$ROOT/.wrangler/launch}
 DEPLOYED=0
 MIGRATED=0
@@ -151,29 +172,16 @@ PREVIOUS_CONTROL_VERSION=""
 CHECK_FAILURES=()
 
 feature_flags() {
-  if [[ -x $ROOT/node_modules/.bin/tsx ]]; then "$ROOT/node_modules/.bin/tsx" "$ROOT/scripts/feature-flags.ts" "$@"; else npx --no tsx "$ROOT/scripts/feature-flags.ts" "$@"; fi
+  if [[ -x $ROOT/node_modules/.bin/tsx ]]; then "$ROOT/node_modules/.bin/tsx" "$ROOT/scripts/feature-flags.ts" --file "$LAUNCH_FILE" "$@"; else npx --no tsx "$ROOT/scripts/feature-flags.ts" --file "$LAUNCH_FILE" "$@"; fi
 }
 
 phase() { printf '\n==> Phase %s\n' "$*"; }
-
-# declared_secrets CONFIG: the names in the config's top-level [secrets] required, space-separated.
-declared_secrets() {
-  node --input-type=module -e '
-    import { readFileSync } from "node:fs";
-    import { parse } from "smol-toml";
-    console.log((parse(readFileSync(process.argv[1], "utf8")).secrets?.required ?? []).join(" "));
-  ' "$1"
-}
 
 # current_version WRANGLER_ARGS…: the version at 100 % of the Worker's deployment, or nothing.
 current_version() {
   local deployment
   deployment=$(wrangler_cmd deployments status "$@" --json 2>/dev/null) || return 0
-  node -e '
-    const d = JSON.parse(require("fs").readFileSync(0, "utf8"));
-    const v = (d.versions || []).find((x) => x.percentage === 100);
-    if (v && /^[0-9A-Za-z-]{1,64}$/.test(v.version_id)) console.log(v.version_id);
-  ' <<<"$deployment" 2>/dev/null || true
+  rollout current-version <<<"$deployment" 2>/dev/null || true
 }
 step() { printf '  -> %s\n' "$*"; }
 
@@ -212,91 +220,6 @@ check_failed() {
   fi
 }
 
-# Reads the secrets example (argv[1]) and the secrets file (argv[2], may be absent) and prints
-# names only, one per line: `known NAME`, `required NAME`, `push NAME` (a value is set),
-# `empty NAME`, `unknown NAME`, `bad LINE`. With argv[3] = "json" it prints instead the JSON
-# object of the values to push, for `wrangler secret bulk` on stdin: values never reach argv,
-# a file or the terminal.
-SECRETS_READER='
-const fs = require("fs");
-const [examplePath, filePath, mode, only] = process.argv.slice(1);
-const keep = only === undefined ? () => true : (name) => only.split(" ").includes(name);
-const NAME = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
-const known = [];
-const required = new Set();
-let nextRequired = false;
-for (const line of fs.readFileSync(examplePath, "utf8").split(/\r?\n/)) {
-  if (/^#\s*\[required\]/.test(line)) nextRequired = true;
-  const match = NAME.exec(line);
-  if (match) {
-    known.push(match[1]);
-    if (nextRequired) required.add(match[1]);
-    nextRequired = false;
-  } else if (!line.startsWith("#")) nextRequired = false;
-}
-const values = {};
-const out = [];
-if (filePath && fs.existsSync(filePath)) {
-  fs.readFileSync(filePath, "utf8").split(/\r?\n/).forEach((raw, index) => {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) return;
-    const match = NAME.exec(line.replace(/^export\s+/, ""));
-    if (!match) return out.push(`bad ${index + 1}`);
-    let value = match[2].trim();
-    const quoted = /^(["\x27])(.*)\1$/.exec(value);
-    if (quoted) value = quoted[2];
-    else value = value.replace(/\s+#.*$/, "");
-    if (!known.includes(match[1])) return out.push(`unknown ${match[1]}`);
-    if (value === "") return out.push(`empty ${match[1]}`);
-    if (keep(match[1])) values[match[1]] = value;
-    out.push(`push ${match[1]}`);
-  });
-}
-if (mode === "json") process.stdout.write(JSON.stringify(values));
-else console.log([...known.map((n) => `known ${n}`), ...[...required].map((n) => `required ${n}`), ...out].join("\n"));
-'
-
-secrets_report() { node -e "$SECRETS_READER" "$SECRETS_EXAMPLE" "$SECRETS_FILE" 2>&1; }
-names_of() { awk -v kind="$1" '$1 == kind { print $2 }' | paste -sd' ' -; }
-
-# Reads `rollout status --json` on stdin; prints why the gate fails (exit 1) or what it saw.
-GATE_CHECK='
-const status = JSON.parse(require("fs").readFileSync(0, "utf8"));
-const maxErrorRate = process.argv[1] === "" ? undefined : Number(process.argv[1]);
-const stepStartedMs = Number(process.argv[2]);
-const allowNoVerdict = process.argv[3] === "1";
-const guard = status.guard && typeof status.guard === "object" ? status.guard : null;
-const problems = [];
-const warnings = [];
-if (status.state === "aborted") problems.push("the rollout is aborted");
-else if (!["ramping", "promoted"].includes(status.state)) problems.push(`the rollout is ${status.state}, not ramping`);
-if (status.kill && status.kill.canary) problems.push("the kill switch stops the canary");
-const fresh = guard && Date.parse(guard.at) >= stepStartedMs;
-// Recent is not enough: the verdict must judge the config in force now. A write after the guard
-// ran (a flag, a kill, another step) makes it a verdict on a config visitors no longer get.
-const current = guard && guard.configVersion === status.version;
-if (guard && guard.status === "breach") {
-  const reasons = (Array.isArray(guard.reasons) ? guard.reasons : []).map((r) => (r && r.message) || JSON.stringify(r));
-  problems.push(`guard verdict: breach${reasons.length ? ` (${reasons.join("; ")})` : ""}`);
-} else if (!guard || !fresh || !current || guard.status !== "healthy") {
-  // A gate that passes on no data is no gate: it takes a healthy verdict judged on this step.
-  const judged = guard && Number.isInteger(guard.configVersion) ? `config v${guard.configVersion}` : "an unrecorded config version";
-  const why = !guard ? "no guard verdict yet" : !fresh ? `the guard verdict (${guard.at}) predates this step` : !current ? `the guard verdict was judged on ${judged}, not the current v${status.version}` : `the guard verdict is ${guard.status}${guard.reason ? ` (${guard.reason})` : ""}`;
-  (allowNoVerdict ? warnings : problems).push(why);
-}
-if (maxErrorRate !== undefined) {
-  const canary = (guard && guard.numbers && guard.numbers.canary) || (guard && guard.canary) || {};
-  if (typeof canary.errorRatePercent !== "number") problems.push("no canary error rate in the guard verdict to hold against --max-error-rate");
-  else if (canary.errorRatePercent > maxErrorRate) problems.push(`canary error rate ${canary.errorRatePercent} % > ${maxErrorRate} %`);
-}
-if (problems.length) {
-  console.log(problems.join("; "));
-  process.exit(1);
-}
-const warning = warnings.length ? ` (warning: ${warnings.join("; ")}; passed with --allow-no-verdict)` : "";
-console.log(`${status.state} at ${status.percent} %, guard ${guard ? guard.status : "has no verdict"}${warning}`);
-'
-
 gate() {
   local label=$1 status verdict started_ms=$STEP_STARTED_MS
   if [[ $DRY_RUN == 1 ]]; then
@@ -306,7 +229,10 @@ gate() {
   step "gate $label: baking $BAKE s"
   sleep "$BAKE"
   status=$(rollout status --json) || fail "gate $label: cannot read the rollout status" "gate $label failed"
-  if verdict=$(node -e "$GATE_CHECK" "$MAX_ERROR_RATE" "$started_ms" "$ALLOW_NO_VERDICT" <<<"$status"); then
+  local judge=(gate --step-started-ms "$started_ms")
+  [[ -n $MAX_ERROR_RATE ]] && judge+=(--max-error-rate "$MAX_ERROR_RATE")
+  [[ $ALLOW_NO_VERDICT == 1 ]] && judge+=(--allow-no-verdict)
+  if verdict=$(rollout "${judge[@]}" <<<"$status"); then
     ok "gate $label passed: $verdict"
   else
     fail "gate $label failed: $verdict" "gate $label failed"
@@ -334,62 +260,25 @@ if [[ $DRY_RUN == 1 ]]; then
   if [[ -n ${ROLLOUT_TOKEN:-} ]]; then ok "ROLLOUT_TOKEN is set"; else check_failed "ROLLOUT_TOKEN is not set: the launch needs it for every npx rollout step"; fi
 fi
 
-for plane in edge control; do
-  if [[ $plane == edge ]]; then config_file=$WRANGLER_CONFIG; else config_file=$CONTROL_CONFIG; fi
-  step "$plane wrangler config: $(shell_words "${config_file#"$ROOT"/}") [env.$ENV_NAME]"
-  # Placeholders in this environment's tables ([env.NAME], [[env.NAME.kv_namespaces]], …).
-  placeholders=$(awk -v env="$ENV_NAME" '
-    /^[[:space:]]*\[/ { header = $0; gsub(/[][[:space:]]/, "", header); inside = (header == "env." env || index(header, "env." env ".") == 1) }
-    inside && /REPLACE_WITH/ && !/^[[:space:]]*#/ { printf "line %d: %s\n", NR, $0 }
-  ' "$config_file")
-  if [[ -n $placeholders ]]; then
-    indent <<<"$placeholders"
-    check_failed "the $plane wrangler config still has REPLACE_WITH… placeholders for env $ENV_NAME (create the namespace and put its id there: docs/LAUNCH-RUNBOOK.md)"
-  else
-    ok "no placeholder left for env $ENV_NAME"
-  fi
-done
-
-step "production secrets: $(shell_words "${SECRETS_FILE#"$ROOT"/}") and wrangler secret list"
-report=$(secrets_report) || { indent <<<"$report"; fail "cannot read $SECRETS_EXAMPLE"; }
-required=$(names_of required <<<"$report")
-to_push=$(names_of push <<<"$report")
-[[ -n $(names_of bad <<<"$report") ]] && check_failed "$SECRETS_FILE: line(s) $(names_of bad <<<"$report") are not NAME=value"
-[[ -n $(names_of unknown <<<"$report") ]] &&
-  check_failed "$SECRETS_FILE names secrets the Worker does not read: $(names_of unknown <<<"$report") (see .env.production.example)"
-[[ -n $(names_of empty <<<"$report") ]] && printf '     skipped (empty in the file): %s\n' "$(names_of empty <<<"$report")"
-if [[ -f $SECRETS_FILE ]]; then
-  printf '     in the file: %s\n' "${to_push:-(no value set)}"
+# The launch file is read before anything moves: a typo in its flag plan stops the launch here,
+# not in phase C hours later.
+step "the launch file: $(shell_words "${LAUNCH_FILE#"$ROOT"/}")"
+if plan_check=$(feature_flags --list 2>&1); then
+  ok "$(grep -c '^phase ' <<<"$plan_check") flag phases; every flag they name is in the launch config"
 else
-  printf '     no secrets file: only the secrets already set count\n'
+  { grep -v '^usage:' <<<"$plan_check" || true; } | indent
+  check_failed "the launch file is not a valid launch plan (above; docs/LAUNCH-RUNBOOK.md)"
 fi
-# Each secret goes to the Worker(s) whose config declares it ([secrets] required at the top).
-for plane in edge control; do
-  if [[ $plane == edge ]]; then config_file=$WRANGLER_CONFIG; args=("${ENV_ARGS[@]}"); else config_file=$CONTROL_CONFIG; args=("${CONTROL_ARGS[@]}"); fi
-  declared=$(declared_secrets "$config_file") || { check_failed "cannot read the $plane config's [secrets]"; continue; }
-  if listed=$(wrangler_cmd secret list "${args[@]}"); then
-    # wrangler prints the list as JSON, possibly after a banner line.
-    existing=$(node -e '
-      const text = require("fs").readFileSync(0, "utf8");
-      const list = JSON.parse(text.slice(text.indexOf("[")));
-      console.log(list.map((s) => s.name).join(" "));
-    ' <<<"$listed" 2>/dev/null) || existing=""
-    missing=""
-    checked=""
-    for name in $required; do
-      [[ " $declared " == *" $name "* ]] || continue
-      checked+=" $name"
-      [[ " $to_push " == *" $name "* || " $existing " == *" $name "* ]] || missing+=" $name"
-    done
-    if [[ -n $missing ]]; then
-      check_failed "required secret(s) of the $plane Worker missing from both $(shell_words "${SECRETS_FILE#"$ROOT"/}") and its wrangler secret list:$missing"
-    else
-      ok "every required secret of the $plane Worker is set or in the file:${checked:- (none)}"
-    fi
-  else
-    check_failed "wrangler secret list of the $plane Worker failed (logged in? the Worker deployed once?)"
-  fi
-done
+
+# The wrangler configs' placeholders and each Worker's required secrets: `npx rollout preflight`
+# (cli/preflight.ts). Its ✘ lines are this script's failed checks, in its order.
+preflight_status=0
+preflight=$(rollout preflight "${SECRETS_ARGS[@]}" 2>&1) || preflight_status=$?
+[[ $preflight_status -le 1 ]] || { indent <<<"$preflight"; fail "npx rollout preflight could not run"; }
+while IFS= read -r line; do
+  if [[ $line == '     ✘ '* ]]; then check_failed "${line#'     ✘ '}"; else printf '%s\n' "$line"; fi
+done <<<"$preflight"
+to_push=$(rollout secrets-bulk --names "${SECRETS_ARGS[@]}") || fail "cannot read the secrets file"
 
 for origin in stable canary; do
   if [[ $origin == stable ]]; then health_url=$STABLE_HEALTH; else health_url=$CANARY_HEALTH; fi
@@ -421,14 +310,12 @@ if [[ -n $to_push ]]; then
   elif [[ ${#CHECK_FAILURES[@]} -eq 0 ]]; then
     # Control first, like the code: each Worker gets the secrets its config declares.
     for plane in control edge; do
-      if [[ $plane == edge ]]; then config_file=$WRANGLER_CONFIG; args=("${ENV_ARGS[@]}"); else config_file=$CONTROL_CONFIG; args=("${CONTROL_ARGS[@]}"); fi
-      declared=$(declared_secrets "$config_file")
-      names=""
-      for name in $to_push; do [[ " $declared " == *" $name "* ]] && names+=" $name"; done
+      if [[ $plane == edge ]]; then args=("${ENV_ARGS[@]}"); else args=("${CONTROL_ARGS[@]}"); fi
+      names=$(rollout secrets-bulk --names --plane "$plane" "${SECRETS_ARGS[@]}") || fail "cannot read the secrets for the $plane Worker"
       [[ -z $names ]] && continue
-      printf '     pushing to the %s Worker with wrangler secret bulk (values never shown):%s\n' "$plane" "$names"
-      # The JSON goes from node to wrangler through a pipe: no value in argv, a file or the output.
-      pushed=$(node -e "$SECRETS_READER" "$SECRETS_EXAMPLE" "$SECRETS_FILE" json "$declared" |
+      printf '     pushing to the %s Worker with wrangler secret bulk (values never shown): %s\n' "$plane" "$names"
+      # The JSON goes from the CLI to wrangler through a pipe: no value in argv, a file or the output.
+      pushed=$(rollout secrets-bulk --plane "$plane" "${SECRETS_ARGS[@]}" |
         wrangler_cmd secret bulk "${args[@]}" 2>&1) || { { grep -v '=' <<<"$pushed" || true; } | indent; fail "wrangler secret bulk failed for the $plane Worker"; }
       # wrangler secret bulk deploys a new version at once: from here a failure needs the rollback.
       DEPLOYED=1
@@ -509,6 +396,56 @@ else
     sleep 2
   done
   ok "admin API is up"
+fi
+
+# The launch config from the reviewed launch file: previewed, then written with If-Match on the
+# version just read (npx rollout launch-config). Refused while a launch is live; left alone when
+# already in force, so a run after the QA stop changes nothing here.
+step "the launch config: $(shell_words "${LAUNCH_FILE#"$ROOT"/}")"
+if [[ $DRY_RUN == 1 ]]; then
+  if [[ -z ${ROLLOUT_TOKEN:-} ]]; then
+    printf '     cannot preview without ROLLOUT_TOKEN (reported above)\n'
+  else
+    preview_status=0
+    preview=$(rollout launch-config --file "$LAUNCH_FILE" --dry-run 2>&1) || preview_status=$?
+    indent <<<"$preview"
+    # Unreachable (3): a first deploy has no Worker to ask yet. Anything else is a real problem.
+    if [[ $preview_status == 3 ]]; then
+      printf '     (no preview: the admin API is not reachable yet; the real run previews after the deploy)\n'
+    elif [[ $preview_status != 0 ]]; then
+      check_failed "the launch config cannot be written: $(head -n 1 <<<"$preview")"
+    fi
+  fi
+else
+  config_output=$(rollout launch-config --file "$LAUNCH_FILE" 2>&1) || { indent <<<"$config_output"; fail "the launch config was not written"; }
+  printf '%s\n' "$config_output"
+fi
+
+# QA: the canary at 0 % is reached only through a signed override link. The launch waits for a
+# person to say QA passed: --qa-confirmed, or "yes" on a terminal.
+step "QA through an override link (the canary is at 0 %: only a link reaches it)"
+if [[ $QA_CONFIRMED == 1 ]]; then
+  ok "QA confirmed (--qa-confirmed)"
+elif [[ $DRY_RUN == 1 ]]; then
+  would npx rollout override-link canary --ttl 3600
+  would npx rollout override-link stable --ttl 3600
+  printf '     then the launch stops here until QA is confirmed (--qa-confirmed, or yes on a terminal)\n'
+else
+  canary_link=$(rollout override-link canary --ttl 3600 2>&1) || { indent <<<"$canary_link"; fail "cannot create the QA override link (is OVERRIDE_SECRET set?)"; }
+  stable_link=$(rollout override-link stable --ttl 3600 2>&1) || { indent <<<"$stable_link"; fail "cannot create the override link back to stable"; }
+  printf '     Open in a private window to see the canary, and click through the new features:\n       %s\n' "$canary_link"
+  printf '     Back to stable (or close the private window):\n       %s\n' "$stable_link"
+  if [[ -t 0 && -t 2 ]]; then
+    read -r -p '     Did QA pass on the canary? Type yes to start the ramp: ' answer || answer=""
+  else
+    answer=""
+  fi
+  if [[ $answer == yes ]]; then
+    ok "QA confirmed at the prompt"
+  else
+    printf '\nStopped at QA: nothing is wrong and no visitor is on the canary. Once QA passed, run the same\ncommand again with --qa-confirmed; phase A then finds everything in place and the ramp starts.\n'
+    exit 3
+  fi
 fi
 
 phase "B: canary ramp ($STEPS %)"

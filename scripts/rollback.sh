@@ -48,7 +48,9 @@ Options:
   --clear-migration-record the schema question is settled (checked, forward-fixed or
                            restored): delete the record production-deploy.sh --migrate left
                            for --env, and exit; nothing is rolled back, no token needed
-  --dry-run                print every step; run nothing, change nothing
+  --dry-run                check what the rollback needs (ROLLOUT_TOKEN, the admin API at
+                           the URL, a wrangler login via `wrangler whoami`), print every
+                           step; run nothing, change nothing; exit 1 when a check failed
   -h, --help               this help
 
 This never touches the database: a schema migration is not rolled back. See
@@ -192,6 +194,36 @@ kv_kill() {
 }
 
 [[ $DRY_RUN == 1 ]] && printf 'DRY RUN: nothing below is run, nothing changes.\n'
+# A dry run checks what the real run needs, as the deploy's dry run does: the token, the admin
+# API at the URL (without it the canary stops through KV and nothing can be verified), and a
+# wrangler login (the Worker rollback and the KV fallback both need it). Read-only, all of them.
+DRY_FAILURES=()
+dry_check() {
+  if [[ $1 == ok ]]; then ok "$2"; else bad "$2" && DRY_FAILURES+=("$2"); fi
+}
+dry_run_done() {
+  if [[ ${#DRY_FAILURES[@]} -gt 0 ]]; then
+    printf '\nDry run done: nothing was run or changed, but %s check(s) failed:\n' "${#DRY_FAILURES[@]}" >&2
+    printf '  ✘ %s\n' "${DRY_FAILURES[@]}" >&2
+    exit 1
+  fi
+  printf '\nDry run done: nothing was run or changed.\n'
+  exit 0
+}
+if [[ $DRY_RUN == 1 ]]; then
+  printf '\n==> What the rollback needs (read-only checks)\n'
+  if [[ -n ${ROLLOUT_TOKEN:-} ]]; then dry_check ok "ROLLOUT_TOKEN is set"; else dry_check bad "ROLLOUT_TOKEN is not set: the real run refuses to start"; fi
+  if rollout health >/dev/null 2>&1; then
+    dry_check ok "the admin API answers at $URL"
+  else
+    dry_check bad "the admin API at $URL does not answer: the canary would stop through the KV kill switch, and nothing could be verified"
+  fi
+  if whoami=$(wrangler_cmd whoami 2>&1) && ! grep -qi 'not authenticated' <<<"$whoami"; then
+    dry_check ok "wrangler is logged in (wrangler whoami)"
+  else
+    dry_check bad "wrangler is not logged in (wrangler whoami): wrangler rollback and the KV kill switch need it (wrangler login, or CLOUDFLARE_API_TOKEN)"
+  fi
+fi
 if [[ $PLANE == control ]]; then
   printf 'Rolling back the control Worker of %s (wrangler env %s): %s\n' "$URL" "$ENV_NAME" "$REASON"
   printf 'Visitors, the edge Worker and the rollout state (config, flags, audit, kill) are not changed.\n'
@@ -217,8 +249,7 @@ if [[ $PLANE == control ]]; then
   if [[ $DRY_RUN == 1 ]]; then
     would npx rollout health
     would npx rollout status
-    printf '\nDry run done: nothing was run or changed.\n'
-    exit 0
+    dry_run_done
   fi
   deadline=$((SECONDS + VERIFY_TIMEOUT))
   until rollout health >/dev/null 2>&1 && status=$(rollout status 2>&1); do
@@ -276,8 +307,7 @@ if [[ $DRY_RUN == 1 ]]; then
   would npx rollout status --json
   would curl -sS -D - -o /dev/null "$URL$CHECK_PATH"
   database_reminder
-  printf '\nDry run done: nothing was run or changed.\n'
-  exit 0
+  dry_run_done
 fi
 deadline=$((SECONDS + VERIFY_TIMEOUT))
 while :; do

@@ -18,6 +18,7 @@ const NEW = '9f9f9f9f-5555-4666-8777-888888888888';
 const ACCOUNT = '0123456789abcdef0123456789abcdef';
 const SQL_TOKEN = 'deploy-script-analytics-read-token';
 const STUB_DIR = fileURLToPath(new URL('../support/wrangler-stub', import.meta.url));
+const OVERRIDE_SECRET = 'deploy-script-override-secret-0123456789';
 /** The secrets .env.production.example marks as required. */
 const REQUIRED_SECRETS = ['ADMIN_TOKEN', 'OVERRIDE_SECRET', 'CF_ACCOUNT_ID', 'CF_API_TOKEN'];
 // Values that must never appear in any output.
@@ -31,7 +32,11 @@ interface State {
   version: number;
   state: string;
   percent: number;
-  config: { flags: Record<string, { enabled: boolean; percent: number }> };
+  config: {
+    flags: Record<string, { enabled: boolean; percent?: number; fallthrough?: unknown }>;
+    routes: { name: string }[];
+    rollout: { salt: string };
+  };
 }
 
 // The guard is on, reading a stand-in SQL API on loopback: every verdict a gate judges is one the
@@ -45,7 +50,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     await sqlApi?.close();
   });
   const world = localWorkerBehindEchoOrigins(
-    { ADMIN_TOKEN: TOKEN, CF_ACCOUNT_ID: ACCOUNT, CF_API_TOKEN: SQL_TOKEN },
+    { ADMIN_TOKEN: TOKEN, CF_ACCOUNT_ID: ACCOUNT, CF_API_TOKEN: SQL_TOKEN, OVERRIDE_SECRET },
     { lateVars: () => ({ ANALYTICS_SQL_BASE_URL: `http://127.0.0.1:${sqlApi.port}` }) },
   );
   let env: Record<string, string>;
@@ -54,6 +59,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
   let config: string;
   let stateDir: string;
   let controlConfig: string;
+  let launchFile: string;
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'production-deploy-'));
@@ -76,6 +82,18 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
       ),
     );
     stateDir = join(dir, 'launch');
+    // The reviewed launch file, with the loopback echo origins in place of the example's hosts
+    // and without uptime probes (the gates here judge the stand-in SQL API's numbers alone).
+    const plan = JSON.parse(readFileSync('docs/examples/invoicing-launch.json', 'utf8')) as {
+      config: { origins: object; probes?: object };
+    };
+    plan.config.origins = {
+      stable: `http://127.0.0.1:${world.stable.port}`,
+      canary: `http://127.0.0.1:${world.canary.port}`,
+    };
+    delete plan.config.probes;
+    launchFile = join(dir, 'invoicing-launch.json');
+    writeFileSync(launchFile, JSON.stringify(plan));
     env = {
       ROLLOUT_URL: world.worker.url,
       ROLLOUT_TOKEN: TOKEN,
@@ -93,6 +111,8 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
       `http://127.0.0.1:${world.stable.port}/health`,
       '--canary-health',
       `http://127.0.0.1:${world.canary.port}/health`,
+      '--launch-file',
+      launchFile,
     ];
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -198,14 +218,30 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
       '✔ stable origin is up',
       '✔ canary origin is up',
       `would run: wrangler deploy --env production --config ${config}`,
+      '✔ 7 flag phases; every flag they name is in the launch config',
+      `-> the launch config: ${launchFile}`,
+      'Preview: version',
+      'would write it: PUT /__rollout/config with If-Match:',
+      'would run: npx rollout override-link canary --ttl 3600',
+      'then the launch stops here until QA is confirmed',
       'would run: npx rollout set 10 --reason',
       'would bake 900 s, then gate after 50 % on: npx rollout status --json',
       'would run: npx rollout promote',
-      'would send PUT /__rollout/flags/emailDelivery {"enabled":true,"percent":100,"create":true}',
+      'would send PUT /__rollout/flags/emailDelivery {"enabled":true}',
+      'would send PUT /__rollout/flags/emailDelivery {"enabled":true,"weights":{"split":{"on":25,"off":75}}}',
     ]) {
       expect(run.stdout).toContain(line);
     }
     expect(run.stdout).toContain('Dry run done: every check passed; nothing was changed.');
+    // The order of phase A's end: deploy, the config preview, the QA stop, then phase B.
+    const order = [
+      'would run: wrangler deploy --env production --config',
+      'Preview: version',
+      'then the launch stops here',
+      '==> Phase B',
+    ].map((line) => run.stdout.indexOf(line));
+    expect(order.every((at, i) => at >= 0 && (i === 0 || at > order[i - 1]!))).toBe(true);
+    expect(run.stdout).not.toContain('"create"');
     expect(await state()).toEqual(before);
   });
 
@@ -425,18 +461,67 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     expect((await state()).state).toBe('idle');
   });
 
-  it('deploys, ramps 10 → 50 → 100 through gates, promotes, and turns the flags on in plan order', async () => {
+  it('refuses a launch file whose flag plan names a flag the config lacks, with "did you mean", before any deploy', async () => {
+    const before = await state();
+    const plan = JSON.parse(readFileSync(launchFile, 'utf8')) as {
+      phases: { flags: Record<string, unknown> }[];
+    };
+    plan.phases[2]!.flags = { emailDelivry: { enabled: true } };
+    const typo = join(dir, 'typo-launch.json');
+    writeFileSync(typo, JSON.stringify(plan));
+    const run = await runWithWranglerStub(
+      'scripts/production-deploy.sh',
+      [...healthArgs, '--skip-tests', '--qa-confirmed', '--launch-file', typo],
+      { env },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).toContain(
+      'phases.2.flags.emailDelivry: unknown flag "emailDelivry": did you mean emailDelivery?',
+    );
+    expect(run.stderr).toContain('✘ the launch file is not a valid launch plan');
+    expect(run.stderr).toContain('Deploy stopped before anything was deployed');
+    expect(run.wranglerCalls.some((call) => call[0] === 'deploy')).toBe(false);
+    expect(await state()).toEqual(before);
+  });
+
+  it('writes the launch config and stops at QA with the override links; with --qa-confirmed, ramps, promotes and runs the flag plan', async () => {
     // A healthy canary: the guard runs once in every bake and finds it healthy.
     await metrics({
       canary: { requests: 5000, errors: 5, p95Ms: 300 },
       stable: { requests: 45_000, errors: 45 },
     });
-    const run = await runWithWranglerStub(
+    expect((await state()).config.routes).toEqual([]);
+    const stopped = await runWithWranglerStub(
       'scripts/production-deploy.sh',
       [...healthArgs, '--skip-tests', '--bake', '1'],
+      { env: launchEnv({ guardDuringBake: true }) },
+    );
+    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(3);
+    expect(stopped.stdout).toMatch(/Preview: version \d+ → \d+\./);
+    expect(stopped.stdout).toMatch(/✔ launch config written: config version \d+ → \d+/);
+    expect(stopped.stdout).toMatch(
+      new RegExp(`${world.worker.url}/__rollout/override\\?token=\\S+ {2}\\(canary, until `),
+    );
+    expect(stopped.stdout).toContain('Stopped at QA: nothing is wrong and no visitor is on the canary.');
+    expect(stopped.stdout).not.toContain('==> Phase B');
+    // The reviewed config is in force, nobody is on the canary yet, and no step was taken.
+    const written = await state();
+    expect(written).toMatchObject({ state: 'idle', percent: 0 });
+    expect(written.config.rollout.salt).toBe('invoicing-launch-2026-11');
+    expect(written.config.routes.map((route) => route.name)).toEqual([
+      'invoice_created',
+      'template_used',
+      'email_sent',
+      'file_upload',
+    ]);
+    expect(Object.values(written.config.flags).every((flag) => !flag.enabled)).toBe(true);
+
+    const run = await runWithWranglerStub(
+      'scripts/production-deploy.sh',
+      [...healthArgs, '--skip-tests', '--bake', '1', '--qa-confirmed'],
       {
         env: launchEnv({ guardDuringBake: true }),
-        timeoutMs: 90_000,
+        timeoutMs: 120_000,
       },
     );
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -453,6 +538,11 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
       run.stdout.indexOf(marker),
     );
     expect(phases.every((at, i) => at >= 0 && (i === 0 || at > phases[i - 1]!))).toBe(true);
+    // The second run finds the config in force: it writes nothing again.
+    expect(run.stdout).toContain(
+      `✔ the launch config is already in force (config version ${written.version})`,
+    );
+    expect(run.stdout).toContain('✔ QA confirmed (--qa-confirmed)');
     expect(run.stdout).toContain(`edge currently deployed: ${PREVIOUS}`);
     expect(run.stdout).toContain(`control deployed version ${NEW}`);
     expect(run.stdout).toContain(`edge deployed version ${NEW}`);
@@ -462,26 +552,40 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
 
     const final = await state();
     expect(final).toMatchObject({ state: 'promoted', percent: 100 });
-    for (const flag of ['fileStorage', 'templates', 'emailDelivery', 'analytics']) {
+    for (const flag of ['fileStorage', 'templates', 'analytics']) {
       expect(final.config.flags[flag]).toMatchObject({ enabled: true, percent: 100 });
     }
-    const audit = JSON.parse(await cli('audit', '--limit', '8', '--json')) as {
-      entries: { action: string; actor: string; after: { flags?: object } }[];
+    expect(final.config.flags.emailDelivery).toMatchObject({
+      enabled: true,
+      fallthrough: { split: { on: 100, off: 0 } },
+    });
+    expect(final.config.flags.invoiceTemplateVersion).toMatchObject({
+      enabled: true,
+      fallthrough: { split: { classic: 50, modern: 50 } },
+    });
+    const audit = JSON.parse(await cli('audit', '--limit', '12', '--json')) as {
+      entries: { action: string; actor: string }[];
     };
-    // Newest first: the flags in plan order (reversed), after the promote and the three steps.
+    // Newest first: seven flag steps, the promote, the three ramp steps, the launch config.
     expect(audit.entries.map((entry) => entry.action)).toEqual([
-      'set-flag',
-      'set-flag',
-      'set-flag',
-      'set-flag',
+      ...Array(7).fill('set-flag'),
       'promote',
       'set-percent',
       'set-percent',
       'set-percent',
+      'replace-config',
     ]);
     expect(audit.entries.every((entry) => entry.actor === 'token:production-deploy')).toBe(true);
-    const flagOrder = run.stdout.match(/✔ (\w+) on for 100 %/g)?.map((line) => line.split(' ')[1]);
-    expect(flagOrder).toEqual(['fileStorage', 'templates', 'emailDelivery', 'analytics']);
+    const flagOrder = [...run.stdout.matchAll(/^ +✔ (\w+) (?:on|classic)/gm)].map((match) => match[1]);
+    expect(flagOrder).toEqual([
+      'fileStorage',
+      'templates',
+      'emailDelivery',
+      'emailDelivery',
+      'emailDelivery',
+      'invoiceTemplateVersion',
+      'analytics',
+    ]);
   });
 
   it('stops at the first failed gate (a guard breach) with the rollback command and exit 1', async () => {
@@ -494,7 +598,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     });
     const run = await runWithWranglerStub(
       'scripts/production-deploy.sh',
-      [...healthArgs, '--skip-tests', '--bake', '1', '--skip-flags'],
+      [...healthArgs, '--skip-tests', '--bake', '1', '--skip-flags', '--qa-confirmed'],
       { env: launchEnv({ guardDuringBake: true }) },
     );
     expect(run.code).toBe(1);
@@ -530,7 +634,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     await cli('abort', '--reason', 'reset for the no-verdict run');
     const stale = await runWithWranglerStub(
       'scripts/production-deploy.sh',
-      [...healthArgs, '--skip-tests', '--bake', '1', '--skip-flags'],
+      [...healthArgs, '--skip-tests', '--bake', '1', '--skip-flags', '--qa-confirmed'],
       { env: launchEnv({ clockAheadMinutes: 40 }) },
     );
     expect(stale.code).toBe(1);
@@ -551,6 +655,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
         '--steps',
         '10 100',
         '--allow-no-verdict',
+        '--qa-confirmed',
       ],
       { env, timeoutMs: 60_000 },
     );
@@ -569,7 +674,16 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     });
     const run = await runWithWranglerStub(
       'scripts/production-deploy.sh',
-      [...healthArgs, '--skip-tests', '--bake', '1', '--skip-flags', '--max-error-rate', '1'],
+      [
+        ...healthArgs,
+        '--skip-tests',
+        '--bake',
+        '1',
+        '--skip-flags',
+        '--max-error-rate',
+        '1',
+        '--qa-confirmed',
+      ],
       { env: launchEnv({ guardDuringBake: true }) },
     );
     expect(run.code).toBe(1);
@@ -587,7 +701,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     // The guard judges the step, then a flag changes before the gate reads the verdict.
     const run = await runWithWranglerStub(
       'scripts/production-deploy.sh',
-      [...healthArgs, '--skip-tests', '--bake', '1', '--skip-flags'],
+      [...healthArgs, '--skip-tests', '--bake', '1', '--skip-flags', '--qa-confirmed'],
       { env: launchEnv({ guardDuringBake: true, writeAfterGuard: true }) },
     );
     expect(run.code, run.stdout + run.stderr).toBe(1);

@@ -86,14 +86,21 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
   };
 
   describe('rollback.sh', () => {
-    it('--dry-run prints the three steps and changes nothing', async () => {
+    it('--dry-run checks what the rollback needs, prints the three steps and changes nothing', async () => {
       await cli('set', '100');
       const before = await state();
       const run = await runWithWranglerStub('scripts/rollback.sh', ['--dry-run', '--version', VERSION], {
         env,
       });
       expect(run.code, run.stderr).toBe(0);
-      expect(run.wranglerCalls).toEqual([]);
+      // The one wrangler call is the read-only login check.
+      expect(run.wranglerCalls).toEqual([['whoami']]);
+      for (const line of [
+        '✔ ROLLOUT_TOKEN is set',
+        `✔ the admin API answers at ${world.worker.url}`,
+        '✔ wrangler is logged in (wrangler whoami)',
+      ])
+        expect(run.stdout).toContain(line);
       expect(run.stdout).toContain('would run: npx rollout abort --reason rollback.sh');
       expect(run.stdout).toContain(
         'would run: wrangler kv key put --binding=ROLLOUT kill canary --remote --env production',
@@ -101,6 +108,27 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
       expect(run.stdout).toContain(
         `would run: wrangler rollback ${VERSION} --env production --message rollback.sh -y`,
       );
+      expect(await state()).toEqual(before);
+    });
+
+    it('--dry-run reports each missing need (token, admin API, wrangler login) and exits 1, changing nothing', async () => {
+      const before = await state();
+      const { ROLLOUT_TOKEN: _token, ...noToken } = env;
+      const down = `http://127.0.0.1:${await freePort()}`;
+      const run = await runWithWranglerStub('scripts/rollback.sh', ['--dry-run', '--url', down], {
+        env: { ...noToken, WRANGLER_STUB_LOGGED_OUT: '1' },
+      });
+      expect(run.code).toBe(1);
+      expect(run.wranglerCalls).toEqual([['whoami']]);
+      const failures = run.stderr.slice(run.stderr.indexOf('3 check(s) failed'));
+      for (const failure of [
+        '✘ ROLLOUT_TOKEN is not set: the real run refuses to start',
+        `✘ the admin API at ${down} does not answer`,
+        '✘ wrangler is not logged in (wrangler whoami)',
+      ])
+        expect(failures).toContain(failure);
+      // The steps are still printed, so the dry run shows the whole rollback.
+      expect(run.stdout).toContain('would run: npx rollout abort --reason rollback.sh');
       expect(await state()).toEqual(before);
     });
 
@@ -174,7 +202,7 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
         { env },
       );
       expect(dry.code, dry.stderr).toBe(0);
-      expect(dry.wranglerCalls).toEqual([]);
+      expect(dry.wranglerCalls).toEqual([['whoami']]);
       expect(dry.stdout).toContain(
         `would run: wrangler rollback ${VERSION} --env production --config ${process.cwd()}/worker/control/wrangler.toml --message rollback.sh -y`,
       );
@@ -235,8 +263,9 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
       expect(run.stdout).toContain('✘ canary percent is 0 % (expected 100 %)');
       expect(run.stdout).toContain('✘ guard verdict: none yet (is the cron trigger running?)');
       expect(run.stdout).toContain('✔ kill switch is off');
+      // The listing holds the rollbacks' aborts (a later abort by hand may come first).
       expect(run.stdout).toMatch(
-        /✔ audit log: \d+ entries in the last 24h\n {4}\S+Z {2}token:rollback\.sh {2}abort {2}v\d+/,
+        /✔ audit log: \d+ entries in the last 24h\n(?: {4}.+\n)* {4}\S+Z {2}token:rollback\.sh {2}abort {2}v\d+/,
       );
       expect(run.stdout).toContain('3 check(s) failed.');
     });

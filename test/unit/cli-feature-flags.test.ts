@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FlagBodySchema } from '../../src/admin/admin-schemas';
 import { applyCommand } from '../../src/admin/apply-command';
-import { FlagNameSchema, RolloutConfigSchema } from '../../src/config/config-schema';
+import { RolloutConfigSchema, type RolloutConfig } from '../../src/config/config-schema';
 import { describePlan, INVOICING_FLAG_PHASES, runFeatureFlags, stepBody } from '../../scripts/feature-flags';
-import demoConfig from '../../scripts/demo/demo-config.json';
+import { parseLaunchPlan, readLaunchPlan, type LaunchPlanInput } from '../../cli/launch-plan';
+import launchFile from '../../docs/examples/invoicing-launch.json';
 
 const APPLY = {
   now: 0,
@@ -13,7 +14,11 @@ const APPLY = {
   origins: { stable: 'https://s.example', canary: 'https://c.example' },
 };
 
-describe('the invoicing launch flag plan', () => {
+/** The reviewed file's config as the Worker stores it once phase A wrote it. */
+const launchConfig = (): RolloutConfig =>
+  RolloutConfigSchema.parse({ ...readLaunchPlan().config, version: 1 });
+
+describe('the invoicing launch plan (docs/examples/invoicing-launch.json)', () => {
   it('turns the flags on in the launch plan’s order: email delivery employees first, then 25 %, then everyone', () => {
     expect(INVOICING_FLAG_PHASES.flatMap((phase) => Object.keys(phase.flags))).toEqual([
       'fileStorage',
@@ -24,29 +29,61 @@ describe('the invoicing launch flag plan', () => {
       'invoiceTemplateVersion',
       'analytics',
     ]);
-    for (const phase of INVOICING_FLAG_PHASES)
-      for (const flag of Object.keys(phase.flags)) expect(FlagNameSchema.safeParse(flag).success).toBe(true);
   });
 
-  it('gives every step a body the admin API accepts, and a config the plan builds validates', () => {
-    let config = RolloutConfigSchema.parse(demoConfig);
+  it('writes every flag off at 0 %, with the business routes the guard counts', () => {
+    const config = launchConfig();
+    expect(config.rollout.percent).toBe(0);
+    expect(config.routes.map((route) => route.name)).toEqual([
+      'invoice_created',
+      'template_used',
+      'email_sent',
+      'file_upload',
+    ]);
+    for (const flag of Object.values(config.flags)) expect(flag.enabled).toBe(false);
+  });
+
+  it('gives every step a body the admin API accepts on the written config, without creating a flag', () => {
+    let config = launchConfig();
     for (const phase of INVOICING_FLAG_PHASES)
       for (const [name, step] of Object.entries(phase.flags)) {
         const body = FlagBodySchema.parse(stepBody(step));
+        expect(body.create).toBeUndefined();
         const { reason: _reason, ...change } = body;
         const result = applyCommand(config, { type: 'set-flag', name, ...change }, APPLY);
         if (!result.ok) throw new Error(`${phase.name}: ${result.issues?.join('; ') ?? result.error}`);
         config = result.config;
       }
-    expect(config.flags.emailDelivery).toMatchObject({ fallthrough: { split: { on: 100, off: 0 } } });
-    expect(config.flags.invoiceTemplateVersion).toMatchObject({ type: 'string' });
+    expect(config.flags.emailDelivery).toMatchObject({
+      enabled: true,
+      fallthrough: { split: { on: 100, off: 0 } },
+    });
+    expect(config.flags.invoiceTemplateVersion).toMatchObject({
+      enabled: true,
+      fallthrough: { split: { classic: 50, modern: 50 } },
+    });
+    expect(config.flags.analytics).toMatchObject({ enabled: true, percent: 100 });
+  });
+
+  it('refuses a phase naming a flag the config does not declare, with "did you mean"', () => {
+    const plan = structuredClone(launchFile) as unknown as LaunchPlanInput;
+    plan.phases[2]!.flags = { emailDelivry: { enabled: true } };
+    expect(() => parseLaunchPlan(plan, 'typo.json')).toThrow(
+      /phases\.2\.flags\.emailDelivry: unknown flag "emailDelivry": did you mean emailDelivery\?/,
+    );
+  });
+
+  it('refuses a config that carries its own version: the write sends the version it read', () => {
+    const plan = structuredClone(launchFile) as unknown as LaunchPlanInput;
+    (plan.config as { version?: number }).version = 3;
+    expect(() => parseLaunchPlan(plan, 'versioned.json')).toThrow(/config\.version: leave "version" out/);
   });
 
   it('describes each phase on one numbered line', () => {
     const lines = describePlan().split('\n');
     expect(lines).toHaveLength(INVOICING_FLAG_PHASES.length);
     expect(lines[2]).toBe(
-      'phase 3: email delivery: employees first: emailDelivery → boolean flag: employees first, then on 0 % / off 100 % (watch email delivery (guard: < 90 %) and the support inbox)',
+      'phase 3: email delivery: employees first: emailDelivery → on (as its rules say) (watch email delivery (guard: < 90 %) and the support inbox)',
     );
     expect(lines[3]).toBe(
       'phase 4: email delivery: 25 %: emailDelivery → on 25 % / off 75 % (watch email delivery (guard: < 90 %))',
@@ -58,37 +95,40 @@ describe('runFeatureFlags', () => {
   let server: Server;
   let url: string;
   const seen: { method: string; url: string; body: unknown }[] = [];
-  // A stand-in of PUT /flags/:name that keeps its config like the API: an unknown name needs
-  // `create`, and a write that changes nothing keeps the version.
-  let version = 9;
-  let flags: Record<string, { enabled: boolean; percent: number }> = {};
+  // A stand-in of PUT /flags/:name that applies the body with the core's own applyCommand to the
+  // launch config, as the control plane does: an unknown name is a 400 naming the known ones, and
+  // a write that changes nothing keeps the version.
+  let config: RolloutConfig;
 
   beforeAll(async () => {
+    config = launchConfig();
     server = createServer(async (req, res) => {
       let text = '';
       for await (const chunk of req) text += chunk;
-      const body = JSON.parse(text) as { enabled: boolean; percent: number; create?: boolean };
-      seen.push({ method: req.method!, url: req.url!, body });
+      const { reason: _reason, ...body } = FlagBodySchema.parse(JSON.parse(text));
+      seen.push({ method: req.method!, url: req.url!, body: JSON.parse(text) });
       const name = decodeURIComponent(req.url!.split('/').pop()!);
-      if (!flags[name] && !body.create) {
-        res.writeHead(400, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: `flag "${name}" is not in the config` }));
+      const result = applyCommand(config, { type: 'set-flag', name, ...body }, APPLY);
+      res.setHeader('content-type', 'application/json');
+      if (!result.ok) {
+        res.writeHead(result.status);
+        res.end(JSON.stringify({ error: result.error, issues: result.issues }));
         return;
       }
-      const next = { enabled: body.enabled, percent: body.percent };
-      const changed = JSON.stringify(flags[name]) !== JSON.stringify(next);
-      if (changed) version++;
-      flags = { ...flags, [name]: next };
-      res.writeHead(200, { 'content-type': 'application/json' });
+      const { version: _v, ...before } = config;
+      const { version: _w, ...after } = result.config;
+      const changed = JSON.stringify(before) !== JSON.stringify(after);
+      if (changed) config = { ...result.config, version: config.version + 1 };
+      res.writeHead(200);
       res.end(
         JSON.stringify({
-          version,
-          config: { version, rollout: { percent: 100, salt: 's', state: 'promoted' }, flags },
+          version: config.version,
+          config,
           changed,
           kill: { canary: false, allFlags: false, flags: [], raw: null, sources: { api: null, hand: null } },
           replica: {
-            committedVersion: version,
-            replicatedVersion: version,
+            committedVersion: config.version,
+            replicatedVersion: config.version,
             lagging: false,
             failedAttempts: 0,
           },
@@ -118,7 +158,7 @@ describe('runFeatureFlags', () => {
     return { code, stdout, stderr };
   }
 
-  it('applies one phase with a reason naming it, creating the flag the config lacks', async () => {
+  it('applies one phase with a reason naming it, and never asks to create a flag', async () => {
     seen.length = 0;
     const { code, stdout } = await run(['--phase', '2', '--actor', 'ops']);
     expect(code).toBe(0);
@@ -126,18 +166,18 @@ describe('runFeatureFlags', () => {
       {
         method: 'PUT',
         url: '/__rollout/flags/templates',
-        body: { enabled: true, percent: 100, create: true, reason: 'feature-flags phase 2: templates' },
+        body: { enabled: true, percent: 100, reason: 'feature-flags phase 2: templates' },
       },
     ]);
-    expect(stdout).toContain('✔ templates on for 100 % (config version 10)');
+    expect(stdout).toContain('✔ templates on for 100 % (config version 2)');
   });
 
   it('running a phase again changes nothing and says so', async () => {
     expect((await run(['--phase', '1'])).code).toBe(0);
-    const before = version;
+    const before = config.version;
     const again = await run(['--phase', '1']);
     expect(again.code).toBe(0);
-    expect(version).toBe(before);
+    expect(config.version).toBe(before);
     expect(again.stdout).toContain(
       `✔ fileStorage already on for 100 %: no change (config version ${before})`,
     );
@@ -148,7 +188,7 @@ describe('runFeatureFlags', () => {
     const { code, stdout } = await run(['--phase', '4', '--dry-run'], { ROLLOUT_URL: url });
     expect(code).toBe(0);
     expect(stdout).toContain(
-      'would send PUT /__rollout/flags/emailDelivery {"weights":{"split":{"on":25,"off":75}}}',
+      'would send PUT /__rollout/flags/emailDelivery {"enabled":true,"weights":{"split":{"on":25,"off":75}}}',
     );
     expect(seen).toHaveLength(0);
   });
@@ -165,6 +205,27 @@ describe('runFeatureFlags', () => {
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(seen).toHaveLength(0);
+  });
+
+  it('fails (exit 1) with "did you mean" when the Worker\'s config lacks a flag of the plan, creating nothing', async () => {
+    const { analytics: _gone, ...rest } = config.flags;
+    const kept = config;
+    config = { ...config, flags: { ...rest, analytic: rest.templates! } };
+    try {
+      const { code, stderr } = await run(['--phase', '7']);
+      expect(code).toBe(1);
+      expect(stderr).toContain('flag "analytics" is not in the config');
+      expect(stderr).toContain('Did you mean analytic?');
+      expect(Object.keys(config.flags)).not.toContain('analytics');
+    } finally {
+      config = kept;
+    }
+  });
+
+  it('reads another plan with --file, and refuses an unreadable one with exit 2', async () => {
+    const { code, stderr } = await run(['--list', '--file', 'no/such/plan.json']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('cannot read the launch file no/such/plan.json: ENOENT');
   });
 
   it('exits 3 when the admin API cannot be reached', async () => {

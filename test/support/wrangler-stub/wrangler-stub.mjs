@@ -11,6 +11,8 @@
 //   rollback [id]          a rolled-back confirmation
 //   kv key get kill        $WRANGLER_STUB_KILL_VALUE, or "Value not found"
 //   kv key put|delete      a confirmation
+//   whoami                 logged in, as wrangler 4 prints it; with $WRANGLER_STUB_LOGGED_OUT=1,
+//                          wrangler's "not authenticated" line (exit 0, as wrangler does)
 // A command listed in $WRANGLER_STUB_FAIL (comma-separated, e.g. "deploy,rollback") exits 1.
 import { appendFileSync, readFileSync } from 'node:fs';
 
@@ -98,6 +100,13 @@ switch (command) {
     break;
   case 'kv key delete':
     console.log(`Deleting the key "${positionals[3]}" on namespace binding: "ROLLOUT".`);
+    break;
+  case 'whoami':
+    console.log('Getting User settings...');
+    if (env.WRANGLER_STUB_LOGGED_OUT === '1')
+      console.log('You are not authenticated. Please run `wrangler login`.');
+    else
+      console.log('👋 You are logged in with an User API Token, associated with the email ops@example.com.');
     break;
   default:
     console.error(`wrangler stub: unsupported command "${args.join(' ')}"`);
