@@ -163,6 +163,19 @@ export const KillStateSchema = z.object({
   sources: z.object({ api: z.nullable(z.string()), hand: z.nullable(z.string()) }),
   /** Set when the hand kill cannot be read (too long, no known token): it then stops the canary. */
   handUnreadable: z.optional(z.string()),
+  /**
+   * Bypass mode (docs/KILL-SWITCH.md, "Bypass"): `active` when either source has it on; `api` set
+   * through `PUT /bypass`, `hand` is KV `bypass` as it reads. Absent when neither source holds
+   * anything (bypass off), and from a control plane one version back.
+   */
+  bypass: z.optional(
+    z.object({
+      active: z.boolean(),
+      api: z.boolean(),
+      hand: z.nullable(z.string()),
+      handUnreadable: z.optional(z.string()),
+    }),
+  ),
 });
 
 /** The KV read replica: the version the control plane committed and the one it last wrote to KV. */
@@ -227,8 +240,16 @@ export const AuditPageSchema = z.object({
   cursor: z.nullable(z.string()),
 });
 
-/** `POST /override-link`. */
-export const OverrideLinkSchema = z.object({ url: z.string(), expiresAt: z.iso.datetime() });
+/** `POST /override-link`: the link, when it stops working, and what it pins. */
+export const OverrideLinkSchema = z.object({
+  url: z.string(),
+  expiresAt: z.iso.datetime(),
+  cohort: z.optional(z.enum(['stable', 'canary'])),
+  /** Flag → variant pinned by the link (absent: none). */
+  flags: z.optional(z.record(z.string(), z.string())),
+  /** The audit entry that records the link's creation. */
+  auditId: z.optional(z.string()),
+});
 
 /** `GET /health`: says nothing beyond being alive. */
 export const HealthSchema = z.object({ ok: z.literal(true) });

@@ -17,7 +17,7 @@ import { auditHandler, stateHandler } from './read-routes';
 import { openApiHandler, sessionHandler } from './cockpit';
 import { previewHandler } from './preview-route';
 import { seriesHandler } from './series-route';
-import { commandHandler, killHandler, unkillHandler } from './write-routes';
+import { bypassHandler, commandHandler, killHandler, unbypassHandler, unkillHandler } from './write-routes';
 
 /**
  * The admin API as a Hono sub-app, mounted under ADMIN_PREFIX. Every route except `/health` and
@@ -70,6 +70,8 @@ export function createAdminApp(deps: ControlDeps): Hono<AdminEnv> {
     );
   admin.put('/kill', auth, killHandler(deps));
   admin.delete('/kill', auth, unkillHandler(deps));
+  admin.put('/bypass', auth, bypassHandler(deps));
+  admin.delete('/bypass', auth, unbypassHandler(deps));
   admin.get('/audit', auth, auditHandler(deps));
   admin.post('/override-link', auth, overrideLinkHandler(deps));
   admin.get('/override', openOverrideHandler(deps));
