@@ -9,6 +9,7 @@ import { flagConfigCheck } from '../config/flag-checks';
 import { FlagSchema, VariantNameSchema } from '../config/flag-schema';
 import { GuardVerdictRecordSchema } from '../guard/analyze-canary';
 import { AuditEntrySchema } from './history-and-audit';
+import { FlagPinsSchema } from './override-token';
 
 /** Why a change was made; kept in its audit entry. */
 export const ReasonSchema = z.string().check(z.minLength(1), z.maxLength(500));
@@ -99,6 +100,13 @@ export const KillBodySchema = z
 export const OverrideLinkBodySchema = z.strictObject({
   cohort: z.enum(['stable', 'canary']),
   ttlSeconds: z._default(z.int().check(z.gte(60), z.lte(604_800)), 3600),
+  /**
+   * Flags to pin for the browser, flag → variant (`on`/`off` for a boolean flag), e.g. every flag
+   * of the launch `on`; each must be in the current config (docs/FLAGS.md, "QA").
+   */
+  flags: z.optional(FlagPinsSchema),
+  /** Why the link is made: kept in the audit entry. */
+  reason: z.optional(ReasonSchema),
 });
 
 const rolloutShape = RolloutConfigSchema.shape.rollout;
@@ -145,7 +153,8 @@ export const ActorLabelSchema = z
 
 /** `GET /override?token=…`: the token of a signed override link. */
 export const OverrideQuerySchema = z.strictObject({
-  token: z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,200}$/, 'not an override token')),
+  // v1 tokens are about 60 characters; v2 ones carry up to MAX_PINS_TEXT (1024) more.
+  token: z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,1200}$/, 'not an override token')),
 });
 
 /** Every error body: a readable message, plus the validation issues for a 400. */
