@@ -1,3 +1,4 @@
+import { DETACH_COMMAND, runDetach } from './detach';
 import { KILL_SWITCH_KEY } from '../src/config/config-schema';
 import { killSwitchText } from '../src/admin/kill-switch-text';
 import { parseKillSwitch } from '../src/config/config-schema';
@@ -36,6 +37,8 @@ export interface CliRuntime {
  * The token never reaches the output: every line is scrubbed of it before it is written.
  */
 export async function runCli(argv: readonly string[], runtime: CliRuntime): Promise<ExitCode> {
+  // Not an admin API command: it talks to the Cloudflare API (cli/detach.ts).
+  if (argv[0] === DETACH_COMMAND) return runDetach(argv.slice(1), runtime);
   let connection: Connection | undefined;
   let command: CliCommand | undefined;
   // The version the confirmed preview was computed on, sent as If-Match with the write.
