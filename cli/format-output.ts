@@ -58,6 +58,17 @@ export function formatStatus(state: StateBody, nowMs?: number): string {
     `Kill      ${describeKill(state.kill)}`,
   ];
   if (state.kill.handUnreadable) lines.push(`          hand kill unreadable: ${state.kill.handUnreadable}`);
+  const bypass = state.kill.bypass;
+  if (bypass?.active) {
+    const from = [
+      bypass.api ? 'API (DELETE /bypass lifts it)' : '',
+      bypass.hand !== null ? `KV bypass="${bypass.hand}"` : '',
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    lines.push(`Bypass    ON: every visitor to stable, no cookie, no flags (set by ${from || 'KV kill'})`);
+    if (bypass.handUnreadable) lines.push(`          hand bypass unreadable: ${bypass.handUnreadable}`);
+  }
   if (rollout.steps?.length) {
     lines.push(
       `Steps     ${rollout.steps.map(formatPercent).join(' → ')}, ${rollout.bakeMinutes} min bake each`,

@@ -1,3 +1,4 @@
+import { DETACH_COMMAND, runDetach } from './detach';
 import { KILL_SWITCH_KEY } from '../src/config/config-schema';
 import { killSwitchText } from '../src/admin/kill-switch-text';
 import { parseKillSwitch } from '../src/config/config-schema';
@@ -49,6 +50,8 @@ export async function runCli(argv: readonly string[], runtime: CliRuntime): Prom
   if (argv[0] === 'token') return runTokenCommand(argv.slice(1), runtime);
   // The launch commands (preflight, gate, …) read files and stdin, not only the admin API.
   if (isOpsCommand(argv)) return runOpsCommand(argv, runtime);
+  // Not an admin API command: it talks to the Cloudflare API (cli/detach.ts).
+  if (argv[0] === DETACH_COMMAND) return runDetach(argv.slice(1), runtime);
   let connection: Connection | undefined;
   let command: CliCommand | undefined;
   // The version the confirmed preview was computed on, sent as If-Match with the write.

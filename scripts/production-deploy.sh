@@ -243,6 +243,18 @@ gate() {
 printf 'Launching %s (wrangler env %s); bake %s s per gate; steps %s %%.\n' "$URL" "$ENV_NAME" "$BAKE" "$STEPS"
 
 phase "A: checks and deploy"
+
+# --- detached edge (issue 25): kept apart from the phase's other checks on purpose ---
+# rollback.sh --detach removed the edge's routes and recorded them; a deploy would put routes
+# back (wrangler deploy applies wrangler.toml's) while the reason for detaching may still stand.
+DETACHED_RECORD=$LAUNCH_STATE_DIR/$ENV_NAME.detached
+if [[ -f $DETACHED_RECORD ]]; then
+  printf 'production-deploy.sh: the edge Worker of env %s is detached (%s).\n' "$ENV_NAME" "$DETACHED_RECORD" >&2
+  printf 'Re-attach it first, then deploy:\n  npx rollout detach --reattach --env %s --zone ZONE_ID --worker edge-rollout-%s --stable-origin STABLE_URL\n' "$ENV_NAME" "$ENV_NAME" >&2
+  printf '(docs/ROLLBACK-PROCEDURE.md, "Detach").\n' >&2
+  exit 1
+fi
+# --- end detached edge ---
 if [[ $SKIP_TESTS == 1 ]]; then
   step "tests and typecheck skipped (--skip-tests)"
 elif [[ $DRY_RUN == 1 ]]; then

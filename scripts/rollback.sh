@@ -51,6 +51,17 @@ Options:
   --dry-run                check what the rollback needs (ROLLOUT_TOKEN, the admin API at
                            the URL, a wrangler login via `wrangler whoami`), print every
                            step; run nothing, change nothing; exit 1 when a check failed
+  --detach                 instead of the steps above: take the edge Worker out of the request
+                           path by removing its zone routes (the way out on a first deploy, when
+                           there is no version to roll back to). Refused unless each route's
+                           hostname has a proxied DNS record pointing at the stable origin's
+                           host. Records the routes in LAUNCH_STATE_DIR/<env>.detached; deploys
+                           refuse until `npx rollout detach --reattach …` puts them back. Runs
+                           `npx rollout detach`; with --dry-run, names the routes and removes
+                           nothing. Needs CLOUDFLARE_API_TOKEN (Workers Routes edit, DNS read).
+  --zone ID                with --detach: the zone id (default: $CLOUDFLARE_ZONE_ID)
+  --worker NAME            with --detach: the edge Worker's name (default: edge-rollout-<env>)
+  --stable-origin URL      with --detach: the stable origin (default: $STABLE_ORIGIN)
   -h, --help               this help
 
 This never touches the database: a schema migration is not rolled back. See
@@ -78,6 +89,10 @@ VERIFY_TIMEOUT=120
 DRY_RUN=0
 MIGRATION_APPLIED=0
 CLEAR_MIGRATION_RECORD=0
+DETACH=0
+DETACH_ZONE=${CLOUDFLARE_ZONE_ID:-}
+DETACH_WORKER=""
+DETACH_STABLE=${STABLE_ORIGIN:-}
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -92,6 +107,10 @@ while [[ $# -gt 0 ]]; do
     --migration-applied) MIGRATION_APPLIED=1 && shift ;;
     --clear-migration-record) CLEAR_MIGRATION_RECORD=1 && shift ;;
     --dry-run) DRY_RUN=1 && shift ;;
+    --detach) DETACH=1 && shift ;;
+    --zone) need_value "$@" && DETACH_ZONE=$2 && shift 2 ;;
+    --worker) need_value "$@" && DETACH_WORKER=$2 && shift 2 ;;
+    --stable-origin) need_value "$@" && DETACH_STABLE=$2 && shift 2 ;;
     -h | --help) usage && exit 0 ;;
     *) die_usage "unknown argument: $1" ;;
   esac
@@ -109,6 +128,16 @@ if [[ $CLEAR_MIGRATION_RECORD == 1 ]]; then
     printf 'No migration record for env %s (%s).\n' "$ENV_NAME" "$MIGRATION_RECORD"
   fi
   exit 0
+fi
+
+# --detach: the way out on a first deploy. Its logic (the DNS check, the API calls, the record)
+# lives in cli/detach.ts; this block only passes the options on.
+if [[ $DETACH == 1 ]]; then
+  [[ $PLANE == edge ]] || die_usage "--detach takes the edge Worker out of the path; it has no --plane control"
+  DETACH_ARGS=(detach --env "$ENV_NAME" --zone "$DETACH_ZONE" --worker "${DETACH_WORKER:-edge-rollout-$ENV_NAME}"
+    --stable-origin "$DETACH_STABLE" --state-dir "${LAUNCH_STATE_DIR:-$ROOT/.wrangler/launch}")
+  [[ $DRY_RUN == 1 ]] && DETACH_ARGS+=(--dry-run)
+  exec node "$ROOT/bin/rollout.mjs" "${DETACH_ARGS[@]}"
 fi
 
 [[ $PLANE == edge || $PLANE == control ]] || die_usage "--plane must be edge or control"

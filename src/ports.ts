@@ -52,7 +52,8 @@ export interface ConfigStore {
 
 /**
  * The raw values behind a {@link ConfigStore}, read together: `config`, the hand-set `kill`,
- * the API's `kill:api` and `committed` (config + API kill + epoch in one value). Sources with
+ * the API's `kill:api`, `committed` (config + API kill + epoch in one value) and the hand-set
+ * `bypass`. Sources with
  * fewer keys leave the others out.
  */
 export interface RawConfigSource {
@@ -66,6 +67,8 @@ export interface RawConfigValues {
   kill: string | null;
   apiKill?: string | null;
   committed?: string | null;
+  /** The hand-set bypass switch (KV `bypass`). */
+  bypass?: string | null;
 }
 
 /** Structured logging; adapters write JSON lines that Workers Logs can query. */

@@ -21,6 +21,11 @@ export interface KillSwitch {
   unknownTokens: string[];
   /** Set when the value could not be read (too long, no known token): it then stops the canary. */
   unreadable?: string;
+  /**
+   * Bypass mode, the in-path emergency exit: every visitor path goes to stable as it came (no
+   * cookie set, no flags), as if edge-rollout were not there. Absent means off.
+   */
+  bypass?: boolean;
 }
 
 /**

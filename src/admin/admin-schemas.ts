@@ -9,6 +9,7 @@ import { flagConfigCheck } from '../config/flag-checks';
 import { FlagSchema, VariantNameSchema } from '../config/flag-schema';
 import { GuardVerdictRecordSchema } from '../guard/analyze-canary';
 import { AuditEntrySchema } from './history-and-audit';
+import { FlagPinsSchema } from './override-token';
 
 /** Why a change was made; kept in its audit entry. */
 export const ReasonSchema = z.string().check(z.minLength(1), z.maxLength(500));
@@ -99,6 +100,13 @@ export const KillBodySchema = z
 export const OverrideLinkBodySchema = z.strictObject({
   cohort: z.enum(['stable', 'canary']),
   ttlSeconds: z._default(z.int().check(z.gte(60), z.lte(604_800)), 3600),
+  /**
+   * Flags to pin for the browser, flag → variant (`on`/`off` for a boolean flag), e.g. every flag
+   * of the launch `on`; each must be in the current config (docs/FLAGS.md, "QA").
+   */
+  flags: z.optional(FlagPinsSchema),
+  /** Why the link is made: kept in the audit entry. */
+  reason: z.optional(ReasonSchema),
 });
 
 const rolloutShape = RolloutConfigSchema.shape.rollout;
@@ -159,7 +167,8 @@ export const ActorLabelSchema = z
 
 /** `GET /override?token=…`: the token of a signed override link. */
 export const OverrideQuerySchema = z.strictObject({
-  token: z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,200}$/, 'not an override token')),
+  // v1 tokens are about 60 characters; v2 ones carry up to MAX_PINS_TEXT (1024) more.
+  token: z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,1200}$/, 'not an override token')),
 });
 
 /** Every error body: a readable message, plus the validation issues for a 400. */
@@ -177,6 +186,19 @@ export const KillStateSchema = z.object({
   sources: z.object({ api: z.nullable(z.string()), hand: z.nullable(z.string()) }),
   /** Set when the hand kill cannot be read (too long, no known token): it then stops the canary. */
   handUnreadable: z.optional(z.string()),
+  /**
+   * Bypass mode (docs/KILL-SWITCH.md, "Bypass"): `active` when either source has it on; `api` set
+   * through `PUT /bypass`, `hand` is KV `bypass` as it reads. Absent when neither source holds
+   * anything (bypass off), and from a control plane one version back.
+   */
+  bypass: z.optional(
+    z.object({
+      active: z.boolean(),
+      api: z.boolean(),
+      hand: z.nullable(z.string()),
+      handUnreadable: z.optional(z.string()),
+    }),
+  ),
 });
 
 /** The KV read replica: the version the control plane committed and the one it last wrote to KV. */
@@ -241,8 +263,16 @@ export const AuditPageSchema = z.object({
   cursor: z.nullable(z.string()),
 });
 
-/** `POST /override-link`. */
-export const OverrideLinkSchema = z.object({ url: z.string(), expiresAt: z.iso.datetime() });
+/** `POST /override-link`: the link, when it stops working, and what it pins. */
+export const OverrideLinkSchema = z.object({
+  url: z.string(),
+  expiresAt: z.iso.datetime(),
+  cohort: z.optional(z.enum(['stable', 'canary'])),
+  /** Flag → variant pinned by the link (absent: none). */
+  flags: z.optional(z.record(z.string(), z.string())),
+  /** The audit entry that records the link's creation. */
+  auditId: z.optional(z.string()),
+});
 
 /** `GET /health`: says nothing beyond being alive. */
 export const HealthSchema = z.object({ ok: z.literal(true) });

@@ -1,4 +1,5 @@
 import {
+  BYPASS_TOKEN,
   MAX_KILL_TEXT,
   RolloutConfigSchema,
   safeDefaultConfig,
@@ -55,8 +56,16 @@ export interface VersionContent {
   kill: string | null;
 }
 
-/** What the control plane runs: a config command, or a change of the API kill switch. */
-export type ControlCommand = AdminCommand | { type: 'kill'; request: KillRequest } | { type: 'unkill' };
+/**
+ * What the control plane runs: a config command, a change of the API kill switch, or bypass mode
+ * turned on or off (kept as the API kill switch's `bypass` token, so it is versioned with it).
+ */
+export type ControlCommand =
+  | AdminCommand
+  | { type: 'kill'; request: KillRequest }
+  | { type: 'unkill' }
+  | { type: 'bypass' }
+  | { type: 'unbypass' };
 
 /** The next content, or why there is none; `changed: false` when visitors would get the same. */
 export type VersionStep =
@@ -66,7 +75,8 @@ export type VersionStep =
 /**
  * One step of the control plane, pure. Config commands go through {@link applyCommand}; `kill`
  * and `unkill` set or lift the API kill switch (its flags must exist, its text must fit what the
- * splitter reads whole) and also bump the version, so one version names everything visitors
+ * splitter reads whole), `bypass` and `unbypass` add or remove its `bypass` token (a kill and a
+ * bypass never lift each other), and each bumps the version, so one version names everything visitors
  * get. `undoKill` is the kill switch of the version undo returns to. `changed` is false when
  * the result gives visitors exactly what they get now: the caller then keeps the version.
  *
@@ -79,18 +89,51 @@ export function stepVersion(
   command: ControlCommand,
   context: ApplyContext & { undoKill?: string | null },
 ): VersionStep {
-  if (command.type === 'kill' || command.type === 'unkill') {
-    const kill =
-      command.type === 'kill' ? killText(current.config, command.request) : { ok: true as const, text: null };
-    if (!kill.ok) return kill;
+  if (
+    command.type === 'kill' ||
+    command.type === 'unkill' ||
+    command.type === 'bypass' ||
+    command.type === 'unbypass'
+  ) {
+    // The kill and bypass share the API kill switch text but never lift each other.
+    const bypassed = command.type === 'bypass' || (command.type !== 'unbypass' && hasBypass(current.kill));
+    const killPart =
+      command.type === 'kill'
+        ? killText(current.config, command.request)
+        : command.type === 'unkill'
+          ? { ok: true as const, text: '' }
+          : { ok: true as const, text: withoutBypass(current.kill) };
+    if (!killPart.ok) return killPart;
+    const text = [killPart.text, bypassed ? BYPASS_TOKEN : ''].filter(Boolean).join(' ') || null;
+    if (text !== null && text.length > MAX_KILL_TEXT)
+      return {
+        ok: false,
+        status: 400,
+        error: 'kill switch too long',
+        issues: [`the kill switch text would be ${text.length} characters; the limit is ${MAX_KILL_TEXT}`],
+      };
     const config = { ...current.config, version: current.config.version + 1 };
-    return { ok: true, changed: kill.text !== current.kill, config, kill: kill.text };
+    return { ok: true, changed: text !== current.kill, config, kill: text };
   }
   const applied = applyCommand(current.config, command, context);
   if (!applied.ok) return applied;
   const kill = command.type === 'undo' ? (context.undoKill ?? null) : current.kill;
   const changed = kill !== current.kill || canonical(applied.config) !== canonical(current.config);
   return { ok: true, changed, config: applied.config, kill };
+}
+
+/** Whether an API kill switch text carries the bypass token. */
+export function hasBypass(kill: string | null): boolean {
+  return kill !== null && kill.split(/[\s,]+/).some((token) => token.toLowerCase() === BYPASS_TOKEN);
+}
+
+/** The API kill switch text without its bypass token (`''` when nothing else is left). */
+function withoutBypass(kill: string | null): string {
+  if (kill === null) return '';
+  return kill
+    .split(/[\s,]+/)
+    .filter((token) => token !== '' && token.toLowerCase() !== BYPASS_TOKEN)
+    .join(' ');
 }
 
 function killText(

@@ -47,6 +47,9 @@ export const AuditActionSchema = z.enum([
   'undo',
   'kill',
   'unkill',
+  'bypass',
+  'unbypass',
+  'override-link',
 ]);
 
 /** One of the audited actions. */

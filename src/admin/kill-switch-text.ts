@@ -1,5 +1,5 @@
 import type * as z from 'zod/mini';
-import { parseKillSwitch, unionKillSwitch } from '../config/config-schema';
+import { parseHandBypass, parseKillSwitch, unionKillSwitch } from '../config/config-schema';
 import type { KillStateSchema } from './admin-schemas';
 
 /** What `PUT /kill` forces off. */
@@ -33,15 +33,33 @@ export type KillState = z.infer<typeof KillStateSchema>;
  *
  * @example
  * killState('canary', 'flag:emailDelivery'); // { canary: true, flags: ['emailDelivery'], sources: { api: 'canary', hand: 'flag:emailDelivery' }, … }
+ * killState('bypass', null, null).bypass; // { active: true, api: true, hand: null }
  */
-export function killState(api: string | null, hand: string | null = null): KillState {
+export function killState(
+  api: string | null,
+  hand: string | null = null,
+  handBypass: string | null = null,
+): KillState {
   const kill = unionKillSwitch(parseKillSwitch(api), parseKillSwitch(hand));
   const texts = [api, hand].filter((text): text is string => text !== null && text.trim() !== '');
+  const apiBypass = parseKillSwitch(api).bypass === true;
+  const byHand = parseHandBypass(handBypass);
   return {
     canary: kill.canary,
     allFlags: kill.allFlags,
     flags: [...kill.flags].sort(),
     raw: texts.length ? texts.join(' ') : null,
     sources: { api, hand },
+    // Shown while bypass is on or KV `bypass` holds anything: absent means off from both sources.
+    ...(kill.bypass || handBypass !== null
+      ? {
+          bypass: {
+            active: kill.bypass === true || byHand.on,
+            api: apiBypass,
+            hand: handBypass,
+            ...(byHand.unreadable ? { handUnreadable: byHand.unreadable } : {}),
+          },
+        }
+      : {}),
   };
 }

@@ -2,6 +2,7 @@ import type { Clock, ConfigSnapshot, ConfigSource, ConfigStore, Logger, RawConfi
 import { compareHeads, parseCommittedValue, type CommittedValue, type Head } from './committed-version';
 import {
   parseConfig,
+  parseHandBypass,
   parseKillSwitch,
   unionKillSwitch,
   type KillSwitch,
@@ -34,6 +35,8 @@ interface Versioned {
 interface KvRead {
   /** undefined when KV could not be read: the last hand kill stays (an outage never lifts a kill). */
   hand?: string | null;
+  /** The hand-set bypass (KV `bypass`), undefined like `hand` when KV could not be read. */
+  handBypass?: string | null;
   candidate?: Versioned;
   problem?: { message: string; level: 'warn' | 'error' };
 }
@@ -53,6 +56,8 @@ interface KvRead {
 export class CachedConfigStore implements ConfigStore {
   private versioned: Versioned | undefined;
   private hand: string | null = null;
+  /** KV `bypass` as last read: like the hand kill, unversioned, and kept through a KV outage. */
+  private handBypass: string | null = null;
   /** True while the last KV read failed or was invalid: a KV version is then "last known good". */
   private kvFailing = false;
   private snapshot: ConfigSnapshot | undefined;
@@ -62,7 +67,7 @@ export class CachedConfigStore implements ConfigStore {
   /** Bumped by every prime, so a KV read that started before it cannot overwrite its hand kill. */
   private generation = 0;
   private lastProblem: string | undefined;
-  private lastKillTexts: [string | null, string | null] = [null, null];
+  private lastKillTexts: [string | null, string | null, string | null] = [null, null, null];
   private olderSeen: string | undefined;
 
   constructor(
@@ -167,7 +172,7 @@ export class CachedConfigStore implements ConfigStore {
   }
 
   private rebuild(): void {
-    const kill = this.parseKill(this.hand, this.versioned?.apiKill ?? null);
+    const kill = this.parseKill(this.hand, this.versioned?.apiKill ?? null, this.handBypass);
     const source: ConfigSource = !this.versioned
       ? 'safe-default'
       : this.versioned.from === 'control-plane'
@@ -201,6 +206,7 @@ export class CachedConfigStore implements ConfigStore {
     this.fetchedAt = this.options.clock.now();
     // An admin write primed this isolate while the read was in flight: its hand kill is newer.
     if (generation === this.generation && read.hand !== undefined) this.hand = read.hand;
+    if (read.handBypass !== undefined) this.handBypass = read.handBypass;
     this.kvFailing = read.problem !== undefined;
     if (read.problem) this.problem(read.problem.message, this.versioned ? 'error' : read.problem.level);
     else this.recovered();
@@ -218,6 +224,7 @@ export class CachedConfigStore implements ConfigStore {
       return { problem: { message, level: 'error' } };
     }
     const hand = raw.kill;
+    const handBypass = raw.bypass ?? null;
     // The committed value (config + API kill + epoch); a control plane one version back writes
     // only `config` and `kill:api`, so a plain `config` newer than it is taken, under its epoch.
     const committed = raw.committed ? parseCommittedValue(raw.committed) : undefined;
@@ -225,31 +232,44 @@ export class CachedConfigStore implements ConfigStore {
     if (committed?.ok) {
       const value = committed.value;
       if (plain?.ok && plain.config.version > value.version)
-        return { hand, candidate: legacy(plain.config, raw.apiKill ?? null, value.epoch) };
+        return { hand, handBypass, candidate: legacy(plain.config, raw.apiKill ?? null, value.epoch) };
       return {
         hand,
+        handBypass,
         candidate: { config: value.config, apiKill: value.kill, epoch: value.epoch, from: 'kv' },
       };
     }
-    if (plain?.ok) return { hand, candidate: legacy(plain.config, raw.apiKill ?? null, undefined) };
+    if (plain?.ok)
+      return { hand, handBypass, candidate: legacy(plain.config, raw.apiKill ?? null, undefined) };
     if (plain === undefined && committed === undefined)
       // Normal before the first admin write (the documented local run), so a warning, not an error.
-      return { hand, problem: { message: 'no config in KV (key "config")', level: 'warn' } };
+      return { hand, handBypass, problem: { message: 'no config in KV (key "config")', level: 'warn' } };
     const issues = [
       ...(plain && !plain.ok ? plain.issues : []),
       ...(committed?.ok === false ? committed.issues : []),
     ];
     return {
       hand,
+      handBypass,
       problem: { message: `invalid config in KV: ${issues.slice(0, 5).join('; ')}`, level: 'error' },
     };
   }
 
-  // The hand-set and the API kill switch both stand: what either forces off is off.
-  private parseKill(hand: string | null, api: string | null): KillSwitch {
+  // The hand-set and the API kill switch both stand: what either forces off is off. The hand-set
+  // bypass joins them: on from either source (the API's is its kill switch's `bypass` token).
+  private parseKill(hand: string | null, api: string | null, handBypass: string | null): KillSwitch {
+    const bypass = parseHandBypass(handBypass);
     const kill = unionKillSwitch(parseKillSwitch(hand), parseKillSwitch(api));
-    if (hand !== this.lastKillTexts[0] || api !== this.lastKillTexts[1]) {
-      this.lastKillTexts = [hand, api];
+    if (
+      hand !== this.lastKillTexts[0] ||
+      api !== this.lastKillTexts[1] ||
+      handBypass !== this.lastKillTexts[2]
+    ) {
+      this.lastKillTexts = [hand, api, handBypass];
+      if (bypass.unreadable)
+        this.options.logger.error('bypass switch unreadable: bypass on', { why: bypass.unreadable });
+      if (bypass.on)
+        this.options.logger.warn('bypass mode active (KV bypass)', { value: handBypass?.slice(0, 64) });
       if (kill.unknownTokens.length)
         this.options.logger.warn('kill switch has unknown tokens, ignored', { tokens: kill.unknownTokens });
       if (kill.unreadable)
@@ -257,7 +277,7 @@ export class CachedConfigStore implements ConfigStore {
       if (hand !== null) this.options.logger.warn('kill switch active', { value: hand.slice(0, 256) });
       if (api !== null) this.options.logger.warn('kill switch active (API)', { value: api.slice(0, 256) });
     }
-    return kill;
+    return bypass.on && !kill.bypass ? { ...kill, bypass: true } : kill;
   }
 
   private problem(message: string, level: 'warn' | 'error'): void {

@@ -31,6 +31,13 @@ export const KILL_SWITCH_KEY = 'kill';
 /** KV key of the kill switch set through the admin API: the control plane's replica of it. */
 export const API_KILL_SWITCH_KEY = 'kill:api';
 
+/**
+ * KV key of the hand-set bypass switch (`on` puts the edge in bypass mode), read in the same bulk
+ * read as `kill`. Like `kill`, edited by a person and never written by the control plane; the API's
+ * bypass travels as the `bypass` token of the API kill switch, inside the committed version.
+ */
+export const BYPASS_KEY = 'bypass';
+
 /** A cookie name as RFC 6265 allows it (a token), kept short. */
 const CookieNameSchema = z
   .string()
@@ -218,7 +225,7 @@ export const MAX_KILL_TEXT = 4096;
 /**
  * Parses the kill switch value: tokens separated by spaces or commas.
  * `canary` stops the canary, `flag:NAME` forces one flag off, `flags` forces all flags off,
- * `all` does both. Unknown tokens are collected for a warning, never thrown.
+ * `all` does both, `bypass` turns bypass mode on (see {@link BYPASS_TOKEN}). Unknown tokens are collected for a warning, never thrown.
  *
  * A value that cannot be read fails safe: longer than {@link MAX_KILL_TEXT}, or not empty with no
  * token this parser knows (`yes`, `1`, `{"canary":true}`), it stops the canary and says why in
@@ -237,20 +244,54 @@ export function parseKillSwitch(text: string | null): KillSwitch {
   const unknownTokens: string[] = [];
   let canary = false;
   let allFlags = false;
+  let bypass = false;
   for (const token of text.split(/[\s,]+/).filter(Boolean)) {
     const lower = token.toLowerCase();
     if (lower === 'canary') canary = true;
     else if (lower === 'flags') allFlags = true;
     else if (lower === 'all') canary = allFlags = true;
     else if (lower.startsWith('flag:') && token.length > 5) flags.add(token.slice(5));
+    else if (lower === BYPASS_TOKEN) bypass = true;
     else unknownTokens.push(token.slice(0, 64));
   }
-  if (!canary && !allFlags && flags.size === 0)
+  if (!canary && !allFlags && flags.size === 0 && !bypass)
     return {
       ...failSafeKill('no known token (canary, flags, all, flag:NAME): canary stopped'),
       unknownTokens,
     };
-  return { canary, allFlags, flags, unknownTokens };
+  return { canary, allFlags, flags, unknownTokens, ...(bypass ? { bypass } : {}) };
+}
+
+/**
+ * The token of the kill switch text that turns bypass mode on. The API writes it (`PUT /bypass`)
+ * into the API kill switch, so bypass is versioned and travels in the committed head like the
+ * API kill; an edge one version back reads it as an unknown token, which fails safe (canary
+ * stopped).
+ */
+export const BYPASS_TOKEN = 'bypass';
+
+/** What the hand-set `bypass` key says: on or off, and why when its value was not a plain `on`/`off`. */
+export interface HandBypass {
+  on: boolean;
+  /** Set when the value was neither `on` nor `off`: bypass is then on, as with an unreadable kill. */
+  unreadable?: string;
+}
+
+/**
+ * Parses KV `bypass`. Absent, empty or `off` is off; `on` is on. Anything else (`yes`, `true`,
+ * a typo) is on too, and says so: someone wrote the emergency switch, and guessing they meant
+ * nothing would be the unsafe guess (the same rule as {@link parseKillSwitch}).
+ *
+ * @example
+ * parseHandBypass('on'); // { on: true }
+ * parseHandBypass(null); // { on: false }
+ * parseHandBypass('yes'); // { on: true, unreadable: 'value "yes" is not on or off: bypass on' }
+ */
+export function parseHandBypass(text: string | null): HandBypass {
+  const value = text?.trim().toLowerCase() ?? '';
+  if (value === '' || value === 'off') return { on: false };
+  if (value === 'on') return { on: true };
+  return { on: true, unreadable: `value ${JSON.stringify(value.slice(0, 32))} is not on or off: bypass on` };
 }
 
 function failSafeKill(unreadable: string): KillSwitch {
@@ -274,6 +315,7 @@ export function unionKillSwitch(a: KillSwitch, b: KillSwitch): KillSwitch {
     ...(a.unreadable !== undefined || b.unreadable !== undefined
       ? { unreadable: a.unreadable ?? b.unreadable }
       : {}),
+    ...(a.bypass || b.bypass ? { bypass: true } : {}),
   };
 }
 

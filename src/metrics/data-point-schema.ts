@@ -97,5 +97,12 @@ export const PROBE_ROUTE = 'probe';
 /** The method value of a probe's data point: not a proxied request, so the guard's stats skip it. */
 export const PROBE_METHOD = 'PROBE';
 
+/**
+ * The method and route of the data point an opened QA override link records (one per use, on the
+ * edge). Not a proxied request of the app.
+ */
+export const OVERRIDE_METHOD = 'OVERRIDE';
+export const OVERRIDE_ROUTE = 'override';
+
 /** The `colo` of a probe's data point (a Cron Trigger has no visitor location). */
 export const PROBE_COLO = 'cron';

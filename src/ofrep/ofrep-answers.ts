@@ -3,6 +3,7 @@ import type { ConfigSnapshot } from '../ports';
 import { assignCohort, type Cohort } from '../split/decide-visitor';
 import {
   evaluateConfigFlags,
+  type FlagPins,
   type FlagReason,
   type FlagResult,
   type FlagValue,
@@ -52,6 +53,8 @@ export interface OfrepFlagNotFound {
 export interface OfrepEvaluationOptions {
   /** The QA override cookie's cohort, when the request carries one. */
   override?: Cohort;
+  /** The QA override cookie's flag pins, given only when the context evaluates the requesting visitor. */
+  pins?: FlagPins;
   /**
    * The request's own attributes (path, country, cookies, …), for the names the context lacks:
    * given only when the context evaluates the requesting visitor, so a browser on the app's
@@ -61,8 +64,10 @@ export interface OfrepEvaluationOptions {
 }
 
 // The kill switch forces a flag off: to OpenFeature that is a disabled flag. The metadata says
-// which of the two it was.
+// which of the two it was. A QA pin is targeting (this browser, by its signed cookie), with
+// `override: true` in the metadata, so an OpenFeature client keeps to the standard reasons.
 const REASON: Record<FlagReason, OfrepReason> = {
+  OVERRIDE: 'TARGETING_MATCH',
   STATIC: 'STATIC',
   SPLIT: 'SPLIT',
   DEFAULT: 'DEFAULT',
@@ -100,6 +105,7 @@ function requestMetadata(
 function toEvaluation(key: string, result: FlagResult, shared: OfrepMetadata): OfrepEvaluation {
   let metadata = shared;
   if (result.reason === 'KILLED') metadata = { ...shared, killed: true };
+  else if (result.reason === 'OVERRIDE') metadata = { ...shared, override: true };
   else if (result.rule !== undefined) metadata = { ...shared, rule: result.rule };
   return { key, value: result.value, reason: REASON[result.reason], variant: result.variant, metadata };
 }
@@ -111,7 +117,7 @@ function evaluateRequest(
   options: OfrepEvaluationOptions,
 ): Record<string, FlagResult> {
   const context = contextAttributes(request.targetingKey, request.context, options.requestAttributes);
-  return evaluateConfigFlags(snapshot.config, context, snapshot.kill);
+  return evaluateConfigFlags(snapshot.config, context, snapshot.kill, options.pins);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Cohort, RolloutState } from '../vocabulary';
 import { base64UrlEncode } from '../encoding';
 import type { ConfigSnapshot } from '../ports';
 import { bucket, inPercent } from './bucket';
-import { evaluateFlags, flagValues, type FlagResult, type FlagValue } from './evaluate-flags';
+import { evaluateFlags, flagValues, type FlagPins, type FlagResult, type FlagValue } from './evaluate-flags';
 import type { FlagContext } from './flag-conditions';
 
 /**
@@ -15,6 +15,15 @@ export type { Cohort } from '../vocabulary';
 
 /** Why a visitor got its cohort (OpenFeature-style reasons). */
 export type CohortReason = 'SPLIT' | 'KILLED' | 'ABORTED' | 'OVERRIDE' | 'NOT_LIVE';
+
+/**
+ * A QA override as the splitter applies it (a signed link's cookie): the cohort to pin, and the
+ * flags pinned to named variants (see {@link FlagPins}).
+ */
+export interface QaOverride {
+  cohort: Cohort;
+  pins?: FlagPins;
+}
 
 /** The routing decision for one visitor. */
 export interface CohortAssignment {
@@ -181,14 +190,16 @@ export function requestContext(id: string, facts: RequestFacts): FlagContext {
  * Decides a visitor's cohort and flags from the request (its headers, and the facts the edge
  * passes: method, path, `request.cf`, a verified Access email) and the current config.
  * A missing or hostile cookie gets a fresh id; an identity header, when configured and valid,
- * takes precedence so a signed-in user keeps the same cohort on every device.
+ * takes precedence so a signed-in user keeps the same cohort on every device. A QA override
+ * (a cohort, or a cohort with flag pins) pins what it names; the kill switch still wins.
  */
 export function decideVisitor(
   headers: Headers,
   snapshot: ConfigSnapshot,
-  override?: Cohort,
+  override?: Cohort | QaOverride,
   facts: Omit<RequestFacts, 'headers'> = {},
 ): VisitorDecision {
+  const qa = typeof override === 'string' ? { cohort: override } : override;
   const { config, kill } = snapshot;
   const { cookieName, maxAgeSeconds, identityHeader } = config.stickiness;
   let cookieId = readCookie(headers.get('cookie'), cookieName);
@@ -205,13 +216,14 @@ export function decideVisitor(
     salt: config.rollout.salt,
     state: config.rollout.state,
     killed: kill.canary,
-    override,
+    override: qa?.cohort,
   });
   const flags = evaluateFlags(
     config.flags,
     requestContext(routingId, { ...facts, headers }),
     kill,
     config.segments,
+    qa?.pins,
   );
   return { routingId, setCookie, assignment, flags, flagValues: flagValues(flags) };
 }

@@ -15,10 +15,12 @@ import {
 } from './flag-conditions';
 
 /**
- * Why a flag has its value: OpenFeature reasons, plus KILLED (the kill switch) and
- * PREREQUISITE_FAILED (a prerequisite flag served another variant).
+ * Why a flag has its value: OpenFeature reasons, plus KILLED (the kill switch),
+ * PREREQUISITE_FAILED (a prerequisite flag served another variant) and OVERRIDE (a QA override
+ * link pinned the variant for this browser).
  */
 export type FlagReason =
+  | 'OVERRIDE'
   | 'STATIC'
   | 'SPLIT'
   | 'DEFAULT'
@@ -67,6 +69,8 @@ interface CompiledBoolean {
 interface CompiledTyped {
   kind: 'typed';
   name: string;
+  /** The variants' values, for a QA pin. */
+  variants: Readonly<Record<string, unknown>>;
   enabled: boolean;
   seedHash: number;
   killed: FlagResult;
@@ -151,6 +155,7 @@ function compileFlag(
   return {
     kind: 'typed',
     name,
+    variants: flag.variants,
     enabled: flag.enabled,
     seedHash,
     killed: result(flag.offVariant, 'KILLED'),
@@ -203,20 +208,31 @@ function served(serve: CompiledServe, seedHash: number, id: string): FlagResult 
 }
 
 /**
+ * Flag → variant pins of a QA override link (`on`/`off` for a boolean flag). A pin beats
+ * everything but the kill switch: a disabled flag, its rules, its prerequisites. A pin that names
+ * a flag or variant the config no longer has is ignored, and the flag evaluates as usual.
+ */
+export type FlagPins = Readonly<Record<string, string>>;
+
+/**
  * Evaluates every flag for one visitor. `visitor` is the id to hash, or a context whose `id` is
  * hashed and whose attributes rules test. Each flag hashes with its own seed (its name by
  * default), so flag cohorts are independent of each other and of the routing cohort. Rules run
- * in order and the first match wins; a killed flag serves its off variant.
+ * in order and the first match wins; a killed flag serves its off variant. `pins` (a QA override
+ * link's) serve their variant with reason OVERRIDE, and other flags' prerequisites see them.
  *
  * @example
  * evaluateFlags({ templates: { enabled: true, percent: 50, default: false } }, 'abc12345', NO_KILL);
  * // { templates: { value: true, reason: 'SPLIT', variant: 'on' } }
+ * evaluateFlags({ templates: { enabled: false, percent: 0, default: false } }, 'abc12345', NO_KILL, {}, { templates: 'on' });
+ * // { templates: { value: true, reason: 'OVERRIDE', variant: 'on' } }
  */
 export function evaluateFlags(
   flags: Readonly<Record<string, FlagConfig>>,
   visitor: string | FlagContext,
   kill: KillSwitch,
   segments: Readonly<Record<string, Segment>> = NO_SEGMENTS,
+  pins?: FlagPins,
 ): Record<string, FlagResult> {
   const set = compileFlags(flags, segments);
   const { list, template } = set;
@@ -226,13 +242,27 @@ export function evaluateFlags(
   if (!set.typed) {
     for (let i = 0; i < list.length; i++)
       results[list[i]!.name] = evaluateBoolean(list[i] as CompiledBoolean, id, kill);
+    if (pins) for (const flag of list) results[flag.name] = pinned(flag, pins, kill) ?? results[flag.name]!;
     return results;
   }
   const context: FlagContext =
     typeof visitor === 'string' ? { id, attribute: (name) => (name === 'id' ? id : undefined) } : visitor;
-  const run = new Evaluation(set, context, kill);
+  const run = new Evaluation(set, context, kill, pins);
   for (let i = 0; i < list.length; i++) results[list[i]!.name] = run.result(i);
   return results;
+}
+
+/** A pinned flag's result (reason OVERRIDE), or undefined: no pin, a killed flag, an unknown variant. */
+function pinned(flag: CompiledFlag, pins: FlagPins, kill: KillSwitch): FlagResult | undefined {
+  if (!Object.hasOwn(pins, flag.name)) return undefined;
+  if (kill.allFlags || (kill.flags.size > 0 && kill.flags.has(flag.name))) return undefined;
+  const variant = pins[flag.name]!;
+  if (flag.kind === 'boolean') {
+    if (variant !== 'on' && variant !== 'off') return undefined;
+    return { value: variant === 'on', reason: 'OVERRIDE', variant };
+  }
+  if (!Object.hasOwn(flag.variants, variant)) return undefined;
+  return { value: flag.variants[variant] as FlagValue, reason: 'OVERRIDE', variant };
 }
 
 /** The flags of a whole config for one visitor: {@link evaluateFlags} with the config's segments. */
@@ -240,8 +270,9 @@ export function evaluateConfigFlags(
   config: { flags: Readonly<Record<string, FlagConfig>>; segments: Readonly<Record<string, Segment>> },
   visitor: string | FlagContext,
   kill: KillSwitch,
+  pins?: FlagPins,
 ): Record<string, FlagResult> {
-  return evaluateFlags(config.flags, visitor, kill, config.segments);
+  return evaluateFlags(config.flags, visitor, kill, config.segments, pins);
 }
 
 function evaluateBoolean(
@@ -275,6 +306,7 @@ class Evaluation {
     private readonly set: CompiledFlags,
     private readonly context: FlagContext,
     private readonly kill: KillSwitch,
+    private readonly pins?: FlagPins,
   ) {
     this.done = new Array<FlagResult | undefined>(set.list.length);
     this.segmentState = new Int8Array(set.segments.length);
@@ -284,6 +316,8 @@ class Evaluation {
     const known = this.done[index];
     if (known !== undefined) return known;
     const flag = this.set.list[index]!;
+    const pin = this.pins && pinned(flag, this.pins, this.kill);
+    if (pin) return (this.done[index] = pin);
     if (flag.kind === 'boolean')
       return (this.done[index] = evaluateBoolean(flag, this.context.id, this.kill));
     // A cycle is refused at validation; were one to get here, it is an error, not a loop.

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runFeatureFlags } from '../../scripts/feature-flags';
 import { parseCommandLine, resolveConnection } from '../../cli/command-line';
 import { UsageError } from '../../cli/errors';
+import { startFakeCloudflareApi } from '../support/fake-cloudflare-api/server';
 import { scanDoc, TOOLS, type Invocation, type Tool } from '../support/docs-commands/invocations';
 import { mapWithConcurrency, runProcess } from '../support/docs-commands/processes';
 import { resolveRun, SAMPLE_VALUES } from '../support/docs-commands/samples';
@@ -36,6 +37,15 @@ const SHELL_SCRIPTS: Tool[] = [
 
 // Only what a shell needs to find bash, node and awk; the doc's own variables come on top, so a
 // ROLLOUT_URL in the test runner's environment cannot stand in for one the doc forgot.
+/** A stand-in Cloudflare API where the production edge's one route may be detached. */
+const detachApi = () =>
+  startFakeCloudflareApi({
+    routes: [{ id: 'r1', pattern: 'app.example.com/*', script: 'edge-rollout-production' }],
+    dns: [
+      { id: 'd1', name: 'app.example.com', type: 'CNAME', content: 'stable.app.example.com', proxied: true },
+    ],
+  });
+
 const BASE_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' };
 const checked = { parsed: 0, dryRuns: 0, helps: 0 };
 
@@ -188,10 +198,16 @@ describe('commands in README.md and docs/*.md', () => {
       const { argv, env } = resolveRun(run);
       // --skip-tests/--skip-flags keep production-deploy's dry run to its own checks (no tsx).
       const extra = run.tool === 'scripts/production-deploy.sh' ? ['--skip-tests', '--skip-flags'] : [];
+      // rollback.sh --detach's dry run reads the routes and DNS: a stand-in API whose zone is fine.
+      const api = argv.includes('--detach') ? await detachApi() : undefined;
       const result = await runProcess('bash', [run.tool, ...argv, '--dry-run', ...extra], {
         cwd: ROOT,
-        env: { ...BASE_ENV, ...env },
-      });
+        env: {
+          ...BASE_ENV,
+          ...env,
+          ...(api ? { CLOUDFLARE_API_BASE_URL: api.baseUrl, CLOUDFLARE_API_TOKEN: api.zone.token } : {}),
+        },
+      }).finally(() => api?.close());
       // production-deploy's dry run also runs the read-only precondition checks (secrets, the
       // wrangler config's placeholders, the origins), which fail offline with exit 1: the
       // arguments were accepted all the same. Bad arguments exit 2.

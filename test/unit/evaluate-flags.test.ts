@@ -79,3 +79,62 @@ describe('evaluateFlags', () => {
     expect(reasons).toEqual(new Set(['SPLIT', 'DEFAULT']));
   });
 });
+
+describe('QA pins (an override link’s flag → variant)', () => {
+  const NO_KILL_HERE = parseKillSwitch(null);
+  const flags = {
+    templates: { enabled: false, percent: 0, default: false },
+    emailDelivery: { enabled: true, percent: 0, default: false },
+  } as const;
+
+  it('serve the pinned variant with reason OVERRIDE, over a disabled flag and a 0 % split', () => {
+    const results = evaluateFlags(
+      flags,
+      'abc12345',
+      NO_KILL_HERE,
+      {},
+      { templates: 'on', emailDelivery: 'on' },
+    );
+    expect(results.templates).toEqual({ value: true, reason: 'OVERRIDE', variant: 'on' });
+    expect(results.emailDelivery).toEqual({ value: true, reason: 'OVERRIDE', variant: 'on' });
+    expect(evaluateFlags(flags, 'abc12345', NO_KILL_HERE).templates.reason).toBe('DISABLED');
+  });
+
+  it('lose to the kill switch, and are ignored for a flag or variant the config does not have', () => {
+    const results = evaluateFlags(
+      flags,
+      'abc12345',
+      parseKillSwitch('flag:templates'),
+      {},
+      { templates: 'on', emailDelivery: 'purple', gone: 'on' },
+    );
+    expect(results.templates.reason).toBe('KILLED');
+    expect(results.emailDelivery.reason).toBe('DEFAULT');
+    expect(Object.hasOwn(results, 'gone')).toBe(false);
+  });
+
+  it('pin a typed flag to a named variant, and a prerequisite on a pinned flag sees the pin', () => {
+    const typed = {
+      theme: {
+        type: 'string',
+        variants: { light: 'light', dark: 'dark' },
+        offVariant: 'light',
+        enabled: false,
+        rules: [],
+      },
+      darkCharts: {
+        type: 'boolean',
+        variants: { on: true, off: false },
+        offVariant: 'off',
+        enabled: true,
+        prerequisites: [{ flag: 'theme', variants: ['dark'] }],
+        rules: [],
+        fallthrough: { variant: 'on' },
+      },
+    } as unknown as Parameters<typeof evaluateFlags>[0];
+    expect(evaluateFlags(typed, 'abc12345', NO_KILL_HERE).darkCharts.reason).toBe('PREREQUISITE_FAILED');
+    const pinned = evaluateFlags(typed, 'abc12345', NO_KILL_HERE, {}, { theme: 'dark' });
+    expect(pinned.theme).toEqual({ value: 'dark', reason: 'OVERRIDE', variant: 'dark' });
+    expect(pinned.darkCharts).toMatchObject({ value: true, reason: 'DEFAULT' });
+  });
+});

@@ -49,7 +49,7 @@ export function createEdgeApp(deps: EdgeAppDeps): EdgeApp {
       const publicUrl = parsePublicUrl(request.url);
       if (cockpitHost !== undefined && publicUrl.host.replace(/:\d+$/, '').toLowerCase() === cockpitHost)
         return deps.forwardToControl(request, 'cockpit');
-      const mine = me(request, publicUrl.pathname);
+      const mine = me(request, publicUrl.pathname, waitUntilOf(ctx));
       if (mine) return mine;
       if (withinPrefix(publicUrl.pathname, prefix) || isAdminSpelling(publicUrl.pathname))
         return deps.forwardToControl(request, 'app');

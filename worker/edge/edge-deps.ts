@@ -1,7 +1,7 @@
 import type { Settings } from '../../src/config/settings';
 import type { Clock, ConfigStore, ErrorReporter, Logger, MetricsSink } from '../../src/ports';
 import type { FetchFunction } from '../../src/proxy/proxy-to-origin';
-import type { Cohort } from '../../src/split/decide-visitor';
+import type { VerifiedOverride } from '../../src/admin/override-token';
 
 /**
  * What the edge's handlers need, built once per isolate by runtime.ts (tests build their own).
@@ -19,10 +19,10 @@ export interface EdgeDeps {
   errorReporterFor(request: Request, waitUntil: (promise: Promise<unknown>) => void): ErrorReporter;
   workerVersion: string;
   /**
-   * A QA override cohort pinned by a signed cookie, if the request carries a valid one. Without
-   * the cookie the answer is synchronous (the splitter then awaits nothing).
+   * The QA override (cohort, flag pins, expiry) of a signed cookie, if the request carries a
+   * valid one. Without the cookie the answer is synchronous (the splitter then awaits nothing).
    */
-  readOverride(request: Request): Cohort | undefined | Promise<Cohort | undefined>;
+  readOverride(request: Request): VerifiedOverride | undefined | Promise<VerifiedOverride | undefined>;
 }
 
 /** Keeps work alive after the response has been handed back (the request's `waitUntil`). */

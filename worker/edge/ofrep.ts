@@ -15,7 +15,7 @@ import {
   type OfrepRequestError,
 } from '../../src/ofrep/ofrep-request';
 import type { ConfigSnapshot } from '../../src/ports';
-import { decideVisitor, requestContext, type Cohort } from '../../src/split/decide-visitor';
+import { decideVisitor, requestContext } from '../../src/split/decide-visitor';
 import { bearerTokenCheck } from '../shared/secret-compare';
 import type { EdgeDeps } from './edge-deps';
 
@@ -201,8 +201,8 @@ async function readRequest(request: Request, deps: OfrepDeps): Promise<ReadReque
 }
 
 /**
- * What only the request's own visitor gets. The QA override cookie's cohort for the metadata's
- * `cohort`, read only when the context asked for the cohort: a QA browser that evaluates another
+ * What only the request's own visitor gets. The QA override cookie's flag pins, and its cohort
+ * for the metadata's `cohort` when the context asked for the cohort: a QA browser that evaluates another
  * id (`targetingKey`) gets that visitor's cohort as the splitter gives it to them, not its own
  * pin. The request's attributes (`request.cf`, cookies, headers), for the names the context
  * lacks: another visitor's flags never read this browser's country or cookies.
@@ -218,8 +218,13 @@ async function evaluationOptions(
     headers: raw.headers,
     cf: raw.cf,
   });
-  const override: Cohort | undefined = request.includeCohort ? await deps.readOverride(raw) : undefined;
-  return { requestAttributes, ...(override ? { override } : {}) };
+  // The cookie's flag pins apply to this browser's own flags, as they do in x-feature-flags.
+  const override = await deps.readOverride(raw);
+  return {
+    requestAttributes,
+    ...(override && request.includeCohort ? { override: override.cohort } : {}),
+    ...(override?.pins ? { pins: override.pins } : {}),
+  };
 }
 
 /** Who may call OFREP: with the key, anyone (`public`), or nobody, and why. */

@@ -34,6 +34,8 @@ export interface MetricInput {
   outcome: RequestOutcome;
   method: string;
   pathname: string;
+  /** A fixed route name (e.g. `override` for an override link's use); else classified from the path. */
+  route?: string;
 }
 
 /**
@@ -53,7 +55,10 @@ export function recordMetric(
   const write = () => {
     try {
       const cf = (request as { cf?: { colo?: unknown; country?: unknown } }).cf;
-      const classified = classifyRoute(input.snapshot.config, input.method, input.pathname, input.status);
+      const classified =
+        input.route !== undefined
+          ? { route: input.route, routeSuccess: undefined }
+          : classifyRoute(input.snapshot.config, input.method, input.pathname, input.status);
       // A request the visitor broke says nothing about the route's success on either cohort.
       const business =
         input.outcome === 'client' ? { route: classified.route, routeSuccess: undefined } : classified;

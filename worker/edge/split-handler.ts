@@ -4,6 +4,7 @@ import { cspScriptNonce, flagsScript, rewritableCharset } from '../../src/proxy/
 import {
   buildOriginRequestHeaders,
   COHORT_HEADER,
+  FLAGS_HEADER,
   parsePublicUrl,
   type PublicUrl,
 } from '../../src/proxy/origin-request-headers';
@@ -102,6 +103,7 @@ export function splitHandler(deps: SplitDeps) {
     const { tags } = progress;
     const snapshot = deps.store.current?.() ?? (await deps.store.read());
     tags.config_version = String(snapshot.config.version);
+    if (snapshot.kill.bypass) return bypassed(request, waitUntil, progress, started, publicUrl, snapshot);
     const pendingOverride = deps.readOverride(request);
     const override = pendingOverride instanceof Promise ? await pendingOverride : pendingOverride;
     const decision = decideVisitor(request.headers, snapshot, override, {
@@ -154,6 +156,63 @@ export function splitHandler(deps: SplitDeps) {
       started,
       served: outcome,
       assignedCohort: decision.assignment.cohort,
+      snapshot,
+      status: response.status,
+      outcome: requestOutcome(outcome, response.status),
+      method: request.method,
+      pathname: publicUrl.pathname,
+    });
+    return response;
+  }
+
+  /**
+   * Bypass mode (docs/KILL-SWITCH.md, "Bypass"): the request goes to stable as it came, as if
+   * edge-rollout were not in the path. No visitor cookie is read or set, no override applies, no
+   * flag is evaluated and no `x-feature-flags` header is sent: the app then runs on its own
+   * defaults, exactly as it does with the Worker detached (`rollback.sh --detach`), so the two
+   * exits look the same to it. What the edge always does still holds: client-sent `x-rollout-*`
+   * and `x-feature-flags` headers are dropped, `x-rollout-cohort: stable` is set both ways, and
+   * one data point is recorded. There is no failover: stable is the only origin.
+   */
+  async function bypassed(
+    request: Request,
+    waitUntil: WaitUntil,
+    progress: SplitProgress,
+    started: number,
+    publicUrl: PublicUrl,
+    snapshot: ConfigSnapshot,
+  ): Promise<Response> {
+    progress.tags.cohort = 'stable';
+    progress.tags.bypass = 'on';
+    const origins = originsOf(snapshot);
+    const withFlags = originHeaders(request, publicUrl, snapshot, NO_FLAGS);
+    const outcome = await proxyToOrigin(
+      {
+        request,
+        publicUrl,
+        cohort: 'stable',
+        origins,
+        headersFor: (cohort) => {
+          const headers = withFlags(cohort);
+          headers.delete(FLAGS_HEADER);
+          return headers;
+        },
+        failoverStatuses: NO_FAILOVER,
+        timeoutMs: snapshot.config.failover.timeoutMs,
+        fixedLengthStream,
+      },
+      (input, init) => {
+        progress.dispatched = true;
+        return deps.fetch(input, init);
+      },
+      deps.clock,
+    );
+    if (outcome.failure) deps.logger.warn('upstream failed', { ...outcome.failure, method: request.method });
+    const response = respond(outcome, {}, origins, publicUrl);
+    recordMetric(deps, request, waitUntil, {
+      started,
+      served: outcome,
+      assignedCohort: 'stable',
       snapshot,
       status: response.status,
       outcome: requestOutcome(outcome, response.status),
@@ -257,6 +316,9 @@ export function splitHandler(deps: SplitDeps) {
     }
   };
 }
+
+const NO_FLAGS: Readonly<Record<string, FlagValue>> = Object.freeze({});
+const NO_FAILOVER: readonly number[] = Object.freeze([]);
 
 /** The runtime's stream that keeps a request body's `Content-Length` on its way to the origin. */
 const fixedLengthStream = (length: number) => new FixedLengthStream(length);

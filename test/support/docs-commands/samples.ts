@@ -41,6 +41,8 @@ export const SAMPLE_VALUES: Readonly<Record<string, string>> = {
   'max-error-rate': '1',
   version: '0a0a0a0a-1b1b-4c4c-8d8d-2e2e2e2e2e2e',
   'check-path': '/',
+  // The stand-in Cloudflare API's zone (test/support/fake-cloudflare-api), for rollback.sh --detach.
+  zone: '0123456789abcdef0123456789abcdef',
   'verify-timeout': '120',
   'expect-percent': '100',
   'max-verdict-age': '15',
@@ -59,7 +61,17 @@ const VALUE_OPTIONS: Record<Tool, readonly string[]> = {
     'steps',
     'max-error-rate',
   ],
-  'scripts/rollback.sh': ['env', 'url', 'version', 'reason', 'check-path', 'verify-timeout'],
+  'scripts/rollback.sh': [
+    'env',
+    'url',
+    'version',
+    'reason',
+    'check-path',
+    'verify-timeout',
+    'zone',
+    'worker',
+    'stable-origin',
+  ],
   'scripts/post-launch-check.sh': ['url', 'expect-percent', 'since', 'max-verdict-age'],
   'scripts/feature-flags.ts': ['phase', 'url', 'actor'],
 };

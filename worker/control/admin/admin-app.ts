@@ -17,7 +17,7 @@ import { auditHandler, stateHandler } from './read-routes';
 import { openApiHandler, sessionHandler } from './cockpit';
 import { previewHandler } from './preview-route';
 import { seriesHandler } from './series-route';
-import { commandHandler, killHandler, unkillHandler } from './write-routes';
+import { bypassHandler, commandHandler, killHandler, unbypassHandler, unkillHandler } from './write-routes';
 
 /**
  * The admin API as a Hono sub-app, mounted under ADMIN_PREFIX. Every route except `/health` and
@@ -73,6 +73,8 @@ export function createAdminApp(
     );
   admin.put('/kill', auth('operate'), killHandler(deps));
   admin.delete('/kill', auth('operate'), unkillHandler(deps));
+  admin.put('/bypass', auth('operate'), bypassHandler(deps));
+  admin.delete('/bypass', auth('operate'), unbypassHandler(deps));
   admin.get('/audit', auth('read'), auditHandler(deps));
   admin.post('/override-link', auth('operate'), overrideLinkHandler(deps));
   admin.get('/override', openOverrideHandler(deps));

@@ -4,6 +4,7 @@ import { AuditQuerySchema, type StateBodySchema } from '../../../src/admin/admin
 import { killState } from '../../../src/admin/kill-switch-text';
 import {
   API_KILL_SWITCH_KEY,
+  BYPASS_KEY,
   CONFIG_KEY,
   KILL_SWITCH_KEY,
   parseConfig,
@@ -65,7 +66,10 @@ export async function readAdminState(deps: ControlDeps): Promise<AdminState> {
     state: config.rollout.state,
     percent: config.rollout.percent,
     config,
-    kill: { ...killState(control.kill, kv.hand), ...(unreadable ? { handUnreadable: unreadable } : {}) },
+    kill: {
+      ...killState(control.kill, kv.hand, kv.handBypass),
+      ...(unreadable ? { handUnreadable: unreadable } : {}),
+    },
     source: kv.source,
     replica: {
       ...control.replica,
@@ -83,6 +87,8 @@ interface ReplicaView {
   version: number | null;
   source: AdminState['source'];
   hand: string | null;
+  /** KV `bypass`, set by hand. */
+  handBypass: string | null;
   apiKill: string | null;
   issues?: string[];
 }
@@ -90,7 +96,7 @@ interface ReplicaView {
 async function readReplica(deps: ControlDeps): Promise<ReplicaView> {
   let values: Map<string, string | null>;
   try {
-    values = await deps.kv.get([CONFIG_KEY, KILL_SWITCH_KEY, API_KILL_SWITCH_KEY], 'text');
+    values = await deps.kv.get([CONFIG_KEY, KILL_SWITCH_KEY, API_KILL_SWITCH_KEY, BYPASS_KEY], 'text');
   } catch (error) {
     deps.logger.warn('GET /state: KV unreadable', { error: String(error) });
     const source = (await deps.store.read()).source;
@@ -99,6 +105,7 @@ async function readReplica(deps: ControlDeps): Promise<ReplicaView> {
       version: null,
       source: source === 'safe-default' ? 'safe-default' : 'last-known-good',
       hand: null,
+      handBypass: null,
       apiKill: null,
       issues: ['KV is unreadable'],
     };
@@ -106,13 +113,24 @@ async function readReplica(deps: ControlDeps): Promise<ReplicaView> {
   const hand = values.get(KILL_SWITCH_KEY) ?? null;
   const apiKill = values.get(API_KILL_SWITCH_KEY) ?? null;
   const text = values.get(CONFIG_KEY) ?? null;
-  const seen = { readable: true, hand, apiKill };
+  const seen = { readable: true, hand, apiKill, handBypass: values.get(BYPASS_KEY) ?? null };
   if (text === null) return { ...seen, version: null, source: 'safe-default' };
   const parsed = parseConfig(text);
   if (parsed.ok) return { ...seen, version: parsed.config.version, source: 'kv' };
   const snapshot = await deps.store.read();
   const source = snapshot.source === 'safe-default' ? 'safe-default' : 'last-known-good';
   return { ...seen, version: null, source, issues: parsed.issues };
+}
+
+/**
+ * The hand-set bypass (KV `bypass`), or null when none or KV is unreadable: write answers show it.
+ */
+export async function readHandBypass(deps: Pick<ControlDeps, 'kv'>): Promise<string | null> {
+  try {
+    return await deps.kv.get(BYPASS_KEY, 'text');
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import type { ControlCommand, ControlResult } from '../single-writer/control-pla
 import { AdminError, commandOptions, readJsonBody, type AdminEnv } from './admin-http';
 import { killState } from '../../../src/admin/kill-switch-text';
 import { previewChange } from '../../../src/admin/preview';
-import { readHandKill } from './read-routes';
+import { readHandBypass, readHandKill } from './read-routes';
 
 const DryRunSchema = z.optional(z.enum(['1', 'true', '0', 'false']));
 
@@ -34,11 +34,12 @@ export function commandHandler<S extends z.ZodMiniType<{ reason?: string } | obj
     const options = commandOptions(c, reason);
     if (command.type === 'undo' && !dryRun && options.ifMatch === undefined) throw undoNeedsIfMatch();
     // The hand-set kill switch is read beside the write, so the isolate is primed at once.
-    const [result, hand] = await Promise.all([
+    const [result, hand, handBypass] = await Promise.all([
       deps.control.command(command, { ...options, now: deps.clock.now(), dryRun }),
       readHandKill(deps),
+      command.type === 'bypass' || command.type === 'unbypass' ? readHandBypass(deps) : null,
     ]);
-    return writeResponse(c, deps, result, hand);
+    return writeResponse(c, deps, result, hand, handBypass);
   };
 }
 
@@ -67,11 +68,25 @@ export function unkillHandler(deps: ControlDeps): Handler<AdminEnv> {
   return commandHandler(deps, ReasonBodySchema, false, () => ({ type: 'unkill' }));
 }
 
+/**
+ * `PUT /bypass`: bypass mode on (visitor paths straight to stable, no cookie, no flags), kept as
+ * the API kill switch's `bypass` token: versioned and audited like a kill, and never lifting one.
+ */
+export function bypassHandler(deps: ControlDeps): Handler<AdminEnv> {
+  return commandHandler(deps, ReasonBodySchema, false, () => ({ type: 'bypass' }));
+}
+
+/** `DELETE /bypass`: bypass mode off. A hand-set KV `bypass` stays in force, and is named. */
+export function unbypassHandler(deps: ControlDeps): Handler<AdminEnv> {
+  return commandHandler(deps, ReasonBodySchema, false, () => ({ type: 'unbypass' }));
+}
+
 function writeResponse(
   c: Context<AdminEnv>,
   deps: ControlDeps,
   result: ControlResult,
   hand: string | null,
+  handBypass: string | null,
 ): Response {
   if (!result.ok) throw new AdminError(result.status, result.error, result.issues, result.retryAfterSeconds);
   // This isolate serves the new version at once (with the hand-set kill switch read beside the
@@ -84,7 +99,7 @@ function writeResponse(
     version: result.version,
     config: result.config,
     changed: result.changed,
-    kill: killState(result.kill, hand),
+    kill: killState(result.kill, hand, handBypass),
     replica: result.replica,
     ...(result.dryRun
       ? {
@@ -99,7 +114,9 @@ function writeResponse(
       : {}),
     ...(hand !== null
       ? { warning: `a kill switch set by hand in KV ("${hand.slice(0, 200)}") stays in force until deleted` }
-      : {}),
+      : handBypass !== null && handBypass.trim() !== '' && handBypass.trim().toLowerCase() !== 'off'
+        ? { warning: `bypass set by hand in KV ("${handBypass.slice(0, 64)}") stays in force until deleted` }
+        : {}),
   });
 }
 

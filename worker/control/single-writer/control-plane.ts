@@ -94,6 +94,11 @@ export interface ControlPlane {
   /** The committed value of the current version, from the object's memory. */
   committed(): Promise<CommittedValue | ControlFailure>;
   audit(limit: number, cursor: string | undefined): Promise<AuditPage | ControlFailure>;
+  /** Appends an audit entry that makes no version (an override link created). */
+  recordAudit(
+    entry: Pick<AuditEntry, 'action' | 'before' | 'after' | 'reason'>,
+    options: Pick<ControlOptions, 'actor' | 'now'>,
+  ): Promise<{ ok: true; id: string; version: number } | ControlFailure>;
   guardState(): Promise<
     { verdict: GuardVerdictRecord | null; incident: GuardIncident | null } | ControlFailure
   >;
@@ -163,6 +168,15 @@ export function controlPlaneFor(
       call(
         'audit',
         () => stub().audit(limit, cursor, vars) as Promise<AuditPage | ControlFailure>,
+        unavailable,
+      ),
+    recordAudit: (entry, options) =>
+      call(
+        'audit entry',
+        () =>
+          stub().recordAudit(entry, options, vars) as Promise<
+            { ok: true; id: string; version: number } | ControlFailure
+          >,
         unavailable,
       ),
     guardState: () =>

@@ -129,6 +129,36 @@ export class RolloutControl extends DurableObject<ControlEnv> {
     }
   }
 
+  /**
+   * Appends an audit entry for something that is not a new version (an override link was
+   * created): one storage write, at the current version, changing nothing visitors get.
+   */
+  async recordAudit(
+    entry: Pick<AuditEntry, 'action' | 'before' | 'after' | 'reason'>,
+    options: Pick<ControlOptions, 'actor' | 'now'>,
+    defaults: ControlDefaults,
+  ): Promise<{ ok: true; id: string; version: number } | ControlFailure> {
+    const started = await this.start(defaults);
+    if (!started.ok) return started;
+    try {
+      const version = this.currentRow().version;
+      const id = `${version}-${randomText(6)}`;
+      this.tables.appendAudit({
+        id,
+        at: new Date(options.now).toISOString(),
+        actor: options.actor,
+        action: entry.action,
+        before: entry.before,
+        after: entry.after,
+        version,
+        ...(entry.reason ? { reason: entry.reason } : {}),
+      });
+      return { ok: true, id, version };
+    } catch (error) {
+      return storageFailure(error);
+    }
+  }
+
   /** The current version, the API kill switch, the guard's state and the replica's. */
   async state(defaults: ControlDefaults): Promise<ControlState | ControlFailure> {
     const started = await this.start(defaults);
@@ -236,7 +266,11 @@ export class RolloutControl extends DurableObject<ControlEnv> {
     this.tables.commit(next);
     this.tables.setMeta(COMMITTED_AT_KEY, String(options.now));
     this.memo = undefined;
-    const isKill = command.type === 'kill' || command.type === 'unkill';
+    const isKill =
+      command.type === 'kill' ||
+      command.type === 'unkill' ||
+      command.type === 'bypass' ||
+      command.type === 'unbypass';
     const reason = options.reason ?? (command.type === 'abort' ? command.reason : undefined);
     this.tables.appendAudit({
       id: `${next.version}-${randomText(6)}`,
