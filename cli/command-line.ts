@@ -10,7 +10,7 @@ import {
   type CommandSpec,
 } from './commands';
 import { EXIT_CODES, UsageError } from './errors';
-import { TOKEN_USAGE } from './token-command';
+import { parseTokenCommandLine, TOKEN_USAGE } from './token-command';
 import { isOpsCommand, opsHelp, parseOpsCommandLine } from './ops-command-line';
 
 // The command line of `npx rollout`: where to connect (flags over env vars), which command with
@@ -139,6 +139,12 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   if (isOpsCommand(argv)) {
     const ops = parseOpsCommandLine(argv);
     return { kind: 'ops', name: ops.spec.name, help: ops.help };
+  }
+  // Offline: `token new` talks to nothing (run-cli.ts runs it before any connection option).
+  if (argv[0] === 'token') {
+    const token = parseTokenCommandLine(argv.slice(1));
+    if ('error' in token) throw new UsageError(token.error);
+    return { kind: 'ops', name: 'token', help: 'help' in token };
   }
   const { values, positionals } = readArgs(argv);
   const [name, ...rest] = positionals;

@@ -40,18 +40,18 @@ const HELP = [
   '  npx rollout token new --name ci-deployer --role operator --json',
 ].join('\n');
 
+/** A token command line, checked: the input of `token new`, its help, or why it is wrong. */
+export type TokenCommandLine =
+  { input: z.infer<typeof TokenNewSchema> } | { help: boolean } | { error: string };
+
 /**
- * Runs `npx rollout token …` and resolves to its exit code. Nothing is sent anywhere; the token
- * is printed once and never written to a file.
+ * Checks `npx rollout token …` without running it (the docs checker and `parseCommandLine` use
+ * this). `help: false` means no subcommand was given: the help is printed as a usage error.
  *
  * @example
- * await runTokenCommand(['new', '--name', 'alice', '--role', 'operator'], { stdout, stderr });
+ * parseTokenCommandLine(['new', '--name', 'alice', '--role', 'operator']); // { input: { name: 'alice', role: 'operator' } }
  */
-export async function runTokenCommand(argv: readonly string[], runtime: TokenRuntime): Promise<ExitCode> {
-  const usage = (message: string) => {
-    runtime.stderr(`error: ${message}\nusage: npx rollout ${TOKEN_USAGE}\n`);
-    return EXIT_CODES.usage;
-  };
+export function parseTokenCommandLine(argv: readonly string[]): TokenCommandLine {
   let parsed;
   try {
     parsed = parseArgs({
@@ -66,18 +66,36 @@ export async function runTokenCommand(argv: readonly string[], runtime: TokenRun
       },
     });
   } catch (error) {
-    return usage(error instanceof Error ? error.message : String(error));
+    return { error: error instanceof Error ? error.message : String(error) };
   }
-  if (parsed.values.help || parsed.positionals.length === 0) {
-    runtime.stdout(`${HELP}\n`);
-    return parsed.values.help ? EXIT_CODES.ok : EXIT_CODES.usage;
-  }
+  if (parsed.values.help || parsed.positionals.length === 0) return { help: parsed.values.help === true };
   if (parsed.positionals.length !== 1 || parsed.positionals[0] !== 'new')
-    return usage(`unknown token command: ${parsed.positionals.join(' ').slice(0, 40)} (only "new")`);
-  if (parsed.values.name === undefined) return usage('--name is required (who holds the token)');
-  if (parsed.values.role === undefined) return usage(`--role is required: ${ROLES.join(', ')}`);
+    return { error: `unknown token command: ${parsed.positionals.join(' ').slice(0, 40)} (only "new")` };
+  if (parsed.values.name === undefined) return { error: '--name is required (who holds the token)' };
+  if (parsed.values.role === undefined) return { error: `--role is required: ${ROLES.join(', ')}` };
   const input = TokenNewSchema.safeParse(parsed.values);
-  if (!input.success) return usage(describeIssues(input.error).join('; '));
+  if (!input.success) return { error: describeIssues(input.error).join('; ') };
+  return { input: input.data };
+}
+
+/**
+ * Runs `npx rollout token …` and resolves to its exit code. Nothing is sent anywhere; the token
+ * is printed once and never written to a file.
+ *
+ * @example
+ * await runTokenCommand(['new', '--name', 'alice', '--role', 'operator'], { stdout, stderr });
+ */
+export async function runTokenCommand(argv: readonly string[], runtime: TokenRuntime): Promise<ExitCode> {
+  const parsed = parseTokenCommandLine(argv);
+  if ('error' in parsed) {
+    runtime.stderr(`error: ${parsed.error}\nusage: npx rollout ${TOKEN_USAGE}\n`);
+    return EXIT_CODES.usage;
+  }
+  if ('help' in parsed) {
+    runtime.stdout(`${HELP}\n`);
+    return parsed.help ? EXIT_CODES.ok : EXIT_CODES.usage;
+  }
+  const input = { data: parsed.input };
   const { name, role, json } = input.data;
   const random = runtime.randomBytes ?? ((length) => crypto.getRandomValues(new Uint8Array(length)));
   const token = base64UrlEncode(random(32));

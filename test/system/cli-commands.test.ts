@@ -146,8 +146,8 @@ describe('npx rollout against the real Worker (wrangler dev)', () => {
     expect(code).toBe(0);
     const [header, newest, older] = stdout.trim().split('\n');
     expect(header).toMatch(/^at\s+actor\s+action\s+version\s+change\s+reason$/);
-    expect(newest).toMatch(/token:alice\s+resume\s+\d+\s+paused → ramping$/);
-    expect(older).toMatch(/token:alice\s+pause\s+\d+\s+ramping → paused\s+holding for review$/);
+    expect(newest).toMatch(/admin \(alice\)\s+resume\s+\d+\s+paused → ramping$/);
+    expect(older).toMatch(/admin \(alice\)\s+pause\s+\d+\s+ramping → paused\s+holding for review$/);
     expect(stdout).toContain('More entries: npx rollout audit --cursor ');
   });
 
@@ -183,7 +183,8 @@ describe('npx rollout against the real Worker (wrangler dev)', () => {
     const { code, stdout, stderr } = await cli(['set', '50'], { ROLLOUT_TOKEN: wrong });
     expect(code).toBe(1);
     // Without a terminal, set reads the state first (a ramp-down needs --yes): that read is refused.
-    expect(stderr).toBe('error: GET /__rollout/state answered 401: unauthorized\n');
+    // A development run also says where the token comes from (issue 25: the dev hint).
+    expect(stderr).toMatch(/^error: GET \/__rollout\/state answered 401: unauthorized\n  development: /);
     expect(stdout + stderr).not.toContain(wrong);
     expect(stdout + stderr).not.toContain(TOKEN);
     expect((await state()).version).toBe(before.version);
@@ -240,7 +241,9 @@ describe('npx rollout against the real Worker (wrangler dev)', () => {
     const version = (await state()).version;
     out = '';
     expect(await runFeatureFlags(['--phase', '3'], io)).toBe(0);
-    expect(out).toContain(`✔ emailDelivery already on for 100 %: no change (config version ${version})`);
+    expect(out).toContain(
+      `✔ emailDelivery already on (as its rules say): no change (config version ${version})`,
+    );
     expect((await state()).version).toBe(version);
   });
 

@@ -108,7 +108,7 @@ describe('the cockpit in a real browser (Debian chromium, npm run dev, the demo 
     await expect.poll(() => page.textContent('#state')).toBe('idle');
     const start = (await storedState()).version;
     expect(await page.textContent('#version')).toBe(String(start));
-    expect(await page.textContent('#who')).toBe('Signed in as token');
+    expect(await page.textContent('#who')).toBe('Signed in as admin');
     // The cockpit's origin never sees the app's cookie: it points to the app host's own page.
     expect(await page.textContent('#visitor')).toContain(`/__rollout/me on the app’s host`);
     expect(await page.getAttribute('#visitor a', 'href')).toBe(`${world.worker.url}/__rollout/me`);
@@ -134,7 +134,7 @@ describe('the cockpit in a real browser (Debian chromium, npm run dev, the demo 
     await expect.poll(() => page.textContent('#state')).toBe('aborted');
     await expect
       .poll(() => page.locator('#audit li').first().textContent())
-      .toMatch(new RegExp(`abort by token → v${start + 2} — browser test abort`));
+      .toMatch(new RegExp(`abort by admin → v${start + 2} — browser test abort`));
     expect(await page.textContent('#incident-title')).toContain('Canary aborted');
     expect(await page.textContent('#incident')).toMatch(/Why: browser test abort.*By: token/s);
 
@@ -217,7 +217,7 @@ describe('the cockpit in a real browser (Debian chromium, npm run dev, the demo 
       expect(row.threshold).toBe('1 %');
     }
     const canaryMinute = counted.find((c) => c.cohort === 'canary')!.minute;
-    expect(errors.find((r) => r.minute === String(canaryMinute))!.events).toContain('set-percent by token');
+    expect(errors.find((r) => r.minute === String(canaryMinute))!.events).toContain('set-percent by admin');
     expect(errors.map((r) => r.events).join(' ')).toContain('abort by guard');
     const shares = await chartTable(page, 'requestShare');
     const total = (minute: number) =>

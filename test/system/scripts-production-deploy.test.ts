@@ -20,7 +20,16 @@ const SQL_TOKEN = 'deploy-script-analytics-read-token';
 const STUB_DIR = fileURLToPath(new URL('../support/wrangler-stub', import.meta.url));
 const OVERRIDE_SECRET = 'deploy-script-override-secret-0123456789';
 /** The secrets .env.production.example marks as required. */
-const REQUIRED_SECRETS = ['ADMIN_TOKEN', 'OVERRIDE_SECRET', 'CF_ACCOUNT_ID', 'CF_API_TOKEN'];
+// The control Worker's production secrets marked [required] in .env.production.example
+// (named tokens, the guard's SQL access and its webhook, Sentry).
+const REQUIRED_SECRETS = [
+  'ADMIN_TOKENS',
+  'OVERRIDE_SECRET',
+  'CF_ACCOUNT_ID',
+  'CF_API_TOKEN',
+  'GUARD_WEBHOOK_URL',
+  'SENTRY_DSN',
+];
 // Values that must never appear in any output.
 const SECRET_VALUES = {
   OVERRIDE_SECRET: 'override-value-4f1c9a7e2b6d',
@@ -267,7 +276,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
       '✘ the edge wrangler config still has REPLACE_WITH… placeholders for env production',
       '✘ the control wrangler config still has REPLACE_WITH… placeholders for env production',
       '✘ required secret(s) of the edge Worker missing from both .env.production and its wrangler secret list: OVERRIDE_SECRET',
-      '✘ required secret(s) of the control Worker missing from both .env.production and its wrangler secret list: OVERRIDE_SECRET CF_ACCOUNT_ID CF_API_TOKEN',
+      '✘ required secret(s) of the control Worker missing from both .env.production and its wrangler secret list: ADMIN_TOKENS OVERRIDE_SECRET CF_ACCOUNT_ID CF_API_TOKEN GUARD_WEBHOOK_URL SENTRY_DSN',
       "✘ the canary origin's health URL does not answer 2xx",
     ])
       expect(failures).toContain(failure);
@@ -371,7 +380,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     const run = await runWithWranglerStub(
       'scripts/production-deploy.sh',
       [...healthArgs, '--skip-tests', '--secrets-file', secrets],
-      { env: { ...env, WRANGLER_STUB_SECRETS: 'ADMIN_TOKEN,CF_ACCOUNT_ID' } },
+      { env: { ...env, WRANGLER_STUB_SECRETS: 'ADMIN_TOKENS,CF_ACCOUNT_ID,SENTRY_DSN' } },
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
@@ -391,7 +400,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     const pushed = await runWithWranglerStub(
       'scripts/production-deploy.sh',
       [...healthArgs, '--skip-tests', '--secrets-file', secrets, '--migrate', 'exit 1'],
-      { env: { ...env, WRANGLER_STUB_SECRETS: 'ADMIN_TOKEN,CF_ACCOUNT_ID' } },
+      { env: { ...env, WRANGLER_STUB_SECRETS: 'ADMIN_TOKENS,CF_ACCOUNT_ID,SENTRY_DSN' } },
     );
     expect(pushed.stdout).toContain('✔ secrets pushed: OVERRIDE_SECRET GUARD_WEBHOOK_URL CF_API_TOKEN');
     // Each Worker gets what its config declares: control first, then the edge.
@@ -441,17 +450,20 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     expect(noOrigins.stderr).toContain("both origins' health URLs are needed");
   });
 
-  it('stops before deploying when ADMIN_TOKEN is neither in a secrets file nor among the secrets', async () => {
+  it('stops before deploying when ADMIN_TOKENS is neither in a secrets file nor among the secrets', async () => {
     const run = await runWithWranglerStub(
       'scripts/production-deploy.sh',
       [...healthArgs, '--skip-tests', '--bake', '1'],
       {
-        env: { ...env, WRANGLER_STUB_SECRETS: 'SENTRY_DSN,OVERRIDE_SECRET,CF_ACCOUNT_ID,CF_API_TOKEN' },
+        env: {
+          ...env,
+          WRANGLER_STUB_SECRETS: 'SENTRY_DSN,OVERRIDE_SECRET,CF_ACCOUNT_ID,CF_API_TOKEN,GUARD_WEBHOOK_URL',
+        },
       },
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
-      'required secret(s) of the control Worker missing from both .env.production and its wrangler secret list: ADMIN_TOKEN',
+      'required secret(s) of the control Worker missing from both .env.production and its wrangler secret list: ADMIN_TOKENS',
     );
     expect(run.stderr).toContain('Deploy stopped before anything was deployed');
     expect(run.wranglerCalls).toEqual([
@@ -575,7 +587,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
       'set-percent',
       'replace-config',
     ]);
-    expect(audit.entries.every((entry) => entry.actor === 'token:production-deploy')).toBe(true);
+    expect(audit.entries.every((entry) => entry.actor === 'admin (production-deploy)')).toBe(true);
     const flagOrder = [...run.stdout.matchAll(/^ +✔ (\w+) (?:on|classic)/gm)].map((match) => match[1]);
     expect(flagOrder).toEqual([
       'fileStorage',

@@ -265,7 +265,7 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
       expect(run.stdout).toContain('✔ kill switch is off');
       // The listing holds the rollbacks' aborts (a later abort by hand may come first).
       expect(run.stdout).toMatch(
-        /✔ audit log: \d+ entries in the last 24h\n(?: {4}.+\n)* {4}\S+Z {2}token:rollback\.sh {2}abort {2}v\d+/,
+        /✔ audit log: \d+ entries in the last 24h\n(?: {4}.+\n)* {4}\S+Z {2}admin \(rollback\.sh\) {2}abort {2}v\d+/,
       );
       expect(run.stdout).toContain('3 check(s) failed.');
     });
