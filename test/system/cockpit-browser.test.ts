@@ -136,7 +136,7 @@ describe('the cockpit in a real browser (Debian chromium, npm run dev, the demo 
       .poll(() => page.locator('#audit li').first().textContent())
       .toMatch(new RegExp(`abort by admin → v${start + 2} — browser test abort`));
     expect(await page.textContent('#incident-title')).toContain('Canary aborted');
-    expect(await page.textContent('#incident')).toMatch(/Why: browser test abort.*By: token/s);
+    expect(await page.textContent('#incident')).toMatch(/Why: browser test abort.*By: admin/s);
 
     // A change behind the page's back between the preview and the confirmation: 412, shown, not retried.
     await page.fill('#reason', '');

@@ -281,7 +281,7 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
     ])
       expect(failures).toContain(failure);
     // The line numbers of the two configs' production KV placeholders.
-    expect(run.stdout).toContain('line 98: id = "REPLACE_WITH_PRODUCTION_KV_NAMESPACE_ID"');
+    expect(run.stdout).toContain('line 103: id = "REPLACE_WITH_PRODUCTION_KV_NAMESPACE_ID"');
     expect(run.stdout).toContain('line 119: id = "REPLACE_WITH_PRODUCTION_KV_NAMESPACE_ID"');
     expect(run.stderr).toContain('Dry run done: nothing was changed, but 6 check(s) failed');
     expect(run.wranglerCalls).toEqual([
@@ -575,19 +575,26 @@ describe('scripts/production-deploy.sh with the wrangler stub and the real Worke
       enabled: true,
       fallthrough: { split: { classic: 50, modern: 50 } },
     });
-    const audit = JSON.parse(await cli('audit', '--limit', '12', '--json')) as {
+    const audit = JSON.parse(await cli('audit', '--limit', '20', '--json')) as {
       entries: { action: string; actor: string }[];
     };
-    // Newest first: seven flag steps, the promote, the three ramp steps, the launch config.
-    expect(audit.entries.map((entry) => entry.action)).toEqual([
+    // Newest first: seven flag steps, the promote, the three ramp steps, the QA links (each
+    // creation is audited, and changes no config), the launch config.
+    const actions = audit.entries.map((entry) => entry.action);
+    const links = actions.filter((action) => action === 'override-link').length;
+    expect(links).toBeGreaterThanOrEqual(2);
+    expect(actions.slice(0, 12 + links)).toEqual([
       ...Array(7).fill('set-flag'),
       'promote',
       'set-percent',
       'set-percent',
       'set-percent',
+      ...Array(links).fill('override-link'),
       'replace-config',
     ]);
-    expect(audit.entries.every((entry) => entry.actor === 'admin (production-deploy)')).toBe(true);
+    expect(
+      audit.entries.slice(0, 12 + links).every((entry) => entry.actor === 'admin (production-deploy)'),
+    ).toBe(true);
     const flagOrder = [...run.stdout.matchAll(/^ +✔ (\w+) (?:on|classic)/gm)].map((match) => match[1]);
     expect(flagOrder).toEqual([
       'fileStorage',

@@ -278,7 +278,7 @@ describe('scripts/rollback.sh and scripts/post-launch-check.sh with the real Wor
       expect(run.code, run.stdout).toBe(0);
       expect(run.stdout.match(/^✔ /gm)).toHaveLength(6);
       expect(run.stdout).toContain('✔ guard verdict is healthy (0 min ago)');
-      expect(run.stdout).toMatch(/ {4}\S+Z {2}token {2}promote {2}v\d+ {2}"launch day"\n/);
+      expect(run.stdout).toMatch(/ {4}\S+Z {2}admin {2}promote {2}v\d+ {2}"launch day"\n/);
       expect(run.stdout).toContain('All checks passed.');
     });
 
