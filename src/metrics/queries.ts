@@ -1,6 +1,7 @@
 import {
   BLOB_COLUMNS as BLOB,
   DOUBLE_COLUMNS as DOUBLE,
+  OVERRIDE_METHOD,
   PROBE_METHOD,
   PROBE_ROUTE,
   type RequestOutcome,
@@ -39,8 +40,11 @@ export function datasetName(name: string): string {
   return name;
 }
 
-/** A proxied request (not a reported event, not an uptime probe), whatever its outcome. */
-const PROXIED = `${BLOB.method} NOT IN (${sqlString(EVENT_METHOD)}, ${sqlString(PROBE_METHOD)})`;
+/**
+ * A proxied request (not a reported event, not an uptime probe, not an opened QA override link),
+ * whatever its outcome.
+ */
+const PROXIED = `${BLOB.method} NOT IN (${sqlString(EVENT_METHOD)}, ${sqlString(PROBE_METHOD)}, ${sqlString(OVERRIDE_METHOD)})`;
 
 /** The outcome of a failure the visitor caused (see `RequestOutcome`). */
 const CLIENT_OUTCOME = sqlString('client' satisfies RequestOutcome);

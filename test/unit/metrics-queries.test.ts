@@ -19,7 +19,7 @@ describe('SQL builders', () => {
   it('counts stored rows for the exact tests, unweighted, with slow requests against the launch limit', () => {
     const sql = cohortStatsQuery({ dataset: 'edge_rollout', window: { lastMinutes: 5, slowerThanMs: 3000 } });
     expect(sql).toContain(
-      "SUM(if((blob4 NOT IN ('EVENT', 'PROBE') AND blob7 != 'client') AND (double1 > 3000), 1, 0)) AS storedSlow",
+      "SUM(if((blob4 NOT IN ('EVENT', 'PROBE', 'OVERRIDE') AND blob7 != 'client') AND (double1 > 3000), 1, 0)) AS storedSlow",
     );
     expect(sql).toMatch(/SUM\(if\(.*, 1, 0\)\) AS storedRequests/);
     expect(sql).toMatch(/SUM\(if\(.*, double5, 0\)\) AS storedEmailFailed/);

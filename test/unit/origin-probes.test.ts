@@ -142,7 +142,7 @@ describe('a probe data point', () => {
     expect(point.indexes).toEqual(['canary']);
     expect(point.blobs.slice(3, 7)).toEqual(['PROBE', 'probe', '5xx', 'error']);
     expect(cohortStatsQuery({ dataset: 'edge_rollout', window: { lastMinutes: 5 } })).toContain(
-      "blob4 NOT IN ('EVENT', 'PROBE')",
+      "blob4 NOT IN ('EVENT', 'PROBE', 'OVERRIDE')",
     );
   });
 
