@@ -1,43 +1,26 @@
 import { createControlApp, type ControlApp } from './control-app';
+import { appPerEnv, type Built } from '../shared/app-per-env';
 import { errorReportersByVersion } from '../shared/sentry/error-reporter';
 import { buildControlRuntime } from './runtime';
 import { scheduled } from './scheduled';
 
-// One app per env object: settings and caches are built once per isolate, not per request.
-const apps = new WeakMap<ControlEnv, { app: ControlApp } | { issues: string[] }>();
-
-function appFor(env: ControlEnv): { app: ControlApp } | { issues: string[] } {
-  let entry = apps.get(env);
-  if (!entry) {
-    const runtime = buildControlRuntime(env);
-    entry = runtime.ok
-      ? {
-          app: createControlApp({
-            ...runtime.deps,
-            runGuardNow: (runEnv, ctx) =>
-              scheduled(
-                { cron: 'api', scheduledTime: runtime.deps.clock.now(), noRetry() {} },
-                runEnv as ControlEnv,
-                ctx ??
-                  ({ waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext),
-              ),
-            cockpitOrigin: (env as { COCKPIT_ORIGIN?: string }).COCKPIT_ORIGIN,
-            relayedReporterFor: errorReportersByVersion(runtime.deps.settings, runtime.deps.logger),
-          }),
-        }
-      : { issues: runtime.issues };
-    if (!runtime.ok)
-      console.error(
-        JSON.stringify({
-          level: 'error',
-          message: 'edge-rollout control misconfigured',
-          issues: runtime.issues,
-        }),
-      );
-    apps.set(env, entry);
-  }
-  return entry;
-}
+const appFor = appPerEnv((env: ControlEnv): Built<{ app: ControlApp }> => {
+  const runtime = buildControlRuntime(env);
+  if (!runtime.ok) return { issues: runtime.issues };
+  return {
+    app: createControlApp({
+      ...runtime.deps,
+      runGuardNow: (runEnv, ctx) =>
+        scheduled(
+          { cron: 'api', scheduledTime: runtime.deps.clock.now(), noRetry() {} },
+          runEnv as ControlEnv,
+          ctx ?? ({ waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext),
+        ),
+      cockpitOrigin: (env as { COCKPIT_ORIGIN?: string }).COCKPIT_ORIGIN,
+      relayedReporterFor: errorReportersByVersion(runtime.deps.settings, runtime.deps.logger),
+    }),
+  };
+}, 'edge-rollout control misconfigured');
 
 // The single writer's class must be exported by the Worker's main module.
 export { RolloutControl } from './single-writer/rollout-control';

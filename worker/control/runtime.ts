@@ -1,8 +1,6 @@
-import { CachedConfigStore } from '../../src/config/cached-config-store';
-import { safeDefaultConfig } from '../../src/config/config-schema';
 import { parseSettings } from '../../src/config/settings';
 import { consoleLogger, safeLogger, systemClock } from '../../src/ports';
-import { KvRawConfigSource } from '../shared/kv-config-source';
+import { kvConfigStore } from '../shared/kv-config-source';
 import { metricsSinkForEnv } from '../shared/metrics-sinks';
 import type { ControlDeps } from './control-deps';
 import { controlPlaneFor } from './single-writer/control-plane';
@@ -18,12 +16,7 @@ export function buildControlRuntime(env: ControlEnv): ControlRuntimeResult {
   if (!parsed.ok) return parsed;
   const settings = parsed.settings;
   const logger = safeLogger(consoleLogger);
-  const store = new CachedConfigStore(new KvRawConfigSource(env.ROLLOUT), {
-    ttlMs: settings.CONFIG_CACHE_SECONDS * 1000,
-    clock: systemClock,
-    logger,
-    safeDefault: safeDefaultConfig(settings.DEFAULT_FLAGS),
-  });
+  const store = kvConfigStore(env.ROLLOUT, settings, systemClock, logger);
   const workerVersion = env.CF_VERSION_METADATA?.id ?? 'dev';
   return {
     ok: true,

@@ -1,31 +1,14 @@
 import { createEdgeApp, misconfiguredResponse, type EdgeApp } from './edge-app';
 import type { HeadRefresher } from '../../src/propagation/head-refresher';
+import { appPerEnv, type Built } from '../shared/app-per-env';
 import { buildRuntime } from './runtime';
 
-// One app per env object: the env is stable for an isolate's life, so the config cache and
-// parsed settings are built once, not per request.
-type Entry = { app: EdgeApp; headRefresh: HeadRefresher } | { issues: string[] };
-const apps = new WeakMap<EdgeEnv, Entry>();
-
-function appFor(env: EdgeEnv): Entry {
-  let entry = apps.get(env);
-  if (!entry) {
-    const runtime = buildRuntime(env);
-    entry = runtime.ok
-      ? { app: createEdgeApp(runtime.deps), headRefresh: runtime.headRefresh }
-      : { issues: runtime.issues };
-    if (!runtime.ok)
-      console.error(
-        JSON.stringify({
-          level: 'error',
-          message: 'edge-rollout edge misconfigured',
-          issues: runtime.issues,
-        }),
-      );
-    apps.set(env, entry);
-  }
-  return entry;
-}
+const appFor = appPerEnv((env: EdgeEnv): Built<{ app: EdgeApp; headRefresh: HeadRefresher }> => {
+  const runtime = buildRuntime(env);
+  return runtime.ok
+    ? { app: createEdgeApp(runtime.deps), headRefresh: runtime.headRefresh }
+    : { issues: runtime.issues };
+}, 'edge-rollout edge misconfigured');
 
 /** The edge Worker: the visitor path, OFREP and QA overrides. No Durable Object, no cron. */
 export default {

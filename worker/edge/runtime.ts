@@ -1,11 +1,9 @@
 import { overrideReader } from '../../src/admin/override-token';
-import { CachedConfigStore } from '../../src/config/cached-config-store';
-import { safeDefaultConfig } from '../../src/config/config-schema';
 import { parseSettings } from '../../src/config/settings';
 import { consoleLogger, safeLogger, systemClock } from '../../src/ports';
 import { HEAD_REFRESH } from '../../src/propagation/head-decisions';
 import { HeadRefresher } from '../../src/propagation/head-refresher';
-import { KvRawConfigSource } from '../shared/kv-config-source';
+import { kvConfigStore } from '../shared/kv-config-source';
 import { metricsSinkForEnv } from '../shared/metrics-sinks';
 import { controlForward } from './control-forward';
 import { errorRelay } from './error-relay';
@@ -33,12 +31,7 @@ export function buildRuntime(
   if (!parsed.ok) return parsed;
   const settings = parsed.settings;
   const logger = safeLogger(consoleLogger);
-  const kvStore = new CachedConfigStore(new KvRawConfigSource(env.ROLLOUT), {
-    ttlMs: settings.CONFIG_CACHE_SECONDS * 1000,
-    clock: systemClock,
-    logger,
-    safeDefault: safeDefaultConfig(settings.DEFAULT_FLAGS),
-  });
+  const kvStore = kvConfigStore(env.ROLLOUT, settings, systemClock, logger);
   const workerVersion = env.CF_VERSION_METADATA?.id ?? 'dev';
   const binding = env.CONTROL_PLANE as Fetcher | undefined;
   const isDown = faultSwitch(vars.CONTROL_FAULT_URL);

@@ -1,6 +1,9 @@
 import { COMMITTED_KEY } from '../../src/config/committed-version';
 import { API_KILL_SWITCH_KEY, BYPASS_KEY, CONFIG_KEY, KILL_SWITCH_KEY } from '../../src/config/config-schema';
-import type { RawConfigSource, RawConfigValues } from '../../src/ports';
+import { CachedConfigStore } from '../../src/config/cached-config-store';
+import { safeDefaultConfig } from '../../src/config/config-schema';
+import type { Settings } from '../../src/config/settings';
+import type { Clock, Logger, RawConfigSource, RawConfigValues } from '../../src/ports';
 
 /**
  * Reads `config`, the hand-set `kill`, the API's `kill:api`, `committed` and the hand-set
@@ -23,4 +26,25 @@ export class KvRawConfigSource implements RawConfigSource {
       bypass: values.get(BYPASS_KEY) ?? null,
     };
   }
+}
+
+/**
+ * The config store both Workers read KV through: the replica and the kill switches, cached for
+ * `CONFIG_CACHE_SECONDS`, falling back to the safe default built from `DEFAULT_FLAGS`.
+ *
+ * @example
+ * const store = kvConfigStore(env.ROLLOUT, settings, systemClock, logger);
+ */
+export function kvConfigStore(
+  kv: KVNamespace,
+  settings: Pick<Settings, 'CONFIG_CACHE_SECONDS' | 'DEFAULT_FLAGS'>,
+  clock: Clock,
+  logger: Logger,
+): CachedConfigStore {
+  return new CachedConfigStore(new KvRawConfigSource(kv), {
+    ttlMs: settings.CONFIG_CACHE_SECONDS * 1000,
+    clock,
+    logger,
+    safeDefault: safeDefaultConfig(settings.DEFAULT_FLAGS),
+  });
 }
