@@ -13,7 +13,19 @@ import { NO_KILL, type FlagConfig } from '../../src/config/config-schema';
 
 const IDS = Array.from({ length: 20_000 }, (_, i) => `visitor-${String(i).padStart(8, '0')}`);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const PERCENTS = { fileStorage: 50, templates: 25, emailDelivery: 10, analytics: 100 } as const;
+/** `BENCH_FLAGS=50 npm run bench:eval` measures a launch with fifty flags instead of the four. */
+const FLAG_COUNT = Number(process.env.BENCH_FLAGS ?? 4);
+if (!Number.isInteger(FLAG_COUNT) || FLAG_COUNT < 1 || FLAG_COUNT > 200)
+  throw new Error('BENCH_FLAGS must be a whole number of flags from 1 to 200');
+const PERCENTS: Record<string, number> =
+  FLAG_COUNT === 4
+    ? { fileStorage: 50, templates: 25, emailDelivery: 10, analytics: 100 }
+    : Object.fromEntries(
+        Array.from({ length: FLAG_COUNT }, (_, i) => [
+          `flag${String(i).padStart(3, '0')}`,
+          [50, 25, 10, 100, 75][i % 5]!,
+        ]),
+      );
 const ROUTING = { salt: 'launch-1', percent: 10 };
 
 const flags: Record<string, FlagConfig> = Object.fromEntries(
@@ -48,31 +60,35 @@ function ours(id: string): number {
       killed: false,
     }).cohort === 'canary';
   const results = evaluateFlags(flags, id, NO_KILL);
-  let bits = canary ? 1 : 0;
-  for (let i = 0; i < FLAG_NAMES.length; i++) if (results[FLAG_NAMES[i]!]!.value) bits |= 2 << i;
-  return bits;
+  // A fingerprint of the answers (a bit mask would overflow past 31 flags).
+  let print = canary ? 1 : 0;
+  for (let i = 0; i < FLAG_NAMES.length; i++)
+    print = (print * 31 + (results[FLAG_NAMES[i]!]!.value ? 1 : 0)) | 0;
+  return print;
 }
 
 /** GrowthBook's server-side client evaluating the same five rollouts for one user. */
 function theirs(id: string): number {
   const user = { attributes: { id } };
-  let bits = growthbook.isOn('__routing', user) ? 1 : 0;
-  for (let i = 0; i < FLAG_NAMES.length; i++) if (growthbook.isOn(FLAG_NAMES[i]!, user)) bits |= 2 << i;
-  return bits;
+  let print = growthbook.isOn('__routing', user) ? 1 : 0;
+  for (let i = 0; i < FLAG_NAMES.length; i++)
+    print = (print * 31 + (growthbook.isOn(FLAG_NAMES[i]!, user) ? 1 : 0)) | 0;
+  return print;
 }
 
 const HASH_SEEDS = [ROUTING.salt, ...FLAG_NAMES].map((seed) => fnv1a32(seed));
 const HASH_THRESHOLDS = [ROUTING.percent, ...Object.values(PERCENTS)].map((p) => p * 100);
 
 /**
- * The limit: the same five bucket decisions as bare hashing (seed hashes and thresholds ready, no
+ * The limit: the same bucket decisions as bare hashing (seed hashes and thresholds ready, no
  * kill switch, no result objects). What evaluation costs above this is bookkeeping.
  */
 function hashOnly(id: string): number {
-  let bits = 0;
+  let print = 0;
   for (let i = 0; i < HASH_SEEDS.length; i++)
-    if (fnv1a32Decimal(fnv1a32(id, HASH_SEEDS[i]!)) % 10_000 < HASH_THRESHOLDS[i]!) bits |= 1 << i;
-  return bits;
+    print =
+      (print * 31 + (fnv1a32Decimal(fnv1a32(id, HASH_SEEDS[i]!)) % 10_000 < HASH_THRESHOLDS[i]! ? 1 : 0)) | 0;
+  return print;
 }
 
 /** One pass over every id: evaluations per second. */
@@ -101,7 +117,7 @@ for (const id of IDS) if (ours(id) === theirs(id)) agree++;
 measure([ours, theirs, hashOnly]); // warm-up
 const [oursOps, theirsOps, hashOps] = measure([ours, theirs, hashOnly]) as [number, number, number];
 console.log(
-  `evaluation of routing + 4 flags per visitor, ${IDS.length} ids, best of ${ROUNDS} alternating rounds, node ${process.version}`,
+  `evaluation of routing + ${FLAG_COUNT} flags per visitor, ${IDS.length} ids, best of ${ROUNDS} alternating rounds, node ${process.version}`,
 );
 console.log(`edge-rollout  ${oursOps.toFixed(0).padStart(10)} evaluations/s`);
 console.log(`GrowthBook    ${theirsOps.toFixed(0).padStart(10)} evaluations/s`);
