@@ -11,7 +11,9 @@ import { putLocalKv } from '../support/wrangler-stub/local-kv';
 // window.__FLAGS__ on the same page and the x-feature-flags header the origin received.
 
 const VISITORS = 12;
-const FLAG_NAMES = ['fileStorage', 'templates', 'emailDelivery', 'analytics'];
+const FLAG_NAMES = ['fileStorage', 'templates', 'emailDelivery', 'analytics', 'invoiceTemplateVersion'];
+/** The typed flag: a string with two variants split 50/50 (read with getStringDetails). */
+const STRING_FLAGS = ['invoiceTemplateVersion'];
 const CONFIG = {
   version: 5,
   rollout: { percent: 40, salt: 'ofrep-browser', state: 'ramping' },
@@ -21,6 +23,13 @@ const CONFIG = {
     templates: { enabled: true, percent: 50, seed: 'templates-v2' },
     emailDelivery: { enabled: false },
     analytics: { enabled: true, percent: 100 },
+    invoiceTemplateVersion: {
+      type: 'string',
+      variants: { classic: 'v1', modern: 'v2' },
+      offVariant: 'classic',
+      enabled: true,
+      fallthrough: { split: { classic: 50, modern: 50 } },
+    },
   },
 };
 
@@ -28,13 +37,13 @@ const CONFIG = {
 const ENTRY = `
 import { OpenFeature } from '@openfeature/web-sdk';
 import { OFREPWebProvider } from '@openfeature/ofrep-web-provider';
-window.readOfrepFlags = async (names) => {
+window.readOfrepFlags = async (names, stringNames) => {
   await OpenFeature.setProviderAndWait(
     new OFREPWebProvider({ baseUrl: window.location.origin, cacheMode: 'disabled', pollInterval: 0 }),
   );
   const client = OpenFeature.getClient();
   return Object.fromEntries(names.map((name) => {
-    const details = client.getBooleanDetails(name, false);
+    const details = stringNames.includes(name) ? client.getStringDetails(name, '') : client.getBooleanDetails(name, false);
     return [name, { value: details.value, reason: details.reason, errorCode: details.errorCode ?? null }];
   }));
 };`;
@@ -77,19 +86,19 @@ describe('the OpenFeature web SDK in Chromium, on a page served through the Work
       await page.goto(`${world.worker.url}/html`);
       const cookies = await context.cookies();
       expect(cookies.map((c) => c.name)).toContain('rollout_id');
-      const bootstrap = (await page.evaluate('window.__FLAGS__')) as Record<string, boolean>;
+      const bootstrap = (await page.evaluate('window.__FLAGS__')) as Record<string, unknown>;
       await page.addScriptTag({ content: bundle });
-      const ofrep = (await page.evaluate(`window.readOfrepFlags(${JSON.stringify(FLAG_NAMES)})`)) as Record<
-        string,
-        { value: boolean; reason: string; errorCode: string | null }
-      >;
+      const ofrep = (await page.evaluate(
+        `window.readOfrepFlags(${JSON.stringify(FLAG_NAMES)}, ${JSON.stringify(STRING_FLAGS)})`,
+      )) as Record<string, { value: unknown; reason: string; errorCode: string | null }>;
       const echo = (await page.evaluate(`fetch('/api/echo').then((r) => r.json())`)) as EchoBody;
-      const header = JSON.parse(String(echo.headers['x-feature-flags'])) as Record<string, boolean>;
+      const header = JSON.parse(String(echo.headers['x-feature-flags'])) as Record<string, unknown>;
       for (const name of FLAG_NAMES) {
         expect(ofrep[name]!.errorCode, name).toBeNull();
         expect(ofrep[name]!.value, name).toBe(bootstrap[name]);
         expect(ofrep[name]!.value, name).toBe(header[name]);
       }
+      expect(['v1', 'v2']).toContain(header.invoiceTemplateVersion);
       if (ofrep.templates!.reason === 'SPLIT') split++;
       expect(problems.errors).toEqual([]);
       await context.close();
