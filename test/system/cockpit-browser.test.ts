@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, watchPage, type PageProblems } from '../support/browser/chromium';
 import { cockpitWorld, requestMetric } from '../support/browser/cockpit-world';
-import { accessibilityFindings, horizontalOverflow } from '../support/browser/page-checks';
+import { accessibilityFindings, axeViolations, horizontalOverflow } from '../support/browser/page-checks';
 
 const TOKEN = 'cockpit-browser-token-0123456789';
 // Pictures for the docs are taken only when asked (`UPDATE_SCREENSHOTS=1`): a test run leaves the tree as it was.
@@ -248,6 +248,7 @@ describe('the cockpit in a real browser (Debian chromium, npm run dev, the demo 
     await page.locator('#confirm').waitFor({ state: 'hidden' });
 
     expect(await accessibilityFindings(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     if (SCREENSHOTS) await page.screenshot({ path: DESKTOP_PNG, fullPage: true });
 
     // Phone width: nothing wider than the screen, the charts redrawn to fit.
@@ -271,6 +272,7 @@ describe('the cockpit in a real browser (Debian chromium, npm run dev, the demo 
       expect(box!.x + box!.width, selector).toBeLessThanOrEqual(390);
     }
     expect(await accessibilityFindings(small)).toEqual([]);
+    expect(await axeViolations(small)).toEqual([]);
     if (SCREENSHOTS) await small.screenshot({ path: PHONE_PNG, fullPage: true });
 
     expectNoJavaScriptErrors(problems, [401]);

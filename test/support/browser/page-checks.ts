@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 
 /**
@@ -70,4 +72,20 @@ export async function horizontalOverflow(
     }
     return { scroll: document.documentElement.scrollWidth, viewport, widest: widest.slice(0, 5) };
   })()`)) as { scroll: number; viewport: number; widest: string[] };
+}
+
+/**
+ * axe-core's serious and critical violations on the page, as `rule: targets`. axe is evaluated in
+ * the page through the DevTools protocol, which the page's strict CSP does not govern, so the
+ * cockpit's own policy needs no exception for the test.
+ */
+export async function axeViolations(page: Page): Promise<string[]> {
+  const source = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(source);
+  return (await page.evaluate(`(async () => {
+    const { violations } = await window.axe.run(document, { resultTypes: ['violations'] });
+    return violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', '));
+  })()`)) as string[];
 }
