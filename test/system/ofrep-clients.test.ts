@@ -237,4 +237,69 @@ describe('OpenFeature clients against the OFREP endpoints of wrangler dev', () =
       expect(details).toMatchObject({ value: false, reason: 'DISABLED', variant: 'off' });
     }
   });
+
+  it('reads string, number and object flags by targetingKey and by context attributes, equal to x-feature-flags', async () => {
+    // Written last by hand in KV, newer than anything the control plane committed above.
+    const typed = {
+      version: 50,
+      rollout: { percent: 30, salt: 'ofrep-system', state: 'ramping' },
+      flags: {
+        banner: {
+          type: 'string',
+          variants: { a: 'blue', b: 'green', pro: 'gold' },
+          offVariant: 'a',
+          rules: [
+            { when: [{ attribute: 'header.x-plan', op: 'in', values: ['pro'] }], serve: { variant: 'pro' } },
+          ],
+          fallthrough: { split: { a: 50, b: 50 } },
+        },
+        limit: {
+          type: 'number',
+          variants: { low: 10, high: 100 },
+          offVariant: 'low',
+          fallthrough: { split: { low: 50, high: 50 } },
+        },
+        theme: {
+          type: 'json',
+          variants: { light: { bg: '#fff' }, dark: { bg: '#000' } },
+          offVariant: 'light',
+          fallthrough: { split: { light: 50, dark: 50 } },
+        },
+      },
+    };
+    await putLocalKv(world.worker.persistDir, 'config', JSON.stringify(typed));
+    await eventually('the typed config', async () => {
+      const response = await fetch(`${world.worker.url}/ofrep/flags`);
+      return ((await response.json()) as { configVersion: number }).configVersion === 50;
+    });
+    const client = ServerOpenFeature.getClient('plain');
+    const seen = { banner: new Set<unknown>(), limit: new Set<unknown>(), theme: new Set<string>() };
+    for (const [index, visitor] of visitors.slice(0, 40).entries()) {
+      const pro = index % 4 === 0;
+      const response = await fetch(`${world.worker.url}/app/page`, {
+        headers: { cookie: `rollout_id=${visitor.id}`, ...(pro ? { 'x-plan': 'pro' } : {}) },
+      });
+      const header = JSON.parse(String(((await response.json()) as EchoBody).headers['x-feature-flags'])) as {
+        banner: string;
+        limit: number;
+        theme: { bg: string };
+      };
+      const context = { targetingKey: visitor.id, ...(pro ? { 'header.x-plan': 'pro' } : {}) };
+      const banner = await client.getStringDetails('banner', 'none', context);
+      const limit = await client.getNumberDetails('limit', -1, context);
+      const theme = await client.getObjectDetails('theme', {}, context);
+      for (const answer of [banner, limit, theme]) expect(answer.errorCode, visitor.id).toBeUndefined();
+      expect(banner.value, visitor.id).toBe(header.banner);
+      expect(limit.value, visitor.id).toBe(header.limit);
+      expect(theme.value, visitor.id).toEqual(header.theme);
+      if (pro) expect(banner.value, `${visitor.id} is pro`).toBe('gold');
+      seen.banner.add(banner.value);
+      seen.limit.add(limit.value);
+      seen.theme.add(JSON.stringify(theme.value));
+    }
+    // Both variants of every split, and the rule, were reached.
+    expect([...seen.banner].sort()).toEqual(['blue', 'gold', 'green']);
+    expect([...seen.limit].sort()).toEqual([10, 100]);
+    expect(seen.theme.size).toBe(2);
+  });
 });
