@@ -17,6 +17,8 @@ import { ApiError, UnreachableError, UnreadableResponseError } from './errors';
 export interface ApiResult<T> {
   data: T;
   raw: unknown;
+  /** The answer's `ETag` (the committed version on `GET /state` and writes), when sent. */
+  etag: string | null;
 }
 
 /** `GET /state`. */
@@ -47,6 +49,14 @@ export interface AdminClient {
   kill(targets: KillTargets, reason?: string, options?: WriteOptions): Promise<ApiResult<KillResult>>;
   unkill(reason?: string, options?: WriteOptions): Promise<ApiResult<KillResult>>;
   auditPage(query: { limit: number; cursor?: string }): Promise<ApiResult<AuditPage>>;
+  /** Any other route, checked against `schema` (the launch commands' preview, config and links). */
+  call<S extends z.ZodMiniType>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: object,
+    options?: WriteOptions,
+  ): Promise<ApiResult<z.infer<S>>>;
 }
 
 /** A `PUT /flags/:name` body: `{enabled, percent?}`, `{flag}` (a definition) or `{weights}`. */
@@ -92,6 +102,7 @@ export function createAdminClient({
     let status: number;
     let text: string;
     let retryAfter: string | null;
+    let etag: string | null;
     try {
       const response = await fetchImpl(`${base}${path}`, {
         method,
@@ -105,6 +116,7 @@ export function createAdminClient({
       });
       status = response.status;
       retryAfter = response.headers.get('retry-after');
+      etag = response.headers.get('etag');
       text = await response.text();
     } catch (error) {
       throw new UnreachableError(origin, error);
@@ -113,7 +125,7 @@ export function createAdminClient({
     if (status < 200 || status > 299) throw apiError(route, status, json, text, retryAfter);
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw new UnreadableResponseError(route, describeIssues(parsed.error));
-    return { data: parsed.data, raw: json };
+    return { data: parsed.data, raw: json, etag };
   }
 
   const withReason = (reason?: string) => (reason === undefined ? {} : { reason });
@@ -135,6 +147,7 @@ export function createAdminClient({
       if (cursor) query.set('cursor', cursor);
       return send('GET', `/audit?${query}`, AuditPageSchema);
     },
+    call: send,
   };
 }
 

@@ -5,9 +5,9 @@ import {
   WriteResultSchema,
 } from '../src/admin/admin-schemas';
 import { PreviewAnswerSchema } from '../src/admin/admin-routes';
-import { describeIssues } from '../src/config/parse-config';
+import { createAdminClient, type WriteOptions } from './admin-client';
 import type { Connection } from './command-line';
-import { ApiError, UnreachableError, UnreadableResponseError } from './errors';
+import { ApiError } from './errors';
 import type { LaunchPlan } from './launch-plan';
 import { describePreview } from './preview';
 import type * as z from 'zod/mini';
@@ -59,7 +59,8 @@ export async function writeLaunchConfig(
 ): Promise<LaunchConfigOutcome> {
   const { out } = context;
   const prefix = context.connection.prefix;
-  const read = await request(context, 'GET', '/state', StateBodySchema);
+  const request = launchRequests(context);
+  const read = await request('GET', '/state', StateBodySchema);
   const etag = IfMatchSchema.safeParse(read.etag ?? '');
   // The ETag is the committed version; the body carries it too, for a proxy that drops headers.
   const version = etag.success ? etag.data : read.data.version;
@@ -70,12 +71,11 @@ export async function writeLaunchConfig(
     );
   out(`     current: ${read.data.state} at ${read.data.percent} %, config version ${version}`);
   const preview = await request(
-    context,
     'POST',
     '/preview',
     PreviewAnswerSchema,
     { config: plan.config },
-    version,
+    { ifMatch: version },
   );
   for (const line of describePreview(preview.data)) out(`     ${line}`);
   if (!preview.data.changed) {
@@ -86,7 +86,7 @@ export async function writeLaunchConfig(
     out(`     would write it: PUT ${prefix}/config with If-Match: "${version}"`);
     return { kind: 'previewed', version };
   }
-  const written = await request(context, 'PUT', '/config', WriteResultSchema, plan.config, version);
+  const written = await request('PUT', '/config', WriteResultSchema, plan.config, { ifMatch: version });
   out(`     ✔ launch config written: config version ${version} → ${written.data.version}`);
   return { kind: 'written', version: written.data.version };
 }
@@ -106,57 +106,37 @@ export async function createOverrideLink(
   cohort: 'stable' | 'canary',
   ttlSeconds: number,
 ): Promise<OverrideLink> {
-  return (await request(context, 'POST', '/override-link', OverrideLinkSchema, { cohort, ttlSeconds })).data;
+  return (await launchRequests(context)('POST', '/override-link', OverrideLinkSchema, { cohort, ttlSeconds }))
+    .data;
 }
 
-async function request<S extends z.ZodMiniType>(
-  context: Omit<LaunchConfigContext, 'out'>,
-  method: string,
-  path: string,
-  schema: S,
-  body?: object,
-  ifMatch?: number,
-): Promise<{ data: z.infer<S>; etag: string | null }> {
-  const { connection } = context;
-  const route = `${method} ${connection.prefix}${path}`;
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (connection.token) headers.authorization = `Bearer ${connection.token}`;
-  if (connection.actor) headers['x-rollout-actor'] = connection.actor;
-  if (body) headers['content-type'] = 'application/json';
-  if (ifMatch !== undefined) headers['if-match'] = `"${ifMatch}"`;
-  let response: Response;
-  let text: string;
-  try {
-    response = await (context.fetch ?? fetch)(`${connection.url}${connection.prefix}${path}`, {
-      method,
-      headers,
-      body: body ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(context.timeoutMs ?? 15_000),
-    });
-    text = await response.text();
-  } catch (error) {
-    throw new UnreachableError(new URL(connection.url).origin, error);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  if (!response.ok) {
-    const { error, issues } = (json ?? {}) as { error?: unknown; issues?: unknown };
-    const message = typeof error === 'string' ? error : text.replace(/\s+/g, ' ').trim().slice(0, 200);
-    const stale =
-      response.status === 412
-        ? ': someone changed the rollout since it was read; nothing was written, run again to preview the current state'
-        : '';
-    throw new ApiError(
-      `${route} answered ${response.status}: ${message}${stale}`,
-      response.status,
-      Array.isArray(issues) ? issues.map(String) : [],
-    );
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new UnreadableResponseError(route, describeIssues(parsed.error));
-  return { data: parsed.data, etag: response.headers.get('etag') };
+/**
+ * The admin client's calls, with what a `412` means for the launch: someone wrote between the
+ * read and the write, so nothing was written and a new run previews the current state.
+ */
+function launchRequests(context: Omit<LaunchConfigContext, 'out'>) {
+  const client = createAdminClient({
+    connection: context.connection,
+    ...(context.fetch ? { fetch: context.fetch } : {}),
+    ...(context.timeoutMs === undefined ? {} : { timeoutMs: context.timeoutMs }),
+  });
+  return async <S extends z.ZodMiniType>(
+    method: string,
+    path: string,
+    schema: S,
+    body?: object,
+    options?: WriteOptions,
+  ) => {
+    try {
+      return await client.call(method, path, schema, body, options);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 412)
+        throw new ApiError(
+          `${error.message}: someone changed the rollout since it was read; nothing was written, run again to preview the current state`,
+          412,
+          error.issues,
+        );
+      throw error;
+    }
+  };
 }
