@@ -164,9 +164,14 @@ export function chiSquaredPValue(x: number): number {
   return erfc(Math.sqrt(x / 2));
 }
 
-// The complementary error function, Chebyshev fit with fractional error below 1.2e-7 everywhere
-// (Numerical Recipes' erfcc): accurate in the far tail, where p-values of SRM tests live.
-function erfc(x: number): number {
+/**
+ * The complementary error function, a Chebyshev fit with fractional error below 1.2e-7 everywhere
+ * (Numerical Recipes' erfcc): accurate in the far tail, where p-values of SRM tests live.
+ *
+ * @example
+ * erfc(0); // 1
+ */
+export function erfc(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
   const poly =

@@ -7,6 +7,7 @@ import {
 import type { GuardDeps, StatsWindow } from '../../src/guard/guard-ports';
 import type { GuardIncident } from '../../src/guard/handle-breach';
 import type { TrafficRow } from '../../src/guard/traffic-split';
+import { erfc } from '../../src/guard/sample-ratio';
 
 /**
  * Simulated per-minute traffic for the guard, and the in-memory ports (the same shape the unit
@@ -86,29 +87,7 @@ export function binomial(random: () => number, n: number, p: number): number {
 export function slowShare(p95Ms: number, limitMs: number): number {
   const median = p95Ms / Math.exp(1.6449 * LATENCY_SIGMA);
   const z = Math.log(limitMs / median) / LATENCY_SIGMA;
-  return 0.5 * erfcApprox(z / Math.SQRT2);
-}
-
-function erfcApprox(x: number): number {
-  const t = 1 / (1 + 0.5 * Math.abs(x));
-  const r =
-    t *
-    Math.exp(
-      -x * x -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t *
-                      (-0.18628806 +
-                        t *
-                          (0.27886807 +
-                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
+  return 0.5 * erfc(z / Math.SQRT2);
 }
 
 interface Minute {
