@@ -3,7 +3,14 @@ import { resolveGuardPolicy, type GuardPolicy, type Thresholds } from './guard-s
 import type { StatsWindow } from './guard-ports';
 import { SampleRatioSchema, type SampleRatio } from './sample-ratio';
 import { PropagationSchema, VersionShareSchema, type TrafficRow } from './traffic-split';
-import { MetricRowSchema, overallVerdict, percent, verdictTable, type TableInput } from './verdict-table';
+import {
+  MetricRowSchema,
+  overallVerdict,
+  percent,
+  verdictTable,
+  type TableCohort,
+  type TableInput,
+} from './verdict-table';
 
 /**
  * What the guard knows about one cohort over a window, twice: the first counts are weighted by
@@ -11,29 +18,7 @@ import { MetricRowSchema, overallVerdict, percent, verdictTable, type TableInput
  * the `stored` counts are the rows actually kept, the sample the exact tests judge (a weighted
  * count would claim more evidence than was seen).
  */
-export interface CohortStats {
-  /** Proxied requests (business events excluded). */
-  requests: number;
-  /** Requests that ended in a 5xx, no response, or (for the canary) a failover to stable. */
-  errors: number;
-  /** 95th percentile of total request time, in ms; 0 when there were no requests. */
-  p95Ms: number;
-  emailDelivered: number;
-  emailFailed: number;
-  uploadsOk: number;
-  uploadsFailed: number;
-  /** Stored request rows. */
-  storedRequests: number;
-  /** Stored rows of failed requests. */
-  storedErrors: number;
-  /** Stored rows of requests slower than `maxP95Ms` (the p95 row's "bad" share, at most 5 %). */
-  storedSlow: number;
-  /** Stored email and upload outcomes (occurrences, not weighted by sampling). */
-  storedEmailDelivered: number;
-  storedEmailFailed: number;
-  storedUploadsOk: number;
-  storedUploadsFailed: number;
-}
+export type CohortStats = TableCohort;
 
 /** Both cohorts over the same window. */
 export interface WindowStats {

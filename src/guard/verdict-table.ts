@@ -48,18 +48,25 @@ export interface RouteOutcome {
   storedFailed?: number;
 }
 
-/** One cohort's counts as the table reads them (a `CohortStats`). */
+/** One cohort's counts over a window, as the SQL API answers them and the table reads them. */
 export interface TableCohort {
+  /** Proxied requests (business events excluded). */
   requests: number;
+  /** Requests that ended in a 5xx, no response, or (for the canary) a failover to stable. */
   errors: number;
+  /** 95th percentile of total request time, in ms; 0 when there were no requests. */
   p95Ms: number;
   emailDelivered: number;
   emailFailed: number;
   uploadsOk: number;
   uploadsFailed: number;
+  /** Stored request rows. */
   storedRequests: number;
+  /** Stored rows of failed requests. */
   storedErrors: number;
+  /** Stored rows of requests slower than `maxP95Ms` (the p95 row's "bad" share, at most 5 %). */
   storedSlow: number;
+  /** Stored email and upload outcomes (occurrences, not weighted by sampling). */
   storedEmailDelivered: number;
   storedEmailFailed: number;
   storedUploadsOk: number;
