@@ -37,6 +37,16 @@ export function splitHandler(deps: SplitDeps) {
   const isAdminSpelling = prefixSpelling(deps.settings.ADMIN_PREFIX);
   const sharedPaths = deps.settings.SHARED_CACHE_PATHS;
   const originsOf = originsReader(deps.settings);
+  /**
+   * The origin fetch, marking the request as dispatched: from then on an origin may have seen it
+   * (a POST may already have been acted on), so a defect after this point never sends it again.
+   */
+  const dispatchingFetch =
+    (progress: SplitProgress): typeof deps.fetch =>
+    (input, init) => {
+      progress.dispatched = true;
+      return deps.fetch(input, init);
+    };
 
   /** What the visitor gets from an origin's outcome (or our own failure answer). */
   function respond(
@@ -124,12 +134,7 @@ export function splitHandler(deps: SplitDeps) {
         timeoutMs: snapshot.config.failover.timeoutMs,
         fixedLengthStream,
       },
-      (input, init) => {
-        // From here on an origin may have seen the request (a POST may already have been acted
-        // on): a defect after this point never sends it to an origin again.
-        progress.dispatched = true;
-        return deps.fetch(input, init);
-      },
+      dispatchingFetch(progress),
       deps.clock,
     );
     if (outcome.failure) deps.logger.warn('upstream failed', { ...outcome.failure, method: request.method });
@@ -201,10 +206,7 @@ export function splitHandler(deps: SplitDeps) {
         timeoutMs: snapshot.config.failover.timeoutMs,
         fixedLengthStream,
       },
-      (input, init) => {
-        progress.dispatched = true;
-        return deps.fetch(input, init);
-      },
+      dispatchingFetch(progress),
       deps.clock,
     );
     if (outcome.failure) deps.logger.warn('upstream failed', { ...outcome.failure, method: request.method });

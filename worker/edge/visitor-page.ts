@@ -82,10 +82,9 @@ async function openOverride(
   if (!tokens) return answer(503, 'override links disabled: set OVERRIDE_SECRET');
   const query = OverrideQuerySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!query.success) return answer(400, 'invalid override link');
-  const now = deps.clock.now();
-  const override = await tokens.verify(query.data.token, now);
+  const override = await tokens.verify(query.data.token, started);
   if (!override) return answer(403, 'invalid or expired override link');
-  const maxAge = Math.max(1, override.expiresAt - Math.floor(now / 1000));
+  const maxAge = Math.max(1, override.expiresAt - Math.floor(started / 1000));
   const snapshot = deps.store.current?.() ?? (await deps.store.read());
   recordMetric(deps, request, waitUntil, {
     started,
