@@ -19,7 +19,8 @@ describe('fidelity through the real Worker (wrangler dev, loopback origins)', ()
     const sampler = setInterval(() => (peak = Math.max(peak, residentMiB(pids))), 20);
     // Large enough that buffering it could not hide in the runtime's own churn: pumping the body
     // through the proxy's stream (which tells the visitor's part of an upload from the origin's)
-    // leaves 30–40 MiB of transient garbage whatever the size, measured at 50 and 150 MiB.
+    // leaves 30–46 MiB of transient garbage whatever the size (measured at 50 and 150 MiB, quiet
+    // and loaded), while buffering would hold all 150.
     const total = 150 * MiB;
     const chunk = Buffer.alloc(256 * 1024, 7);
     const started = Date.now();
@@ -54,7 +55,7 @@ describe('fidelity through the real Worker (wrangler dev, loopback origins)', ()
     );
     expect(echo.bodyBytes).toBe(total);
     // Buffering the body would grow the runtime by at least its size.
-    expect(growth).toBeLessThan(total / MiB / 3);
+    expect(growth).toBeLessThan(total / MiB / 2);
   });
 
   it('delivers every Set-Cookie separately, and redirects to the browser unfollowed', async () => {
